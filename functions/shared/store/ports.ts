@@ -1,0 +1,139 @@
+/**
+ * The store's ports: what the domain needs from persistence, with no DynamoDB in sight.
+ * `dynamo/*.ts` implements them on DynamoDB; tests and the backtester can implement them in memory.
+ */
+import type {
+  Candle,
+  EquitySnapshot,
+  Fill,
+  Granularity,
+  KillSwitch,
+  Order,
+  Position,
+  Recommendation,
+  RecommendationStatus,
+  RiskDecision,
+  Signal,
+  Validation,
+} from "../domain/schemas.js";
+
+export interface CandleStore {
+  /** Idempotent: a candle is keyed by symbol, granularity and start; writing it again overwrites it. */
+  putCandles(candles: readonly Candle[]): Promise<{ written: number }>;
+  /** Newest `limit` candles, returned oldest first. */
+  latestCandles(symbol: string, granularity: Granularity, limit: number): Promise<Candle[]>;
+  latestCandleStart(symbol: string, granularity: Granularity): Promise<number | undefined>;
+  candlesBetween(symbol: string, granularity: Granularity, fromStart: number, toStart: number): Promise<Candle[]>;
+}
+
+export interface SignalStore {
+  /** Idempotent on signalId. Returns false when the signal already existed. */
+  putSignal(signal: Signal): Promise<boolean>;
+  getSignal(signalId: string): Promise<Signal | undefined>;
+  /** All signals created at or after `since` (any symbol), newest first. */
+  signalsSince(since: Date, now: Date): Promise<Signal[]>;
+  latestSignalsOfSymbol(symbol: string, limit: number): Promise<Signal[]>;
+  markProcessed(signalId: string): Promise<void>;
+}
+
+export interface TransitionResult {
+  /** false when the recommendation was already in the target state (a repeat: nothing written) */
+  changed: boolean;
+  recommendation: Recommendation;
+}
+
+export interface RecommendationStore {
+  /** Creates the recommendation unless one with the same id exists; returns whether it created it. */
+  create(recommendation: Recommendation): Promise<boolean>;
+  get(recommendationId: string): Promise<Recommendation | undefined>;
+  /**
+   * Moves a recommendation from `from` to `to` with a conditional write.
+   * Repeating a transition that already happened is a no-op ({changed:false}).
+   * An illegal move (not in the state machine, or the item is in another state) throws
+   * IllegalTransitionError; a missing item throws RecommendationNotFoundError.
+   */
+  transition(
+    recommendationId: string,
+    from: RecommendationStatus,
+    to: RecommendationStatus,
+    reason: string,
+    now: Date,
+    patch?: Partial<
+      Pick<
+        Recommendation,
+        | "stopLoss"
+        | "takeProfit"
+        | "positionSizePercent"
+        | "amountCrypto"
+        | "approvedAmountUsd"
+        | "orderId"
+        | "clientOrderId"
+        | "reasoning"
+      >
+    >,
+  ): Promise<TransitionResult>;
+  /** Recommendations in `status` created in [from, to), newest first. */
+  byStatusCreatedBetween(status: RecommendationStatus, from: Date, to: Date): Promise<Recommendation[]>;
+  /** Recommendations in `status` created before `before`, oldest first. */
+  byStatusCreatedBefore(status: RecommendationStatus, before: Date, limit?: number): Promise<Recommendation[]>;
+}
+
+export interface DecisionStore {
+  /** Stores the validation once; returns the stored one (the existing one on a repeat). */
+  putValidation(validation: Validation): Promise<{ created: boolean; validation: Validation }>;
+  getValidation(recommendationId: string): Promise<Validation | undefined>;
+  putRiskDecision(decision: RiskDecision): Promise<{ created: boolean; decision: RiskDecision }>;
+  getRiskDecision(recommendationId: string): Promise<RiskDecision | undefined>;
+}
+
+export interface OrderStore {
+  /** Creates the order record unless one with this clientOrderId exists; returns the stored one. */
+  putOrderIfAbsent(order: Order): Promise<{ created: boolean; order: Order }>;
+  getOrder(clientOrderId: string): Promise<Order | undefined>;
+  updateOrder(order: Order): Promise<void>;
+  /** Orders not yet in a terminal status, oldest first. */
+  openOrders(): Promise<Order[]>;
+  putFill(fill: Fill): Promise<boolean>;
+  fillsOf(clientOrderId: string): Promise<Fill[]>;
+}
+
+export interface PortfolioStore {
+  getPositions(): Promise<Position[]>;
+  putPosition(position: Position): Promise<void>;
+  putEquitySnapshot(snapshot: EquitySnapshot): Promise<void>;
+  latestEquitySnapshot(): Promise<EquitySnapshot | undefined>;
+  equityHistory(from: Date, to: Date): Promise<EquitySnapshot[]>;
+}
+
+export interface KillSwitchStore {
+  get(): Promise<KillSwitch>;
+  /** Sets the switch and appends an audit entry (who, when, why). */
+  set(active: boolean, changedBy: string, reason: string, now: Date): Promise<KillSwitch>;
+  auditTrail(limit: number): Promise<KillSwitch[]>;
+}
+
+export class IllegalTransitionError extends Error {
+  override readonly name = "IllegalTransitionError";
+  constructor(
+    readonly recommendationId: string,
+    readonly from: RecommendationStatus,
+    readonly to: RecommendationStatus,
+    readonly actual: RecommendationStatus | undefined,
+  ) {
+    super(
+      `Recommendation ${recommendationId}: cannot move ${from} → ${to}` +
+        (actual && actual !== from ? ` because it is ${actual}` : " (not a move of the lifecycle)") +
+        ". Check docs/ARCHITECTURE.md for the state machine; a repeated message for a finished recommendation needs no action.",
+    );
+  }
+}
+
+export class RecommendationNotFoundError extends Error {
+  override readonly name = "RecommendationNotFoundError";
+  constructor(readonly recommendationId: string) {
+    super(
+      `Recommendation ${recommendationId} does not exist in the recommendations table. ` +
+        "Check RECOMMENDATIONS_TABLE points at the table the bridge writes to.",
+    );
+  }
+}
