@@ -1,0 +1,81 @@
+/**
+ * The portfolio as the risk manager sees it: equity, cash, marks and the day's counters. Spot
+ * only: quantities are never negative. The caller resets `tradesToday` and `dayStartEquityUsd`
+ * at the start of each trading day (UTC) and keeps `peakEquityUsd` as the running maximum.
+ */
+import { RiskInputError } from "./errors.js";
+
+export interface PositionMark {
+  quantity: number;
+  markPrice: number;
+}
+
+export interface PortfolioState {
+  equityUsd: number;
+  cashUsd: number;
+  peakEquityUsd: number;
+  dayStartEquityUsd: number;
+  tradesToday: number;
+  /** keyed by product id, e.g. "BTC-USD" */
+  positions: Record<string, PositionMark>;
+  killSwitchActive: boolean;
+}
+
+/** Market value of every position (quantity × mark), USD. Throws on a negative or non-finite mark. */
+export function grossExposureUsd(portfolio: PortfolioState): number {
+  let exposure = 0;
+  const positions = portfolio.positions;
+  for (const symbol in positions) {
+    const { quantity, markPrice } = positions[symbol];
+    if (!(quantity >= 0 && quantity < Number.POSITIVE_INFINITY)) {
+      throw new RiskInputError(
+        `positions.${symbol}.quantity`,
+        quantity,
+        "expected a finite quantity >= 0 (spot, no shorts)",
+      );
+    }
+    if (!(markPrice > 0 && markPrice < Number.POSITIVE_INFINITY)) {
+      throw new RiskInputError(
+        `positions.${symbol}.markPrice`,
+        markPrice,
+        "expected a positive finite price",
+      );
+    }
+    exposure += quantity * markPrice;
+  }
+  return exposure;
+}
+
+/** Market value of one position, 0 when not held. */
+export function positionValueUsd(portfolio: PortfolioState, symbol: string): number {
+  const position = portfolio.positions[symbol];
+  return position === undefined ? 0 : position.quantity * position.markPrice;
+}
+
+/** Portfolio heat: gross exposure / equity (0.8 = 80% of equity in positions). */
+export function portfolioHeat(portfolio: PortfolioState): number {
+  assertPositiveEquity(portfolio.equityUsd);
+  return grossExposureUsd(portfolio) / portfolio.equityUsd;
+}
+
+/** Fall from the peak as a fraction of the peak; 0 when equity is at or above the recorded peak. */
+export function drawdownFraction(portfolio: PortfolioState): number {
+  const { peakEquityUsd, equityUsd } = portfolio;
+  return peakEquityUsd > equityUsd ? (peakEquityUsd - equityUsd) / peakEquityUsd : 0;
+}
+
+/** Loss since the day start as a fraction of day-start equity; 0 on a winning day. */
+export function dailyLossFraction(portfolio: PortfolioState): number {
+  const { dayStartEquityUsd, equityUsd } = portfolio;
+  return dayStartEquityUsd > equityUsd ? (dayStartEquityUsd - equityUsd) / dayStartEquityUsd : 0;
+}
+
+export function assertPositiveEquity(equityUsd: number): void {
+  if (!(equityUsd > 0 && equityUsd < Number.POSITIVE_INFINITY)) {
+    throw new RiskInputError(
+      "portfolio.equityUsd",
+      equityUsd,
+      "expected positive finite equity; an unfunded or corrupt snapshot cannot size a trade",
+    );
+  }
+}
