@@ -65,9 +65,12 @@ export const Candle = z
     volume: FiniteNumber.nonnegative(),
     source: DataSource,
   })
-  .refine((c) => c.high >= c.low && c.high >= Math.max(c.open, c.close) && c.low <= Math.min(c.open, c.close), {
-    message: "candle high/low must bracket open and close",
-  });
+  .refine(
+    (c) => c.high >= c.low && c.high >= Math.max(c.open, c.close) && c.low <= Math.min(c.open, c.close),
+    {
+      message: "candle high/low must bracket open and close",
+    },
+  );
 export type Candle = z.infer<typeof Candle>;
 
 export const SignalType = z.enum(["BUY", "SELL", "HOLD"]);

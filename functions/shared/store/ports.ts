@@ -23,7 +23,12 @@ export interface CandleStore {
   /** Newest `limit` candles, returned oldest first. */
   latestCandles(symbol: string, granularity: Granularity, limit: number): Promise<Candle[]>;
   latestCandleStart(symbol: string, granularity: Granularity): Promise<number | undefined>;
-  candlesBetween(symbol: string, granularity: Granularity, fromStart: number, toStart: number): Promise<Candle[]>;
+  candlesBetween(
+    symbol: string,
+    granularity: Granularity,
+    fromStart: number,
+    toStart: number,
+  ): Promise<Candle[]>;
 }
 
 export interface SignalStore {
@@ -75,7 +80,11 @@ export interface RecommendationStore {
   /** Recommendations in `status` created in [from, to), newest first. */
   byStatusCreatedBetween(status: RecommendationStatus, from: Date, to: Date): Promise<Recommendation[]>;
   /** Recommendations in `status` created before `before`, oldest first. */
-  byStatusCreatedBefore(status: RecommendationStatus, before: Date, limit?: number): Promise<Recommendation[]>;
+  byStatusCreatedBefore(
+    status: RecommendationStatus,
+    before: Date,
+    limit?: number,
+  ): Promise<Recommendation[]>;
 }
 
 export interface DecisionStore {

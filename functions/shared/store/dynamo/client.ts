@@ -1,0 +1,35 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+/**
+ * One document client per process. The endpoint comes from the standard AWS_ENDPOINT_URL_DYNAMODB
+ * variable (the local cloud sets it), so the same code talks to AWS and to the local server.
+ */
+export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ maxAttempts: 5, ...config });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    unmarshallOptions: { wrapNumbers: false },
+  });
+}
+
+let shared: DynamoDBDocumentClient | undefined;
+
+export function sharedDocumentClient(): DynamoDBDocumentClient {
+  shared ??= createDocumentClient();
+  return shared;
+}
+
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+/** Removes the storage-only attributes of an item before it is parsed as a domain object. */
+export function withoutKeys<T extends Record<string, unknown>>(
+  item: T,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of keys) delete copy[k];
+  return copy;
+}

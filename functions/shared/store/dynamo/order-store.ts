@@ -1,0 +1,103 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { Fill, Order, TERMINAL_ORDER_STATUSES } from "../../domain/schemas.js";
+import type { OrderStore } from "../ports.js";
+import { isConditionalCheckFailure, withoutKeys } from "./client.js";
+
+const ORDER_KEYS = ["item", "openVenue", "openSince"] as const;
+
+function orderItem(order: Order): Record<string, unknown> {
+  const open = !TERMINAL_ORDER_STATUSES.includes(order.status);
+  // `openVenue`/`openSince` exist only on live orders: the openOrders index is sparse.
+  return { ...order, item: "ORDER", ...(open ? { openVenue: order.venue, openSince: order.createdAt } : {}) };
+}
+
+export class DynamoOrderStore implements OrderStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async putOrderIfAbsent(order: Order): Promise<{ created: boolean; order: Order }> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: orderItem(Order.parse(order)),
+          ConditionExpression: "attribute_not_exists(clientOrderId)",
+        }),
+      );
+      return { created: true, order };
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      const existing = await this.getOrder(order.clientOrderId);
+      return { created: false, order: existing ?? order };
+    }
+  }
+
+  async getOrder(clientOrderId: string): Promise<Order | undefined> {
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { clientOrderId, item: "ORDER" }, ConsistentRead: true }),
+    );
+    return res.Item ? Order.parse(withoutKeys(res.Item, ORDER_KEYS)) : undefined;
+  }
+
+  async updateOrder(order: Order): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: orderItem(Order.parse(order)),
+        ConditionExpression: "attribute_exists(clientOrderId)",
+      }),
+    );
+  }
+
+  async openOrders(): Promise<Order[]> {
+    const out: Order[] = [];
+    for (const venue of ["paper", "coinbase"] as const) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const res = await this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: "openOrders",
+            KeyConditionExpression: "openVenue = :v",
+            ExpressionAttributeValues: { ":v": venue },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of res.Items ?? []) out.push(Order.parse(withoutKeys(item, ORDER_KEYS)));
+        startKey = res.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async putFill(fill: Fill): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...Fill.parse(fill), item: `FILL#${fill.tradeId}` },
+          ConditionExpression: "attribute_not_exists(clientOrderId)",
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async fillsOf(clientOrderId: string): Promise<Fill[]> {
+    const res = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "clientOrderId = :c AND begins_with(#item, :f)",
+        ExpressionAttributeNames: { "#item": "item" },
+        ExpressionAttributeValues: { ":c": clientOrderId, ":f": "FILL#" },
+        ConsistentRead: true,
+      }),
+    );
+    return (res.Items ?? []).map((item) => Fill.parse(withoutKeys(item, ["item"])));
+  }
+}

@@ -1,0 +1,155 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { canTransition } from "../../domain/recommendation-lifecycle.js";
+import { Recommendation, type RecommendationStatus } from "../../domain/schemas.js";
+import {
+  IllegalTransitionError,
+  RecommendationNotFoundError,
+  type RecommendationStore,
+  type TransitionResult,
+} from "../ports.js";
+import { isConditionalCheckFailure } from "./client.js";
+
+type Patch = Parameters<RecommendationStore["transition"]>[5];
+
+export class DynamoRecommendationStore implements RecommendationStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(recommendation: Recommendation): Promise<boolean> {
+    const item = Recommendation.parse(recommendation);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(recommendationId)",
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(recommendationId: string): Promise<Recommendation | undefined> {
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { recommendationId }, ConsistentRead: true }),
+    );
+    return res.Item ? Recommendation.parse(res.Item) : undefined;
+  }
+
+  async transition(
+    recommendationId: string,
+    from: RecommendationStatus,
+    to: RecommendationStatus,
+    reason: string,
+    now: Date,
+    patch: Patch = {},
+  ): Promise<TransitionResult> {
+    if (!canTransition(from, to)) throw new IllegalTransitionError(recommendationId, from, to, undefined);
+    if (!reason.trim()) throw new Error(`A transition of ${recommendationId} to ${to} needs a reason.`);
+    const at = now.toISOString();
+    const names: Record<string, string> = {
+      "#status": "status",
+      "#reason": "statusReason",
+      "#updated": "updatedAt",
+    };
+    const values: Record<string, unknown> = {
+      ":from": from,
+      ":to": to,
+      ":reason": reason,
+      ":now": at,
+      ":change": [{ from, to, at, reason }],
+    };
+    const sets = [
+      "#status = :to",
+      "#reason = :reason",
+      "#updated = :now",
+      "history = list_append(history, :change)",
+    ];
+    for (const [key, value] of Object.entries(patch ?? {})) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
+    }
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { recommendationId },
+          UpdateExpression: `SET ${sets.join(", ")}`,
+          ConditionExpression: "#status = :from",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return { changed: true, recommendation: Recommendation.parse(res.Attributes) };
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      const current = await this.get(recommendationId);
+      if (!current) throw new RecommendationNotFoundError(recommendationId);
+      if (current.status === to) return { changed: false, recommendation: current };
+      throw new IllegalTransitionError(recommendationId, from, to, current.status);
+    }
+  }
+
+  async byStatusCreatedBetween(
+    status: RecommendationStatus,
+    from: Date,
+    to: Date,
+  ): Promise<Recommendation[]> {
+    return this.queryByStatus(
+      status,
+      "createdAt BETWEEN :a AND :b",
+      { ":a": from.toISOString(), ":b": to.toISOString() },
+      false,
+    );
+  }
+
+  async byStatusCreatedBefore(
+    status: RecommendationStatus,
+    before: Date,
+    limit?: number,
+  ): Promise<Recommendation[]> {
+    return this.queryByStatus(status, "createdAt < :a", { ":a": before.toISOString() }, true, limit);
+  }
+
+  private async queryByStatus(
+    status: RecommendationStatus,
+    sortCondition: string,
+    values: Record<string, string>,
+    ascending: boolean,
+    limit?: number,
+  ): Promise<Recommendation[]> {
+    const out: Recommendation[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const res = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: "byStatus",
+          KeyConditionExpression: `#status = :status AND ${sortCondition}`,
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":status": status, ...values },
+          ScanIndexForward: ascending,
+          Limit: limit === undefined ? undefined : limit - out.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of res.Items ?? []) out.push(Recommendation.parse(item));
+      startKey = res.LastEvaluatedKey;
+    } while (startKey && (limit === undefined || out.length < limit));
+    return out;
+  }
+}
