@@ -1,0 +1,5 @@
+export * from "./errors.js";
+export * from "./ollama-client.js";
+export * from "./prompt.js";
+export * from "./validate-recommendation.js";
+export * from "./verdict-schema.js";
