@@ -1,0 +1,10 @@
+export { computeFeatureMatrix, latestFeatures, SERVING_WINDOW, WARMUP_CANDLES } from "./engine.js";
+export { FEATURE_COUNT, FEATURE_NAMES, type FeatureName, featureIndex, KEY_FEATURES } from "./names.js";
+export {
+  type MarketRegime,
+  REGIME_CODES,
+  regimeFromFeatures,
+  TRENDING_ADX,
+  VOLATILE_RV_RATIO,
+} from "./regime.js";
+export { type OhlcvCandleLike, type OhlcvSeries, seriesFromCandles, sliceSeries } from "./series.js";

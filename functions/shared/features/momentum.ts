@@ -1,0 +1,208 @@
+import { featureIndex } from "./names.js";
+import { emaInto, rollingMaxInto, rollingMinInto, rollingSumInto } from "./rolling.js";
+import type { OhlcvSeries } from "./series.js";
+import type { Workspace } from "./workspace.js";
+
+const RETURN_HORIZONS = [1, 3, 6, 12, 24, 48] as const;
+const RET_COLUMNS = RETURN_HORIZONS.map((h) => featureIndex(`ret_${h}` as "ret_1"));
+
+/** Log returns over several horizons; also fills ws.r1 (used by realized volatility). */
+export function computeReturns(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const n = s.length;
+  const close = s.close;
+  const r1 = ws.r1;
+  if (n > 0) r1[0] = Number.NaN;
+  for (let i = 1; i < n; i++) {
+    const prev = close[i - 1];
+    // log1p of the relative change keeps tiny returns accurate (log(c/prev) loses digits near 0).
+    r1[i] = Math.log1p((close[i] - prev) / prev);
+  }
+  for (let k = 0; k < RETURN_HORIZONS.length; k++) {
+    const h = RETURN_HORIZONS[k];
+    const col = RET_COLUMNS[k];
+    for (let i = h; i < n; i++) {
+      const prev = close[i - h];
+      m[col * n + i] = h === 1 ? r1[i] : Math.log1p((close[i] - prev) / prev);
+    }
+  }
+}
+
+const RSI = featureIndex("rsi_14");
+
+/** RSI(14) with Wilder smoothing seeded by the mean of the first 14 changes; flat window = 50. */
+export function computeRsi(s: OhlcvSeries, m: Float64Array): void {
+  const period = 14;
+  const n = s.length;
+  const close = s.close;
+  const factor = 1 / period;
+  let avgGain = 0;
+  let avgLoss = 0;
+  for (let i = 1; i < n; i++) {
+    const change = close[i] - close[i - 1];
+    const gain = Math.max(change, 0);
+    const loss = change > 0 ? 0 : -change;
+    if (i < period) {
+      avgGain += gain;
+      avgLoss += loss;
+      continue;
+    }
+    if (i === period) {
+      avgGain = (avgGain + gain) / period;
+      avgLoss = (avgLoss + loss) / period;
+    } else {
+      avgGain = (gain - avgGain) * factor + avgGain;
+      avgLoss = (loss - avgLoss) * factor + avgLoss;
+    }
+    m[RSI * n + i] = avgLoss === 0 ? (avgGain === 0 ? 50 : 100) : 100 - 100 / (avgGain / avgLoss + 1);
+  }
+}
+
+const MACD_LINE = featureIndex("macd_line");
+const MACD_SIGNAL = featureIndex("macd_signal");
+const MACD_HIST = featureIndex("macd_hist");
+
+/** MACD(12,26,9), each of line / signal / histogram divided by close. */
+export function computeMacd(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const n = s.length;
+  const close = s.close;
+  const [fast, slow, line, signal] = ws.tmp;
+  emaInto(close, 0, 12, n, fast);
+  emaInto(close, 0, 26, n, slow);
+  for (let i = 25; i < n; i++) line[i] = fast[i] - slow[i];
+  emaInto(line, 25, 9, n, signal);
+  for (let i = 25; i < n; i++) {
+    const c = close[i];
+    m[MACD_LINE * n + i] = line[i] / c;
+    if (i >= 33) {
+      m[MACD_SIGNAL * n + i] = signal[i] / c;
+      m[MACD_HIST * n + i] = (line[i] - signal[i]) / c;
+    }
+  }
+}
+
+const STOCH_K = featureIndex("stoch_k_14");
+const STOCH_D = featureIndex("stoch_d_14_3");
+const WILLIAMS_R = featureIndex("williams_r_14");
+
+/** Fast stochastic %K(14), %D = SMA(3) of %K, Williams %R(14); a flat 14-candle range gives 50 / -50. */
+export function computeStochastic(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const period = 14;
+  const n = s.length;
+  const close = s.close;
+  const [highest, lowest, scratch, k] = ws.tmp;
+  rollingMaxInto(s.high, period, n, highest, scratch);
+  rollingMinInto(s.low, period, n, lowest, scratch);
+  for (let i = period - 1; i < n; i++) {
+    const hh = highest[i];
+    const ll = lowest[i];
+    const range = hh - ll;
+    const stochK = range > 0 ? (100 * (close[i] - ll)) / range : 50;
+    k[i] = stochK;
+    m[STOCH_K * n + i] = stochK;
+    m[WILLIAMS_R * n + i] = range > 0 ? (-100 * (hh - close[i])) / range : -50;
+    if (i >= period + 1) m[STOCH_D * n + i] = (k[i - 2] + k[i - 1] + stochK) / 3;
+  }
+}
+
+const CCI = featureIndex("cci_20");
+
+/** CCI(20) on the typical price; zero mean deviation gives 0. Fills ws.tp. */
+export function computeCci(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const period = 20;
+  const n = s.length;
+  const tp = ws.tp;
+  const high = s.high;
+  const low = s.low;
+  const close = s.close;
+  for (let i = 0; i < n; i++) tp[i] = (high[i] + low[i] + close[i]) / 3;
+  for (let i = period - 1; i < n; i++) {
+    // Four independent accumulators break the add dependency chain (period is a multiple of 4).
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = i - period + 1; j <= i; j += 4) {
+      s0 += tp[j];
+      s1 += tp[j + 1];
+      s2 += tp[j + 2];
+      s3 += tp[j + 3];
+    }
+    const mean = (s0 + s1 + (s2 + s3)) / period;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let j = i - period + 1; j <= i; j += 4) {
+      a0 += Math.abs(tp[j] - mean);
+      a1 += Math.abs(tp[j + 1] - mean);
+      a2 += Math.abs(tp[j + 2] - mean);
+      a3 += Math.abs(tp[j + 3] - mean);
+    }
+    const deviation = a0 + a1 + (a2 + a3);
+    const meanDeviation = deviation / period;
+    m[CCI * n + i] = meanDeviation === 0 ? 0 : (tp[i] - mean) / (0.015 * meanDeviation);
+  }
+}
+
+const WT1 = featureIndex("wt1");
+const WT2 = featureIndex("wt2");
+
+/** LazyBear Wave Trend: channel 10, average 21, signal SMA 4, on the typical price. Needs ws.tp. */
+export function computeWaveTrend(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const n = s.length;
+  const tp = ws.tp;
+  const [esa, absDev, dev, ci, tci] = ws.tmp;
+  emaInto(tp, 0, 10, n, esa);
+  for (let i = 9; i < n; i++) {
+    const d = tp[i] - esa[i];
+    absDev[i] = d < 0 ? -d : d;
+  }
+  emaInto(absDev, 9, 10, n, dev);
+  for (let i = 18; i < n; i++) ci[i] = dev[i] === 0 ? 0 : (tp[i] - esa[i]) / (0.015 * dev[i]);
+  emaInto(ci, 18, 21, n, tci);
+  for (let i = 38; i < n; i++) {
+    m[WT1 * n + i] = tci[i];
+    if (i >= 41) m[WT2 * n + i] = (tci[i - 3] + tci[i - 2] + tci[i - 1] + tci[i]) / 4;
+  }
+}
+
+const MFI = featureIndex("mfi_14");
+
+/** Money Flow Index(14): candles whose typical price is unchanged count on neither side; no flow = 50. Needs ws.tp. */
+export function computeMfi(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const period = 14;
+  const n = s.length;
+  const tp = ws.tp;
+  const volume = s.volume;
+  const [positive, negative, positiveSum, negativeSum] = ws.tmp;
+  for (let i = 1; i < n; i++) {
+    const flow = tp[i] * volume[i];
+    positive[i] = tp[i] > tp[i - 1] ? flow : 0;
+    negative[i] = tp[i] < tp[i - 1] ? flow : 0;
+  }
+  rollingSumInto(positive, 1, period, n, positiveSum);
+  rollingSumInto(negative, 1, period, n, negativeSum);
+  for (let i = period; i < n; i++) {
+    const total = positiveSum[i] + negativeSum[i];
+    m[MFI * n + i] = total === 0 ? 50 : (100 * positiveSum[i]) / total;
+  }
+}
+
+const EFFICIENCY = featureIndex("efficiency_ratio_10");
+
+/** Kaufman efficiency ratio(10): |net change| / sum of |changes|; no movement = 0. */
+export function computeEfficiencyRatio(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const period = 10;
+  const n = s.length;
+  const close = s.close;
+  const [path, pathSum] = ws.tmp;
+  for (let i = 1; i < n; i++) {
+    const d = close[i] - close[i - 1];
+    path[i] = d < 0 ? -d : d;
+  }
+  rollingSumInto(path, 1, period, n, pathSum);
+  for (let i = period; i < n; i++) {
+    const net = close[i] - close[i - period];
+    m[EFFICIENCY * n + i] = pathSum[i] === 0 ? 0 : (net < 0 ? -net : net) / pathSum[i];
+  }
+}

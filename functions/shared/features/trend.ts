@@ -1,0 +1,84 @@
+import { featureIndex } from "./names.js";
+import { emaInto, rollingSumInto, wilderInto } from "./rolling.js";
+import type { OhlcvSeries } from "./series.js";
+import type { Workspace } from "./workspace.js";
+
+const ATR = featureIndex("atr_pct_14");
+const ADX = featureIndex("adx_14");
+const PLUS_DI = featureIndex("plus_di_14");
+const MINUS_DI = featureIndex("minus_di_14");
+
+/**
+ * ATR(14) / close and ADX(14) with +DI / -DI, all Wilder-smoothed and seeded with the mean of their
+ * first 14 inputs. True range of the first candle is high - low. Zero ATR gives DI 0; DI sum 0 gives DX 0.
+ */
+export function computeAtrAdx(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const period = 14;
+  const n = s.length;
+  const { high, low, close } = s;
+  const [trueRange, atr, plusDm, minusDm, plusSmooth, minusSmooth, dx, adx] = ws.tmp;
+  if (n > 0) trueRange[0] = high[0] - low[0];
+  for (let i = 1; i < n; i++) {
+    const prevClose = close[i - 1];
+    const h = high[i];
+    const l = low[i];
+    const up = h - high[i - 1];
+    const down = low[i - 1] - l;
+    let tr = h - l;
+    const a = h > prevClose ? h - prevClose : prevClose - h;
+    const b = l > prevClose ? l - prevClose : prevClose - l;
+    if (a > tr) tr = a;
+    if (b > tr) tr = b;
+    trueRange[i] = tr;
+    plusDm[i] = up > down && up > 0 ? up : 0;
+    minusDm[i] = down > up && down > 0 ? down : 0;
+  }
+  wilderInto(trueRange, 0, period, n, atr);
+  wilderInto(plusDm, 1, period, n, plusSmooth);
+  wilderInto(minusDm, 1, period, n, minusSmooth);
+  for (let i = period - 1; i < n; i++) m[ATR * n + i] = atr[i] / close[i];
+  for (let i = period; i < n; i++) {
+    const range = atr[i];
+    const plus = range === 0 ? 0 : (100 * plusSmooth[i]) / range;
+    const minus = range === 0 ? 0 : (100 * minusSmooth[i]) / range;
+    m[PLUS_DI * n + i] = plus;
+    m[MINUS_DI * n + i] = minus;
+    const sum = plus + minus;
+    const diff = plus - minus;
+    dx[i] = sum === 0 ? 0 : (100 * (diff < 0 ? -diff : diff)) / sum;
+  }
+  wilderInto(dx, period, period, n, adx);
+  for (let i = 2 * period - 1; i < n; i++) m[ADX * n + i] = adx[i];
+}
+
+const EMA_9 = featureIndex("ema_dist_9");
+const EMA_21 = featureIndex("ema_dist_21");
+const EMA_CROSS = featureIndex("ema_cross_9_21");
+const SMA_50 = featureIndex("sma_dist_50");
+const SMA_200 = featureIndex("sma_dist_200");
+
+/** Relative distance of close to EMA(9), EMA(21), SMA(50), SMA(200), and EMA(9) to EMA(21). */
+export function computeAverageDistances(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+  const n = s.length;
+  const close = s.close;
+  const [ema9, ema21, sum50, sum200] = ws.tmp;
+  emaInto(close, 0, 9, n, ema9);
+  emaInto(close, 0, 21, n, ema21);
+  rollingSumInto(close, 0, 50, n, sum50);
+  rollingSumInto(close, 0, 200, n, sum200);
+  for (let i = 8; i < n; i++) {
+    const c = close[i];
+    const fast = ema9[i];
+    m[EMA_9 * n + i] = (c - fast) / fast;
+    if (i < 20) continue;
+    const slow = ema21[i];
+    m[EMA_21 * n + i] = (c - slow) / slow;
+    m[EMA_CROSS * n + i] = (fast - slow) / slow;
+    if (i < 49) continue;
+    const sma50 = sum50[i] / 50;
+    m[SMA_50 * n + i] = (c - sma50) / sma50;
+    if (i < 199) continue;
+    const sma200 = sum200[i] / 200;
+    m[SMA_200 * n + i] = (c - sma200) / sma200;
+  }
+}
