@@ -1,0 +1,41 @@
+import middy from "@middy/core";
+import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "../shared/bridge/signal-bridge.js";
+import { loadConfig } from "../shared/config.js";
+import { queueSender } from "../shared/queues/sender.js";
+import {
+  parseEvent,
+  runHealthChecks,
+  runTime,
+  ScheduledOrHealthEvent,
+} from "../shared/runtime/lambda-events.js";
+import { countBy, createLogger, createMetrics } from "../shared/runtime/observability.js";
+import { createStores } from "../shared/store/dynamo/index.js";
+
+const config = loadConfig();
+const logger = createLogger("signal-bridge");
+const metrics = createMetrics("signal-bridge");
+const stores = createStores();
+const sendToValidation = queueSender(process.env.VALIDATION_QUEUE_URL, "VALIDATION_QUEUE_URL");
+const settings = {
+  ...DEFAULT_BRIDGE_SETTINGS,
+  minConfidence: config.BRIDGE_MIN_CONFIDENCE,
+  amountUsd: config.RECOMMENDATION_AMOUNT_USD,
+  lookbackMinutes: config.BRIDGE_LOOKBACK_MINUTES,
+  queueWindowMinutes: config.BRIDGE_QUEUE_WINDOW_MINUTES,
+  maxPerCycle: config.BRIDGE_MAX_PER_CYCLE,
+};
+
+export const handler = middy(async (raw: unknown) => {
+  const event = parseEvent(ScheduledOrHealthEvent, raw, "signal-bridge");
+  if ("action" in event && event.action === "health") {
+    return runHealthChecks({
+      store: async () => `kill switch ${(await stores.killSwitch.get()).active ? "ON" : "off"}`,
+    });
+  }
+  const report = await runBridgeCycle({ ...stores, sendToValidation, log: logger }, settings, runTime(event));
+  countBy(metrics, "RecommendationsByState", "state", "PENDING", report.created.length);
+  countBy(metrics, "RecommendationsByState", "state", "QUEUED", report.queued.length);
+  countBy(metrics, "RecommendationsByState", "state", "EXPIRED", report.expired.length);
+  logger.info("bridge cycle done", { report });
+  return report;
+});
