@@ -25,8 +25,8 @@ export type FakeOllamaBehaviour =
   | { kind: "wrong-schema" }
   /** a verdict cut at num_predict: done_reason "length", content incomplete */
   | { kind: "truncated" }
-  /** waits delayMs before sending headers, then behaves as `then` (default approve) */
-  | { kind: "slow"; delayMs: number; then?: FakeOllamaBehaviour }
+  /** waits delayMs before sending headers, then behaves as `after` (default approve) */
+  | { kind: "slow"; delayMs: number; after?: FakeOllamaBehaviour }
   /** 404 as if the requested model were not pulled */
   | { kind: "model-not-found" }
   /** 503 queue full */
@@ -59,6 +59,8 @@ export interface FakeOllama {
   /** appends behaviours consumed one per chat request, in arrival order */
   script(...behaviours: FakeOllamaScriptItem[]): void;
   setDefault(behaviour: FakeOllamaScriptItem): void;
+  /** forgets the script and the recorded requests, and restores the initial default */
+  reset(): void;
   /** every request received, in order */
   requests: RecordedRequest[];
   /** parsed bodies of POST /api/chat requests */
@@ -206,7 +208,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       }
       case "slow": {
         const timer = setTimeout(() => {
-          if (!res.destroyed) behave(behaviour.then ?? { kind: "approve" }, res, model, stream, received);
+          if (!res.destroyed) behave(behaviour.after ?? { kind: "approve" }, res, model, stream, received);
         }, behaviour.delayMs);
         res.on("close", () => clearTimeout(timer));
         return;
@@ -233,6 +235,11 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     },
     setDefault(behaviour) {
       defaultBehaviour = normalize(behaviour);
+    },
+    reset() {
+      queue.length = 0;
+      requests.length = 0;
+      defaultBehaviour = normalize(opts.defaultBehaviour ?? "approve");
     },
     requests,
     chatRequests() {
