@@ -1,0 +1,212 @@
+/**
+ * Historical candles from the shared CSV folder (`<BASE>-<QUOTE>_<granularity>.csv`,
+ * `timestamp,open,high,low,close,volume`, ascending), for backtests and local runs.
+ *
+ * The files are Binance USDT pairs. `toCoinbaseProductId` maps them onto the Coinbase USD book
+ * of the same base (BTC-USDT -> BTC-USD): treating USDT as USD is an approximation that is
+ * acceptable for replay and backtesting only, never for live prices.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { type Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
+import type { CandleSource } from "./ingest.js";
+
+export const FILE_GRANULARITIES: Readonly<Record<string, Granularity>> = {
+  "1m": "ONE_MINUTE",
+  "5m": "FIVE_MINUTE",
+  "15m": "FIFTEEN_MINUTE",
+  "30m": "THIRTY_MINUTE",
+  "1h": "ONE_HOUR",
+  "2h": "TWO_HOUR",
+  "4h": "FOUR_HOUR",
+  "6h": "SIX_HOUR",
+  "1d": "ONE_DAY",
+};
+
+export interface CandleFile {
+  path: string;
+  /** as in the file name, e.g. BTC-USDT */
+  sourceSymbol: string;
+  /** Coinbase product the candles stand in for, e.g. BTC-USD */
+  productId: string;
+  granularity: Granularity;
+}
+
+export interface CandleColumns {
+  start: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  length: number;
+}
+
+/** Unix seconds; `from` inclusive, `to` exclusive (bucket open times). */
+export interface TimeRange {
+  from?: number;
+  to?: number;
+}
+
+/** Binance `XXX-USDT` -> Coinbase `XXX-USD` (replay approximation, see module comment); others unchanged. */
+export function toCoinbaseProductId(symbol: string): string {
+  return symbol.endsWith("-USDT") ? `${symbol.slice(0, -5)}-USD` : symbol;
+}
+
+const FILE_NAME = /^([A-Z0-9]+)-([A-Z0-9]+)_(\d+[mhd])\.csv$/;
+
+export function parseCandleFileName(path: string): CandleFile {
+  const name = basename(path);
+  const match = name.match(FILE_NAME);
+  const granularity = match ? FILE_GRANULARITIES[match[3]!] : undefined;
+  if (!match || !granularity) {
+    throw new Error(
+      `${name} is not a candle file name: expected <BASE>-<QUOTE>_<granularity>.csv with granularity one of ${Object.keys(FILE_GRANULARITIES).join(", ")}`,
+    );
+  }
+  const sourceSymbol = `${match[1]}-${match[2]}`;
+  return { path, sourceSymbol, productId: toCoinbaseProductId(sourceSymbol), granularity };
+}
+
+export function listCandleFiles(dir: string): CandleFile[] {
+  return readdirSync(dir)
+    .filter((name) => FILE_NAME.test(name) && FILE_GRANULARITIES[name.match(FILE_NAME)![3]!] !== undefined)
+    .sort()
+    .map((name) => parseCandleFileName(join(dir, name)));
+}
+
+const HEADER = "timestamp,open,high,low,close,volume";
+
+/** Parses by hand (no CSV library): a 60k-row file takes a few tens of milliseconds. */
+export function readCandleColumns(path: string, range: TimeRange = {}): CandleColumns {
+  const text = readFileSync(path, "latin1");
+  let pos = text.indexOf("\n");
+  const header = (pos < 0 ? text : text.slice(0, pos)).trim();
+  if (header !== HEADER) {
+    throw new Error(`${path}: first line must be "${HEADER}", got "${header.slice(0, 80)}"`);
+  }
+  let rows = 0;
+  for (let i = pos; i >= 0 && i < text.length; i = text.indexOf("\n", i + 1)) rows++;
+  const cols: CandleColumns = {
+    start: new Float64Array(rows),
+    open: new Float64Array(rows),
+    high: new Float64Array(rows),
+    low: new Float64Array(rows),
+    close: new Float64Array(rows),
+    volume: new Float64Array(rows),
+    length: 0,
+  };
+  const targets = [cols.start, cols.open, cols.high, cols.low, cols.close, cols.volume];
+  const from = range.from ?? Number.NEGATIVE_INFINITY;
+  const to = range.to ?? Number.POSITIVE_INFINITY;
+  let n = 0;
+  let line = 1;
+  let previous = Number.NEGATIVE_INFINITY;
+  while (pos >= 0 && pos < text.length) {
+    const lineStart = pos + 1;
+    let lineEnd = text.indexOf("\n", lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    pos = lineEnd;
+    line++;
+    let end = lineEnd;
+    if (end > lineStart && text.charCodeAt(end - 1) === 13) end--;
+    if (end <= lineStart) continue;
+    let fieldStart = lineStart;
+    for (let f = 0; f < 6; f++) {
+      let fieldEnd = f < 5 ? text.indexOf(",", fieldStart) : end;
+      if (fieldEnd < 0 || fieldEnd > end) fieldEnd = -1;
+      if (fieldEnd < 0) throw new Error(`${path}:${line}: expected 6 comma-separated fields`);
+      const value = Number(text.slice(fieldStart, fieldEnd));
+      if (!Number.isFinite(value) || fieldEnd === fieldStart) {
+        throw new Error(`${path}:${line}: field ${HEADER.split(",")[f]} is not a number`);
+      }
+      targets[f]![n] = value;
+      fieldStart = fieldEnd + 1;
+    }
+    const start = cols.start[n]!;
+    if (start <= previous) throw new Error(`${path}:${line}: timestamps must be strictly ascending`);
+    previous = start;
+    if (start >= from && start < to) n++;
+    else if (start >= to) break;
+  }
+  cols.length = n;
+  if (n < rows) {
+    for (const key of ["start", "open", "high", "low", "close", "volume"] as const) cols[key] = cols[key].slice(0, n);
+  }
+  return cols;
+}
+
+/** Candles of one file as domain Candles (source "replay", symbol mapped to the Coinbase product). */
+export function readCandles(path: string, range: TimeRange = {}): Candle[] {
+  const file = parseCandleFileName(path);
+  return columnsToCandles(readCandleColumns(path, range), file.productId, file.granularity);
+}
+
+export function columnsToCandles(cols: CandleColumns, symbol: string, granularity: Granularity): Candle[] {
+  const candles: Candle[] = new Array(cols.length);
+  for (let i = 0; i < cols.length; i++) {
+    candles[i] = {
+      symbol,
+      granularity,
+      start: cols.start[i]!,
+      open: cols.open[i]!,
+      high: cols.high[i]!,
+      low: cols.low[i]!,
+      close: cols.close[i]!,
+      volume: cols.volume[i]!,
+      source: "replay",
+    };
+  }
+  return candles;
+}
+
+/** Serves replay files through the same interface as the Coinbase market-data client. */
+export class ReplayCandleSource implements CandleSource {
+  private readonly files: CandleFile[];
+  private readonly cache = new Map<string, CandleColumns>();
+
+  constructor(dir: string) {
+    this.files = listCandleFiles(dir);
+  }
+
+  availableProducts(granularity?: Granularity): string[] {
+    return this.files.filter((f) => !granularity || f.granularity === granularity).map((f) => f.productId);
+  }
+
+  async getCandles(productId: string, granularity: Granularity, startSec: number, endSec: number): Promise<Candle[]> {
+    const file = this.files.find((f) => f.productId === productId && f.granularity === granularity);
+    if (!file) {
+      throw new Error(
+        `no replay file for ${productId} ${granularity} (${GRANULARITY_SECONDS[granularity]} s); available: ${this.files.map((f) => basename(f.path)).join(", ")}`,
+      );
+    }
+    let cols = this.cache.get(file.path);
+    if (!cols) {
+      cols = readCandleColumns(file.path);
+      this.cache.set(file.path, cols);
+    }
+    const lo = lowerBound(cols.start, cols.length, startSec);
+    const hi = lowerBound(cols.start, cols.length, endSec);
+    const slice: CandleColumns = {
+      start: cols.start.subarray(lo, hi),
+      open: cols.open.subarray(lo, hi),
+      high: cols.high.subarray(lo, hi),
+      low: cols.low.subarray(lo, hi),
+      close: cols.close.subarray(lo, hi),
+      volume: cols.volume.subarray(lo, hi),
+      length: Math.max(0, hi - lo),
+    };
+    return columnsToCandles(slice, productId, granularity);
+  }
+}
+
+function lowerBound(values: Float64Array, length: number, target: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid]! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
