@@ -1,0 +1,48 @@
+import type { SignalType } from "../domain/schemas.js";
+
+export interface ClassProbabilities {
+  down: number;
+  hold: number;
+  up: number;
+}
+
+export interface DecisionThresholds {
+  /** BUY when P(up) is strictly above this */
+  buy: number;
+  /** SELL when P(down) is strictly above this */
+  sell: number;
+}
+
+export interface SignalDecision {
+  signalType: SignalType;
+  /** probability of the chosen class (for HOLD: P(hold)) */
+  confidence: number;
+  /** the threshold the chosen class had to beat; 0 for HOLD, which has none */
+  threshold: number;
+}
+
+/** The seed system's thresholds. */
+export const DEFAULT_DECISION_THRESHOLDS: DecisionThresholds = { buy: 0.5, sell: 0.6 };
+
+/**
+ * BUY when P(up) > buy, SELL when P(down) > sell, otherwise HOLD.
+ * With thresholds whose sum is >= 1 (the defaults: 0.5 + 0.6) both cannot hold at once. With lower
+ * thresholds they can; then the side with the larger probability wins, and an exact tie is HOLD
+ * because the model has no preferred direction.
+ */
+export function decideSignal(p: ClassProbabilities, thresholds: DecisionThresholds): SignalDecision {
+  for (const [name, value] of Object.entries(p)) {
+    if (!Number.isFinite(value) || value < 0 || value > 1) {
+      throw new RangeError(`decideSignal: P(${name}) must be a probability in [0, 1], got ${value}`);
+    }
+  }
+  const buys = p.up > thresholds.buy;
+  const sells = p.down > thresholds.sell;
+  if (buys && (!sells || p.up > p.down)) {
+    return { signalType: "BUY", confidence: p.up, threshold: thresholds.buy };
+  }
+  if (sells && (!buys || p.down > p.up)) {
+    return { signalType: "SELL", confidence: p.down, threshold: thresholds.sell };
+  }
+  return { signalType: "HOLD", confidence: p.hold, threshold: 0 };
+}
