@@ -26,7 +26,7 @@ export const WARMUP_CANDLES = 199;
  * average, and the 26-EMA behind MACD divided by close) need a few hundred candles to fall below
  * 1e-9. Measured on all 19 1h files in test/features/live-equals-training.test.ts; see models/FEATURES.md.
  */
-export const SERVING_WINDOW = 600;
+export const SERVING_WINDOW = 500;
 
 /**
  * Computes the n x 51 row-major feature matrix (row i = features of candle i, NaN inside each
