@@ -120,6 +120,19 @@ describe("createOllamaVerdictClient", () => {
     await expect(client().ask(prompt)).rejects.toThrow(/confidence/);
   });
 
+  it("refuses a verdict whose reasoning is blank", async () => {
+    ollama.script({
+      kind: "content",
+      content: JSON.stringify({
+        decision: "REJECT",
+        confidence: 0.9,
+        reasoning: "   ",
+        risk_assessment: { level: "HIGH", factors: [] },
+      }),
+    });
+    await expect(client().ask(prompt)).rejects.toThrow(/reasoning is blank/);
+  });
+
   it("refuses an empty answer", async () => {
     ollama.script({ kind: "content", content: "" });
     await expect(client().ask(prompt)).rejects.toBeInstanceOf(LlmAnswerInvalidError);

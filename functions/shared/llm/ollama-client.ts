@@ -158,6 +158,9 @@ function parseVerdict(
       },
     );
   }
+  if (parsed.data.reasoning.trim() === "") {
+    throw new LlmAnswerInvalidError(host, model, "the reasoning is blank", content, doneReason);
+  }
   return { verdict: parsed.data, rawAnswer: content };
 }
 
