@@ -1,0 +1,51 @@
+/**
+ * One queue of the recommendation chain with its dead-letter queue, built from the shared
+ * definition (functions/shared/queues/definitions.ts) so the cloud and the local cloud agree.
+ */
+import { Duration, Validations } from "aws-cdk-lib";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import {
+  deadLetterQueueName,
+  type QueueDefinition,
+  queueName,
+  visibilityTimeoutSeconds,
+} from "../../functions/shared/queues/definitions.js";
+
+export interface WorkQueueProps {
+  readonly definition: QueueDefinition;
+  readonly resourcePrefix: string;
+}
+
+export class WorkQueue extends Construct {
+  readonly definition: QueueDefinition;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: WorkQueueProps) {
+    super(scope, id);
+    const def = props.definition;
+    this.definition = def;
+
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      queueName: deadLetterQueueName(def.id, props.resourcePrefix),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // the maximum, so an operator has two weeks to inspect and redrive a failed recommendation
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason: `This queue is the dead-letter queue of ${queueName(def.id, props.resourcePrefix)}; a DLQ of a DLQ would hide failures instead of alarming on them.`,
+    });
+
+    this.queue = new Queue(this, "Queue", {
+      queueName: queueName(def.id, props.resourcePrefix),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(def)),
+      retentionPeriod: Duration.days(def.messageRetentionDays),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: def.maxReceiveCount },
+    });
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * The LLM validator: Ollama and the validator worker in one ECS task on a GPU instance.
+ *
+ * Network: public subnets, NO NAT gateway, a security group with NO ingress rule, IMDSv2 only.
+ * Nothing listens on a reachable port (Ollama binds 127.0.0.1 in host network mode and only the
+ * worker beside it talks to it); the instance needs egress alone (SQS, DynamoDB, ECR, Docker Hub
+ * and the Ollama model registry), which a public IP gives without the ~$33/month + per-GB cost of
+ * a NAT gateway. DynamoDB and S3 (ECR layers) go through free gateway endpoints.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Duration, IgnoreMode, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { AdjustmentType } from "aws-cdk-lib/aws-applicationautoscaling";
+import { AutoScalingGroup, BlockDeviceVolume, EbsDeviceVolumeType } from "aws-cdk-lib/aws-autoscaling";
+import { MathExpression } from "aws-cdk-lib/aws-cloudwatch";
+import {
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  InstanceType,
+  SecurityGroup,
+  SubnetType,
+  Vpc,
+} from "aws-cdk-lib/aws-ec2";
+import { Platform } from "aws-cdk-lib/aws-ecr-assets";
+import {
+  AmiHardwareType,
+  AsgCapacityProvider,
+  Cluster,
+  ContainerDependencyCondition,
+  ContainerImage,
+  ContainerInsights,
+  Ec2Service,
+  Ec2TaskDefinition,
+  EcsOptimizedImage,
+  LogDrivers,
+  NetworkMode,
+} from "aws-cdk-lib/aws-ecs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { QUEUES } from "../../functions/shared/queues/definitions.js";
+import { TABLES } from "../../functions/shared/store/tables.js";
+import type { DeploymentConfig } from "../config.js";
+import { grantQueueConsume, grantQueueSend, grantTableAccess } from "../constructs/grants.js";
+import { METRICS_NAMESPACE, REPO_ROOT } from "../constructs/pipeline-function.js";
+import type { WorkQueue } from "../constructs/work-queue.js";
+import type { DataStack } from "./data-stack.js";
+import type { PipelineStack } from "./pipeline-stack.js";
+
+export interface LlmStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  readonly data: DataStack;
+  readonly pipeline: PipelineStack;
+}
+
+export const OLLAMA_PORT = 11434;
+const READY_FILE = "/tmp/ollama-model-ready";
+
+/**
+ * The worker image's build context is the repository root; this allow-list keeps the staged copy
+ * (made at synth) to the sources the Dockerfile needs instead of node_modules and cdk.out.
+ */
+export const WORKER_BUILD_CONTEXT_EXCLUDES = [
+  "*",
+  "!package.json",
+  "!package-lock.json",
+  "!tsconfig.json",
+  "!functions",
+];
+
+export class LlmStack extends Stack {
+  readonly vpc: Vpc;
+  readonly cluster: Cluster;
+  readonly autoScalingGroup: AutoScalingGroup;
+  readonly service: Ec2Service;
+  readonly taskDefinition: Ec2TaskDefinition;
+  readonly validationQueue: WorkQueue;
+
+  constructor(scope: Construct, id: string, props: LlmStackProps) {
+    super(scope, id, props);
+    const { config, data, pipeline } = props;
+    this.validationQueue = pipeline.queues.validation;
+
+    this.vpc = new Vpc(this, "Vpc", {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: "public", subnetType: SubnetType.PUBLIC, cidrMask: 24 }],
+      gatewayEndpoints: {
+        DynamoDb: { service: GatewayVpcEndpointAwsService.DYNAMODB },
+        S3: { service: GatewayVpcEndpointAwsService.S3 },
+      },
+      flowLogs: {
+        rejected: {
+          trafficType: FlowLogTrafficType.REJECT,
+          destination: FlowLogDestination.toCloudWatchLogs(
+            new LogGroup(this, "VpcFlowLogs", { retention: RetentionDays.ONE_MONTH }),
+          ),
+        },
+      },
+    });
+
+    const securityGroup = new SecurityGroup(this, "GpuInstances", {
+      vpc: this.vpc,
+      description: "LLM GPU instances: no ingress at all; egress for AWS APIs, images and the model pull",
+      allowAllOutbound: true,
+    });
+
+    this.cluster = new Cluster(this, "Cluster", {
+      vpc: this.vpc,
+      containerInsightsV2: ContainerInsights.ENABLED,
+    });
+
+    this.autoScalingGroup = new AutoScalingGroup(this, "GpuCapacity", {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: SubnetType.PUBLIC },
+      associatePublicIpAddress: true,
+      securityGroup,
+      instanceType: new InstanceType(config.gpuInstanceType),
+      machineImage: EcsOptimizedImage.amazonLinux2(AmiHardwareType.GPU),
+      minCapacity: 0,
+      maxCapacity: config.llmMaxCapacity,
+      requireImdsv2: true,
+      blockDevices: [
+        {
+          // GPU AMI + ollama image + model weights; the model lives on the host to survive task restarts
+          deviceName: "/dev/xvda",
+          volume: BlockDeviceVolume.ebs(100, { encrypted: true, volumeType: EbsDeviceVolumeType.GP3 }),
+        },
+      ],
+    });
+
+    const capacityProvider = new AsgCapacityProvider(this, "GpuCapacityProvider", {
+      autoScalingGroup: this.autoScalingGroup,
+      enableManagedScaling: true,
+      // ECS scales instances in only when no task runs on them, and drains them itself (no drain-hook Lambda)
+      enableManagedTerminationProtection: true,
+      enableManagedDraining: true,
+      targetCapacityPercent: 100,
+    });
+    this.cluster.addAsgCapacityProvider(capacityProvider);
+
+    // Host networking: Ollama on 127.0.0.1 is reachable only from the worker on the same instance,
+    // and egress uses the instance's public IP (awsvpc tasks on EC2 get no public IP).
+    this.taskDefinition = new Ec2TaskDefinition(this, "ValidatorTask", { networkMode: NetworkMode.HOST });
+    this.taskDefinition.addVolume({ name: "ollama-models", host: { sourcePath: "/opt/ollama" } });
+
+    const logs = new LogGroup(this, "ValidatorLogs", { retention: RetentionDays.ONE_MONTH });
+    const ollamaScript = readFileSync(
+      path.join(REPO_ROOT, "functions", "llm-validator", "ollama-entrypoint.sh"),
+      "utf8",
+    );
+
+    const ollama = this.taskDefinition.addContainer("ollama", {
+      image: ContainerImage.fromRegistry(config.ollamaImage),
+      essential: true,
+      gpuCount: 1,
+      memoryReservationMiB: 8192,
+      entryPoint: ["/bin/sh", "-c"],
+      command: [ollamaScript],
+      environment: {
+        OLLAMA_MODEL: config.ollamaModel,
+        OLLAMA_HOST: `127.0.0.1:${OLLAMA_PORT}`,
+        OLLAMA_KEEP_ALIVE: "-1",
+        OLLAMA_READY_FILE: READY_FILE,
+      },
+      healthCheck: {
+        command: ["CMD-SHELL", `test -f ${READY_FILE} && ollama show "$OLLAMA_MODEL" >/dev/null`],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(10),
+        // image + model pull + first load; further failures within 10 x 30 s still count as starting
+        startPeriod: Duration.seconds(300),
+        retries: 10,
+      },
+      logging: LogDrivers.awsLogs({ logGroup: logs, streamPrefix: "ollama" }),
+    });
+    ollama.addMountPoints({ containerPath: "/root/.ollama", sourceVolume: "ollama-models", readOnly: false });
+
+    const tableEnv: Record<string, string> = {};
+    for (const def of [TABLES.recommendations, TABLES.decisions, TABLES.signals, TABLES.candles]) {
+      tableEnv[def.envVar] = data.tables[def.id].tableName;
+    }
+
+    const worker = this.taskDefinition.addContainer("validator", {
+      image: ContainerImage.fromAsset(REPO_ROOT, {
+        file: "functions/llm-validator/Dockerfile",
+        platform: Platform.LINUX_AMD64,
+        ignoreMode: IgnoreMode.DOCKER,
+        exclude: WORKER_BUILD_CONTEXT_EXCLUDES,
+      }),
+      essential: true,
+      memoryLimitMiB: 1024,
+      // a validation in flight may take the whole consumer budget before the worker stops
+      stopTimeout: Duration.seconds(QUEUES.validation.consumerTimeoutSeconds),
+      environment: {
+        OLLAMA_HOST: `http://localhost:${OLLAMA_PORT}`,
+        OLLAMA_MODEL: config.ollamaModel,
+        [QUEUES.validation.urlEnvVar]: pipeline.queues.validation.queue.queueUrl,
+        [QUEUES.risk.urlEnvVar]: pipeline.queues.risk.queue.queueUrl,
+        VALIDATION_TIMEOUT_SECONDS: String(QUEUES.validation.consumerTimeoutSeconds),
+        TRADING_MODE: config.tradingMode,
+        POWERTOOLS_SERVICE_NAME: "llm-validator",
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+        LOG_LEVEL: config.logLevel,
+        AWS_REGION: this.region,
+        ...tableEnv,
+      },
+      logging: LogDrivers.awsLogs({ logGroup: logs, streamPrefix: "validator" }),
+    });
+    worker.addContainerDependencies({ container: ollama, condition: ContainerDependencyCondition.HEALTHY });
+
+    const taskRole = this.taskDefinition.taskRole;
+    grantQueueConsume(taskRole, pipeline.queues.validation.queue);
+    grantQueueSend(taskRole, pipeline.queues.risk.queue);
+    grantTableAccess(taskRole, data.tables.recommendations, TABLES.recommendations, "readWrite");
+    grantTableAccess(taskRole, data.tables.decisions, TABLES.decisions, "readWrite");
+    grantTableAccess(taskRole, data.tables.signals, TABLES.signals, "read");
+    grantTableAccess(taskRole, data.tables.candles, TABLES.candles, "read");
+
+    this.service = new Ec2Service(this, "ValidatorService", {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: config.llmMinCapacity,
+      // one GPU per instance and one task per GPU: a deployment stops the old task first
+      minHealthyPercent: 0,
+      maxHealthyPercent: 100,
+      circuitBreaker: { rollback: true },
+      capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
+    });
+
+    this.scaleOnValidationBacklog(config);
+    this.acknowledgeFindings();
+  }
+
+  /**
+   * Backlog = visible + in flight, so a task that is busy with the last message is not scaled in
+   * under it. Out as soon as one message waits; in only after 15 idle minutes.
+   */
+  private scaleOnValidationBacklog(config: DeploymentConfig): void {
+    const q = this.validationQueue.queue;
+    const backlog = new MathExpression({
+      label: "validation backlog",
+      expression: "visible + inFlight",
+      usingMetrics: {
+        visible: q.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: "Maximum",
+        }),
+        inFlight: q.metricApproximateNumberOfMessagesNotVisible({
+          period: Duration.minutes(1),
+          statistic: "Maximum",
+        }),
+      },
+      period: Duration.minutes(1),
+    });
+    const scaling = this.service.autoScaleTaskCount({
+      minCapacity: config.llmMinCapacity,
+      maxCapacity: config.llmMaxCapacity,
+    });
+    // change 0 marks the no-op band between the two alarms of a step policy
+    scaling.scaleOnMetric("ScaleOutOnBacklog", {
+      metric: backlog,
+      adjustmentType: AdjustmentType.EXACT_CAPACITY,
+      scalingSteps: [
+        { upper: 0, change: 0 },
+        { lower: 1, change: 1 },
+        { lower: 20, change: config.llmMaxCapacity },
+      ],
+      evaluationPeriods: 1,
+      cooldown: Duration.minutes(1),
+    });
+    scaling.scaleOnMetric("ScaleInWhenIdle", {
+      metric: backlog,
+      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
+      scalingSteps: [
+        { upper: 0, change: -config.llmMaxCapacity },
+        { lower: 1, change: 0 },
+      ],
+      evaluationPeriods: 15,
+      cooldown: Duration.minutes(5),
+    });
+  }
+
+  private acknowledgeFindings(): void {
+    const instanceRole = this.autoScalingGroup.role;
+    Validations.of(instanceRole).acknowledge({
+      id: "AwsSolutions-IAM5[Action::ecs:Submit*]",
+      reason:
+        "Added by ECS Cluster.addAsgCapacityProvider for the ECS agent (SubmitTaskStateChange, SubmitContainerStateChange, ...), scoped to this cluster's ARN.",
+    });
+    Validations.of(instanceRole).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "The ECS agent's ecs:DiscoverPollEndpoint and ecr:GetAuthorizationToken support no resource-level permissions; ecs:Poll/StartTelemetrySession are conditioned on this cluster's ARN.",
+    });
+    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "ecr:GetAuthorizationToken (to pull the validator image) supports no resource-level permission; the image pull itself is scoped to the asset repository.",
+    });
+    Validations.of(this.autoScalingGroup).acknowledge({
+      id: "AwsSolutions-AS3",
+      reason:
+        "The group is driven by the ECS capacity provider (0 to llmMaxCapacity); a failed launch shows as the validation queue's oldest-message alarm and in ECS service events, which is what an operator acts on.",
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: "AwsSolutions-ECS2",
+      reason:
+        "The environment holds only non-secret configuration (queue URLs, table names, model name, log level); the task reads no secret.",
+    });
+  }
+}

@@ -1,0 +1,436 @@
+/**
+ * One dashboard and the alarms an operator is paged for, through one SNS topic.
+ *
+ * Trading KPIs come from Powertools EMF metrics in the TradingPipeline namespace. Powertools adds
+ * a `service` dimension to every metric, and each handler may add its own (signalType, state,
+ * decision, reason): the KPI widgets and alarms use Metrics Insights / SEARCH over the namespace
+ * so they aggregate whatever dimension sets the handlers emit instead of guessing one exact set.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { QUEUE_LIST, type QueueId } from "../../functions/shared/queues/definitions.js";
+import { TABLE_LIST } from "../../functions/shared/store/tables.js";
+import type { DeploymentConfig } from "../config.js";
+import { METRICS_NAMESPACE, type PipelineFunction } from "../constructs/pipeline-function.js";
+import type { DataStack } from "./data-stack.js";
+import type { LlmStack } from "./llm-stack.js";
+import type { PipelineStack } from "./pipeline-stack.js";
+
+export interface MonitoringStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  readonly data: DataStack;
+  readonly pipeline: PipelineStack;
+  readonly llm: LlmStack;
+}
+
+/** Oldest message age that means a stage is stuck; validation allows for a GPU cold start. */
+export const MAX_MESSAGE_AGE_SECONDS: Readonly<Record<QueueId, number>> = {
+  validation: 30 * 60,
+  risk: 5 * 60,
+  execution: 5 * 60,
+};
+export const QUEUE_DEPTH_ALARM = 100;
+export const DRAWDOWN_WARNING_PCT = 10;
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+export class MonitoringStack extends Stack {
+  readonly topic: Topic;
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+  private readonly action: SnsAction;
+
+  constructor(scope: Construct, id: string, props: MonitoringStackProps) {
+    super(scope, id, props);
+    const { config, data, pipeline, llm } = props;
+
+    // CloudWatch alarms can publish to an encrypted topic only through a key that trusts them
+    const key = new Key(this, "AlarmTopicKey", {
+      description: "Encrypts the trading pipeline's alarm topic",
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+      }),
+    );
+    this.topic = new Topic(this, "AlarmTopic", {
+      displayName: "Trading pipeline alarms",
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (config.alarmEmail) this.topic.addSubscription(new EmailSubscription(config.alarmEmail));
+    this.action = new SnsAction(this.topic);
+
+    const fns = Object.values(pipeline.functions);
+    for (const fn of fns) this.functionAlarms(fn);
+
+    for (const def of QUEUE_LIST) {
+      const wq = pipeline.queues[def.id];
+      this.alarm(`${pascal(def.id)}QueueAge`, {
+        metric: wq.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: "Maximum" }),
+        threshold: MAX_MESSAGE_AGE_SECONDS[def.id],
+        description: `The oldest message on ${def.id} waits longer than ${MAX_MESSAGE_AGE_SECONDS[def.id]} s: ${def.consumer} is not keeping up or not running.`,
+      });
+      this.alarm(`${pascal(def.id)}QueueDepth`, {
+        metric: wq.queue.metricApproximateNumberOfMessagesVisible({
+          period: FIVE_MINUTES,
+          statistic: "Maximum",
+        }),
+        threshold: QUEUE_DEPTH_ALARM,
+        evaluationPeriods: 3,
+        description: `More than ${QUEUE_DEPTH_ALARM} messages wait on ${def.id} for 15 minutes.`,
+      });
+      this.deadLetterAlarm(
+        `${pascal(def.id)}DeadLetters`,
+        wq.deadLetterQueue,
+        `${def.id} queue (${def.consumer})`,
+      );
+    }
+    this.deadLetterAlarm(
+      "ScheduleDeadLetters",
+      pipeline.scheduleDeadLetterQueue,
+      "the EventBridge schedules",
+    );
+
+    for (const def of TABLE_LIST) this.tableThrottleAlarm(def.id, data.tables[def.id]);
+
+    this.alarm("KillSwitchActive", {
+      metric: insights("MAX(KillSwitchActive)", FIVE_MINUTES),
+      threshold: 1,
+      description:
+        "The kill switch is active: no new orders are placed until it is resumed (docs/DEPLOY.md).",
+    });
+    this.alarm("Drawdown", {
+      metric: insights("MAX(DrawdownPct)", FIVE_MINUTES),
+      threshold: DRAWDOWN_WARNING_PCT,
+      description: `Equity is more than ${DRAWDOWN_WARNING_PCT}% below its peak (risk refuses new trades at 15%).`,
+    });
+    this.alarm("NoSignals", {
+      metric: insights("SUM(SignalsGenerated)", Duration.minutes(30)),
+      threshold: 1,
+      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+      description:
+        "The signal generator produced no signal (not even HOLD) for 30 minutes: the model, the candles or the schedule is broken.",
+    });
+
+    this.dashboard = this.buildDashboard(config, pipeline, data, llm, fns);
+    new CfnOutput(this, "DashboardUrl", {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.dashboard.dashboardName}`,
+    });
+    new CfnOutput(this, "AlarmTopicArn", { value: this.topic.topicArn });
+  }
+
+  private alarm(
+    id: string,
+    p: {
+      metric: IMetric;
+      threshold: number;
+      description: string;
+      evaluationPeriods?: number;
+      comparison?: ComparisonOperator;
+      treatMissingData?: TreatMissingData;
+    },
+  ): Alarm {
+    const alarm = new Alarm(this, id, {
+      metric: p.metric,
+      threshold: p.threshold,
+      evaluationPeriods: p.evaluationPeriods ?? 1,
+      comparisonOperator: p.comparison ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: p.treatMissingData ?? TreatMissingData.NOT_BREACHING,
+      alarmDescription: p.description,
+    });
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private functionAlarms(fn: PipelineFunction): void {
+    const id = pascal(fn.name);
+    this.alarm(`${id}Errors`, {
+      metric: fn.fn.metricErrors({ period: FIVE_MINUTES, statistic: "Sum" }),
+      threshold: 1,
+      description: `${fn.name} threw at least once in 5 minutes (logs: ${fn.logGroup.logGroupName}).`,
+    });
+    this.alarm(`${id}Throttles`, {
+      metric: fn.fn.metricThrottles({ period: FIVE_MINUTES, statistic: "Sum" }),
+      threshold: 1,
+      description: `${fn.name} was throttled; queued work waits and may reach its dead-letter queue.`,
+    });
+    const limitMs = fn.timeout.toMilliseconds();
+    this.alarm(`${id}Duration`, {
+      metric: fn.fn.metricDuration({ period: FIVE_MINUTES, statistic: "p99" }),
+      threshold: Math.round(limitMs * 0.8),
+      evaluationPeriods: 3,
+      description: `${fn.name} p99 duration is above 80% of its ${limitMs / 1000} s timeout for 15 minutes.`,
+    });
+  }
+
+  private deadLetterAlarm(id: string, dlq: IQueue, of: string): void {
+    this.alarm(id, {
+      metric: dlq.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: "Maximum",
+      }),
+      threshold: 1,
+      description: `A message reached the dead-letter queue of ${of}: inspect it, fix the cause, then redrive it (docs/DEPLOY.md).`,
+    });
+  }
+
+  private tableThrottleAlarm(id: string, table: ITable): void {
+    const dims = { TableName: table.tableName };
+    const m = (metricName: string) =>
+      new Metric({
+        namespace: "AWS/DynamoDB",
+        metricName,
+        dimensionsMap: dims,
+        statistic: "Sum",
+        period: FIVE_MINUTES,
+      });
+    this.alarm(`${pascal(id)}TableThrottles`, {
+      metric: new MathExpression({
+        label: `${id} throttle events`,
+        expression: "reads + writes",
+        usingMetrics: { reads: m("ReadThrottleEvents"), writes: m("WriteThrottleEvents") },
+        period: FIVE_MINUTES,
+      }),
+      threshold: 1,
+      description: `DynamoDB throttled requests on the ${id} table.`,
+    });
+  }
+
+  private buildDashboard(
+    config: DeploymentConfig,
+    pipeline: PipelineStack,
+    data: DataStack,
+    llm: LlmStack,
+    fns: PipelineFunction[],
+  ): Dashboard {
+    const d = new Dashboard(this, "Dashboard", {
+      dashboardName: `${config.resourcePrefix}-pipeline`,
+      defaultInterval: Duration.hours(12),
+    });
+    const w = 8;
+    const h = 6;
+    d.addWidgets(
+      new TextWidget({
+        markdown: `# Trading pipeline (${config.tradingMode})\nSignals -> LLM (${config.ollamaModel}) -> risk -> execution. Alarms go to the SNS topic; runbook in docs/DEPLOY.md.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    d.addWidgets(
+      new SingleValueWidget({
+        title: "Equity (USD) / drawdown (%) / kill switch",
+        metrics: [
+          insights("MAX(EquityUsd)", FIVE_MINUTES, "EquityUsd"),
+          insights("MAX(DrawdownPct)", FIVE_MINUTES, "DrawdownPct"),
+          insights("MAX(KillSwitchActive)", FIVE_MINUTES, "KillSwitchActive"),
+        ],
+        width: 12,
+        height: 4,
+      }),
+      new GraphWidget({
+        title: "Equity (USD)",
+        left: [insights("MAX(EquityUsd)", FIVE_MINUTES, "EquityUsd")],
+        right: [insights("MAX(DrawdownPct)", FIVE_MINUTES, "DrawdownPct")],
+        width: 12,
+        height: 4,
+      }),
+    );
+    d.addWidgets(
+      graph(
+        "Signals by type",
+        [insights("SUM(SignalsGenerated)", FIVE_MINUTES, undefined, "signalType")],
+        w,
+        h,
+      ),
+      graph(
+        "Recommendations by state",
+        [insights("SUM(RecommendationsByState)", FIVE_MINUTES, undefined, "state")],
+        w,
+        h,
+      ),
+      graph("LLM decisions", [insights("SUM(LlmDecision)", FIVE_MINUTES, undefined, "decision")], w, h),
+      graph(
+        "LLM latency (ms, p50 / p90)",
+        [search("LlmLatencyMs", "p50"), search("LlmLatencyMs", "p90")],
+        w,
+        h,
+      ),
+      graph(
+        "Risk refusals by reason",
+        [insights("SUM(RiskRefusals)", FIVE_MINUTES, undefined, "reason")],
+        w,
+        h,
+      ),
+      graph(
+        "Orders placed / fills",
+        [
+          insights("SUM(OrdersPlaced)", FIVE_MINUTES, "OrdersPlaced"),
+          insights("SUM(OrderFills)", FIVE_MINUTES, "OrderFills"),
+        ],
+        w,
+        h,
+      ),
+      graph(
+        "Slippage (bps, avg / max)",
+        [search("SlippageBps", "Average"), search("SlippageBps", "Maximum")],
+        w,
+        h,
+      ),
+    );
+    const queues = QUEUE_LIST.map((def) => pipeline.queues[def.id]);
+    d.addWidgets(
+      graph(
+        "Queue depth (visible)",
+        queues.map((q) =>
+          q.queue.metricApproximateNumberOfMessagesVisible({
+            label: q.definition.id,
+            period: Duration.minutes(1),
+          }),
+        ),
+        w,
+        h,
+      ),
+      graph(
+        "Oldest message (s)",
+        queues.map((q) =>
+          q.queue.metricApproximateAgeOfOldestMessage({
+            label: q.definition.id,
+            period: Duration.minutes(1),
+          }),
+        ),
+        w,
+        h,
+      ),
+      graph(
+        "Dead-letter queues",
+        [
+          ...queues.map((q) =>
+            q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              label: `${q.definition.id} DLQ`,
+              period: Duration.minutes(1),
+            }),
+          ),
+          pipeline.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            label: "schedules DLQ",
+            period: Duration.minutes(1),
+          }),
+        ],
+        w,
+        h,
+      ),
+    );
+    d.addWidgets(
+      graph(
+        "Invocations",
+        fns.map((f) => f.fn.metricInvocations({ label: f.name, period: FIVE_MINUTES })),
+        w,
+        h,
+      ),
+      graph(
+        "Errors",
+        fns.map((f) => f.fn.metricErrors({ label: f.name, period: FIVE_MINUTES })),
+        w,
+        h,
+      ),
+      graph(
+        "Throttles",
+        fns.map((f) => f.fn.metricThrottles({ label: f.name, period: FIVE_MINUTES })),
+        w,
+        h,
+      ),
+      graph(
+        "Duration p99 (ms)",
+        fns.map((f) => f.fn.metricDuration({ label: f.name, statistic: "p99", period: FIVE_MINUTES })),
+        w,
+        h,
+      ),
+      graph(
+        "DynamoDB throttle events",
+        TABLE_LIST.flatMap((def) =>
+          ["ReadThrottleEvents", "WriteThrottleEvents"].map(
+            (metricName) =>
+              new Metric({
+                namespace: "AWS/DynamoDB",
+                metricName,
+                dimensionsMap: { TableName: data.tables[def.id].tableName },
+                statistic: "Sum",
+                period: FIVE_MINUTES,
+                label: `${def.id} ${metricName.replace("ThrottleEvents", "")}`,
+              }),
+          ),
+        ),
+        w,
+        h,
+      ),
+      graph(
+        "LLM validator (ECS)",
+        [
+          llm.service.metricCpuUtilization({ label: "CPU %", period: Duration.minutes(1) }),
+          llm.service.metricMemoryUtilization({ label: "memory %", period: Duration.minutes(1) }),
+        ],
+        w,
+        h,
+      ),
+    );
+    d.addWidgets(new AlarmStatusWidget({ title: "Alarms", alarms: this.alarms, width: 24, height: 6 }));
+    return d;
+  }
+}
+
+/** A Metrics Insights query over the whole namespace, optionally one line per value of `groupBy`. */
+function insights(select: string, period: Duration, label?: string, groupBy?: string): MathExpression {
+  const metricName = select.slice(select.indexOf("(") + 1, select.indexOf(")"));
+  return new MathExpression({
+    expression: `SELECT ${select} FROM "${METRICS_NAMESPACE}"${groupBy ? ` GROUP BY ${groupBy}` : ""}`,
+    label: label ?? metricName,
+    period,
+    usingMetrics: {},
+  });
+}
+
+function search(metricName: string, statistic: string): MathExpression {
+  return new MathExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE}} MetricName="${metricName}"', '${statistic}', 300)`,
+    label: `${metricName} ${statistic}`,
+    period: FIVE_MINUTES,
+    usingMetrics: {},
+  });
+}
+
+function graph(title: string, metrics: IMetric[], width: number, height: number): GraphWidget {
+  return new GraphWidget({ title, left: metrics, width, height });
+}
+
+function pascal(id: string): string {
+  return id
+    .split(/[-_]/)
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join("");
+}

@@ -1,0 +1,281 @@
+/**
+ * The Lambda side of the pipeline: the three chain queues, the seven functions, the schedules
+ * that drive four of them, and the onnxruntime layer.
+ */
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import {
+  AssetHashType,
+  type CfnElement,
+  DockerImage,
+  Duration,
+  Stack,
+  type StackProps,
+  Validations,
+} from "aws-cdk-lib";
+import { Architecture, Code, LayerVersion, Runtime } from "aws-cdk-lib/aws-lambda";
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from "aws-cdk-lib/aws-scheduler";
+import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { QUEUES, type QueueId } from "../../functions/shared/queues/definitions.js";
+import { TABLES } from "../../functions/shared/store/tables.js";
+import { buildOnnxRuntimeLayer, onnxRuntimeVersion } from "../../layers/build-onnxruntime-layer.js";
+import type { DeploymentConfig } from "../config.js";
+import { PipelineFunction, REPO_ROOT } from "../constructs/pipeline-function.js";
+import { WorkQueue } from "../constructs/work-queue.js";
+import type { DataStack } from "./data-stack.js";
+
+export interface PipelineStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  readonly data: DataStack;
+}
+
+export type FunctionName =
+  | "market-data"
+  | "signal-generator"
+  | "signal-bridge"
+  | "risk-manager"
+  | "trade-executor"
+  | "portfolio"
+  | "kill-switch";
+
+/** The model files shipped next to the signal generator's bundle, and where the handler finds them. */
+export const MODEL_FILES = ["signal-model.onnx", "signal-model.card.json"] as const;
+export const LAMBDA_MODEL_DIR = "/var/task/models";
+
+export interface ScheduledFunction {
+  readonly fn: PipelineFunction;
+  readonly schedule: Schedule;
+  readonly everyMinutes: number;
+}
+
+export class PipelineStack extends Stack {
+  readonly queues: Readonly<Record<QueueId, WorkQueue>>;
+  readonly functions: Readonly<Record<FunctionName, PipelineFunction>>;
+  readonly schedules: readonly ScheduledFunction[];
+  readonly scheduleDeadLetterQueue: Queue;
+  readonly onnxRuntimeLayer: LayerVersion;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    const t = data.tables;
+
+    this.queues = {
+      validation: new WorkQueue(this, "ValidationQueue", {
+        definition: QUEUES.validation,
+        resourcePrefix: config.resourcePrefix,
+      }),
+      risk: new WorkQueue(this, "RiskQueue", {
+        definition: QUEUES.risk,
+        resourcePrefix: config.resourcePrefix,
+      }),
+      execution: new WorkQueue(this, "ExecutionQueue", {
+        definition: QUEUES.execution,
+        resourcePrefix: config.resourcePrefix,
+      }),
+    };
+
+    this.onnxRuntimeLayer = new LayerVersion(this, "OnnxRuntimeLayer", {
+      description: `onnxruntime-node ${onnxRuntimeVersion()} for linux/arm64 only (layers/build-onnxruntime-layer.ts)`,
+      compatibleRuntimes: [Runtime.NODEJS_22_X],
+      compatibleArchitectures: [Architecture.ARM_64],
+      code: Code.fromAsset(path.join(REPO_ROOT, "layers", "onnxruntime"), {
+        assetHashType: AssetHashType.CUSTOM,
+        assetHash: `onnxruntime-node-${onnxRuntimeVersion()}-linux-arm64-v1`,
+        bundling: {
+          // never used: local bundling below always succeeds or throws, so synth needs no Docker
+          image: DockerImage.fromRegistry("public.ecr.aws/sam/build-nodejs22.x"),
+          local: {
+            tryBundle(outputDir: string): boolean {
+              buildOnnxRuntimeLayer(outputDir, "arm64");
+              return true;
+            },
+          },
+        },
+      }),
+    });
+
+    const fn = (
+      name: FunctionName,
+      idName: string,
+      rest: Omit<ConstructorParameters<typeof PipelineFunction>[2], "name" | "config">,
+    ) => new PipelineFunction(this, idName, { name, config, ...rest });
+
+    const marketData = fn("market-data", "MarketData", {
+      description: "Pulls Coinbase candles for the most liquid products into the candles table",
+      timeout: Duration.seconds(90),
+      memorySize: 512,
+    }).usesTable(t.candles, TABLES.candles, "readWrite");
+
+    const signalGenerator = fn("signal-generator", "SignalGenerator", {
+      description:
+        "Computes 51 features per symbol and scores them with the ONNX model into BUY/SELL/HOLD signals",
+      timeout: Duration.seconds(120),
+      memorySize: 1024,
+      layers: [this.onnxRuntimeLayer],
+      externalModules: ["onnxruntime-node", "onnxruntime-common"],
+      commandHooks: modelCopyHooks(),
+      environment: {
+        MODEL_PATH: `${LAMBDA_MODEL_DIR}/${MODEL_FILES[0]}`,
+        MODEL_CARD_PATH: `${LAMBDA_MODEL_DIR}/${MODEL_FILES[1]}`,
+      },
+    })
+      .usesTable(t.candles, TABLES.candles, "read")
+      .usesTable(t.signals, TABLES.signals, "readWrite");
+
+    const signalBridge = fn("signal-bridge", "SignalBridge", {
+      description:
+        "Turns confident signals of the last hour into recommendations and queues them for validation",
+      timeout: Duration.seconds(60),
+      memorySize: 256,
+    })
+      .usesTable(t.signals, TABLES.signals, "readWrite")
+      .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
+      .sendsTo(this.queues.validation);
+
+    const riskManager = fn("risk-manager", "RiskManager", {
+      description: "Sizes or refuses validated recommendations against portfolio limits",
+      timeout: Duration.seconds(QUEUES.risk.consumerTimeoutSeconds),
+      memorySize: 512,
+      // one at a time, so two approvals never see the same exposure
+      reservedConcurrentExecutions: 1,
+    })
+      .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
+      .usesTable(t.decisions, TABLES.decisions, "readWrite")
+      .usesTable(t.portfolio, TABLES.portfolio, "read")
+      .usesTable(t.orders, TABLES.orders, "read")
+      .usesTable(t.candles, TABLES.candles, "read")
+      .consumes(this.queues.risk, { batchSize: 1, maxConcurrency: 2 })
+      .sendsTo(this.queues.execution);
+
+    const tradeExecutor = fn("trade-executor", "TradeExecutor", {
+      description:
+        "Places approved orders on the paper exchange or Coinbase Advanced Trade, once per recommendation",
+      timeout: Duration.seconds(QUEUES.execution.consumerTimeoutSeconds),
+      memorySize: 512,
+    })
+      .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
+      .usesTable(t.orders, TABLES.orders, "readWrite")
+      .usesTable(t.portfolio, TABLES.portfolio, "readWrite")
+      .usesTable(t.candles, TABLES.candles, "read")
+      .consumes(this.queues.execution, { batchSize: 5 })
+      .readsSecret(data.coinbaseSecret);
+
+    const portfolio = fn("portfolio", "Portfolio", {
+      description: "Reconciles orders and fills, marks positions to market, records equity and drawdown",
+      timeout: Duration.seconds(50),
+      memorySize: 512,
+    })
+      .usesTable(t.orders, TABLES.orders, "readWrite")
+      .usesTable(t.portfolio, TABLES.portfolio, "readWrite")
+      .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
+      .usesTable(t.candles, TABLES.candles, "read")
+      .readsSecret(data.coinbaseSecret);
+
+    const killSwitch = fn("kill-switch", "KillSwitch", {
+      description:
+        "Pauses, resumes or reports the kill switch that stops all new orders (manual invoke only)",
+      timeout: Duration.seconds(15),
+      memorySize: 256,
+    }).usesTable(t.portfolio, TABLES.portfolio, "readWrite");
+
+    this.functions = {
+      "market-data": marketData,
+      "signal-generator": signalGenerator,
+      "signal-bridge": signalBridge,
+      "risk-manager": riskManager,
+      "trade-executor": tradeExecutor,
+      portfolio,
+      "kill-switch": killSwitch,
+    };
+
+    this.scheduleDeadLetterQueue = new Queue(this, "ScheduleDeadLetterQueue", {
+      queueName: `${config.resourcePrefix}-schedules-dlq`,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.scheduleDeadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is the dead-letter queue of the EventBridge schedules (invocations that failed after retries); it is alarmed, not redriven further.",
+    });
+
+    const every = config.scheduleMinutes;
+    this.schedules = [
+      this.scheduleEvery(marketData, every.marketData),
+      this.scheduleEvery(signalGenerator, every.signalGenerator),
+      this.scheduleEvery(signalBridge, every.signalBridge),
+      this.scheduleEvery(portfolio, every.portfolio),
+    ];
+  }
+
+  /**
+   * EventBridge Scheduler, not a Rule, for its retry policy and DLQ per target. The payload mimics
+   * the classic "Scheduled Event" so handlers (and events/scheduled-*.json) see one shape.
+   */
+  private scheduleEvery(target: PipelineFunction, minutes: number): ScheduledFunction {
+    const schedule = new Schedule(this, `${target.node.id}Schedule`, {
+      description: `Invokes ${target.name} every ${minutes} minute(s)`,
+      schedule: ScheduleExpression.rate(Duration.minutes(minutes)),
+      target: new LambdaInvoke(target.fn, {
+        input: ScheduleTargetInput.fromObject({
+          version: "0",
+          id: ContextAttribute.executionId,
+          "detail-type": "Scheduled Event",
+          source: "aws.scheduler",
+          account: this.account,
+          time: ContextAttribute.scheduledTime,
+          region: this.region,
+          resources: [ContextAttribute.scheduleArn],
+          detail: {},
+        }),
+        retryAttempts: 2,
+        // a run older than its own period is superseded by the next one
+        maxEventAge: Duration.minutes(Math.max(1, minutes)),
+        deadLetterQueue: this.scheduleDeadLetterQueue,
+      }),
+    });
+    const fnLogicalId = this.getLogicalId(target.fn.node.defaultChild as CfnElement);
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
+      reason: `The scheduler role's lambda:InvokeFunction grant covers ${target.name}'s ARN and its versions/aliases (ARN:*), nothing else; the grant is made by aws-scheduler-targets LambdaInvoke.`,
+    });
+    return { fn: target, schedule, everyMinutes: minutes };
+  }
+}
+
+/** Copies the ONNX model and its card next to index.mjs; a missing model fails the synth (no fallback). */
+function modelCopyHooks() {
+  const modelsDir = path.join(REPO_ROOT, "models");
+  return {
+    beforeBundling(): string[] {
+      return [];
+    },
+    beforeInstall(): string[] {
+      return [];
+    },
+    afterBundling(inputDir: string, outputDir: string): string[] {
+      for (const file of MODEL_FILES) {
+        if (!existsSync(path.join(modelsDir, file))) {
+          throw new Error(
+            `models/${file} is missing: the signal generator cannot be deployed without its model. ` +
+              "Train and export it (models/training/) or restore it from git, then synth again.",
+          );
+        }
+      }
+      const from = path.join(inputDir, "models");
+      return [
+        `mkdir -p "${outputDir}/models"`,
+        ...MODEL_FILES.map((file) => `cp "${path.join(from, file)}" "${outputDir}/models/${file}"`),
+      ];
+    },
+  };
+}
