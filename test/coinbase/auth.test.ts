@@ -2,7 +2,12 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { CoinbaseKeyError, loadCoinbaseKey, parseCoinbaseKeyFile, signRequestJwt } from "../../functions/shared/coinbase/auth.js";
+import {
+  CoinbaseKeyError,
+  loadCoinbaseKey,
+  parseCoinbaseKeyFile,
+  signRequestJwt,
+} from "../../functions/shared/coinbase/auth.js";
 import { es256TestKey, escapedNewlines } from "./test-keys.js";
 
 // protocols.md D.2: self-generated Ed25519 key, deterministic signature
@@ -31,7 +36,10 @@ describe("signRequestJwt", () => {
   });
 
   it("gives the same token from the 32-byte seed and from a PKCS8 PEM of the same Ed25519 key", async () => {
-    const seedOnly = loadCoinbaseKey({ name: D2.name, privateKey: Buffer.from(D2.seedHex, "hex").toString("base64") });
+    const seedOnly = loadCoinbaseKey({
+      name: D2.name,
+      privateKey: Buffer.from(D2.seedHex, "hex").toString("base64"),
+    });
     const pkcs8 = seedOnly.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const fromPem = loadCoinbaseKey({ name: D2.name, privateKey: escapedNewlines(pkcs8) });
     const url = "https://api.coinbase.com/api/v3/brokerage/accounts";
@@ -42,7 +50,12 @@ describe("signRequestJwt", () => {
 
   it("keeps a non-default port in the uri host", async () => {
     const key = loadCoinbaseKey({ name: D2.name, privateKey: D2.secret });
-    const token = await signRequestJwt(key, "POST", "http://127.0.0.1:8123/api/v3/brokerage/orders", fixedClock);
+    const token = await signRequestJwt(
+      key,
+      "POST",
+      "http://127.0.0.1:8123/api/v3/brokerage/orders",
+      fixedClock,
+    );
     const payload = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
     expect(payload.uri).toBe("POST 127.0.0.1:8123/api/v3/brokerage/orders");
   });
@@ -87,8 +100,12 @@ describe("loadCoinbaseKey", () => {
     const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     expect(loadCoinbaseKey({ name: "k", privateKey: pem }).algorithm).toBe("ES256");
-    expect(parseCoinbaseKeyFile(JSON.stringify({ id: "key-id-1", privateKey: D2.secret })).name).toBe("key-id-1");
-    expect(parseCoinbaseKeyFile(JSON.stringify({ name: D2.name, privateKey: D2.secret })).algorithm).toBe("EdDSA");
+    expect(parseCoinbaseKeyFile(JSON.stringify({ id: "key-id-1", privateKey: D2.secret })).name).toBe(
+      "key-id-1",
+    );
+    expect(parseCoinbaseKeyFile(JSON.stringify({ name: D2.name, privateKey: D2.secret })).algorithm).toBe(
+      "EdDSA",
+    );
   });
 
   it("derives the same public key from the 64-byte secret as the D.2 vector states", () => {
@@ -112,7 +129,10 @@ describe("loadCoinbaseKey", () => {
       [p384, /P-256/],
       [rsa, /rsa is not supported/],
       ["-----BEGIN EC PRIVATE KEY-----\nnotbase64!!\n-----END EC PRIVATE KEY-----", /could not be parsed/],
-      ["-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----", /unsupported PEM type/],
+      [
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+        /unsupported PEM type/,
+      ],
       [Buffer.alloc(48, 7).toString("base64"), /64 or 32 bytes.*got 48/],
       [tampered.toString("base64"), /inconsistent/],
       ["not a key at all ###", /neither a PEM nor base64/],
@@ -129,7 +149,8 @@ describe("loadCoinbaseKey", () => {
       const message = (thrown as Error).message;
       expect(message).toMatch(expected);
       expect(message).toContain("organizations/o/apiKeys/k");
-      for (const chunk of secret.split(/\s+|-----/).filter((c) => c.length >= 8)) expect(message).not.toContain(chunk);
+      for (const chunk of secret.split(/\s+|-----/).filter((c) => c.length >= 8))
+        expect(message).not.toContain(chunk);
     }
     expect(() => loadCoinbaseKey({ name: " ", privateKey: D2.secret })).toThrow(/name is empty/);
   });

@@ -58,11 +58,20 @@ describe("CoinbaseExchange on the fake", () => {
       type: "MARKET",
       quoteSize: "100.009",
     });
-    expect(result).toMatchObject({ accepted: true, clientOrderId: "rec-1-buy", submitted: { quoteSize: "100.00" } });
+    expect(result).toMatchObject({
+      accepted: true,
+      clientOrderId: "rec-1-buy",
+      submitted: { quoteSize: "100.00" },
+    });
     if (!result.accepted) return;
     expect(fake.requests.some((r) => r.path.endsWith("/orders/preview"))).toBe(true);
     const order = await exchange.getOrder(result.orderId);
-    expect(order).toMatchObject({ status: "FILLED", side: "BUY", type: "MARKET", clientOrderId: "rec-1-buy" });
+    expect(order).toMatchObject({
+      status: "FILLED",
+      side: "BUY",
+      type: "MARKET",
+      clientOrderId: "rec-1-buy",
+    });
     expect(order!.averageFilledPrice).toBe(ask);
     const spent = new Decimal(order!.filledValue).plus(order!.totalFees);
     expect(spent.lte(100)).toBe(true);
@@ -73,12 +82,23 @@ describe("CoinbaseExchange on the fake", () => {
     expect(balances.ETH!.available).toBe(order!.filledSize);
     const fills = await exchange.listFills(result.orderId);
     expect(fills).toHaveLength(1);
-    expect(Fill.parse(fills[0])).toMatchObject({ clientOrderId: "rec-1-buy", price: ask, liquidity: "TAKER", side: "BUY" });
+    expect(Fill.parse(fills[0])).toMatchObject({
+      clientOrderId: "rec-1-buy",
+      price: ask,
+      liquidity: "TAKER",
+      side: "BUY",
+    });
     expect(await exchange.getOrder("no-such-order")).toBeUndefined();
   });
 
   it("placing the same client_order_id twice creates exactly one order, even after the funds were spent", async () => {
-    const request = { clientOrderId: "rec-2", productId: "BTC-USD", side: "BUY", type: "MARKET", quoteSize: "990" } as const;
+    const request = {
+      clientOrderId: "rec-2",
+      productId: "BTC-USD",
+      side: "BUY",
+      type: "MARKET",
+      quoteSize: "990",
+    } as const;
     const first = await exchange.placeOrder(request);
     const second = await exchange.placeOrder(request);
     expect(first.accepted && second.accepted).toBe(true);
@@ -127,7 +147,9 @@ describe("CoinbaseExchange on the fake", () => {
       quoteSize: "20",
     });
     expect(result.accepted).toBe(true);
-    const statuses = fake.requests.filter((r) => r.method === "POST" && r.path.endsWith("/orders")).map((r) => r.status);
+    const statuses = fake.requests
+      .filter((r) => r.method === "POST" && r.path.endsWith("/orders"))
+      .map((r) => r.status);
     expect(statuses.slice(0, 2)).toEqual([429, 503]);
     expect(fake.state.ordersCreatedFor("rec-4")).toBe(1);
   });
@@ -144,7 +166,8 @@ describe("CoinbaseExchange on the fake", () => {
     expect(result).toEqual({
       accepted: false,
       reason: "INSUFFICIENT_FUND",
-      message: "Coinbase rejected rec-5 (BUY BTC-USD): INSUFFICIENT_FUND: Insufficient balance in source account",
+      message:
+        "Coinbase rejected rec-5 (BUY BTC-USD): INSUFFICIENT_FUND: Insufficient balance in source account",
     });
     const raw = await client.createOrder("rec-5b", {
       product_id: "BTC-USD",
@@ -266,11 +289,19 @@ describe("CoinbaseExchange on the fake", () => {
     });
     if (!buy.accepted) throw new Error(buy.message);
     expect(buy.submitted).toEqual({ baseSize: "0.00123456", limitPrice });
-    expect(await exchange.getOrder(buy.orderId)).toMatchObject({ status: "OPEN", type: "LIMIT", filledSize: "0" });
+    expect(await exchange.getOrder(buy.orderId)).toMatchObject({
+      status: "OPEN",
+      type: "LIMIT",
+      filledSize: "0",
+    });
     expect(new Decimal((await exchange.getBalances()).USD!.hold).gt(0)).toBe(true);
     fake.state.setPrice("BTC-USD", new Decimal(limitPrice).minus(1).toString());
     const filled = await exchange.getOrder(buy.orderId);
-    expect(filled).toMatchObject({ status: "FILLED", filledSize: "0.00123456", averageFilledPrice: limitPrice });
+    expect(filled).toMatchObject({
+      status: "FILLED",
+      filledSize: "0.00123456",
+      averageFilledPrice: limitPrice,
+    });
     expect((await exchange.getBalances()).USD!.hold).toBe("0");
     expect((await exchange.listFills(buy.orderId))[0]!.liquidity).toBe("MAKER");
 
@@ -287,7 +318,10 @@ describe("CoinbaseExchange on the fake", () => {
     expect(await exchange.cancelOrder(sell.orderId)).toEqual({ cancelled: true });
     expect(await exchange.getOrder(sell.orderId)).toMatchObject({ status: "CANCELLED" });
     expect((await exchange.getBalances()).BTC!.hold).toBe("0");
-    expect(await exchange.cancelOrder(sell.orderId)).toEqual({ cancelled: false, reason: "UNKNOWN_CANCEL_ORDER" });
+    expect(await exchange.cancelOrder(sell.orderId)).toEqual({
+      cancelled: false,
+      reason: "UNKNOWN_CANCEL_ORDER",
+    });
   });
 
   it("lists orders and fills across pages", async () => {

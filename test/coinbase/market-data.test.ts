@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CoinbaseApiError, CoinbaseNetworkError, CoinbaseResponseError } from "../../functions/shared/coinbase/errors.js";
+import {
+  CoinbaseApiError,
+  CoinbaseNetworkError,
+  CoinbaseResponseError,
+} from "../../functions/shared/coinbase/errors.js";
 import { CoinbaseHttp } from "../../functions/shared/coinbase/http.js";
 import { CoinbaseMarketData, MAX_CANDLES_PER_REQUEST } from "../../functions/shared/coinbase/market-data.js";
 import { selectTopProducts } from "../../functions/shared/coinbase/product-selector.js";
@@ -67,7 +71,12 @@ describe("getCandles", () => {
 
   it("includes the still-open bucket only when asked past it, and keeps gaps as gaps", async () => {
     fake.addCandleGap("ETH-USD", NOW_BUCKET - 10 * HOUR, NOW_BUCKET - 7 * HOUR);
-    const candles = await client().getCandles("ETH-USD", "ONE_HOUR", NOW_BUCKET - 20 * HOUR, NOW_BUCKET + HOUR);
+    const candles = await client().getCandles(
+      "ETH-USD",
+      "ONE_HOUR",
+      NOW_BUCKET - 20 * HOUR,
+      NOW_BUCKET + HOUR,
+    );
     const starts = candles.map((c) => c.start);
     expect(starts).toContain(NOW_BUCKET);
     expect(candles).toHaveLength(21 - 3);
@@ -93,7 +102,12 @@ describe("getCandles", () => {
       .catch((e: unknown) => e);
     fake.faults.clear();
     expect(error).toBeInstanceOf(CoinbaseApiError);
-    expect(error).toMatchObject({ status: 429, attempts: 3, method: "GET", path: "/api/v3/brokerage/market/products/SOL-USD/candles" });
+    expect(error).toMatchObject({
+      status: 429,
+      attempts: 3,
+      method: "GET",
+      path: "/api/v3/brokerage/market/products/SOL-USD/candles",
+    });
     expect((error as Error).message).toMatch(/Rate limited/);
     expect((error as Error).message).not.toContain("<html");
   });
@@ -116,13 +130,21 @@ describe("getCandles", () => {
       error: "INVALID_ARGUMENT",
       detail: "number of candles requested should be less than 350",
     });
-    expect((error as Error).message).toContain("GET /api/v3/brokerage/market/products/BTC-USD/candles answered HTTP 400");
+    expect((error as Error).message).toContain(
+      "GET /api/v3/brokerage/market/products/BTC-USD/candles answered HTTP 400",
+    );
   });
 
   it("reports an unknown product as a 404 naming the product", async () => {
-    const error = await client().getCandles("NOPE-USD", "ONE_HOUR", NOW_BUCKET - HOUR, NOW_BUCKET).catch((e) => e);
+    const error = await client()
+      .getCandles("NOPE-USD", "ONE_HOUR", NOW_BUCKET - HOUR, NOW_BUCKET)
+      .catch((e) => e);
     expect(error).toBeInstanceOf(CoinbaseApiError);
-    expect(error).toMatchObject({ status: 404, error: "NOT_FOUND", detail: "Product NOPE-USD not supported" });
+    expect(error).toMatchObject({
+      status: 404,
+      error: "NOT_FOUND",
+      detail: "Product NOPE-USD not supported",
+    });
   });
 
   it("retries 5xx then succeeds; exhausted timeouts become a CoinbaseNetworkError", async () => {
@@ -131,7 +153,12 @@ describe("getCandles", () => {
     expect((await client().getServerTime()).epochSeconds).toBe(Math.floor(NOW_MS / 1000));
 
     fake.faults.hangBeforeAccept(2, { path: "/time" });
-    const http = new CoinbaseHttp({ baseUrl: fake.baseUrl, sleep: async () => {}, maxAttempts: 2, timeoutMs: 100 });
+    const http = new CoinbaseHttp({
+      baseUrl: fake.baseUrl,
+      sleep: async () => {},
+      maxAttempts: 2,
+      timeoutMs: 100,
+    });
     const error = await new CoinbaseMarketData(http).getServerTime().catch((e) => e);
     expect(error).toBeInstanceOf(CoinbaseNetworkError);
     expect(error).toMatchObject({ timedOut: true, attempts: 2 });
@@ -158,17 +185,26 @@ describe("products and the selector", () => {
   it("keeps tradable USD spot books by 24h quote volume, without stablecoins, aliases or halted books", async () => {
     const products = await client().listProducts();
     // SOL has no approximate_quote_24h_volume: 900000 x 150 = 135M ranks it below ETH (288M)
-    expect(selectTopProducts(products).map((p) => p.productId)).toEqual(["BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD"]);
+    expect(selectTopProducts(products).map((p) => p.productId)).toEqual([
+      "BTC-USD",
+      "ETH-USD",
+      "SOL-USD",
+      "DOGE-USD",
+    ]);
     expect(selectTopProducts(products, { limit: 2 }).map((p) => p.productId)).toEqual(["BTC-USD", "ETH-USD"]);
     expect(selectTopProducts(products, { deny: ["ETH-USD"] }).map((p) => p.productId)).toEqual([
       "BTC-USD",
       "SOL-USD",
       "DOGE-USD",
     ]);
-    expect(selectTopProducts(products, { allow: ["DOGE-USD", "USDT-USD", "LUNA-USD"] }).map((p) => p.productId)).toEqual([
-      "DOGE-USD",
-    ]);
-    expect(selectTopProducts(products)[2]).toEqual({ productId: "SOL-USD", baseCurrency: "SOL", quoteVolume24h: 135_000_000 });
+    expect(
+      selectTopProducts(products, { allow: ["DOGE-USD", "USDT-USD", "LUNA-USD"] }).map((p) => p.productId),
+    ).toEqual(["DOGE-USD"]);
+    expect(selectTopProducts(products)[2]).toEqual({
+      productId: "SOL-USD",
+      baseCurrency: "SOL",
+      quoteVolume24h: 135_000_000,
+    });
   });
 
   it("parses the documented product example (fixture) and drops limit/post-only books only when asked", async () => {

@@ -9,7 +9,17 @@ import {
 } from "../../functions/shared/coinbase/order-math.js";
 import type { ProductRules } from "../../functions/shared/exchange/exchange.js";
 
-const increments = fc.constantFrom("0.00000001", "0.000001", "0.001", "0.01", "0.1", "1", "0.5", "0.25", "10");
+const increments = fc.constantFrom(
+  "0.00000001",
+  "0.000001",
+  "0.001",
+  "0.01",
+  "0.1",
+  "1",
+  "0.5",
+  "0.25",
+  "10",
+);
 const decimals = fc
   .tuple(fc.bigInt({ min: 0n, max: 10n ** 14n }), fc.integer({ min: 0, max: 12 }))
   .map(([digits, scale]) => new Decimal(digits.toString()).div(new Decimal(10).pow(scale)).toFixed());

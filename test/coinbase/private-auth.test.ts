@@ -21,7 +21,10 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function statusWith(token: string | undefined, url = accountsUrl): Promise<{ status: number; body: string }> {
+async function statusWith(
+  token: string | undefined,
+  url = accountsUrl,
+): Promise<{ status: number; body: string }> {
   const response = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   return { status: response.status, body: await response.text() };
 }
@@ -39,7 +42,11 @@ describe("private endpoints on the fake verify the JWT", () => {
     const client = new CoinbaseTradingClient({ baseUrl: fake.baseUrl, key });
     const accounts = await client.listAccounts();
     expect(accounts.find((a) => a.currency === "USD")?.available_balance.value).toBe("10000");
-    expect(fake.requests.at(-1)).toMatchObject({ path: "/api/v3/brokerage/accounts", status: 200, authorized: true });
+    expect(fake.requests.at(-1)).toMatchObject({
+      path: "/api/v3/brokerage/accounts",
+      status: 200,
+      authorized: true,
+    });
     expect((await statusWith(await signRequestJwt(key, "GET", accountsUrl))).status).toBe(200);
   });
 
@@ -53,14 +60,28 @@ describe("private endpoints on the fake verify the JWT", () => {
       "not yet valid": await signRequestJwt(key, "GET", accountsUrl, { nowSeconds: () => nowSec() + 300 }),
       "wrong uri path": await signRequestJwt(key, "GET", `${fake.baseUrl}/orders/historical/batch`),
       "wrong uri method": await signRequestJwt(key, "POST", accountsUrl),
-      "uri with query": await craft({ uri: `GET ${new URL(accountsUrl).host}/api/v3/brokerage/accounts?limit=5` }),
-      "uri host of production": await signRequestJwt(key, "GET", "https://api.coinbase.com/api/v3/brokerage/accounts"),
+      "uri with query": await craft({
+        uri: `GET ${new URL(accountsUrl).host}/api/v3/brokerage/accounts?limit=5`,
+      }),
+      "uri host of production": await signRequestJwt(
+        key,
+        "GET",
+        "https://api.coinbase.com/api/v3/brokerage/accounts",
+      ),
       "sub != kid": await craft({ sub: "organizations/x/apiKeys/someone-else" }),
       "iss != cdp": await craft({ iss: "coinbase-cloud" }),
       "lifetime over 120 s": await craft({ exp: nowSec() + 600 }),
       "missing uri": await craft({ uri: undefined }),
-      "unknown kid": await craft({ sub: "organizations/x/apiKeys/unknown" }, { kid: "organizations/x/apiKeys/unknown" }),
-      "EdDSA key not registered": await new SignJWT({ sub: testKey.name, iss: "cdp", nbf: nowSec(), exp: nowSec() + 120 })
+      "unknown kid": await craft(
+        { sub: "organizations/x/apiKeys/unknown" },
+        { kid: "organizations/x/apiKeys/unknown" },
+      ),
+      "EdDSA key not registered": await new SignJWT({
+        sub: testKey.name,
+        iss: "cdp",
+        nbf: nowSec(),
+        exp: nowSec() + 120,
+      })
         .setProtectedHeader({ alg: "EdDSA", kid: testKey.name })
         .sign(ed),
       garbage: "not.a.jwt",
@@ -69,14 +90,21 @@ describe("private endpoints on the fake verify the JWT", () => {
       const { status, body } = await statusWith(token);
       expect({ name, status, body }).toEqual({ name, status: 401, body: "Unauthorized" });
     }
-    const withQuery = await statusWith(await signRequestJwt(key, "GET", accountsUrl), `${accountsUrl}?limit=5`);
+    const withQuery = await statusWith(
+      await signRequestJwt(key, "GET", accountsUrl),
+      `${accountsUrl}?limit=5`,
+    );
     expect(withQuery.status).toBe(200);
   });
 
   it("the client surfaces a 401 at once (no retry) with what to check", async () => {
     const wrong = loadCoinbaseKey({ name: testKey.name, privateKey: es256TestKey().sec1Pem });
     const before = fake.requests.length;
-    const error = await new CoinbaseTradingClient({ baseUrl: fake.baseUrl, key: wrong, sleep: async () => {} })
+    const error = await new CoinbaseTradingClient({
+      baseUrl: fake.baseUrl,
+      key: wrong,
+      sleep: async () => {},
+    })
       .listAccounts()
       .catch((e) => e);
     expect(error).toBeInstanceOf(CoinbaseApiError);
@@ -87,7 +115,9 @@ describe("private endpoints on the fake verify the JWT", () => {
 
   it("a private call without a key fails before sending anything", async () => {
     const before = fake.requests.length;
-    await expect(new CoinbaseTradingClient({ baseUrl: fake.baseUrl }).listAccounts()).rejects.toThrow(/needs an API key/);
+    await expect(new CoinbaseTradingClient({ baseUrl: fake.baseUrl }).listAccounts()).rejects.toThrow(
+      /needs an API key/,
+    );
     expect(fake.requests.length).toBe(before);
   });
 });

@@ -1,7 +1,8 @@
 /** Test-only API keys, generated per run (never real credentials). */
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 
-export const TEST_KEY_NAME = "organizations/00000000-0000-0000-0000-000000000000/apiKeys/22222222-2222-2222-2222-222222222222";
+export const TEST_KEY_NAME =
+  "organizations/00000000-0000-0000-0000-000000000000/apiKeys/22222222-2222-2222-2222-222222222222";
 
 export function es256TestKey(name = TEST_KEY_NAME): { name: string; sec1Pem: string; publicKey: KeyObject } {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });

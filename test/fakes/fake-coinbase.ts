@@ -2,13 +2,14 @@
  * A loopback Coinbase Advanced Trade server (protocols A.8) for tests: public market data,
  * JWT-verified private endpoints, order books and balances, and injectable faults.
  */
+
+import type { KeyObject } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { KeyObject } from "node:crypto";
 import { Decimal } from "decimal.js";
 import { decodeProtectedHeader, jwtVerify } from "jose";
-import { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalogue.js";
 import { priceString, seriesCandle } from "./fake-coinbase/candles.js";
+import { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalogue.js";
 import { FakeCoinbaseState, type OrderRejection, type ParsedOrder } from "./fake-coinbase/state.js";
 
 export { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalogue.js";
@@ -69,7 +70,15 @@ export interface FakeCoinbaseFaults {
   /** next n created market orders fill only this fraction and stay OPEN */
   partialFill(fraction: string, n?: number): void;
   /** next n POST /orders answer 200 success:false with this reason */
-  reject(reason: { error: string; message?: string; previewFailureReason?: string; newOrderFailureReason?: string }, n?: number): void;
+  reject(
+    reason: {
+      error: string;
+      message?: string;
+      previewFailureReason?: string;
+      newOrderFailureReason?: string;
+    },
+    n?: number,
+  ): void;
   clear(): void;
 }
 
@@ -159,13 +168,19 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   };
 
   const candles = (productId: string, q: URLSearchParams): HttpReply => {
-    if (!state.product(productId)) return HttpReply.error(404, "NOT_FOUND", `Product ${productId} not supported`);
+    if (!state.product(productId))
+      return HttpReply.error(404, "NOT_FOUND", `Product ${productId} not supported`);
     const startRaw = q.get("start");
     const endRaw = q.get("end");
     const granularity = q.get("granularity") ?? "";
     if (!startRaw || !endRaw) return HttpReply.error(400, "INVALID_ARGUMENT", "start and end are required");
     const step = GRANULARITY_SECONDS[granularity];
-    if (!step) return HttpReply.error(400, "INVALID_ARGUMENT", `granularity ${granularity || "(missing)"} is not supported`);
+    if (!step)
+      return HttpReply.error(
+        400,
+        "INVALID_ARGUMENT",
+        `granularity ${granularity || "(missing)"} is not supported`,
+      );
     const start = Number(startRaw);
     const end = Number(endRaw);
     if (!Number.isInteger(start) || !Number.isInteger(end) || start > end)
@@ -210,8 +225,10 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     const productId = body.product_id;
     const side = body.side;
     const config = body.order_configuration as Record<string, Record<string, unknown>> | undefined;
-    if (typeof productId !== "string" || !productId) return HttpReply.error(400, "INVALID_ARGUMENT", "product_id is required");
-    if (side !== "BUY" && side !== "SELL") return HttpReply.error(400, "INVALID_ARGUMENT", "side must be BUY or SELL");
+    if (typeof productId !== "string" || !productId)
+      return HttpReply.error(400, "INVALID_ARGUMENT", "product_id is required");
+    if (side !== "BUY" && side !== "SELL")
+      return HttpReply.error(400, "INVALID_ARGUMENT", "side must be BUY or SELL");
     if (!config || typeof config !== "object" || Object.keys(config).length !== 1)
       return HttpReply.error(400, "INVALID_ARGUMENT", "order_configuration must have exactly one key");
     const dec = (v: unknown) => {
@@ -225,8 +242,20 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
         const quoteSize = dec(m.quote_size);
         const baseSize = dec(m.base_size);
         if ((quoteSize === undefined) === (baseSize === undefined))
-          return HttpReply.error(400, "INVALID_ARGUMENT", "market_market_ioc needs exactly one of quote_size or base_size");
-        return { product_id: productId, side, order_configuration: config, kind: "MARKET", quoteSize, baseSize, postOnly: false };
+          return HttpReply.error(
+            400,
+            "INVALID_ARGUMENT",
+            "market_market_ioc needs exactly one of quote_size or base_size",
+          );
+        return {
+          product_id: productId,
+          side,
+          order_configuration: config,
+          kind: "MARKET",
+          quoteSize,
+          baseSize,
+          postOnly: false,
+        };
       }
       if (config.limit_limit_gtc) {
         const l = config.limit_limit_gtc;
@@ -247,7 +276,11 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     } catch (error) {
       return HttpReply.error(400, "INVALID_ARGUMENT", (error as Error).message);
     }
-    return HttpReply.error(400, "UNSUPPORTED_ORDER_CONFIGURATION", `unsupported order configuration ${Object.keys(config)[0]}`);
+    return HttpReply.error(
+      400,
+      "UNSUPPORTED_ORDER_CONFIGURATION",
+      `unsupported order configuration ${Object.keys(config)[0]}`,
+    );
   };
 
   const createOrder = (body: Record<string, unknown>): HttpReply => {
@@ -384,7 +417,8 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     if (!(await verify(req, method, PREFIX + path))) return UNAUTHORIZED;
     record.authorized = true;
 
-    if (method === "GET" && (m = path.match(/^\/products\/([^/]+)\/candles$/))) return candles(decodeURIComponent(m[1]!), q);
+    if (method === "GET" && (m = path.match(/^\/products\/([^/]+)\/candles$/)))
+      return candles(decodeURIComponent(m[1]!), q);
     if (method === "GET" && (m = path.match(/^\/products\/([^/]+)$/))) {
       const product = state.product(decodeURIComponent(m[1]!));
       return product
@@ -409,11 +443,13 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
       return HttpReply.json(200, { pricebooks });
     }
     if (method === "POST" && path === "/orders") {
-      if (!isObject(body)) return HttpReply.error(400, "INVALID_ARGUMENT", "request body must be a JSON object");
+      if (!isObject(body))
+        return HttpReply.error(400, "INVALID_ARGUMENT", "request body must be a JSON object");
       return createOrder(body);
     }
     if (method === "POST" && path === "/orders/preview") {
-      if (!isObject(body)) return HttpReply.error(400, "INVALID_ARGUMENT", "request body must be a JSON object");
+      if (!isObject(body))
+        return HttpReply.error(400, "INVALID_ARGUMENT", "request body must be a JSON object");
       const parsed = parseOrder(body);
       return parsed instanceof HttpReply ? parsed : HttpReply.json(200, state.preview(parsed));
     }
@@ -443,9 +479,16 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     const url = new URL(req.url ?? "/", "http://fake");
     const method = req.method ?? "GET";
     const raw = await readBody(req);
-    const record: RequestRecord = { method, path: url.pathname, query: url.searchParams, status: 0, authorized: false };
+    const record: RequestRecord = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      status: 0,
+      authorized: false,
+    };
     requests.push(record);
-    if (!url.pathname.startsWith(PREFIX)) return send(res, record, HttpReply.error(404, "NOT_FOUND", "unknown path"));
+    if (!url.pathname.startsWith(PREFIX))
+      return send(res, record, HttpReply.error(404, "NOT_FOUND", "unknown path"));
     const path = url.pathname.slice(PREFIX.length) || "/";
 
     const before = takeFault(method, path, "before");
@@ -455,7 +498,11 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
           ? new HttpReply(429, RATE_LIMITED_HTML, "text/html; charset=utf-8")
           : before.status === 500
             ? HttpReply.error(500, "INTERNAL", "Internal server error")
-            : new HttpReply(before.status, `<html><body>${before.status} Bad Gateway</body></html>`, "text/html");
+            : new HttpReply(
+                before.status,
+                `<html><body>${before.status} Bad Gateway</body></html>`,
+                "text/html",
+              );
       return send(res, record, reply);
     }
     if (before?.kind === "hang") return abandon(req, res, before.mode);
@@ -491,7 +538,8 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
 
   const faultApi: FakeCoinbaseFaults = {
     rateLimit: (n, match = {}) => faults.push({ kind: "status", status: 429, remaining: n, match }),
-    serverError: (n, status = 503, match = {}) => faults.push({ kind: "status", status, remaining: n, match }),
+    serverError: (n, status = 503, match = {}) =>
+      faults.push({ kind: "status", status, remaining: n, match }),
     hangAfterAccept: (n, opts = {}) =>
       faults.push({
         kind: "hang",
@@ -500,7 +548,8 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
         remaining: n,
         match: opts.match ?? { method: "POST", path: /^\/orders$/ },
       }),
-    hangBeforeAccept: (n, match = {}) => faults.push({ kind: "hang", afterAccept: false, mode: "hang", remaining: n, match }),
+    hangBeforeAccept: (n, match = {}) =>
+      faults.push({ kind: "hang", afterAccept: false, mode: "hang", remaining: n, match }),
     partialFill: (fraction, n = 1) => {
       partialFills = { fraction: new Decimal(fraction), remaining: n };
     },

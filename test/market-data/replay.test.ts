@@ -20,7 +20,9 @@ describe("replay files", () => {
     const files = listCandleFiles(DATA);
     expect(files).toHaveLength(25);
     expect(files.filter((f) => f.granularity === "ONE_HOUR")).toHaveLength(19);
-    expect(files.find((f) => f.sourceSymbol === "ETH-USDT" && f.granularity === "FIFTEEN_MINUTE")).toMatchObject({
+    expect(
+      files.find((f) => f.sourceSymbol === "ETH-USDT" && f.granularity === "FIFTEEN_MINUTE"),
+    ).toMatchObject({
       productId: "ETH-USD",
       path: join(DATA, "ETH-USDT_15m.csv"),
     });
@@ -68,7 +70,12 @@ describe("replay files", () => {
     expect(candles).toHaveLength(288);
     expect(candles[0]!.start).toBe(from);
     expect(candles.at(-1)!.start).toBe(to - 300);
-    for (const c of candles) expect(Candle.parse(c)).toMatchObject({ symbol: "SOL-USD", granularity: "FIVE_MINUTE", source: "replay" });
+    for (const c of candles)
+      expect(Candle.parse(c)).toMatchObject({
+        symbol: "SOL-USD",
+        granularity: "FIVE_MINUTE",
+        source: "replay",
+      });
   });
 
   it("serves windows through the CandleSource interface, and refuses unknown products clearly", async () => {
@@ -99,7 +106,9 @@ describe("replay files", () => {
 describe("detectGaps", () => {
   it("finds nothing on a contiguous series and counts missing buckets otherwise", () => {
     expect(detectGaps([0, 60, 120], 60)).toEqual([]);
-    expect(detectGaps([{ start: 0 }, { start: 60 }, { start: 300 }, { start: 360 }, { start: 480 }], 60)).toEqual([
+    expect(
+      detectGaps([{ start: 0 }, { start: 60 }, { start: 300 }, { start: 360 }, { start: 480 }], 60),
+    ).toEqual([
       { from: 120, to: 300, missing: 3 },
       { from: 420, to: 480, missing: 1 },
     ]);

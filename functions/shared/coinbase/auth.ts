@@ -101,7 +101,7 @@ export function parseCoinbaseKeyFile(json: string): CoinbaseKey {
   try {
     parsed = JSON.parse(json);
   } catch {
-    throw new CoinbaseKeyError("Coinbase key file is not valid JSON; expected {\"name\":...,\"privateKey\":...}");
+    throw new CoinbaseKeyError('Coinbase key file is not valid JSON; expected {"name":...,"privateKey":...}');
   }
   const file = parsed as { name?: unknown; id?: unknown; privateKey?: unknown };
   const name = typeof file.name === "string" ? file.name : typeof file.id === "string" ? file.id : "";
@@ -122,7 +122,9 @@ function importPem(name: string, pem: string, kind: string): KeyObject {
 function requireCurve(name: string, key: KeyObject): void {
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (curve !== "prime256v1") {
-    throw new CoinbaseKeyError(`Coinbase API key ${name}: EC key on curve ${curve}; Coinbase needs P-256 (ES256)`);
+    throw new CoinbaseKeyError(
+      `Coinbase API key ${name}: EC key on curve ${curve}; Coinbase needs P-256 (ES256)`,
+    );
   }
 }
 

@@ -12,7 +12,12 @@ import type {
   ProductRules,
   SubmittedSizes,
 } from "../exchange/exchange.js";
-import { checkOrderSize, floorToIncrement, hasSufficientBalance, roundPriceToIncrement } from "./order-math.js";
+import {
+  checkOrderSize,
+  floorToIncrement,
+  hasSufficientBalance,
+  roundPriceToIncrement,
+} from "./order-math.js";
 import type { CoinbaseTradingClient, OrderBody } from "./trading.js";
 import type { FillWire, OrderWire, ProductWire } from "./wire.js";
 
@@ -35,7 +40,10 @@ export function productRulesFrom(product: ProductWire): ProductRules {
     quoteMinSize: product.quote_min_size,
     quoteMaxSize: product.quote_max_size,
     tradable:
-      product.status === "online" && !product.trading_disabled && !product.is_disabled && !product.cancel_only,
+      product.status === "online" &&
+      !product.trading_disabled &&
+      !product.is_disabled &&
+      !product.cancel_only,
     limitOnly: product.limit_only,
     postOnly: product.post_only,
   };
@@ -54,7 +62,8 @@ const STATUS_MAP: Record<string, OrderStatus> = {
 };
 
 export function exchangeOrderFrom(order: OrderWire): ExchangeOrder {
-  const type = order.order_type === "LIMIT" || order.order_configuration?.limit_limit_gtc ? "LIMIT" : "MARKET";
+  const type =
+    order.order_type === "LIMIT" || order.order_configuration?.limit_limit_gtc ? "LIMIT" : "MARKET";
   return {
     orderId: order.order_id,
     clientOrderId: order.client_order_id,
@@ -177,7 +186,11 @@ export class CoinbaseExchange implements Exchange {
         `Coinbase preview refused ${request.clientOrderId} (${request.side} ${request.productId}): ${preview.errs.join(", ")}`,
       );
 
-    const outcome = await this.client.createOrder(request.clientOrderId, body, preview.preview_id || undefined);
+    const outcome = await this.client.createOrder(
+      request.clientOrderId,
+      body,
+      preview.preview_id || undefined,
+    );
     if (outcome.success) {
       this.clientOrderIds.set(outcome.orderId, request.clientOrderId);
       return { accepted: true, orderId: outcome.orderId, clientOrderId: request.clientOrderId, submitted };
@@ -212,7 +225,10 @@ export class CoinbaseExchange implements Exchange {
     return result.success ? { cancelled: true } : { cancelled: false, reason: result.failure_reason };
   }
 
-  private async balanceShortfall(request: PlaceOrderRequest, sizes: SubmittedSizes): Promise<string | undefined> {
+  private async balanceShortfall(
+    request: PlaceOrderRequest,
+    sizes: SubmittedSizes,
+  ): Promise<string | undefined> {
     const [base, quote] = request.productId.split("-") as [string, string];
     const balances = await this.getBalances();
     if (request.side === "BUY") {
@@ -239,9 +255,9 @@ export class CoinbaseExchange implements Exchange {
     message: string,
   ): Promise<PlaceOrderResult> {
     const since = new Date(this.now() - (this.options.replayLookbackMs ?? 7 * 86_400_000)).toISOString();
-    const earlier = (await this.client.listOrders({ productIds: [request.productId], startDate: since })).find(
-      (o) => o.client_order_id === request.clientOrderId,
-    );
+    const earlier = (
+      await this.client.listOrders({ productIds: [request.productId], startDate: since })
+    ).find((o) => o.client_order_id === request.clientOrderId);
     if (earlier) {
       this.clientOrderIds.set(earlier.order_id, request.clientOrderId);
       return { accepted: true, orderId: earlier.order_id, clientOrderId: request.clientOrderId, submitted };
@@ -261,7 +277,8 @@ function requestShapeProblem(r: PlaceOrderRequest): string | undefined {
   }
   if (r.baseSize === undefined || r.limitPrice === undefined)
     return `${r.clientOrderId}: a LIMIT order needs baseSize and limitPrice`;
-  if (r.quoteSize !== undefined) return `${r.clientOrderId}: a LIMIT order is sized by baseSize, not quoteSize`;
+  if (r.quoteSize !== undefined)
+    return `${r.clientOrderId}: a LIMIT order is sized by baseSize, not quoteSize`;
   return undefined;
 }
 
@@ -269,7 +286,8 @@ function floorToRules(r: PlaceOrderRequest, rules: ProductRules): SubmittedSizes
   const sizes: SubmittedSizes = {};
   if (r.quoteSize !== undefined) sizes.quoteSize = floorToIncrement(r.quoteSize, rules.quoteIncrement);
   if (r.baseSize !== undefined) sizes.baseSize = floorToIncrement(r.baseSize, rules.baseIncrement);
-  if (r.limitPrice !== undefined) sizes.limitPrice = roundPriceToIncrement(r.limitPrice, rules.priceIncrement, r.side);
+  if (r.limitPrice !== undefined)
+    sizes.limitPrice = roundPriceToIncrement(r.limitPrice, rules.priceIncrement, r.side);
   return sizes;
 }
 
@@ -279,7 +297,11 @@ function orderBodyFor(r: PlaceOrderRequest, sizes: SubmittedSizes, rules: Produc
       product_id: r.productId,
       side: r.side,
       order_configuration: {
-        limit_limit_gtc: { base_size: sizes.baseSize!, limit_price: sizes.limitPrice!, post_only: rules.postOnly },
+        limit_limit_gtc: {
+          base_size: sizes.baseSize!,
+          limit_price: sizes.limitPrice!,
+          post_only: rules.postOnly,
+        },
       },
     };
   }
@@ -287,7 +309,8 @@ function orderBodyFor(r: PlaceOrderRequest, sizes: SubmittedSizes, rules: Produc
     product_id: r.productId,
     side: r.side,
     order_configuration: {
-      market_market_ioc: sizes.quoteSize !== undefined ? { quote_size: sizes.quoteSize } : { base_size: sizes.baseSize! },
+      market_market_ioc:
+        sizes.quoteSize !== undefined ? { quote_size: sizes.quoteSize } : { base_size: sizes.baseSize! },
     },
   };
 }

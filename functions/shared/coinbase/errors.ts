@@ -88,7 +88,8 @@ function actionFor(status: number, detail: string | undefined): string {
       : "The API key is not allowed to do this: check its permissions and portfolio.";
   if (status === 404) return "Check the product or order id.";
   if (status === 429) return "Rate limited: lower the request rate or retry later.";
-  if (status >= 500) return "Coinbase is failing: retry later; for an order, replay the same client_order_id.";
+  if (status >= 500)
+    return "Coinbase is failing: retry later; for an order, replay the same client_order_id.";
   return "Fix the request parameters named in the message.";
 }
 

@@ -103,7 +103,12 @@ export class CoinbaseHttp {
           await this.sleep(this.backoffMs(attempt, null));
           continue;
         }
-        throw new CoinbaseNetworkError({ request: label, attempts: attempt, timedOut: lastTimedOut, cause: error });
+        throw new CoinbaseNetworkError({
+          request: label,
+          attempts: attempt,
+          timedOut: lastTimedOut,
+          cause: error,
+        });
       }
 
       if (response.ok) return parseBody(req.schema, text, label);
@@ -113,7 +118,13 @@ export class CoinbaseHttp {
         continue;
       }
       const { error, detail } = readErrorBody(text, response.headers.get("content-type"));
-      throw new CoinbaseApiError({ status: response.status, error, detail, request: label, attempts: attempt });
+      throw new CoinbaseApiError({
+        status: response.status,
+        error,
+        detail,
+        request: label,
+        attempts: attempt,
+      });
     }
     throw new CoinbaseNetworkError({
       request: label,
@@ -126,7 +137,8 @@ export class CoinbaseHttp {
   private backoffMs(attempt: number, retryAfter: string | null): number {
     const cap = this.options.maxDelayMs ?? 8_000;
     const retryAfterSeconds = retryAfter === null ? Number.NaN : Number(retryAfter);
-    if (Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0) return Math.min(cap, retryAfterSeconds * 1000);
+    if (Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0)
+      return Math.min(cap, retryAfterSeconds * 1000);
     const exponential = Math.min(cap, (this.options.baseDelayMs ?? 250) * 2 ** (attempt - 1));
     // full jitter: spreads retries of many concurrent Lambdas instead of synchronising them
     return Math.floor(this.random() * exponential);
@@ -146,7 +158,10 @@ function parseBody<S extends z.ZodType>(
   try {
     json = JSON.parse(text);
   } catch {
-    throw new CoinbaseResponseError({ request: label, problem: `not JSON (starts with ${JSON.stringify(text.slice(0, 60))})` });
+    throw new CoinbaseResponseError({
+      request: label,
+      problem: `not JSON (starts with ${JSON.stringify(text.slice(0, 60))})`,
+    });
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

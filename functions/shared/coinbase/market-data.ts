@@ -21,7 +21,12 @@ export class CoinbaseMarketData {
   }
 
   async getServerTime(): Promise<{ iso: string; epochSeconds: number }> {
-    const body = await this.http.request({ method: "GET", path: "/time", private: false, schema: ServerTimeWire });
+    const body = await this.http.request({
+      method: "GET",
+      path: "/time",
+      private: false,
+      schema: ServerTimeWire,
+    });
     return { iso: body.iso, epochSeconds: Number(body.epochSeconds) };
   }
 
@@ -51,7 +56,12 @@ export class CoinbaseMarketData {
    * not filled). The newest bucket may still be open if endSec is in the future: callers that
    * need closed candles only pass endSec <= start of the current bucket.
    */
-  async getCandles(productId: string, granularity: Granularity, startSec: number, endSec: number): Promise<Candle[]> {
+  async getCandles(
+    productId: string,
+    granularity: Granularity,
+    startSec: number,
+    endSec: number,
+  ): Promise<Candle[]> {
     const step = GRANULARITY_SECONDS[granularity];
     const firstBucket = Math.ceil(startSec / step) * step;
     const byStart = new Map<number, Candle>();

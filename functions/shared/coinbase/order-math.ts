@@ -101,7 +101,8 @@ export function checkOrderSize(
         ? new Decimal(order.baseSize).mul(order.limitPrice)
         : undefined;
   if (notional !== undefined) {
-    if (notional.lte(0)) return fail("SIZE_NOT_POSITIVE", `order value ${notional.toString()} must be positive`);
+    if (notional.lte(0))
+      return fail("SIZE_NOT_POSITIVE", `order value ${notional.toString()} must be positive`);
     if (order.quoteSize !== undefined && !isMultipleOf(order.quoteSize, rules.quoteIncrement))
       return fail(
         "INVALID_SIZE_PRECISION",

@@ -2,8 +2,8 @@
 import { CoinbaseApiError } from "./errors.js";
 import { CoinbaseHttp, type CoinbaseHttpOptions } from "./http.js";
 import {
-  type AccountWire,
   AccountsResponseWire,
+  type AccountWire,
   BatchCancelResponseWire,
   BestBidAskResponseWire,
   CreateOrderResponseWire,
@@ -13,8 +13,8 @@ import {
   ListOrdersResponseWire,
   type OrderConfigurationWire,
   type OrderWire,
-  PreviewResponseWire,
   type PreviewResponseWire as PreviewResponse,
+  PreviewResponseWire,
   ProductWire,
   type ProductWire as ProductWireT,
 } from "./wire.js";
@@ -95,7 +95,11 @@ export class CoinbaseTradingClient {
   }
 
   /** Safe to repeat with the same clientOrderId: Coinbase returns the original order instead of a new one. */
-  async createOrder(clientOrderId: string, order: OrderBody, previewId?: string): Promise<CreateOrderOutcome> {
+  async createOrder(
+    clientOrderId: string,
+    order: OrderBody,
+    previewId?: string,
+  ): Promise<CreateOrderOutcome> {
     const body = await this.http.request({
       method: "POST",
       path: "/orders",
@@ -114,7 +118,11 @@ export class CoinbaseTradingClient {
           newOrderFailureReason: "",
         };
       }
-      return { success: true, orderId, clientOrderId: body.success_response?.client_order_id || clientOrderId };
+      return {
+        success: true,
+        orderId,
+        clientOrderId: body.success_response?.client_order_id || clientOrderId,
+      };
     }
     const err = body.error_response;
     return {
@@ -173,14 +181,23 @@ export class CoinbaseTradingClient {
     return orders;
   }
 
-  async listFills(filter: { orderIds?: readonly string[]; productIds?: readonly string[]; pageSize?: number }) {
+  async listFills(filter: {
+    orderIds?: readonly string[];
+    productIds?: readonly string[];
+    pageSize?: number;
+  }) {
     const fills: FillWire[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const body = await this.http.request({
         method: "GET",
         path: "/orders/historical/fills",
-        query: { order_ids: filter.orderIds, product_ids: filter.productIds, limit: filter.pageSize ?? 100, cursor },
+        query: {
+          order_ids: filter.orderIds,
+          product_ids: filter.productIds,
+          limit: filter.pageSize ?? 100,
+          cursor,
+        },
         private: true,
         schema: ListFillsResponseWire,
       });

@@ -8,7 +8,11 @@ const Dec = z.string();
 /** Coinbase sends "" for absent decimals in several places */
 const OptDec = z.string().optional().default("");
 
-export const ServerTimeWire = z.object({ iso: z.string(), epochSeconds: z.string(), epochMillis: z.string() });
+export const ServerTimeWire = z.object({
+  iso: z.string(),
+  epochSeconds: z.string(),
+  epochMillis: z.string(),
+});
 export type ServerTimeWire = z.infer<typeof ServerTimeWire>;
 
 export const ProductWire = z.looseObject({
@@ -80,7 +84,9 @@ export const PricebookWire = z.object({
 export const BestBidAskResponseWire = z.object({ pricebooks: z.array(PricebookWire) });
 
 export const OrderConfigurationWire = z.looseObject({
-  market_market_ioc: z.object({ quote_size: z.string().optional(), base_size: z.string().optional() }).optional(),
+  market_market_ioc: z
+    .object({ quote_size: z.string().optional(), base_size: z.string().optional() })
+    .optional(),
   limit_limit_gtc: z
     .object({ base_size: z.string(), limit_price: z.string(), post_only: z.boolean().optional() })
     .optional(),

@@ -7,7 +7,12 @@ import { type CandleGap, detectGaps } from "./gaps.js";
 
 export interface CandleSource {
   /** candles with open time in [startSec, endSec), ascending */
-  getCandles(productId: string, granularity: Granularity, startSec: number, endSec: number): Promise<Candle[]>;
+  getCandles(
+    productId: string,
+    granularity: Granularity,
+    startSec: number,
+    endSec: number,
+  ): Promise<Candle[]>;
 }
 
 /** Writes must be idempotent: rows are keyed by symbol + granularity + start (PutItem). */

@@ -174,7 +174,8 @@ export function readCandleColumns(path: string, range: TimeRange = {}): CandleCo
   }
   cols.length = n;
   if (n < rows) {
-    for (const key of ["start", "open", "high", "low", "close", "volume"] as const) cols[key] = cols[key].slice(0, n);
+    for (const key of ["start", "open", "high", "low", "close", "volume"] as const)
+      cols[key] = cols[key].slice(0, n);
   }
   return cols;
 }
@@ -216,7 +217,12 @@ export class ReplayCandleSource implements CandleSource {
     return this.files.filter((f) => !granularity || f.granularity === granularity).map((f) => f.productId);
   }
 
-  async getCandles(productId: string, granularity: Granularity, startSec: number, endSec: number): Promise<Candle[]> {
+  async getCandles(
+    productId: string,
+    granularity: Granularity,
+    startSec: number,
+    endSec: number,
+  ): Promise<Candle[]> {
     const file = this.files.find((f) => f.productId === productId && f.granularity === granularity);
     if (!file) {
       throw new Error(

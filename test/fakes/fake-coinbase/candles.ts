@@ -27,7 +27,13 @@ export interface SeriesCandle {
   volume: number;
 }
 
-export function closeAt(seed: number, productHash: number, basePrice: number, start: number, step: number): number {
+export function closeAt(
+  seed: number,
+  productHash: number,
+  basePrice: number,
+  start: number,
+  step: number,
+): number {
   const cycle = Math.sin((2 * Math.PI * start) / (step * 48));
   const noise = hash32(seed, start, productHash) - 0.5;
   return basePrice * (1 + 0.03 * cycle + 0.01 * noise);

@@ -19,10 +19,28 @@ export interface FakeProductInput {
 }
 
 export const DEFAULT_PRODUCTS: readonly FakeProductInput[] = [
-  { productId: "BTC-USD", price: "64000.00", volume24h: "9000", baseIncrement: "0.00000001", quoteMinSize: "1" },
+  {
+    productId: "BTC-USD",
+    price: "64000.00",
+    volume24h: "9000",
+    baseIncrement: "0.00000001",
+    quoteMinSize: "1",
+  },
   { productId: "ETH-USD", price: "3200.00", volume24h: "90000", baseIncrement: "0.00000001" },
-  { productId: "SOL-USD", price: "150.00", volume24h: "900000", baseIncrement: "0.001", approximateQuote24hVolume: null },
-  { productId: "DOGE-USD", price: "0.1600", volume24h: "100000000", baseIncrement: "0.1", quoteIncrement: "0.0001" },
+  {
+    productId: "SOL-USD",
+    price: "150.00",
+    volume24h: "900000",
+    baseIncrement: "0.001",
+    approximateQuote24hVolume: null,
+  },
+  {
+    productId: "DOGE-USD",
+    price: "0.1600",
+    volume24h: "100000000",
+    baseIncrement: "0.1",
+    quoteIncrement: "0.0001",
+  },
   { productId: "USDT-USD", price: "1.0001", volume24h: "900000000", quoteIncrement: "0.0001" },
   {
     productId: "BTC-USDC",
@@ -30,7 +48,12 @@ export const DEFAULT_PRODUCTS: readonly FakeProductInput[] = [
     volume24h: "9000",
     overrides: { alias: "BTC-USD", quote_currency_id: "USDC" },
   },
-  { productId: "LUNA-USD", price: "0.50", volume24h: "1000000", overrides: { status: "delisted", trading_disabled: true } },
+  {
+    productId: "LUNA-USD",
+    price: "0.50",
+    volume24h: "1000000",
+    overrides: { status: "delisted", trading_disabled: true },
+  },
   { productId: "ABC-USD", price: "2.00", volume24h: "1000000", overrides: { cancel_only: true } },
   { productId: "VIEW-USD", price: "3.00", volume24h: "1000000", overrides: { view_only: true } },
   { productId: "ETH-EUR", price: "2900.00", volume24h: "5000" },

@@ -127,7 +127,10 @@ export class FakeCoinbaseState {
 
   balance(currency: string): { available: string; hold: string } {
     const b = this.balances.get(currency);
-    return { available: (b?.available ?? new Decimal(0)).toString(), hold: (b?.hold ?? new Decimal(0)).toString() };
+    return {
+      available: (b?.available ?? new Decimal(0)).toString(),
+      hold: (b?.hold ?? new Decimal(0)).toString(),
+    };
   }
 
   /** Move the market; resting limit orders that now cross are filled at their limit price. */
@@ -138,7 +141,8 @@ export class FakeCoinbaseState {
     book.wire.price = book.bid.plus(book.ask).div(2).toString();
     for (const order of this.orders.values()) {
       if (order.product_id !== productId || order.status !== "OPEN" || order.kind !== "LIMIT") continue;
-      const crosses = order.side === "BUY" ? book.ask.lte(order.limitPrice!) : book.bid.gte(order.limitPrice!);
+      const crosses =
+        order.side === "BUY" ? book.ask.lte(order.limitPrice!) : book.bid.gte(order.limitPrice!);
       if (crosses) this.fillLimit(order, order.limitPrice!, "MAKER");
     }
   }
@@ -168,10 +172,19 @@ export class FakeCoinbaseState {
    */
   check(order: ParsedOrder): OrderRejection | undefined {
     const book = this.books.get(order.product_id);
-    if (!book) return rejection("UNKNOWN_FAILURE_REASON", `Product ${order.product_id} not supported`, "PREVIEW_INVALID_PRODUCT_ID");
+    if (!book)
+      return rejection(
+        "UNKNOWN_FAILURE_REASON",
+        `Product ${order.product_id} not supported`,
+        "PREVIEW_INVALID_PRODUCT_ID",
+      );
     const w = book.wire;
     if (w.status !== "online" || w.trading_disabled || w.is_disabled || w.cancel_only || w.view_only)
-      return rejection("UNKNOWN_FAILURE_REASON", `${order.product_id} is not accepting orders`, "PREVIEW_TRADING_DISABLED");
+      return rejection(
+        "UNKNOWN_FAILURE_REASON",
+        `${order.product_id} is not accepting orders`,
+        "PREVIEW_TRADING_DISABLED",
+      );
     if (order.kind === "MARKET" && w.limit_only)
       return rejection("UNSUPPORTED_ORDER_CONFIGURATION", "market orders are disabled (limit only)");
     const baseInc = new Decimal(w.base_increment as string);
@@ -180,7 +193,10 @@ export class FakeCoinbaseState {
     if (order.baseSize) {
       if (order.baseSize.lte(0)) return rejection("INVALID_SIZE_PRECISION", "base_size must be positive");
       if (!order.baseSize.mod(baseInc).isZero())
-        return rejection("INVALID_SIZE_PRECISION", `base_size ${order.baseSize} is not a multiple of ${baseInc}`);
+        return rejection(
+          "INVALID_SIZE_PRECISION",
+          `base_size ${order.baseSize} is not a multiple of ${baseInc}`,
+        );
       if (order.baseSize.lt(w.base_min_size as string))
         return rejection("INVALID_BASE_SIZE_TOO_SMALL", `base_size below ${w.base_min_size}`);
       if (order.baseSize.gt(w.base_max_size as string))
@@ -196,18 +212,29 @@ export class FakeCoinbaseState {
     }
     if (order.limitPrice) {
       if (order.limitPrice.lte(0) || !order.limitPrice.mod(priceInc).isZero())
-        return rejection("INVALID_PRICE_PRECISION", `limit_price ${order.limitPrice} is not a multiple of ${priceInc}`);
+        return rejection(
+          "INVALID_PRICE_PRECISION",
+          `limit_price ${order.limitPrice} is not a multiple of ${priceInc}`,
+        );
     }
     const notional =
       order.quoteSize ??
       order.baseSize!.mul(order.limitPrice ?? (order.side === "BUY" ? book.ask : book.bid));
     if (notional.lt(w.quote_min_size as string))
-      return rejection("INVALID_QUOTE_SIZE_TOO_SMALL", `order value below quote_min_size ${w.quote_min_size}`);
+      return rejection(
+        "INVALID_QUOTE_SIZE_TOO_SMALL",
+        `order value below quote_min_size ${w.quote_min_size}`,
+      );
     if (notional.gt(w.quote_max_size as string))
-      return rejection("INVALID_QUOTE_SIZE_TOO_LARGE", `order value above quote_max_size ${w.quote_max_size}`);
+      return rejection(
+        "INVALID_QUOTE_SIZE_TOO_LARGE",
+        `order value above quote_max_size ${w.quote_max_size}`,
+      );
     if (order.kind === "LIMIT" && order.postOnly) {
-      const wouldTake = order.side === "BUY" ? book.ask.lte(order.limitPrice!) : book.bid.gte(order.limitPrice!);
-      if (wouldTake) return rejection("INVALID_LIMIT_PRICE_POST_ONLY", "post-only order would take liquidity");
+      const wouldTake =
+        order.side === "BUY" ? book.ask.lte(order.limitPrice!) : book.bid.gte(order.limitPrice!);
+      if (wouldTake)
+        return rejection("INVALID_LIMIT_PRICE_POST_ONLY", "post-only order would take liquidity");
     }
     const [base, quote] = order.product_id.split("-") as [string, string];
     if (order.side === "BUY") {
@@ -216,7 +243,8 @@ export class FakeCoinbaseState {
         return rejection("INSUFFICIENT_FUND", "Insufficient balance in source account");
     } else {
       const needed = order.baseSize ?? order.quoteSize!.div(book.bid);
-      if (this.available(base).lt(needed)) return rejection("INSUFFICIENT_FUND", "Insufficient balance in source account");
+      if (this.available(base).lt(needed))
+        return rejection("INSUFFICIENT_FUND", "Insufficient balance in source account");
     }
     return undefined;
   }
@@ -281,7 +309,8 @@ export class FakeCoinbaseState {
       record.pendingFraction = new Decimal(1).minus(fillFraction);
       if (record.pendingFraction.lte(0)) record.status = "FILLED";
     } else {
-      const crosses = order.side === "BUY" ? book.ask.lte(order.limitPrice!) : book.bid.gte(order.limitPrice!);
+      const crosses =
+        order.side === "BUY" ? book.ask.lte(order.limitPrice!) : book.bid.gte(order.limitPrice!);
       if (crosses) this.fillLimit(record, order.side === "BUY" ? book.ask : book.bid, "TAKER");
       else this.holdFor(record);
     }
@@ -303,7 +332,7 @@ export class FakeCoinbaseState {
 
   cancel(orderId: string): { success: boolean; failure_reason: string } {
     const order = this.orders.get(orderId);
-    if (!order || order.status !== "OPEN") return { success: false, failure_reason: "UNKNOWN_CANCEL_ORDER" };
+    if (order?.status !== "OPEN") return { success: false, failure_reason: "UNKNOWN_CANCEL_ORDER" };
     this.releaseHold(order);
     order.status = "CANCELLED";
     order.pendingFraction = new Decimal(0);
@@ -312,12 +341,15 @@ export class FakeCoinbaseState {
 
   orderWire(order: FakeOrder): Record<string, unknown> {
     const requested =
-      order.kind === "MARKET" && order.quoteSize
-        ? order.quoteSize
-        : (order.baseSize ?? new Decimal(0));
-    const done = order.kind === "MARKET" && order.quoteSize ? order.filledValue.plus(order.fees) : order.filledSize;
+      order.kind === "MARKET" && order.quoteSize ? order.quoteSize : (order.baseSize ?? new Decimal(0));
+    const done =
+      order.kind === "MARKET" && order.quoteSize ? order.filledValue.plus(order.fees) : order.filledSize;
     const completion =
-      order.status === "FILLED" ? new Decimal(100) : requested.isZero() ? new Decimal(0) : done.div(requested).mul(100);
+      order.status === "FILLED"
+        ? new Decimal(100)
+        : requested.isZero()
+          ? new Decimal(0)
+          : done.div(requested).mul(100);
     const fills = this.fills.filter((f) => f.order_id === order.order_id).length;
     return {
       order_id: order.order_id,
@@ -331,7 +363,9 @@ export class FakeCoinbaseState {
       created_time: order.created_time,
       completion_percentage: completion.toDecimalPlaces(2).toString(),
       filled_size: order.filledSize.toString(),
-      average_filled_price: order.filledSize.isZero() ? "0" : order.filledValue.div(order.filledSize).toDecimalPlaces(8).toString(),
+      average_filled_price: order.filledSize.isZero()
+        ? "0"
+        : order.filledValue.div(order.filledSize).toDecimalPlaces(8).toString(),
       fee: "",
       number_of_fills: String(fills),
       filled_value: order.filledValue.toString(),
@@ -340,7 +374,9 @@ export class FakeCoinbaseState {
       total_fees: order.fees.toString(),
       size_inclusive_of_fees: order.quoteSize !== undefined,
       total_value_after_fees:
-        order.side === "BUY" ? order.filledValue.plus(order.fees).toString() : order.filledValue.minus(order.fees).toString(),
+        order.side === "BUY"
+          ? order.filledValue.plus(order.fees).toString()
+          : order.filledValue.minus(order.fees).toString(),
       trigger_status: "INVALID_ORDER_TYPE",
       order_type: order.kind,
       reject_reason: "REJECT_REASON_UNSPECIFIED",
@@ -382,7 +418,9 @@ export class FakeCoinbaseState {
   private recordFill(order: FakeOrder, price: Decimal, size: Decimal, liquidity: "MAKER" | "TAKER"): void {
     const [base, quote] = order.product_id.split("-") as [string, string];
     const value = price.mul(size);
-    const commission = value.mul(liquidity === "MAKER" ? this.makerFeeRate : this.takerFeeRate).toDecimalPlaces(8);
+    const commission = value
+      .mul(liquidity === "MAKER" ? this.makerFeeRate : this.takerFeeRate)
+      .toDecimalPlaces(8);
     if (order.side === "BUY") {
       this.adjust(quote, value.plus(commission).neg());
       this.adjust(base, size);
@@ -419,7 +457,9 @@ export class FakeCoinbaseState {
     const [base, quote] = order.product_id.split("-") as [string, string];
     const currency = order.side === "BUY" ? quote : base;
     const amount =
-      order.side === "BUY" ? order.baseSize!.mul(order.limitPrice!).mul(this.takerFeeRate.plus(1)) : order.baseSize!;
+      order.side === "BUY"
+        ? order.baseSize!.mul(order.limitPrice!).mul(this.takerFeeRate.plus(1))
+        : order.baseSize!;
     const b = this.ensure(currency);
     b.available = b.available.minus(amount);
     b.hold = b.hold.plus(amount);
