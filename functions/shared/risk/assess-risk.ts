@@ -283,7 +283,7 @@ export function assessRisk(input: RiskInput, now: Date): RiskAssessment {
     adjustedAmountUsd: adjusted,
     stopLoss,
     takeProfit,
-    createdAt: now.toISOString(),
+    createdAt: isoTime(now),
     stopDistance,
     fullKelly,
     sizedAmountUsd: sized,
@@ -293,6 +293,19 @@ export function assessRisk(input: RiskInput, now: Date): RiskAssessment {
     drawdown,
     dailyLoss,
   };
+}
+
+// The backtester passes the same instant for many calls; formatting it costs more than the rest of
+// a daily-candle assessment.
+let lastIsoMs = Number.NaN;
+let lastIso = "";
+function isoTime(now: Date): string {
+  const ms = now.getTime();
+  if (ms !== lastIsoMs) {
+    lastIso = now.toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }
 
 function usd(amount: number): string {
