@@ -191,7 +191,10 @@ describe("products and the selector", () => {
       "SOL-USD",
       "DOGE-USD",
     ]);
-    expect(selectTopProducts(products, { limit: 2 }).map((p) => p.productId)).toEqual(["BTC-USD", "ETH-USD"]);
+    expect((await client().selectProducts({ limit: 2 })).map((p) => p.productId)).toEqual([
+      "BTC-USD",
+      "ETH-USD",
+    ]);
     expect(selectTopProducts(products, { deny: ["ETH-USD"] }).map((p) => p.productId)).toEqual([
       "BTC-USD",
       "SOL-USD",

@@ -2,6 +2,7 @@
 import { Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
 import { CoinbaseResponseError } from "./errors.js";
 import { CoinbaseHttp, type CoinbaseHttpOptions } from "./http.js";
+import { type ProductSelection, type SelectedProduct, selectTopProducts } from "./product-selector.js";
 import {
   CandlesResponseWire,
   ProductsResponseWire,
@@ -39,6 +40,11 @@ export class CoinbaseMarketData {
       schema: ProductsResponseWire,
     });
     return body.products;
+  }
+
+  /** The pipeline's universe: top USD spot books by 24h quote volume (see selectTopProducts). */
+  async selectProducts(selection: ProductSelection = {}): Promise<SelectedProduct[]> {
+    return selectTopProducts(await this.listProducts({ productType: "SPOT" }), selection);
   }
 
   async getProduct(productId: string): Promise<ProductWireT> {
