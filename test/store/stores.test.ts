@@ -187,7 +187,7 @@ describe("DynamoDB stores on the local cloud", () => {
     expect(await stores.decisions.getRiskDecision("d-1")).toEqual(risk);
   });
 
-  it("orders: created once per client order id; open orders leave the sparse index when terminal; fills once", async () => {
+  it("orders: created once per client order id; orders leave the sparse index once terminal and reconciled; fills once", async () => {
     const at = "2024-06-30T12:00:00.000Z";
     const order = {
       clientOrderId: "co-1",
@@ -229,6 +229,15 @@ describe("DynamoDB stores on the local cloud", () => {
       status: "FILLED",
       filledSize: "0.001",
       averageFilledPrice: "60000.00",
+    });
+    // filled but its fills not yet applied to the positions: still for the portfolio to reconcile
+    expect((await stores.orders.openOrders()).map((o) => o.status)).toEqual(["FILLED"]);
+    await stores.orders.updateOrder({
+      ...order,
+      status: "FILLED",
+      filledSize: "0.001",
+      averageFilledPrice: "60000.00",
+      reconciled: true,
     });
     expect(await stores.orders.openOrders()).toEqual([]);
     expect(await stores.orders.fillsOf("co-1")).toEqual([fill]);

@@ -258,6 +258,8 @@ export const Order = z.object({
   filledValue: DecimalString,
   totalFees: DecimalString,
   failureReason: z.string().optional(),
+  /** true once the portfolio applied every fill of this (terminal) order to the positions */
+  reconciled: z.boolean().optional(),
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });

@@ -3,6 +3,7 @@
  * so a redelivered message reuses it instead of asking the model again. LLM errors propagate:
  * the queue retries, then dead-letters, and the recommendation stays QUEUED.
  */
+
 import type {
   Candle,
   Recommendation,
@@ -12,6 +13,7 @@ import type {
   ValidationRequest,
 } from "../domain/schemas.js";
 import { GRANULARITY_SECONDS, SCHEMA_VERSION } from "../domain/schemas.js";
+import type { Log } from "../runtime/log.js";
 import {
   type CandleStore,
   type DecisionStore,
@@ -23,11 +25,8 @@ import {
 import type { VerdictSource } from "./ollama-client.js";
 import { buildValidationPrompt, CANDLE_SUMMARY_WINDOW } from "./prompt.js";
 
-export interface ValidationLog {
-  info(msg: string, extra?: object): void;
-  warn(msg: string, extra?: object): void;
-  error(msg: string, extra?: object): void;
-}
+/** The logging port every domain use case takes (Powertools' Logger satisfies it). */
+export type ValidationLog = Pick<Log, "info" | "warn" | "error">;
 
 export interface ValidationDeps {
   recommendations: RecommendationStore;

@@ -100,10 +100,19 @@ export interface OrderStore {
   putOrderIfAbsent(order: Order): Promise<{ created: boolean; order: Order }>;
   getOrder(clientOrderId: string): Promise<Order | undefined>;
   updateOrder(order: Order): Promise<void>;
-  /** Orders not yet in a terminal status, oldest first. */
+  /** Orders still working, or finished but not yet reconciled into the positions, oldest first. */
   openOrders(): Promise<Order[]>;
   putFill(fill: Fill): Promise<boolean>;
   fillsOf(clientOrderId: string): Promise<Fill[]>;
+}
+
+/** Exposure the risk manager approved that the books do not show yet (the order is not reconciled). */
+export interface Reservation {
+  recommendationId: string;
+  symbol: string;
+  side: "BUY" | "SELL";
+  amountUsd: number;
+  createdAt: string;
 }
 
 export interface PortfolioStore {
@@ -112,6 +121,12 @@ export interface PortfolioStore {
   putEquitySnapshot(snapshot: EquitySnapshot): Promise<void>;
   latestEquitySnapshot(): Promise<EquitySnapshot | undefined>;
   equityHistory(from: Date, to: Date): Promise<EquitySnapshot[]>;
+  /** Records an approval: a reservation of exposure and one more trade on `day` (yyyy-mm-dd, UTC). Idempotent per recommendation. */
+  recordApproval(reservation: Reservation, day: string): Promise<void>;
+  reservations(): Promise<Reservation[]>;
+  releaseReservation(recommendationId: string): Promise<void>;
+  /** Trades the risk manager approved on `day` (yyyy-mm-dd, UTC). */
+  approvalsOn(day: string): Promise<number>;
 }
 
 export interface KillSwitchStore {

@@ -6,8 +6,9 @@ import { isConditionalCheckFailure, withoutKeys } from "./client.js";
 const ORDER_KEYS = ["item", "openVenue", "openSince"] as const;
 
 function orderItem(order: Order): Record<string, unknown> {
-  const open = !TERMINAL_ORDER_STATUSES.includes(order.status);
-  // `openVenue`/`openSince` exist only on live orders: the openOrders index is sparse.
+  const open = !TERMINAL_ORDER_STATUSES.includes(order.status) || !order.reconciled;
+  // `openVenue`/`openSince` exist only on orders the portfolio still has to reconcile (working, or
+  // finished with fills not yet applied): the openOrders index is sparse.
   return { ...order, item: "ORDER", ...(open ? { openVenue: order.venue, openSince: order.createdAt } : {}) };
 }
 

@@ -1,7 +1,14 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { EquitySnapshot, KillSwitch, Position } from "../../domain/schemas.js";
-import type { KillSwitchStore, PortfolioStore } from "../ports.js";
-import { withoutKeys } from "./client.js";
+import type { KillSwitchStore, PortfolioStore, Reservation } from "../ports.js";
+import { isConditionalCheckFailure, withoutKeys } from "./client.js";
 
 const KEYS = ["pk", "sk"] as const;
 
@@ -52,6 +59,49 @@ export class DynamoPortfolioStore implements PortfolioStore {
   async equityHistory(from: Date, to: Date): Promise<EquitySnapshot[]> {
     const items = await queryAll(this.db, this.table, "EQUITY", [from.toISOString(), to.toISOString()]);
     return items.map((item) => EquitySnapshot.parse(withoutKeys(item, KEYS)));
+  }
+
+  async recordApproval(reservation: Reservation, day: string): Promise<void> {
+    // The reservation is created once per recommendation; only its creation counts a trade, so a
+    // redelivered risk message never counts twice. The counter is one item per day.
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...reservation, pk: "RESERVATION", sk: reservation.recommendationId },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return;
+      throw error;
+    }
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: "APPROVALS", sk: day },
+        UpdateExpression: "ADD approvals :one",
+        ExpressionAttributeValues: { ":one": 1 },
+      }),
+    );
+  }
+
+  async reservations(): Promise<Reservation[]> {
+    const items = await queryAll(this.db, this.table, "RESERVATION");
+    return items.map((item) => withoutKeys(item, KEYS) as unknown as Reservation);
+  }
+
+  async releaseReservation(recommendationId: string): Promise<void> {
+    await this.db.send(
+      new DeleteCommand({ TableName: this.table, Key: { pk: "RESERVATION", sk: recommendationId } }),
+    );
+  }
+
+  async approvalsOn(day: string): Promise<number> {
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: "APPROVALS", sk: day }, ConsistentRead: true }),
+    );
+    return typeof res.Item?.approvals === "number" ? res.Item.approvals : 0;
   }
 }
 

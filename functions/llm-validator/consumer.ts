@@ -1,0 +1,51 @@
+/**
+ * The validation queue's consumer: an SQS batch handler around the validation use case. The ECS
+ * worker (worker.ts) and the local runner feed it messages; it could equally be a Lambda handler.
+ */
+import { loadConfig } from "../shared/config.js";
+import { ValidationRequest } from "../shared/domain/schemas.js";
+import { createOllamaVerdictClient, validateRecommendation } from "../shared/llm/index.js";
+import { queueSender } from "../shared/queues/sender.js";
+import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
+import { sqsHandler } from "../shared/runtime/sqs-handler.js";
+import { createStores } from "../shared/store/dynamo/index.js";
+
+export function createValidationConsumer(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig(env);
+  const logger = createLogger("llm-validator");
+  const metrics = createMetrics("llm-validator");
+  const stores = createStores(undefined, env);
+  const verdicts = createOllamaVerdictClient({
+    host: config.OLLAMA_HOST,
+    model: config.OLLAMA_MODEL,
+    timeoutMs: config.OLLAMA_TIMEOUT_MS,
+    seed: config.OLLAMA_SEED,
+  });
+  const sendToRisk = queueSender(env.RISK_QUEUE_URL, "RISK_QUEUE_URL");
+  const handler = sqsHandler({
+    queue: "validation",
+    schema: ValidationRequest,
+    logger,
+    process: async (message) => {
+      const result = await validateRecommendation(
+        { ...stores, verdicts, sendToRisk, now: () => new Date(), log: logger },
+        message,
+      );
+      if (result.outcome === "approved" || result.outcome === "rejected") {
+        countBy(metrics, "LlmDecision", "decision", result.outcome === "approved" ? "APPROVE" : "REJECT");
+        if (result.latencyMs !== undefined) {
+          const single = metrics.singleMetric();
+          single.addMetric("LlmLatencyMs", MetricUnit.Milliseconds, result.latencyMs);
+        }
+        countBy(
+          metrics,
+          "RecommendationsByState",
+          "state",
+          result.outcome === "approved" ? "VALIDATED" : "REJECTED_BY_LLM",
+        );
+      }
+      return result;
+    },
+  });
+  return { handler, logger, config };
+}

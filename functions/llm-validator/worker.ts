@@ -1,0 +1,33 @@
+/**
+ * The LLM validator as a long-running worker in a container beside Ollama on the GPU task:
+ * long-polls the validation queue until ECS stops the task (SIGTERM), finishing the message in hand.
+ */
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { checkOllamaHealth } from "../shared/llm/index.js";
+import { pollForever } from "../shared/queues/poller.js";
+import { createValidationConsumer } from "./consumer.js";
+
+const queueUrl = process.env.VALIDATION_QUEUE_URL;
+const queueArn = process.env.VALIDATION_QUEUE_ARN ?? "arn:aws:sqs:unknown:validation";
+if (!queueUrl) {
+  throw new Error(
+    "VALIDATION_QUEUE_URL is not set: the worker needs the validation queue's URL (the LLM stack sets it).",
+  );
+}
+
+const { handler, logger, config } = createValidationConsumer();
+const health = await checkOllamaHealth(config.OLLAMA_HOST, config.OLLAMA_MODEL, 10_000);
+logger.info("validator worker starting", { ollama: health, model: config.OLLAMA_MODEL, queueUrl });
+
+const stop = new AbortController();
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    logger.info(`received ${signal}: finishing the current batch, then stopping`);
+    stop.abort();
+  });
+}
+
+await pollForever(new SQSClient({}), { queueUrl, queueArn, handler }, stop.signal, (error) =>
+  logger.error("polling the validation queue failed; retrying in 5 s", error as Error),
+);
+logger.info("validator worker stopped");

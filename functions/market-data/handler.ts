@@ -1,0 +1,51 @@
+import middy from "@middy/core";
+import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
+import { loadConfig } from "../shared/config.js";
+import { ingestCandles } from "../shared/market-data/ingest.js";
+import { resolveUniverse } from "../shared/market-data/universe.js";
+import {
+  parseEvent,
+  runHealthChecks,
+  runTime,
+  ScheduledOrHealthEvent,
+} from "../shared/runtime/lambda-events.js";
+import { countBy, createLogger, createMetrics } from "../shared/runtime/observability.js";
+import { createStores } from "../shared/store/dynamo/index.js";
+
+const config = loadConfig();
+const logger = createLogger("market-data");
+const metrics = createMetrics("market-data");
+const stores = createStores();
+const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
+
+export const handler = middy(async (raw: unknown) => {
+  const event = parseEvent(ScheduledOrHealthEvent, raw, "market-data");
+  if ("action" in event && event.action === "health") {
+    return runHealthChecks({
+      store: async () =>
+        `latest BTC-USD candle ${await stores.candles.latestCandleStart("BTC-USD", config.CANDLE_GRANULARITY)}`,
+      exchange: async () => `Coinbase time ${(await marketData.getServerTime()).iso}`,
+    });
+  }
+  const symbols = await resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData);
+  const reports = await ingestCandles({
+    source: marketData,
+    sink: stores.candles,
+    symbols,
+    granularity: config.CANDLE_GRANULARITY,
+    backfillBuckets: config.CANDLE_BACKFILL,
+    nowMs: () => runTime(event).getTime(),
+  });
+  for (const r of reports) {
+    if (!r.ok) logger.error("ingest failed for a symbol", { report: r });
+    else if (r.gaps.length > 0) logger.warn("gaps in the candles", { symbol: r.symbol, gaps: r.gaps });
+    countBy(metrics, "CandlesIngested", "symbol", r.symbol, r.ok ? r.written : 0);
+  }
+  const failed = reports.filter((r) => !r.ok);
+  if (failed.length === reports.length) {
+    throw new Error(
+      `market-data ingested nothing: every symbol failed (${failed.map((f) => f.symbol).join(", ")}); see the log.`,
+    );
+  }
+  return { symbols: symbols.length, reports };
+});

@@ -1,0 +1,186 @@
+/**
+ * The risk step of the chain: one risk decision per validated recommendation, stored once, then
+ * VALIDATED → RISK_APPROVED (and on to the execution queue) or VALIDATED → REFUSED_BY_RISK.
+ * Idempotent: a redelivered message reuses the stored decision and never approves twice.
+ */
+import {
+  type ExecutionRequest,
+  GRANULARITY_SECONDS,
+  type Granularity,
+  type RiskDecision,
+  type RiskRequest,
+  SCHEMA_VERSION,
+} from "../domain/schemas.js";
+import { assessRisk, closesNeededForVolatility, type RiskLimits } from "../risk/index.js";
+import type { Log } from "../runtime/log.js";
+import {
+  type CandleStore,
+  type DecisionStore,
+  IllegalTransitionError,
+  type KillSwitchStore,
+  type PortfolioStore,
+  RecommendationNotFoundError,
+  type RecommendationStore,
+} from "../store/ports.js";
+import { loadPortfolioState, utcDay } from "./portfolio-state.js";
+
+export interface RiskStepDeps {
+  recommendations: RecommendationStore;
+  decisions: DecisionStore;
+  candles: Pick<CandleStore, "latestCandles">;
+  portfolio: PortfolioStore;
+  killSwitch: KillSwitchStore;
+  sendToExecution(message: ExecutionRequest): Promise<void>;
+  log: Log;
+}
+
+export interface RiskStepSettings {
+  limits: RiskLimits;
+  granularity: Granularity;
+  startingCashUsd: number;
+}
+
+export type RiskStepOutcome =
+  | { outcome: "approved"; decision: RiskDecision }
+  | { outcome: "refused"; decision: RiskDecision }
+  | { outcome: "resent" | "already-done"; status: string };
+
+export function executionRequestFor(
+  decision: RiskDecision,
+  rec: { recommendationId: string; symbol: string; side: "BUY" | "SELL" },
+  now: Date,
+): ExecutionRequest {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    type: "ExecuteTrade",
+    recommendationId: rec.recommendationId,
+    symbol: rec.symbol,
+    side: rec.side,
+    amountUsd: decision.adjustedAmountUsd,
+    stopLoss: decision.stopLoss,
+    takeProfit: decision.takeProfit,
+    sentAt: now.toISOString(),
+  };
+}
+
+export function refusalSummary(decision: RiskDecision): string {
+  return decision.refusals.map((r) => `${r.reason}: ${r.detail}`).join("; ");
+}
+
+export async function assessRecommendation(
+  deps: RiskStepDeps,
+  settings: RiskStepSettings,
+  request: RiskRequest,
+  now: Date,
+): Promise<RiskStepOutcome> {
+  const id = request.recommendationId;
+  const rec = await deps.recommendations.get(id);
+  if (!rec) throw new RecommendationNotFoundError(id);
+
+  if (rec.status !== "VALIDATED") {
+    const stored = await deps.decisions.getRiskDecision(id);
+    if (rec.status === "RISK_APPROVED" && stored?.decision === "APPROVE") {
+      // approved but the process died before sending: send again (the executor is idempotent)
+      await deps.sendToExecution(executionRequestFor(stored, rec, now));
+      deps.log.info("re-sent the execution request of an approved recommendation", { correlationId: id });
+      return { outcome: "resent", status: rec.status };
+    }
+    if (["QUEUED", "PENDING"].includes(rec.status)) {
+      throw new IllegalTransitionError(id, "VALIDATED", "RISK_APPROVED", rec.status);
+    }
+    return { outcome: "already-done", status: rec.status };
+  }
+
+  let decision = await deps.decisions.getRiskDecision(id);
+  if (!decision) {
+    const interval = GRANULARITY_SECONDS[settings.granularity];
+    const [portfolio, candles] = await Promise.all([
+      loadPortfolioState(deps.portfolio, deps.killSwitch, settings.startingCashUsd, now),
+      deps.candles.latestCandles(rec.symbol, settings.granularity, closesNeededForVolatility(interval)),
+    ]);
+    const assessment = assessRisk(
+      {
+        recommendation: {
+          recommendationId: id,
+          symbol: rec.symbol,
+          side: rec.side,
+          amountUsd: rec.amountUsd,
+          confidence: rec.confidence,
+          entryPrice: rec.entryPrice,
+        },
+        portfolio,
+        recentCloses: candles.map((c) => c.close),
+        closeIntervalSeconds: interval,
+        limits: settings.limits,
+      },
+      now,
+    );
+    const {
+      recommendationId,
+      decision: verdict,
+      refusals,
+      volatility14d,
+      portfolioHeat,
+      riskScore,
+      kellyFraction,
+      requestedAmountUsd,
+      adjustedAmountUsd,
+      stopLoss,
+      takeProfit,
+      createdAt,
+    } = assessment;
+    const stored = await deps.decisions.putRiskDecision({
+      recommendationId,
+      decision: verdict,
+      refusals,
+      volatility14d,
+      portfolioHeat,
+      riskScore,
+      kellyFraction,
+      requestedAmountUsd,
+      adjustedAmountUsd,
+      stopLoss,
+      takeProfit,
+      createdAt,
+    });
+    decision = stored.decision;
+    deps.log.info("risk decision", {
+      correlationId: id,
+      decision: decision.decision,
+      adjustedAmountUsd: decision.adjustedAmountUsd,
+      binding: assessment.bindingConstraint,
+      refusals: decision.refusals,
+    });
+  }
+
+  if (decision.decision === "REFUSE") {
+    await deps.recommendations.transition(id, "VALIDATED", "REFUSED_BY_RISK", refusalSummary(decision), now);
+    return { outcome: "refused", decision };
+  }
+
+  await deps.portfolio.recordApproval(
+    {
+      recommendationId: id,
+      symbol: rec.symbol,
+      side: rec.side,
+      amountUsd: decision.adjustedAmountUsd,
+      createdAt: now.toISOString(),
+    },
+    utcDay(now),
+  );
+  await deps.recommendations.transition(
+    id,
+    "VALIDATED",
+    "RISK_APPROVED",
+    `approved $${decision.adjustedAmountUsd.toFixed(2)} of $${decision.requestedAmountUsd.toFixed(2)} (risk score ${decision.riskScore.toFixed(0)})`,
+    now,
+    {
+      approvedAmountUsd: decision.adjustedAmountUsd,
+      stopLoss: decision.stopLoss,
+      takeProfit: decision.takeProfit,
+      amountCrypto: decision.adjustedAmountUsd / rec.entryPrice,
+    },
+  );
+  await deps.sendToExecution(executionRequestFor(decision, rec, now));
+  return { outcome: "approved", decision };
+}

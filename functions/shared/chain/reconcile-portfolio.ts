@@ -1,0 +1,214 @@
+/**
+ * The portfolio cycle: the exchange is the truth.
+ * 1. every order still to reconcile is re-read from the exchange (fills, partial fills, fees,
+ *    cancellations); new fills are stored once and applied to the positions;
+ * 2. positions are compared with the exchange's balances: a difference is flagged and the
+ *    exchange's quantity is adopted;
+ * 3. positions are marked to market; an equity snapshot carries equity, cash, peak, drawdown and
+ *    the day's P&L and trade count (what the risk manager reads);
+ * 4. the kill switch trips by itself when the daily loss or drawdown limit is reached.
+ */
+import { Decimal } from "decimal.js";
+import { type EquitySnapshot, type Fill, type Position, TERMINAL_ORDER_STATUSES } from "../domain/schemas.js";
+import type { Exchange } from "../exchange/exchange.js";
+import type { Log } from "../runtime/log.js";
+import type { KillSwitchStore, OrderStore, PortfolioStore } from "../store/ports.js";
+import { withExchangeState } from "./execute-trade.js";
+import { utcDay } from "./portfolio-state.js";
+
+export interface MarkSource {
+  /** last traded (or close) price of a product */
+  markPrice(productId: string): Promise<number>;
+}
+
+export interface ReconcileDeps {
+  orders: OrderStore;
+  portfolio: PortfolioStore;
+  killSwitch: KillSwitchStore;
+  exchange: Exchange;
+  marks: MarkSource;
+  log: Log;
+  /** the paper venue settles resting limit orders against the latest prices first */
+  settleRestingOrders?: () => Promise<void>;
+}
+
+export interface ReconcileSettings {
+  maxDailyLoss: number;
+  maxDrawdown: number;
+  quoteCurrency: string;
+}
+
+export interface UnknownExposure {
+  symbol: string;
+  storeQuantity: string;
+  exchangeQuantity: string;
+}
+
+export interface ReconcileReport {
+  ordersChecked: number;
+  newFills: Fill[];
+  unknownExposure: UnknownExposure[];
+  snapshot: EquitySnapshot;
+  positions: Position[];
+  killSwitchTripped?: string;
+}
+
+const ZERO = new Decimal(0);
+
+/** Applies one fill to a position with average-cost accounting; fees are part of the cost (BUY) or reduce proceeds (SELL). */
+export function applyFill(position: Position | undefined, fill: Fill, at: string): Position {
+  const qty = new Decimal(position?.quantity ?? "0");
+  const cost = new Decimal(position?.costBasisUsd ?? "0");
+  const realized = new Decimal(position?.realizedPnlUsd ?? "0");
+  const size = new Decimal(fill.size);
+  const price = new Decimal(fill.price);
+  const fee = new Decimal(fill.commission);
+  let nextQty: Decimal;
+  let nextCost: Decimal;
+  let nextRealized = realized;
+  if (fill.side === "BUY") {
+    nextQty = qty.plus(size);
+    nextCost = cost.plus(size.mul(price)).plus(fee);
+  } else {
+    const sold = Decimal.min(size, qty);
+    const avg = qty.gt(0) ? cost.div(qty) : ZERO;
+    nextQty = qty.minus(sold);
+    nextCost = cost.minus(avg.mul(sold));
+    nextRealized = realized.plus(sold.mul(price).minus(avg.mul(sold)).minus(fee));
+  }
+  const averageEntry = nextQty.gt(0) ? nextCost.div(nextQty) : ZERO;
+  return {
+    symbol: fill.symbol,
+    quantity: nextQty.toFixed(),
+    averageEntryPrice: averageEntry.toFixed(8),
+    costBasisUsd: nextCost.toFixed(8),
+    realizedPnlUsd: nextRealized.toFixed(8),
+    markPrice: position?.markPrice ?? fill.price,
+    marketValueUsd: nextQty.mul(position?.markPrice ?? fill.price).toFixed(8),
+    updatedAt: at,
+  };
+}
+
+export async function reconcilePortfolio(
+  deps: ReconcileDeps,
+  settings: ReconcileSettings,
+  now: Date,
+): Promise<ReconcileReport> {
+  const at = now.toISOString();
+  await deps.settleRestingOrders?.();
+
+  const positions = new Map((await deps.portfolio.getPositions()).map((p) => [p.symbol, p]));
+  const newFills: Fill[] = [];
+  const toReconcile = await deps.orders.openOrders();
+  for (const order of toReconcile) {
+    if (!order.orderId) continue; // the executor has not heard back yet; it owns this order
+    const exchangeOrder = await deps.exchange.getOrder(order.orderId);
+    if (!exchangeOrder) {
+      deps.log.warn("order unknown to the exchange", {
+        correlationId: order.recommendationId,
+        orderId: order.orderId,
+      });
+      continue;
+    }
+    const fills = await deps.exchange.listFills(order.orderId);
+    for (const fill of fills) {
+      const stored = { ...fill, clientOrderId: order.clientOrderId };
+      if (await deps.orders.putFill(stored)) {
+        newFills.push(stored);
+        positions.set(fill.symbol, applyFill(positions.get(fill.symbol), stored, at));
+      }
+    }
+    const terminal = TERMINAL_ORDER_STATUSES.includes(exchangeOrder.status);
+    await deps.orders.updateOrder({ ...withExchangeState(order, exchangeOrder, now), reconciled: terminal });
+    if (terminal) await deps.portfolio.releaseReservation(order.recommendationId);
+  }
+
+  const balances = await deps.exchange.getBalances();
+  const unknownExposure: UnknownExposure[] = [];
+  const symbols = new Set([...positions.keys()]);
+  for (const [currency, balance] of Object.entries(balances)) {
+    if (currency === settings.quoteCurrency) continue;
+    const total = new Decimal(balance.available).plus(balance.hold);
+    if (total.gt(0)) symbols.add(`${currency}-${settings.quoteCurrency}`);
+  }
+  let positionsValue = ZERO;
+  const marked: Position[] = [];
+  for (const symbol of [...symbols].sort()) {
+    const base = symbol.split("-")[0];
+    const balance = balances[base];
+    const exchangeQty = balance ? new Decimal(balance.available).plus(balance.hold) : ZERO;
+    let position = positions.get(symbol);
+    if (!position || !new Decimal(position.quantity).eq(exchangeQty)) {
+      unknownExposure.push({
+        symbol,
+        storeQuantity: position?.quantity ?? "0",
+        exchangeQuantity: exchangeQty.toFixed(),
+      });
+      deps.log.warn("position differs from the exchange; adopting the exchange's quantity", {
+        symbol,
+        store: position?.quantity ?? "0",
+        exchange: exchangeQty.toFixed(),
+      });
+    }
+    if (exchangeQty.isZero() && !position) continue;
+    const mark = new Decimal(await deps.marks.markPrice(symbol));
+    const value = exchangeQty.mul(mark);
+    positionsValue = positionsValue.plus(value);
+    position = {
+      symbol,
+      quantity: exchangeQty.toFixed(),
+      averageEntryPrice: position?.averageEntryPrice ?? mark.toFixed(),
+      costBasisUsd: position?.costBasisUsd ?? value.toFixed(8),
+      realizedPnlUsd: position?.realizedPnlUsd ?? "0",
+      markPrice: mark.toFixed(),
+      marketValueUsd: value.toFixed(8),
+      updatedAt: at,
+    };
+    await deps.portfolio.putPosition(position);
+    marked.push(position);
+  }
+
+  const quote = balances[settings.quoteCurrency];
+  const cash = quote ? new Decimal(quote.available).plus(quote.hold) : ZERO;
+  const equity = cash.plus(positionsValue).toNumber();
+  const previous = await deps.portfolio.latestEquitySnapshot();
+  const sameDay = previous && utcDay(previous.at) === utcDay(now);
+  const dayStart = sameDay ? previous.dayStartEquityUsd : (previous?.equityUsd ?? equity);
+  const peak = Math.max(previous?.peakEquityUsd ?? equity, equity);
+  const drawdown = peak > 0 ? Math.max(0, (peak - equity) / peak) : 0;
+  const dailyPnl = equity - dayStart;
+  const snapshot: EquitySnapshot = {
+    at,
+    equityUsd: equity,
+    cashUsd: cash.toNumber(),
+    positionsValueUsd: positionsValue.toNumber(),
+    peakEquityUsd: peak,
+    drawdownPct: drawdown * 100,
+    dayStartEquityUsd: dayStart,
+    dailyPnlUsd: dailyPnl,
+    dailyPnlPct: dayStart > 0 ? (dailyPnl / dayStart) * 100 : 0,
+    tradesToday: await deps.portfolio.approvalsOn(utcDay(now)),
+  };
+  await deps.portfolio.putEquitySnapshot(snapshot);
+
+  const report: ReconcileReport = {
+    ordersChecked: toReconcile.length,
+    newFills,
+    unknownExposure,
+    snapshot,
+    positions: marked,
+  };
+  const dailyLoss = dayStart > 0 ? Math.max(0, -dailyPnl / dayStart) : 0;
+  const breach =
+    dailyLoss >= settings.maxDailyLoss
+      ? `daily loss ${(dailyLoss * 100).toFixed(2)}% reached the ${(settings.maxDailyLoss * 100).toFixed(1)}% limit`
+      : drawdown >= settings.maxDrawdown
+        ? `drawdown ${(drawdown * 100).toFixed(2)}% from peak ${peak.toFixed(2)} reached the ${(settings.maxDrawdown * 100).toFixed(1)}% limit`
+        : undefined;
+  if (breach && !(await deps.killSwitch.get()).active) {
+    await deps.killSwitch.set(true, "portfolio (automatic)", breach, now);
+    report.killSwitchTripped = breach;
+    deps.log.error("kill switch tripped automatically", { reason: breach });
+  }
+  return report;
+}

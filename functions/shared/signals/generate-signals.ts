@@ -1,0 +1,164 @@
+/**
+ * One signal-generation cycle: for every symbol, the features of its last CLOSED candle, one batched
+ * inference for all symbols, and a BUY/SELL/HOLD signal per symbol. No fallback: a symbol without a
+ * full serving window is skipped with its reason; a model failure fails the whole cycle.
+ */
+import {
+  type Candle,
+  type DataSource,
+  GRANULARITY_SECONDS,
+  type Granularity,
+  type Signal,
+} from "../domain/schemas.js";
+import {
+  FEATURE_COUNT,
+  featureIndex,
+  KEY_FEATURES,
+  latestFeatures,
+  regimeFromFeatures,
+  SERVING_WINDOW,
+  seriesFromCandles,
+} from "../features/index.js";
+import { type DecisionThresholds, decideSignal, type SignalModel } from "../model/index.js";
+import type { Log } from "../runtime/log.js";
+import type { CandleStore, SignalStore } from "../store/ports.js";
+
+export interface SignalSettings {
+  symbols: readonly string[];
+  granularity: Granularity;
+  thresholds: DecisionThresholds;
+  ttlDays: number;
+  dataSource: DataSource;
+}
+
+export interface SignalDeps {
+  candles: Pick<CandleStore, "latestCandles">;
+  signals: Pick<SignalStore, "putSignal">;
+  model: SignalModel;
+  log: Log;
+}
+
+export interface SkippedSymbol {
+  symbol: string;
+  reason: string;
+}
+
+export interface SignalCycleReport {
+  signals: Signal[];
+  /** signals written by this cycle (a repeat of the same candle writes nothing) */
+  written: number;
+  skipped: SkippedSymbol[];
+  inferenceMs: number;
+}
+
+/** Same symbol, candle and model version → same id, so a re-run of a cycle writes nothing new. */
+export function signalIdFor(
+  symbol: string,
+  granularity: Granularity,
+  candleStart: number,
+  modelVersion: string,
+): string {
+  return `${symbol}_${granularity}_${candleStart}_${modelVersion}`.replace(/[^A-Za-z0-9_-]/g, "-");
+}
+
+/** Candles whose bucket has closed at `now`; the newest bucket is still moving. */
+export function closedCandles(candles: readonly Candle[], granularity: Granularity, now: Date): Candle[] {
+  const nowSec = Math.floor(now.getTime() / 1000);
+  const interval = GRANULARITY_SECONDS[granularity];
+  return candles.filter((c) => c.start + interval <= nowSec);
+}
+
+export interface ScoredRow {
+  symbol: string;
+  features: Float64Array;
+  last: Candle;
+}
+
+/** Builds the rows to score, or the reason a symbol cannot be scored. */
+export function prepareRow(
+  symbol: string,
+  candles: readonly Candle[],
+  granularity: Granularity,
+  now: Date,
+): ScoredRow | SkippedSymbol {
+  const closed = closedCandles(candles, granularity, now);
+  if (closed.length < SERVING_WINDOW) {
+    return {
+      symbol,
+      reason: `only ${closed.length} closed ${granularity} candles stored; ${SERVING_WINDOW} are needed for features equal to training (run market-data first)`,
+    };
+  }
+  const window = closed.slice(-SERVING_WINDOW);
+  const last = window[window.length - 1];
+  const interval = GRANULARITY_SECONDS[granularity];
+  const age = Math.floor(now.getTime() / 1000) - (last.start + interval);
+  if (age > 2 * interval) {
+    return {
+      symbol,
+      reason: `newest closed candle (${new Date(last.start * 1000).toISOString()}) is ${Math.round(age / 60)} minutes old; market-data is behind`,
+    };
+  }
+  return { symbol, features: latestFeatures(seriesFromCandles(window)), last };
+}
+
+export async function generateSignals(
+  deps: SignalDeps,
+  settings: SignalSettings,
+  now: Date,
+): Promise<SignalCycleReport> {
+  const skipped: SkippedSymbol[] = [];
+  const rows: ScoredRow[] = [];
+  const fetched = await Promise.all(
+    settings.symbols.map((symbol) =>
+      deps.candles.latestCandles(symbol, settings.granularity, SERVING_WINDOW + 2),
+    ),
+  );
+  settings.symbols.forEach((symbol, i) => {
+    const row = prepareRow(symbol, fetched[i], settings.granularity, now);
+    if ("reason" in row) {
+      skipped.push(row);
+      deps.log.warn("symbol skipped", { symbol, reason: row.reason });
+    } else rows.push(row);
+  });
+
+  const report: SignalCycleReport = { signals: [], written: 0, skipped, inferenceMs: 0 };
+  if (rows.length === 0) return report;
+
+  const input = new Float32Array(rows.length * FEATURE_COUNT);
+  rows.forEach((r, i) => input.set(r.features, i * FEATURE_COUNT));
+  const t0 = performance.now();
+  const probabilities = await deps.model.predict(input, rows.length);
+  report.inferenceMs = performance.now() - t0;
+
+  const createdAt = now.toISOString();
+  const expiresAt = Math.floor(now.getTime() / 1000) + Math.round(settings.ttlDays * 86_400);
+  for (const [i, row] of rows.entries()) {
+    const p = { down: probabilities[i * 3], hold: probabilities[i * 3 + 1], up: probabilities[i * 3 + 2] };
+    const decision = decideSignal(p, settings.thresholds);
+    const keyFeatures: Record<string, number> = {};
+    for (const name of KEY_FEATURES) keyFeatures[name] = row.features[featureIndex(name)];
+    const signal: Signal = {
+      signalId: signalIdFor(row.symbol, settings.granularity, row.last.start, deps.model.version),
+      symbol: row.symbol,
+      granularity: settings.granularity,
+      candleStart: row.last.start,
+      price: row.last.close,
+      signalType: decision.signalType,
+      model: deps.model.name,
+      modelVersion: deps.model.version,
+      confidence: decision.confidence,
+      threshold: decision.threshold,
+      probabilities: p,
+      regime: regimeFromFeatures(row.features),
+      featuresUsed: FEATURE_COUNT,
+      keyFeatures,
+      dataSource: settings.dataSource,
+      processed: false,
+      createdAt,
+      expiresAt,
+    };
+    report.signals.push(signal);
+    if (await deps.signals.putSignal(signal)) report.written++;
+  }
+  return report;
+}
