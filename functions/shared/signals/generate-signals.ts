@@ -125,7 +125,7 @@ export async function generateSignals(
   if (rows.length === 0) return report;
 
   const input = new Float32Array(rows.length * FEATURE_COUNT);
-  rows.forEach((r, i) => input.set(r.features, i * FEATURE_COUNT));
+  for (const [i, r] of rows.entries()) input.set(r.features, i * FEATURE_COUNT);
   const t0 = performance.now();
   const probabilities = await deps.model.predict(input, rows.length);
   report.inferenceMs = performance.now() - t0;
