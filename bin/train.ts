@@ -1,5 +1,6 @@
 /**
- * npm run train [-- --candles <dir>] [--quick] [--threads N] [--python /usr/bin/python3]
+ * npm run train [-- --candles <dir>] [--quick] [--threads N] [--python /usr/bin/python3] [--reuse-model]
+ * (--reuse-model skips Python and rebuilds the card from the last run's ONNX file and report)
  * Exports features with the TypeScript engine, trains XGBoost offline in Python, writes
  * models/signal-model.onnx, the model card and the parity fixture. See models/MODEL_CARD.md.
  */
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     python: { type: "string", default: "/usr/bin/python3" },
     threads: { type: "string", default: String(cpus().length) },
     quick: { type: "boolean", default: false },
+    "reuse-model": { type: "boolean", default: false },
   },
 });
 
@@ -28,6 +30,7 @@ try {
     parityFixture: values.parity,
     python: values.python,
     grid: values.quick ? "quick" : "full",
+    reuseTrainedModel: values["reuse-model"],
     threads: Number(values.threads),
     log: (line) => console.log(line),
   });

@@ -59,6 +59,8 @@ export function renderModelCardMarkdown(card: ModelCard): string {
     "",
     metricsMarkdown(card.validation),
     "",
+    `Baseline on the same rows (${card.validationBaseline.description}): log loss ${card.validationBaseline.logLoss.toFixed(5)}, accuracy ${pct(card.validationBaseline.accuracy)}.`,
+    "",
     "## Most important features (share of total gain)",
     "",
     ...card.featureImportanceTop.map((f) => `- \`${f.feature}\`: ${pct(f.share)}`),

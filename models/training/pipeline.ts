@@ -6,6 +6,7 @@ import { FEATURE_COUNT, FEATURE_NAMES, WARMUP_CANDLES } from "../../functions/sh
 import { type ModelCard, ModelCardSchema } from "../../functions/shared/model/card.js";
 import { buildLabelledRows, type LabelledRows } from "../../functions/shared/model/evaluation.js";
 import { CLASS_NAMES } from "../../functions/shared/model/labels.js";
+import { computeClassificationMetrics } from "../../functions/shared/model/metrics.js";
 import { loadSignalModel } from "../../functions/shared/model/runtime.js";
 import { readCandleFolder } from "./candle-csv.js";
 import { LABEL_DEFINITION_TEXT, TRAINING_CONFIG, toIso, toUnix } from "./config.js";
@@ -25,6 +26,8 @@ export interface TrainingOptions {
   parityFixture: string;
   python: string;
   grid: "full" | "quick";
+  /** skip the Python step and rebuild the card from the last run's ONNX file and training report */
+  reuseTrainedModel: boolean;
   threads: number;
   log: (line: string) => void;
 }
@@ -103,9 +106,36 @@ function runPython(python: string, args: string[], log: (line: string) => void):
   });
 }
 
+async function trainInPython(options: TrainingOptions, onnxPath: string, reportPath: string): Promise<void> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const t0 = Date.now();
+  await mkdir(dirname(options.parityFixture), { recursive: true });
+  await runPython(
+    options.python,
+    [
+      join(here, "train.py"),
+      "--cache",
+      options.cacheDir,
+      "--onnx",
+      onnxPath,
+      "--parity",
+      options.parityFixture,
+      "--report",
+      reportPath,
+      "--grid",
+      options.grid,
+      "--threads",
+      String(options.threads),
+      "--model-name",
+      TRAINING_CONFIG.modelName,
+    ],
+    options.log,
+  );
+  options.log(`python training finished in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
 export async function runTraining(options: TrainingOptions): Promise<ModelCard> {
   const { log } = options;
-  const here = dirname(fileURLToPath(import.meta.url));
   const onnxPath = resolve(options.modelsDir, `${TRAINING_CONFIG.modelName}.onnx`);
   const cardPath = resolve(options.modelsDir, `${TRAINING_CONFIG.modelName}.card.json`);
   const markdownPath = resolve(options.modelsDir, "MODEL_CARD.md");
@@ -116,7 +146,7 @@ export async function runTraining(options: TrainingOptions): Promise<ModelCard> 
     downReturn: TRAINING_CONFIG.label.downReturn,
   };
 
-  let t0 = Date.now();
+  const t0 = Date.now();
   const series = await readCandleFolder(options.candleDir, TRAINING_CONFIG.granularity);
   const rows = buildLabelledRows(series, label, {}, FEATURE_ENGINE);
   const { split, purgeSeconds } = assignSplits(rows.starts);
@@ -138,31 +168,12 @@ export async function runTraining(options: TrainingOptions): Promise<ModelCard> 
   await writeFile(join(options.cacheDir, "split.u8"), split);
   await writeFile(join(options.cacheDir, "header.json"), JSON.stringify(header));
 
-  t0 = Date.now();
   const reportPath = join(options.cacheDir, "train-report.json");
-  await mkdir(dirname(options.parityFixture), { recursive: true });
-  await runPython(
-    options.python,
-    [
-      join(here, "train.py"),
-      "--cache",
-      options.cacheDir,
-      "--onnx",
-      onnxPath,
-      "--parity",
-      options.parityFixture,
-      "--report",
-      reportPath,
-      "--grid",
-      options.grid,
-      "--threads",
-      String(options.threads),
-      "--model-name",
-      TRAINING_CONFIG.modelName,
-    ],
-    log,
-  );
-  log(`python training finished in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  if (options.reuseTrainedModel) {
+    log(`reusing ${onnxPath} and ${reportPath} from the last training run`);
+  } else {
+    await trainInPython(options, onnxPath, reportPath);
+  }
   const report = JSON.parse(await readFile(reportPath, "utf8")) as TrainReport;
 
   const model = await loadSignalModel(onnxPath);
@@ -192,6 +203,20 @@ export async function runTraining(options: TrainingOptions): Promise<ModelCard> 
   }
 
   const selectionStart = toUnix(TRAINING_CONFIG.selectionStart);
+  const finalFitBalance = describePeriod(
+    rows,
+    (i) => split[i] <= SPLIT_SELECTION,
+    0,
+    testStart - purgeSeconds,
+  ).classBalance;
+  const testLabels = rows.labels.filter((_, i) => split[i] === SPLIT_TEST);
+  const prior = [finalFitBalance.DOWN, finalFitBalance.HOLD, finalFitBalance.UP];
+  const baseline = computeClassificationMetrics(
+    Float32Array.from({ length: testLabels.length * 3 }, (_, i) => prior[i % 3]),
+    testLabels,
+    testLabels.length,
+    TRAINING_CONFIG.decisionThresholds,
+  );
   const firstStart = rows.starts.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
   const bytes = (await stat(onnxPath)).size;
   const trainedAt = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -248,6 +273,11 @@ export async function runTraining(options: TrainingOptions): Promise<ModelCard> 
     },
     decisionThresholds: { ...TRAINING_CONFIG.decisionThresholds },
     validation: metrics,
+    validationBaseline: {
+      description: "constant prediction of the final-fit class balance (no features)",
+      logLoss: baseline.logLoss,
+      accuracy: baseline.accuracy,
+    },
     featureImportanceTop: report.featureImportanceTop,
   };
   ModelCardSchema.parse(card);

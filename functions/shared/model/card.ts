@@ -120,6 +120,12 @@ export const ModelCardSchema = z.object({
   decisionThresholds: DecisionThresholdsSchema,
   /** metrics on the validation (test) period, computed from the ONNX model by the evaluate code */
   validation: ClassificationMetricsSchema,
+  /** the same period scored by a model that always answers the final-fit class balance */
+  validationBaseline: z.object({
+    description: z.string().min(1),
+    logLoss: z.number().nonnegative(),
+    accuracy: Share,
+  }),
   featureImportanceTop: z.array(z.object({ feature: z.string(), share: Share })),
 });
 export type ModelCard = z.infer<typeof ModelCardSchema>;
