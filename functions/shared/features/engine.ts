@@ -69,7 +69,7 @@ export function computeFeatureMatrix(series: OhlcvSeries, out?: Float64Array): F
   return matrix;
 }
 
-const TRANSPOSE_BLOCK = 64;
+const TRANSPOSE_BLOCK = 512;
 
 function transposeInto(columns: Float64Array, n: number, rows: Float64Array): void {
   for (let start = 0; start < n; start += TRANSPOSE_BLOCK) {
