@@ -196,7 +196,7 @@ export class LlmStack extends Stack {
         OLLAMA_MODEL: config.ollamaModel,
         [QUEUES.validation.urlEnvVar]: pipeline.queues.validation.queue.queueUrl,
         [QUEUES.risk.urlEnvVar]: pipeline.queues.risk.queue.queueUrl,
-        VALIDATION_TIMEOUT_SECONDS: String(QUEUES.validation.consumerTimeoutSeconds),
+        VALIDATION_QUEUE_ARN: pipeline.queues.validation.queue.queueArn,
         TRADING_MODE: config.tradingMode,
         POWERTOOLS_SERVICE_NAME: "llm-validator",
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -29,6 +29,7 @@ import { buildOnnxRuntimeLayer, onnxRuntimeVersion } from "../../layers/build-on
 import type { DeploymentConfig } from "../config.js";
 import { PipelineFunction, REPO_ROOT } from "../constructs/pipeline-function.js";
 import { WorkQueue } from "../constructs/work-queue.js";
+import { FUNCTION_TIMEOUT_SECONDS, type FunctionName } from "../function-catalog.js";
 import type { DataStack } from "./data-stack.js";
 
 export interface PipelineStackProps extends StackProps {
@@ -36,14 +37,7 @@ export interface PipelineStackProps extends StackProps {
   readonly data: DataStack;
 }
 
-export type FunctionName =
-  | "market-data"
-  | "signal-generator"
-  | "signal-bridge"
-  | "risk-manager"
-  | "trade-executor"
-  | "portfolio"
-  | "kill-switch";
+export type { FunctionName };
 
 /** The model files shipped next to the signal generator's bundle, and where the handler finds them. */
 export const MODEL_FILES = ["signal-model.onnx", "signal-model.card.json"] as const;
@@ -110,14 +104,14 @@ export class PipelineStack extends Stack {
 
     const marketData = fn("market-data", "MarketData", {
       description: "Pulls Coinbase candles for the most liquid products into the candles table",
-      timeout: Duration.seconds(90),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["market-data"]),
       memorySize: 512,
     }).usesTable(t.candles, TABLES.candles, "readWrite");
 
     const signalGenerator = fn("signal-generator", "SignalGenerator", {
       description:
         "Computes 51 features per symbol and scores them with the ONNX model into BUY/SELL/HOLD signals",
-      timeout: Duration.seconds(120),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["signal-generator"]),
       memorySize: 1024,
       layers: [this.onnxRuntimeLayer],
       externalModules: ["onnxruntime-node", "onnxruntime-common"],
@@ -133,7 +127,7 @@ export class PipelineStack extends Stack {
     const signalBridge = fn("signal-bridge", "SignalBridge", {
       description:
         "Turns confident signals of the last hour into recommendations and queues them for validation",
-      timeout: Duration.seconds(60),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["signal-bridge"]),
       memorySize: 256,
     })
       .usesTable(t.signals, TABLES.signals, "readWrite")
@@ -142,7 +136,7 @@ export class PipelineStack extends Stack {
 
     const riskManager = fn("risk-manager", "RiskManager", {
       description: "Sizes or refuses validated recommendations against portfolio limits",
-      timeout: Duration.seconds(QUEUES.risk.consumerTimeoutSeconds),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["risk-manager"]),
       memorySize: 512,
       // one at a time, so two approvals never see the same exposure
       reservedConcurrentExecutions: 1,
@@ -158,7 +152,7 @@ export class PipelineStack extends Stack {
     const tradeExecutor = fn("trade-executor", "TradeExecutor", {
       description:
         "Places approved orders on the paper exchange or Coinbase Advanced Trade, once per recommendation",
-      timeout: Duration.seconds(QUEUES.execution.consumerTimeoutSeconds),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["trade-executor"]),
       memorySize: 512,
     })
       .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
@@ -170,7 +164,7 @@ export class PipelineStack extends Stack {
 
     const portfolio = fn("portfolio", "Portfolio", {
       description: "Reconciles orders and fills, marks positions to market, records equity and drawdown",
-      timeout: Duration.seconds(50),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.portfolio),
       memorySize: 512,
     })
       .usesTable(t.orders, TABLES.orders, "readWrite")
@@ -182,7 +176,7 @@ export class PipelineStack extends Stack {
     const killSwitch = fn("kill-switch", "KillSwitch", {
       description:
         "Pauses, resumes or reports the kill switch that stops all new orders (manual invoke only)",
-      timeout: Duration.seconds(15),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["kill-switch"]),
       memorySize: 256,
     }).usesTable(t.portfolio, TABLES.portfolio, "readWrite");
 

@@ -1,0 +1,38 @@
+/**
+ * `npm run invoke -- <function> --event events/<file>.json`: runs a Lambda handler locally
+ * against the local cloud and prints its result (see infra/local-invoke.ts).
+ */
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  FUNCTION_TIMEOUT_SECONDS,
+  handlerModuleFor,
+  invokeLocally,
+  parseInvokeArgs,
+  readEventFile,
+} from "../infra/local-invoke.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+try {
+  const args = parseInvokeArgs(process.argv.slice(2));
+  const event = readEventFile(args.eventFile);
+  const { result, startedLocalCloud, durationMs } = await invokeLocally({
+    functionName: args.functionName,
+    event,
+    handlerModule: handlerModuleFor(args.functionName, repoRoot),
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS[args.functionName],
+  });
+  console.log(JSON.stringify(result ?? null, null, 2));
+  const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures;
+  console.error(
+    `${args.functionName} returned in ${durationMs} ms (${startedLocalCloud ? "fresh local cloud, stopped" : "existing local cloud"}).`,
+  );
+  if (Array.isArray(failures) && failures.length > 0) {
+    console.error(`${failures.length} record(s) failed and would be retried by SQS.`);
+    process.exitCode = 1;
+  }
+} catch (error) {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+}
