@@ -4,20 +4,12 @@
  * SQS events are Lambda SQS batches whose bodies parse through the queue message schemas.
  */
 import { z } from "zod";
+import { KillSwitchCommand } from "../functions/kill-switch/handler.js";
 import { ExecutionRequest, RiskRequest, ValidationRequest } from "../functions/shared/domain/schemas.js";
 import { HealthCheckEvent, ScheduledEvent } from "../functions/shared/runtime/lambda-events.js";
 
-/**
- * The kill switch's manual commands. Pausing and resuming say who and why (they land in the
- * switch's audit trail); status reads only.
- */
-export const KillSwitchCommand = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("pause"), reason: z.string().min(1), changedBy: z.string().min(1) }),
-  z.object({ action: z.literal("resume"), reason: z.string().min(1), changedBy: z.string().min(1) }),
-  z.object({ action: z.literal("status") }),
-  z.object({ action: z.literal("health") }),
-]);
-export type KillSwitchCommand = z.infer<typeof KillSwitchCommand>;
+// the kill switch's own command schema, so the samples cannot drift from what it accepts
+export { KillSwitchCommand };
 
 /** A Lambda SQS batch whose every body is JSON that parses through `body`. */
 export function sqsBatchOf<T extends z.ZodType>(body: T) {
