@@ -1,0 +1,165 @@
+/**
+ * `npm start`: the whole pipeline on a local cloud over replayed candles, on embedded defaults.
+ *
+ *   npm start -- [--candles data/replay] [--hours 24] [--symbols BTC-USD,ETH-USD]
+ *                [--ollama-host http://127.0.0.1:11434] [--ollama-model phi3:3.8b] [--json out.json]
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { loadConfig } from "../functions/shared/config.js";
+import { GRANULARITY_SECONDS } from "../functions/shared/domain/schemas.js";
+import { bundledRules, createVenue } from "../functions/shared/exchange/venue.js";
+import { checkOllamaHealth, createOllamaVerdictClient } from "../functions/shared/llm/index.js";
+import { listCandleFiles, readCandleColumns } from "../functions/shared/market-data/replay.js";
+import { loadSignalModel } from "../functions/shared/model/index.js";
+import type { Log } from "../functions/shared/runtime/log.js";
+import { sharedDocumentClient } from "../functions/shared/store/dynamo/client.js";
+import { createStores } from "../functions/shared/store/dynamo/index.js";
+import { startLocalCloud } from "../local/cloud.js";
+import { createLocalPipeline } from "../local/pipeline.js";
+import { formatSummary, summarizeRun } from "../local/summary.js";
+
+const { values: args } = parseArgs({
+  options: {
+    candles: { type: "string", default: "data/replay" },
+    hours: { type: "string", default: "24" },
+    symbols: { type: "string" },
+    "ollama-host": { type: "string" },
+    "ollama-model": { type: "string" },
+    json: { type: "string" },
+    verbose: { type: "boolean", default: false },
+  },
+});
+
+const config = loadConfig({ ...process.env, TRADING_MODE: "paper" });
+const ollamaHost = args["ollama-host"] ?? config.OLLAMA_HOST;
+const ollamaModel = args["ollama-model"] ?? config.OLLAMA_MODEL;
+const hours = Number(args.hours);
+if (!Number.isInteger(hours) || hours < 1)
+  throw new Error(`--hours must be a positive whole number, got ${args.hours}`);
+
+const files = listCandleFiles(args.candles).filter((f) => f.granularity === "ONE_HOUR");
+if (files.length === 0) throw new Error(`no 1h candle files (<BASE>-<QUOTE>_1h.csv) in ${args.candles}`);
+const wanted = args.symbols?.split(",").map((s) => s.trim().toUpperCase());
+const chosen = wanted ? files.filter((f) => wanted.includes(f.productId)) : files;
+if (wanted && chosen.length !== wanted.length) {
+  const known = files.map((f) => f.productId).join(", ");
+  throw new Error(`--symbols ${args.symbols}: not all are in ${args.candles} (available: ${known})`);
+}
+const symbols = chosen.map((f) => f.productId);
+const lastStart = Math.min(
+  ...chosen.map((f) => {
+    const cols = readCandleColumns(f.path);
+    return cols.start[cols.length - 1];
+  }),
+);
+const interval = GRANULARITY_SECONDS.ONE_HOUR;
+const to = new Date((lastStart + interval) * 1000);
+const from = new Date(to.getTime() - hours * interval * 1000);
+
+const say = (line = "") => process.stdout.write(`${line}\n`);
+const quiet: Log = {
+  debug() {},
+  info: (m, ...x) => args.verbose && console.error(m, ...x),
+  warn: (m, ...x) => args.verbose && console.error(m, ...x),
+  error: (m, ...x) => console.error(m, ...x),
+};
+
+say(`Local cloud: starting DynamoDB (dynalite) and SQS (local-aws-sqs) on 127.0.0.1`);
+const cloud = await startLocalCloud();
+try {
+  say(`  DynamoDB ${cloud.dynamodbEndpoint}: ${Object.values(cloud.tables).join(", ")}`);
+  say(
+    `  SQS      ${cloud.sqsEndpoint}: ${Object.values(cloud.queues)
+      .map((q) => `${q.id} (+DLQ)`)
+      .join(", ")}`,
+  );
+
+  const model = await loadSignalModel(config.MODEL_PATH, config.MODEL_CARD_PATH);
+  say(`Model: ${model.name} ${model.version} (${model.featureCount} features)`);
+
+  const health = await checkOllamaHealth(ollamaHost, ollamaModel, 3_000);
+  const llmReady = health.reachable && health.modelPresent;
+  if (llmReady) say(`LLM: ${ollamaModel} at ${ollamaHost}`);
+  else {
+    say(`LLM: NOT AVAILABLE — ${health.message}`);
+    say("  Validation will not run: recommendations stay QUEUED (nothing approved by a rule, nothing lost).");
+    say(`  To validate, start Ollama and pull the model, then run again:`);
+    say(`    ollama serve &   ollama pull ${ollamaModel}   (or set OLLAMA_HOST / --ollama-host)`);
+  }
+
+  const stores = createStores();
+  const venue = await createVenue(config, {
+    db: sharedDocumentClient(),
+    portfolioTable: cloud.tables.portfolio,
+    candles: stores.candles,
+    granularity: "ONE_HOUR",
+    rules: bundledRules(),
+  });
+  const pipeline = createLocalPipeline(cloud, {
+    candlesDir: args.candles,
+    symbols,
+    from,
+    to,
+    model,
+    verdicts: llmReady
+      ? createOllamaVerdictClient({
+          host: ollamaHost,
+          model: ollamaModel,
+          timeoutMs: config.OLLAMA_TIMEOUT_MS,
+          seed: config.OLLAMA_SEED,
+        })
+      : undefined,
+    exchange: venue.exchange,
+    settleRestingOrders: venue.settleRestingOrders && (() => venue.settleRestingOrders!(symbols)),
+    marks: venue.marks,
+    startingCashUsd: config.PAPER_STARTING_CASH_USD,
+    log: quiet,
+    handlerLogger: new Logger({ serviceName: "local-runner", logLevel: args.verbose ? "INFO" : "SILENT" }),
+    onCycle: (c) =>
+      say(
+        `  ${c.at.slice(0, 16)}  candles +${String(c.ingested).padStart(5)}  signals ${String(c.signals).padStart(2)}  ` +
+          `new recs ${c.created}  queued ${c.queued}  validated ${c.validated}  risk ${c.risk}  executed ${c.executed}  ` +
+          `equity $${c.equityUsd.toFixed(2)}`,
+      ),
+  });
+
+  say(
+    `Replay: ${symbols.length} symbols, ${hours} hourly cycles from ${from.toISOString()} to ${to.toISOString()} (paper trading)`,
+  );
+  const started = performance.now();
+  await pipeline.run();
+  say(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const summary = await summarizeRun(
+    pipeline.stores,
+    new Date(from.getTime() - 3_600_000),
+    new Date(to.getTime() + 3_600_000),
+  );
+  say("");
+  say(formatSummary(summary));
+  const sqs = new SQSClient({});
+  for (const q of Object.values(cloud.queues)) {
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: q.deadLetterUrl,
+        AttributeNames: ["ApproximateNumberOfMessages"],
+      }),
+    );
+    const n = Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0);
+    if (n > 0) say(`Dead-letter queue ${q.id}: ${n} message(s)`);
+  }
+  const waiting = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: cloud.queues.validation.url,
+      AttributeNames: ["ApproximateNumberOfMessages"],
+    }),
+  );
+  const pending = Number(waiting.Attributes?.ApproximateNumberOfMessages ?? 0);
+  if (pending > 0) say(`Validation queue: ${pending} message(s) waiting for the LLM`);
+  if (args.json) writeFileSync(args.json, JSON.stringify(summary, null, 2));
+} finally {
+  await cloud.stop();
+}

@@ -1,0 +1,67 @@
+import middy from "@middy/core";
+import { reconcilePortfolio } from "../shared/chain/reconcile-portfolio.js";
+import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
+import { loadConfig } from "../shared/config.js";
+import { createVenue } from "../shared/exchange/venue.js";
+import { resolveUniverse } from "../shared/market-data/universe.js";
+import {
+  parseEvent,
+  runHealthChecks,
+  runTime,
+  ScheduledOrHealthEvent,
+} from "../shared/runtime/lambda-events.js";
+import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
+import { sharedDocumentClient } from "../shared/store/dynamo/client.js";
+import { createStores } from "../shared/store/dynamo/index.js";
+import { tableName } from "../shared/store/tables.js";
+
+const config = loadConfig();
+const logger = createLogger("portfolio");
+const metrics = createMetrics("portfolio");
+const stores = createStores();
+const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
+const venue = await createVenue(config, {
+  db: sharedDocumentClient(),
+  portfolioTable: tableName("portfolio"),
+  candles: stores.candles,
+  granularity: config.CANDLE_GRANULARITY,
+});
+
+export const handler = middy(async (raw: unknown) => {
+  const event = parseEvent(ScheduledOrHealthEvent, raw, "portfolio");
+  if ("action" in event && event.action === "health") {
+    return runHealthChecks({
+      store: async () =>
+        `latest equity ${(await stores.portfolio.latestEquitySnapshot())?.equityUsd ?? "none yet"}`,
+      exchange: async () =>
+        `${venue.exchange.venue}: ${Object.keys(await venue.exchange.getBalances()).length} balances`,
+    });
+  }
+  const settle = venue.settleRestingOrders;
+  const report = await reconcilePortfolio(
+    {
+      ...stores,
+      exchange: venue.exchange,
+      marks: venue.marks,
+      log: logger,
+      settleRestingOrders: settle
+        ? async () => settle(await resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData))
+        : undefined,
+    },
+    { maxDailyLoss: config.RISK_MAX_DAILY_LOSS, maxDrawdown: config.RISK_MAX_DRAWDOWN, quoteCurrency: "USD" },
+    runTime(event),
+  );
+  const m = metrics.singleMetric();
+  m.addMetric("EquityUsd", MetricUnit.Count, report.snapshot.equityUsd);
+  m.addMetric("DrawdownPct", MetricUnit.Percent, report.snapshot.drawdownPct);
+  m.addMetric("KillSwitchActive", MetricUnit.Count, (await stores.killSwitch.get()).active ? 1 : 0);
+  countBy(metrics, "OrderFills", "venue", venue.exchange.venue, report.newFills.length);
+  if (report.unknownExposure.length > 0)
+    countBy(metrics, "UnknownExposure", "venue", venue.exchange.venue, report.unknownExposure.length);
+  return {
+    snapshot: report.snapshot,
+    newFills: report.newFills.length,
+    unknownExposure: report.unknownExposure,
+    killSwitchTripped: report.killSwitchTripped,
+  };
+});

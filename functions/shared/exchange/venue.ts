@@ -1,0 +1,108 @@
+/**
+ * Which venue orders go to: the paper exchange (default) or Coinbase Advanced Trade (TRADING_MODE=live).
+ * The live key is read from Secrets Manager through Powertools Parameters (cached for 5 minutes) and
+ * never logged; a missing or malformed secret stops the function with what to put there.
+ */
+import { randomUUID } from "node:crypto";
+import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { MarkSource } from "../chain/reconcile-portfolio.js";
+import { parseCoinbaseKeyFile } from "../coinbase/auth.js";
+import { CoinbaseExchange } from "../coinbase/coinbase-exchange.js";
+import { CoinbaseMarketData } from "../coinbase/market-data.js";
+import { CoinbaseTradingClient } from "../coinbase/trading.js";
+import type { Config } from "../config.js";
+import type { Granularity } from "../domain/schemas.js";
+import type { CandleStore } from "../store/ports.js";
+import type { Exchange } from "./exchange.js";
+import { candlePriceSource, PaperExchange } from "./paper/index.js";
+import { catalogueProductRules, coinbaseProductRules, type ProductRulesSource } from "./product-rules.js";
+
+export interface Venue {
+  exchange: Exchange;
+  /** how the portfolio marks positions */
+  marks: MarkSource;
+  /** the paper venue settles resting limit orders of these products each portfolio cycle */
+  settleRestingOrders?: (productIds: readonly string[]) => Promise<void>;
+}
+
+export interface VenueDeps {
+  db: DynamoDBDocumentClient;
+  portfolioTable: string;
+  candles: Pick<CandleStore, "latestCandles">;
+  granularity: Granularity;
+  /** paper: where product rules come from (default: the public Coinbase endpoint) */
+  rules?: ProductRulesSource;
+  /** live: reads the key file JSON (default: Secrets Manager at COINBASE_SECRET_ARN) */
+  readSecret?: () => Promise<string>;
+  now?: () => Date;
+  /** bid/ask around the last close for paper fills */
+  paperSpreadBps?: number;
+}
+
+export function candleMarks(
+  candles: Pick<CandleStore, "latestCandles">,
+  granularity: Granularity,
+): MarkSource {
+  return {
+    async markPrice(productId) {
+      const [latest] = await candles.latestCandles(productId, granularity, 1);
+      if (!latest)
+        throw new Error(
+          `no ${granularity} candle stored for ${productId}: cannot mark the position to market`,
+        );
+      return latest.close;
+    },
+  };
+}
+
+async function secretFromSecretsManager(arn: string | undefined): Promise<string> {
+  if (!arn) {
+    throw new Error(
+      'TRADING_MODE=live needs COINBASE_SECRET_ARN: the ARN of the Secrets Manager secret holding the Coinbase key file JSON {"name": ..., "privateKey": ...}.',
+    );
+  }
+  const value = await getSecret(arn, { maxAge: 300 });
+  if (typeof value !== "string" || value.trim() === "" || value.trim() === "{}") {
+    throw new Error(
+      `The Coinbase secret ${arn} is empty. Put the key file into it: aws secretsmanager put-secret-value --secret-id ${arn} --secret-string file://cdp_api_key.json`,
+    );
+  }
+  return value;
+}
+
+export async function createVenue(config: Config, deps: VenueDeps): Promise<Venue> {
+  const marks = candleMarks(deps.candles, deps.granularity);
+  if (config.TRADING_MODE === "live") {
+    const keyJson = await (deps.readSecret ?? (() => secretFromSecretsManager(config.COINBASE_SECRET_ARN)))();
+    const key = parseCoinbaseKeyFile(keyJson);
+    const client = new CoinbaseTradingClient({ baseUrl: config.COINBASE_API_BASE_URL, key });
+    return { exchange: new CoinbaseExchange(client), marks };
+  }
+  const paper = new PaperExchange({
+    db: deps.db,
+    table: deps.portfolioTable,
+    prices: candlePriceSource(deps.candles, deps.granularity, deps.paperSpreadBps ?? 2),
+    rules:
+      deps.rules ?? coinbaseProductRules(new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL })),
+    settings: {
+      startingCashUsd: config.PAPER_STARTING_CASH_USD,
+      slippageBps: config.PAPER_SLIPPAGE_BPS,
+      impactCoefficient: 10,
+      takerFeeBps: config.PAPER_TAKER_FEE_BPS,
+      makerFeeBps: config.PAPER_MAKER_FEE_BPS,
+    },
+    now: deps.now ?? (() => new Date()),
+    newId: randomUUID,
+  });
+  return {
+    exchange: paper,
+    marks,
+    settleRestingOrders: async (productIds) => {
+      for (const id of productIds) await paper.settleRestingOrders(id);
+    },
+  };
+}
+
+/** Product rules from the bundled snapshot: for local runs and backtests, which must not call Coinbase. */
+export const bundledRules = (): ProductRulesSource => catalogueProductRules();

@@ -1,0 +1,56 @@
+import type { Context, SQSEvent } from "aws-lambda";
+import { executeTrade } from "../shared/chain/execute-trade.js";
+import { loadConfig } from "../shared/config.js";
+import { ExecutionRequest } from "../shared/domain/schemas.js";
+import { createVenue } from "../shared/exchange/venue.js";
+import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
+import { countBy, createLogger, createMetrics } from "../shared/runtime/observability.js";
+import { sqsHandler } from "../shared/runtime/sqs-handler.js";
+import { sharedDocumentClient } from "../shared/store/dynamo/client.js";
+import { createStores } from "../shared/store/dynamo/index.js";
+import { tableName } from "../shared/store/tables.js";
+
+const config = loadConfig();
+const logger = createLogger("trade-executor");
+const metrics = createMetrics("trade-executor");
+const stores = createStores();
+const venue = await createVenue(config, {
+  db: sharedDocumentClient(),
+  portfolioTable: tableName("portfolio"),
+  candles: stores.candles,
+  granularity: config.CANDLE_GRANULARITY,
+});
+logger.info("venue ready", { venue: venue.exchange.venue, mode: config.TRADING_MODE });
+
+const consume = sqsHandler({
+  queue: "execution",
+  schema: ExecutionRequest,
+  logger,
+  process: async (message) => {
+    const result = await executeTrade(
+      { ...stores, exchange: venue.exchange, log: logger },
+      message,
+      new Date(),
+    );
+    if (result.outcome === "executed") {
+      countBy(metrics, "OrdersPlaced", "venue", venue.exchange.venue);
+      countBy(metrics, "RecommendationsByState", "state", "EXECUTED");
+    } else if (result.outcome === "failed") {
+      countBy(metrics, "RecommendationsByState", "state", "FAILED");
+    } else if (result.outcome === "cancelled") {
+      countBy(metrics, "RecommendationsByState", "state", "CANCELLED");
+    }
+    return result;
+  },
+});
+
+export const handler = async (event: unknown, context?: Context) => {
+  if (HealthCheckEvent.safeParse(event).success) {
+    return runHealthChecks({
+      store: async () => `kill switch ${(await stores.killSwitch.get()).active ? "ON" : "off"}`,
+      exchange: async () =>
+        `${venue.exchange.venue}: ${Object.keys(await venue.exchange.getBalances()).length} balances`,
+    });
+  }
+  return consume(event as SQSEvent, context);
+};

@@ -1,0 +1,213 @@
+/**
+ * The whole pipeline on the local cloud, cycle by cycle over replayed candles: ingest → signals →
+ * bridge → LLM validation → risk → execution → portfolio. Every stage is the same domain code the
+ * Lambdas run; the queues are real (local SQS) and consumed through the same SQS batch handler, so
+ * retries and dead-letter queues behave as in AWS. Time is the replay's: each cycle runs one minute
+ * after a candle closed.
+ */
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "../functions/shared/bridge/signal-bridge.js";
+import { assessRecommendation } from "../functions/shared/chain/assess-recommendation.js";
+import { executeTrade } from "../functions/shared/chain/execute-trade.js";
+import { type MarkSource, reconcilePortfolio } from "../functions/shared/chain/reconcile-portfolio.js";
+import {
+  ExecutionRequest,
+  GRANULARITY_SECONDS,
+  type Granularity,
+  RiskRequest,
+  ValidationRequest,
+} from "../functions/shared/domain/schemas.js";
+import type { Exchange } from "../functions/shared/exchange/exchange.js";
+import { SERVING_WINDOW } from "../functions/shared/features/index.js";
+import { type VerdictSource, validateRecommendation } from "../functions/shared/llm/index.js";
+import { ingestCandles } from "../functions/shared/market-data/ingest.js";
+import { ReplayCandleSource } from "../functions/shared/market-data/replay.js";
+import type { SignalModel } from "../functions/shared/model/index.js";
+import { QUEUES } from "../functions/shared/queues/definitions.js";
+import { drainQueue } from "../functions/shared/queues/poller.js";
+import { queueSender } from "../functions/shared/queues/sender.js";
+import {
+  closesNeededForVolatility,
+  DEFAULT_RISK_LIMITS,
+  type RiskLimits,
+} from "../functions/shared/risk/index.js";
+import type { Log } from "../functions/shared/runtime/log.js";
+import { sqsHandler } from "../functions/shared/runtime/sqs-handler.js";
+import { generateSignals } from "../functions/shared/signals/generate-signals.js";
+import { createDocumentClient, createStores, type Stores } from "../functions/shared/store/dynamo/index.js";
+import type { LocalCloud } from "./cloud.js";
+
+export interface LocalPipelineOptions {
+  candlesDir: string;
+  symbols: readonly string[];
+  granularity?: Granularity;
+  /** the cycles: one per candle close in [from, to) */
+  from: Date;
+  to: Date;
+  model: SignalModel;
+  /** undefined: no LLM answered, so validation is not attempted (recommendations stay QUEUED) */
+  verdicts: VerdictSource | undefined;
+  exchange: Exchange;
+  /** the paper venue fills resting limit orders each portfolio cycle */
+  settleRestingOrders?: () => Promise<void>;
+  marks: MarkSource;
+  startingCashUsd: number;
+  limits?: RiskLimits;
+  thresholds?: { buy: number; sell: number };
+  bridge?: typeof DEFAULT_BRIDGE_SETTINGS;
+  log: Log;
+  /** a logger for the SQS batch handlers (Powertools Logger) */
+  handlerLogger: Parameters<typeof sqsHandler>[0]["logger"];
+  onCycle?(cycle: CycleReport): void;
+}
+
+export interface CycleReport {
+  at: string;
+  ingested: number;
+  signals: number;
+  created: number;
+  queued: number;
+  validated: number;
+  risk: number;
+  executed: number;
+  equityUsd: number;
+}
+
+export interface LocalPipeline {
+  stores: Stores;
+  runCycle(at: Date): Promise<CycleReport>;
+  run(): Promise<CycleReport[]>;
+}
+
+export function createLocalPipeline(
+  cloud: Pick<LocalCloud, "queues">,
+  options: LocalPipelineOptions,
+): LocalPipeline {
+  const granularity = options.granularity ?? "ONE_HOUR";
+  const interval = GRANULARITY_SECONDS[granularity];
+  const stores = createStores(createDocumentClient());
+  const sqs = new SQSClient({});
+  const replay = new ReplayCandleSource(options.candlesDir);
+  const limits = options.limits ?? DEFAULT_RISK_LIMITS;
+  const sendToValidation = queueSender(cloud.queues.validation.url, QUEUES.validation.urlEnvVar, sqs);
+  const sendToRisk = queueSender(cloud.queues.risk.url, QUEUES.risk.urlEnvVar, sqs);
+  const sendToExecution = queueSender(cloud.queues.execution.url, QUEUES.execution.urlEnvVar, sqs);
+  let now = options.from;
+
+  const validationHandler = options.verdicts
+    ? sqsHandler({
+        queue: "validation",
+        schema: ValidationRequest,
+        logger: options.handlerLogger,
+        process: (message) =>
+          validateRecommendation(
+            { ...stores, verdicts: options.verdicts!, sendToRisk, now: () => now, log: options.log },
+            message,
+          ),
+      })
+    : undefined;
+  const riskHandler = sqsHandler({
+    queue: "risk",
+    schema: RiskRequest,
+    logger: options.handlerLogger,
+    sequential: true,
+    process: (message) =>
+      assessRecommendation(
+        { ...stores, sendToExecution, log: options.log },
+        { limits, granularity, startingCashUsd: options.startingCashUsd },
+        message,
+        now,
+      ),
+  });
+  const executionHandler = sqsHandler({
+    queue: "execution",
+    schema: ExecutionRequest,
+    logger: options.handlerLogger,
+    process: (message) =>
+      executeTrade({ ...stores, exchange: options.exchange, log: options.log }, message, now),
+  });
+
+  const drain = (
+    id: "validation" | "risk" | "execution",
+    handler: Parameters<typeof drainQueue>[1]["handler"],
+  ) =>
+    drainQueue(sqs, {
+      queueUrl: cloud.queues[id].url,
+      queueArn: cloud.queues[id].arn,
+      handler,
+      // locally a failed message comes back at once; after maxReceiveCount it moves to the DLQ
+      retryDelaySeconds: 0,
+    });
+
+  async function runCycle(at: Date): Promise<CycleReport> {
+    now = at;
+    const backfill = Math.max(SERVING_WINDOW, closesNeededForVolatility(interval)) + 24;
+    const ingest = await ingestCandles({
+      source: replay,
+      sink: stores.candles,
+      symbols: options.symbols,
+      granularity,
+      backfillBuckets: backfill,
+      nowMs: () => at.getTime(),
+    });
+    for (const r of ingest)
+      if (!r.ok) options.log.warn("replay ingest failed", { symbol: r.symbol, error: r.error });
+    const signals = await generateSignals(
+      { candles: stores.candles, signals: stores.signals, model: options.model, log: options.log },
+      {
+        symbols: options.symbols,
+        granularity,
+        thresholds: options.thresholds ?? { buy: 0.5, sell: 0.6 },
+        ttlDays: 30,
+        dataSource: "replay",
+      },
+      at,
+    );
+    const bridge = await runBridgeCycle(
+      { ...stores, sendToValidation, log: options.log },
+      options.bridge ?? DEFAULT_BRIDGE_SETTINGS,
+      at,
+    );
+    const validated = validationHandler ? await drain("validation", validationHandler) : { received: 0 };
+    const risk = await drain("risk", riskHandler);
+    const executed = await drain("execution", executionHandler);
+    const portfolio = await reconcilePortfolio(
+      {
+        ...stores,
+        exchange: options.exchange,
+        marks: options.marks,
+        log: options.log,
+        settleRestingOrders: options.settleRestingOrders,
+      },
+      { maxDailyLoss: limits.maxDailyLoss, maxDrawdown: limits.maxDrawdown, quoteCurrency: "USD" },
+      at,
+    );
+    const report: CycleReport = {
+      at: at.toISOString(),
+      ingested: ingest.reduce((n, r) => n + r.written, 0),
+      signals: signals.signals.length,
+      created: bridge.created.length,
+      queued: bridge.queued.length,
+      validated: validated.received,
+      risk: risk.received,
+      executed: executed.received,
+      equityUsd: portfolio.snapshot.equityUsd,
+    };
+    options.onCycle?.(report);
+    return report;
+  }
+
+  return {
+    stores,
+    runCycle,
+    async run() {
+      const reports: CycleReport[] = [];
+      // one cycle a minute after each candle close in [from, to)
+      const first = Math.ceil(options.from.getTime() / 1000 / interval) * interval;
+      for (let close = first; close < options.to.getTime() / 1000; close += interval) {
+        reports.push(await runCycle(new Date((close + 60) * 1000)));
+      }
+      return reports;
+    },
+  };
+}
