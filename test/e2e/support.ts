@@ -1,0 +1,82 @@
+import { resolve } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { loadConfig } from "../../functions/shared/config.js";
+import type { Exchange } from "../../functions/shared/exchange/exchange.js";
+import { bundledRules, candleMarks, createVenue } from "../../functions/shared/exchange/venue.js";
+import { createOllamaVerdictClient } from "../../functions/shared/llm/index.js";
+import { loadSignalModel, type SignalModel } from "../../functions/shared/model/index.js";
+import { silentLog } from "../../functions/shared/runtime/log.js";
+import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
+import { createLocalPipeline } from "../../local/pipeline.js";
+import type { isolatedCloud } from "../support/local-cloud.js";
+
+/** Real candles around 2024-04-14, when the shipped model says BUY above 0.6 for several symbols. */
+export const APRIL_CANDLES = resolve(import.meta.dirname, "../fixtures/replay-2024-04");
+export const APRIL_SYMBOLS = ["AVAX-USD", "BCH-USD", "DOGE-USD", "ETC-USD", "LINK-USD", "SHIB-USD"];
+/** cycles one minute after the closes of 10:00 .. 15:00 UTC */
+export const APRIL_FROM = new Date("2024-04-14T11:00:00Z");
+export const APRIL_TO = new Date("2024-04-14T17:00:00Z");
+
+let model: Promise<SignalModel> | undefined;
+export function shippedModel(): Promise<SignalModel> {
+  model ??= loadSignalModel(
+    resolve(import.meta.dirname, "../../models/signal-model.onnx"),
+    resolve(import.meta.dirname, "../../models/signal-model.card.json"),
+  );
+  return model;
+}
+
+export async function aprilPipeline(
+  cloud: Awaited<ReturnType<typeof isolatedCloud>>,
+  options: { ollamaHost?: string; exchange?: Exchange; ollamaTimeoutMs?: number },
+) {
+  const stores = createStores(createDocumentClient());
+  const config = loadConfig({ TRADING_MODE: "paper" });
+  const venue = options.exchange
+    ? {
+        exchange: options.exchange,
+        marks: candleMarks(stores.candles, "ONE_HOUR"),
+        settleRestingOrders: undefined,
+      }
+    : await createVenue(config, {
+        db: createDocumentClient(),
+        portfolioTable: cloud.tables.portfolio,
+        candles: stores.candles,
+        granularity: "ONE_HOUR",
+        rules: bundledRules(),
+      });
+  return createLocalPipeline(cloud, {
+    candlesDir: APRIL_CANDLES,
+    symbols: APRIL_SYMBOLS,
+    from: APRIL_FROM,
+    to: APRIL_TO,
+    model: await shippedModel(),
+    verdicts: options.ollamaHost
+      ? createOllamaVerdictClient({
+          host: options.ollamaHost,
+          model: "phi3:3.8b",
+          timeoutMs: options.ollamaTimeoutMs ?? 5_000,
+        })
+      : undefined,
+    exchange: venue.exchange,
+    settleRestingOrders: venue.settleRestingOrders && (() => venue.settleRestingOrders!(APRIL_SYMBOLS)),
+    marks: venue.marks,
+    startingCashUsd: 10_000,
+    log: silentLog,
+    handlerLogger: new Logger({ serviceName: "e2e", logLevel: "SILENT" }),
+  });
+}
+
+export async function queueDepth(url: string): Promise<number> {
+  const res = await new SQSClient({}).send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return (
+    Number(res.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
