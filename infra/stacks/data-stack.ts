@@ -2,7 +2,7 @@
  * State that outlives every deployment: the DynamoDB tables (built only from the shared
  * definitions) and the Coinbase API key secret.
  */
-import { RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { CfnOutput, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import {
   AttributeType,
   BillingMode,
@@ -59,6 +59,13 @@ export class DataStack extends Stack {
           "Coinbase API keys are issued in the Coinbase Developer Platform UI; no Lambda can mint a new one, so Secrets Manager rotation cannot apply. Rotate by creating a new key in Coinbase and putting it here (docs/DEPLOY.md).",
       });
       this.coinbaseSecret = secret;
+    }
+    new CfnOutput(this, "CoinbaseSecretArn", {
+      value: this.coinbaseSecret.secretArn,
+      description: 'Put the Coinbase key here: {"name": "...", "privateKey": "..."} (docs/DEPLOY.md)',
+    });
+    for (const def of TABLE_LIST) {
+      new CfnOutput(this, `${pascal(def.id)}TableName`, { value: this.tables[def.id].tableName });
     }
   }
 }

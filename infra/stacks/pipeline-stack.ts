@@ -7,6 +7,7 @@ import * as path from "node:path";
 import {
   AssetHashType,
   type CfnElement,
+  CfnOutput,
   DockerImage,
   Duration,
   Stack,
@@ -201,6 +202,17 @@ export class PipelineStack extends Stack {
       reason:
         "This queue is the dead-letter queue of the EventBridge schedules (invocations that failed after retries); it is alarmed, not redriven further.",
     });
+
+    for (const f of Object.values(this.functions)) {
+      new CfnOutput(this, `${f.node.id}FunctionName`, {
+        value: f.fn.functionName,
+        description: `Lambda ${f.name}`,
+      });
+    }
+    for (const q of Object.values(this.queues)) {
+      new CfnOutput(this, `${q.node.id}Url`, { value: q.queue.queueUrl });
+      new CfnOutput(this, `${q.node.id}DeadLetterArn`, { value: q.deadLetterQueue.queueArn });
+    }
 
     const every = config.scheduleMinutes;
     this.schedules = [
