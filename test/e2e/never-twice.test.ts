@@ -1,0 +1,203 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientOrderIdFor, executeTrade } from "../../functions/shared/chain/execute-trade.js";
+import { loadCoinbaseKey } from "../../functions/shared/coinbase/auth.js";
+import { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
+import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
+import {
+  type ExecutionRequest,
+  ExecutionRequest as ExecutionRequestSchema,
+} from "../../functions/shared/domain/schemas.js";
+import { silentLog } from "../../functions/shared/runtime/log.js";
+import { sqsHandler } from "../../functions/shared/runtime/sqs-handler.js";
+import {
+  createDocumentClient,
+  createStores,
+  type Stores,
+} from "../../functions/shared/store/dynamo/index.js";
+import { es256TestKey } from "../coinbase/test-keys.js";
+import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { recommendation } from "../store/fixtures.js";
+import { isolatedCloud } from "../support/local-cloud.js";
+
+const testKey = es256TestKey();
+const NOW = new Date("2024-06-30T12:00:00.000Z");
+
+async function riskApproved(stores: Stores, id: string, symbol: string, amountUsd: number) {
+  await stores.recommendations.create(recommendation({ recommendationId: id, symbol, amountUsd }));
+  for (const [from, to] of [
+    ["PENDING", "QUEUED"],
+    ["QUEUED", "VALIDATED"],
+    ["VALIDATED", "RISK_APPROVED"],
+  ] as const) {
+    await stores.recommendations.transition(
+      id,
+      from,
+      to,
+      "test setup",
+      NOW,
+      to === "RISK_APPROVED" ? { approvedAmountUsd: amountUsd } : {},
+    );
+  }
+}
+
+function sqsEvent(message: ExecutionRequest, delivery: number): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: `${message.recommendationId}-${delivery}`,
+        receiptHandle: "r",
+        body: JSON.stringify(message),
+        attributes: {
+          ApproximateReceiveCount: String(delivery),
+          SentTimestamp: "0",
+          SenderId: "test",
+          ApproximateFirstReceiveTimestamp: "0",
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:trading-execution",
+        awsRegion: "us-east-1",
+      },
+    ],
+  };
+}
+
+describe("never twice: every execution message delivered 3 times, some concurrently, with timeouts after the exchange accepted", () => {
+  let fake: FakeCoinbase;
+  let stores: Stores;
+  beforeAll(async () => {
+    await isolatedCloud("never-twice");
+    stores = createStores(createDocumentClient());
+    fake = await startFakeCoinbase({
+      keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
+      balances: { USD: "10000", BTC: "0", ETH: "0", SOL: "0", DOGE: "0" },
+    });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it("places exactly one order per recommendation at the (fake) Coinbase", async () => {
+    // one attempt per delivery: a timeout surfaces as a failed message that SQS delivers again
+    const client = new CoinbaseTradingClient({
+      baseUrl: fake.baseUrl,
+      key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
+      timeoutMs: 400,
+      maxAttempts: 1,
+      sleep: async () => {},
+    });
+    const exchange = new CoinbaseExchange(client);
+    const handler = sqsHandler({
+      queue: "execution",
+      schema: ExecutionRequestSchema,
+      logger: new Logger({ serviceName: "never-twice", logLevel: "SILENT" }),
+      process: (m) => executeTrade({ ...stores, exchange, log: silentLog }, m, NOW),
+    });
+
+    const symbols = ["BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD", "BTC-USD", "ETH-USD"];
+    const messages: ExecutionRequest[] = [];
+    for (const [i, symbol] of symbols.entries()) {
+      const id = `nt-${i}`;
+      await riskApproved(stores, id, symbol, 40 + i);
+      messages.push({
+        schemaVersion: 1,
+        type: "ExecuteTrade",
+        recommendationId: id,
+        symbol,
+        side: "BUY",
+        amountUsd: 40 + i,
+        sentAt: NOW.toISOString(),
+      });
+    }
+
+    // the first three order creations are accepted by the exchange and then never answered
+    fake.faults.hangAfterAccept(3, { match: { method: "POST", path: /^\/orders$/ } });
+    const failures: string[] = [];
+    const deliver = async (m: ExecutionRequest, n: number) => {
+      const res = await handler(sqsEvent(m, n));
+      failures.push(...res.batchItemFailures.map((f) => f.itemIdentifier));
+    };
+    // deliveries 1 and 2 at the same time, then a third (the redelivery after the visibility timeout)
+    await Promise.all(messages.flatMap((m) => [deliver(m, 1), deliver(m, 2)]));
+    await Promise.all(messages.map((m) => deliver(m, 3)));
+    expect(failures.length).toBeGreaterThan(0); // the injected timeouts did bite
+
+    // keep redelivering what is not finished, as SQS would until the redrive limit
+    for (let round = 4; round <= 5; round++) {
+      for (const m of messages) {
+        const rec = await stores.recommendations.get(m.recommendationId);
+        if (rec?.status !== "EXECUTED") await deliver(m, round);
+      }
+    }
+
+    for (const m of messages) {
+      const cid = clientOrderIdFor(m.recommendationId);
+      expect(fake.state.ordersCreatedFor(cid), `orders for ${m.recommendationId}`).toBe(1);
+      const rec = await stores.recommendations.get(m.recommendationId);
+      expect(rec?.status).toBe("EXECUTED");
+      const order = await stores.orders.getOrder(cid);
+      expect(order?.orderId).toBe(rec?.orderId);
+      expect(order?.status).toBe("FILLED");
+    }
+    expect(
+      fake.requests.filter((r) => r.method === "POST" && r.path.endsWith("/orders")).length,
+    ).toBeGreaterThan(messages.length);
+  });
+
+  it("the kill switch cancels an approved recommendation before any order exists", async () => {
+    await riskApproved(stores, "nt-kill", "ETH-USD", 30);
+    await stores.killSwitch.set(true, "ops", "test pause", NOW);
+    const client = new CoinbaseTradingClient({
+      baseUrl: fake.baseUrl,
+      key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
+    });
+    const result = await executeTrade(
+      { ...stores, exchange: new CoinbaseExchange(client), log: silentLog },
+      {
+        schemaVersion: 1,
+        type: "ExecuteTrade",
+        recommendationId: "nt-kill",
+        symbol: "ETH-USD",
+        side: "BUY",
+        amountUsd: 30,
+        sentAt: NOW.toISOString(),
+      },
+      NOW,
+    );
+    expect(result).toMatchObject({ outcome: "cancelled" });
+    expect((await stores.recommendations.get("nt-kill"))?.statusReason).toMatch(
+      /kill switch on .*test pause/,
+    );
+    expect(fake.state.createRequestsFor(clientOrderIdFor("nt-kill"))).toBe(0);
+    await stores.killSwitch.set(false, "ops", "resume", NOW);
+  });
+
+  it("an exchange refusal ends FAILED with the exchange's reason", async () => {
+    await riskApproved(stores, "nt-refused", "SOL-USD", 25);
+    fake.faults.reject({ error: "INSUFFICIENT_FUND", message: "Insufficient balance in source account" }, 1);
+    const client = new CoinbaseTradingClient({
+      baseUrl: fake.baseUrl,
+      key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
+    });
+    const result = await executeTrade(
+      { ...stores, exchange: new CoinbaseExchange(client), log: silentLog },
+      {
+        schemaVersion: 1,
+        type: "ExecuteTrade",
+        recommendationId: "nt-refused",
+        symbol: "SOL-USD",
+        side: "BUY",
+        amountUsd: 25,
+        sentAt: NOW.toISOString(),
+      },
+      NOW,
+    );
+    expect(result).toMatchObject({ outcome: "failed" });
+    const rec = await stores.recommendations.get("nt-refused");
+    expect(rec?.status).toBe("FAILED");
+    expect(rec?.statusReason).toMatch(/INSUFFICIENT_FUND/);
+  });
+});
