@@ -1,0 +1,467 @@
+/**
+ * The paper venue (TRADING_MODE=paper, the default): the Exchange port on simulated books in
+ * DynamoDB. It refuses what the live venue refuses (same increments, minimums and reason strings),
+ * fills MARKET orders at once through the shared fill model, and rests LIMIT GTC orders with
+ * their funds on hold until settleRestingOrders sees the market cross them.
+ *
+ * Every step of a placement is idempotent (see paper-books.ts), so a duplicate of the same
+ * clientOrderId, concurrent or after a crash, finishes the one order instead of creating another.
+ */
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { Decimal } from "decimal.js";
+import type { Fill, OrderStatus } from "../../domain/schemas.js";
+import type {
+  Balance,
+  BestBidAsk,
+  CancelResult,
+  Exchange,
+  ExchangeOrder,
+  PlaceOrderRequest,
+  PlaceOrderResult,
+  ProductRules,
+  SubmittedSizes,
+} from "../exchange.js";
+import { limitFill, limitFillPrice, marketFill } from "../fill-model.js";
+import type { ProductRulesSource } from "../product-rules.js";
+import { localRefusal, type Refusal, requestShapeProblem } from "./order-request.js";
+import { PaperBooks, type PaperOrder, type PaperOrderState, type PlannedFill } from "./paper-books.js";
+import type { PriceQuote, PriceSource } from "./price-source.js";
+
+export interface PaperSettings {
+  startingCashUsd: string | number;
+  slippageBps: number;
+  /** bps of market impact per 1% of the candle's base volume an order takes */
+  impactCoefficient: number;
+  maxImpactBps?: number;
+  takerFeeBps: number;
+  makerFeeBps: number;
+}
+
+export interface PaperExchangeDeps {
+  db: DynamoDBDocumentClient;
+  /** the portfolio table */
+  table: string;
+  prices: PriceSource;
+  rules: ProductRulesSource;
+  settings: PaperSettings;
+  now(): Date;
+  newId(): string;
+}
+
+export interface SettlementReport {
+  productId: string;
+  /** resting orders that filled in this pass */
+  filled: string[];
+  /** resting orders still waiting for the price */
+  stillOpen: string[];
+  quote?: PriceQuote;
+}
+
+/** Coinbase's answer to cancelling an order that is not open (unknown, filled or cancelled). */
+export const CANCEL_NOT_OPEN = "UNKNOWN_CANCEL_ORDER";
+
+const STATUS_OF: Record<PaperOrderState, OrderStatus> = {
+  PENDING: "PENDING",
+  OPEN: "OPEN",
+  FILLING: "OPEN",
+  CANCELLING: "OPEN",
+  FILLED: "FILLED",
+  CANCELLED: "CANCELLED",
+};
+
+export class PaperExchange implements Exchange {
+  readonly venue = "paper" as const;
+  private readonly books: PaperBooks;
+
+  constructor(private readonly deps: PaperExchangeDeps) {
+    const s = deps.settings;
+    for (const [name, value] of Object.entries({
+      slippageBps: s.slippageBps,
+      impactCoefficient: s.impactCoefficient,
+      takerFeeBps: s.takerFeeBps,
+      makerFeeBps: s.makerFeeBps,
+    }))
+      if (!Number.isFinite(value) || value < 0)
+        throw new RangeError(`paper setting ${name} must be a finite number >= 0, got ${value}`);
+    this.books = new PaperBooks(deps.db, deps.table, new Decimal(s.startingCashUsd).toFixed());
+  }
+
+  getProductRules(productId: string): Promise<ProductRules> {
+    return this.deps.rules.rulesFor(productId);
+  }
+
+  async getBalances(): Promise<Record<string, Balance>> {
+    const out: Record<string, Balance> = {};
+    for (const b of await this.books.balances()) out[b.currency] = { available: b.available, hold: b.hold };
+    return out;
+  }
+
+  async getBestBidAsk(productId: string): Promise<BestBidAsk> {
+    const [rules, quote] = await Promise.all([
+      this.getProductRules(productId),
+      this.deps.prices.quote(productId),
+    ]);
+    const inc = new Decimal(rules.priceIncrement);
+    const onGrid = (price: number, up: boolean) => {
+      const steps = new Decimal(price).div(inc);
+      return (up ? steps.ceil() : steps.floor()).mul(inc).toFixed(Math.max(0, inc.decimalPlaces()));
+    };
+    return { bid: onGrid(quote.bid, false), ask: onGrid(quote.ask, true), time: quote.time };
+  }
+
+  async placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderResult> {
+    const shape = requestShapeProblem(request);
+    if (shape) return { accepted: false, reason: "INVALID_ORDER_REQUEST", message: shape };
+    const rules = await this.getProductRules(request.productId);
+    const checked = localRefusal(request, rules);
+    if ("refusal" in checked) return checked.refusal;
+    const { submitted } = checked;
+
+    const at = this.deps.now().toISOString();
+    const orderId = await this.books.claimClientOrderId(request.clientOrderId, this.deps.newId(), at);
+    const accepted: PlaceOrderResult = {
+      accepted: true,
+      orderId,
+      clientOrderId: request.clientOrderId,
+      submitted,
+    };
+
+    let order = await this.books.order(orderId);
+    if (order && order.state !== "PENDING") return accepted;
+    if (!order) {
+      const draft = await this.draftOrder(request, submitted, rules, orderId, at);
+      if ("accepted" in draft) {
+        await this.books.releaseClaim(request.clientOrderId, orderId);
+        return draft;
+      }
+      order = await this.books.createOrder(draft);
+    }
+
+    const refusal = order.type === "MARKET" ? await this.executeMarket(order) : await this.rest(order);
+    if (refusal) {
+      await this.books.deletePendingOrder(orderId);
+      await this.books.releaseClaim(request.clientOrderId, orderId);
+      return refusal;
+    }
+    if (order.type === "LIMIT") await this.settle(order.productId, [orderId]);
+    return accepted;
+  }
+
+  async getOrder(orderId: string): Promise<ExchangeOrder | undefined> {
+    const order = await this.books.order(orderId);
+    return order ? exchangeOrderOf(order) : undefined;
+  }
+
+  listFills(orderId: string): Promise<Fill[]> {
+    return this.books.fills(orderId);
+  }
+
+  async cancelOrder(orderId: string): Promise<CancelResult> {
+    const order = await this.books.order(orderId);
+    if (!order) return { cancelled: false, reason: CANCEL_NOT_OPEN };
+    if (order.state === "OPEN") {
+      const won = await this.books.transition(orderId, ["OPEN"], "CANCELLING", this.deps.now().toISOString());
+      if (!won) return this.cancelOrder(orderId);
+      await this.finishCancel(order);
+      return { cancelled: true };
+    }
+    if (order.state === "CANCELLING") {
+      await this.finishCancel(order);
+      return { cancelled: true };
+    }
+    if (order.state === "FILLING") await this.finishFill(order);
+    return { cancelled: false, reason: CANCEL_NOT_OPEN };
+  }
+
+  /**
+   * Fills every resting order of the product the current price has crossed (at its limit price,
+   * maker fee) and finishes any fill or cancel a crash left half done. The portfolio function
+   * calls it each minute.
+   */
+  async settleRestingOrders(productId: string): Promise<SettlementReport> {
+    return this.settle(productId, await this.books.restingOrderIds(productId));
+  }
+
+  // ----- placement ----------------------------------------------------------------------------
+
+  private async draftOrder(
+    request: PlaceOrderRequest,
+    submitted: SubmittedSizes,
+    rules: ProductRules,
+    orderId: string,
+    at: string,
+  ): Promise<PaperOrder | Refusal> {
+    const [base, quote] = splitProduct(request.productId);
+    const order: PaperOrder = {
+      orderId,
+      clientOrderId: request.clientOrderId,
+      productId: request.productId,
+      side: request.side,
+      type: request.type,
+      state: "PENDING",
+      ...submitted,
+      createdAt: at,
+      updatedAt: at,
+    };
+    if (request.type === "LIMIT") {
+      const cost = limitFill({
+        side: request.side,
+        baseSize: submitted.baseSize!,
+        limitPrice: submitted.limitPrice!,
+        makerFeeBps: this.deps.settings.makerFeeBps,
+      });
+      order.hold =
+        request.side === "BUY"
+          ? { currency: quote, amount: cost.totalQuote }
+          : { currency: base, amount: cost.baseSize };
+      return order;
+    }
+    const price = await this.deps.prices.quote(request.productId);
+    const s = this.deps.settings;
+    const fill = marketFill({
+      side: request.side,
+      ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
+      ...(submitted.baseSize !== undefined ? { baseSize: submitted.baseSize } : {}),
+      referencePrice: request.side === "BUY" ? price.ask : price.bid,
+      ...(price.candleVolumeBase !== undefined ? { candleVolumeBase: price.candleVolumeBase } : {}),
+      slippageBps: s.slippageBps,
+      impactCoefficient: s.impactCoefficient,
+      ...(s.maxImpactBps !== undefined ? { maxImpactBps: s.maxImpactBps } : {}),
+      takerFeeBps: s.takerFeeBps,
+      rules,
+    });
+    if (new Decimal(fill.baseSize).lte(0))
+      return {
+        accepted: false,
+        reason: "SIZE_NOT_POSITIVE",
+        message:
+          `${request.clientOrderId}: ${request.side} ${request.productId} for ${submitted.quoteSize} ${quote} ` +
+          `buys less than one base_increment (${rules.baseIncrement}) at ${fill.averagePrice}; raise quoteSize`,
+      };
+    order.fill = {
+      price: fill.averagePrice,
+      baseSize: fill.baseSize,
+      quoteValue: fill.quoteValue,
+      fee: fill.fee,
+      totalQuote: fill.totalQuote,
+      liquidity: "TAKER",
+      tradeTime: at,
+    };
+    return order;
+  }
+
+  /** Moves the money of a priced MARKET order; a refusal when the account cannot pay. */
+  private async executeMarket(order: PaperOrder): Promise<Refusal | undefined> {
+    const fill = order.fill!;
+    const [base, quote] = splitProduct(order.productId);
+    if (order.side === "BUY") {
+      // like the live venue's check: a BUY by quote needs its whole quote size available
+      const required = Decimal.max(order.quoteSize ?? 0, fill.totalQuote);
+      const paid = await this.books.applyBalanceChange({
+        currency: quote,
+        opId: `${order.orderId}#pay`,
+        availableDelta: new Decimal(fill.totalQuote).neg(),
+        requireAvailable: required,
+      });
+      if (paid.kind === "insufficient") return insufficient(order, required.toFixed(), quote, paid.available);
+      await this.books.applyBalanceChange({
+        currency: base,
+        opId: `${order.orderId}#receive`,
+        availableDelta: fill.baseSize,
+      });
+    } else {
+      const paid = await this.books.applyBalanceChange({
+        currency: base,
+        opId: `${order.orderId}#pay`,
+        availableDelta: new Decimal(fill.baseSize).neg(),
+        requireAvailable: fill.baseSize,
+      });
+      if (paid.kind === "insufficient") return insufficient(order, fill.baseSize, base, paid.available);
+      await this.books.applyBalanceChange({
+        currency: quote,
+        opId: `${order.orderId}#receive`,
+        availableDelta: fill.totalQuote,
+      });
+    }
+    await this.books.putFill(fillOf(order, fill));
+    await this.books.transition(order.orderId, ["PENDING"], "FILLED", this.deps.now().toISOString());
+    return undefined;
+  }
+
+  /** Puts a LIMIT order's funds on hold and makes it rest. */
+  private async rest(order: PaperOrder): Promise<Refusal | undefined> {
+    const hold = order.hold!;
+    const held = await this.books.applyBalanceChange({
+      currency: hold.currency,
+      opId: `${order.orderId}#hold`,
+      availableDelta: new Decimal(hold.amount).neg(),
+      holdDelta: hold.amount,
+      requireAvailable: hold.amount,
+    });
+    if (held.kind === "insufficient") return insufficient(order, hold.amount, hold.currency, held.available);
+    await this.books.markResting(order.productId, order.orderId);
+    await this.books.transition(order.orderId, ["PENDING"], "OPEN", this.deps.now().toISOString());
+    return undefined;
+  }
+
+  // ----- resting orders -----------------------------------------------------------------------
+
+  private async settle(productId: string, orderIds: readonly string[]): Promise<SettlementReport> {
+    const report: SettlementReport = { productId, filled: [], stillOpen: [] };
+    if (orderIds.length === 0) return report;
+    let quote: PriceQuote | undefined;
+    for (const orderId of orderIds) {
+      const order = await this.books.order(orderId);
+      if (!order) continue;
+      if (order.state === "CANCELLING") {
+        await this.finishCancel(order);
+        continue;
+      }
+      if (order.state === "FILLING") {
+        await this.finishFill(order);
+        report.filled.push(orderId);
+        continue;
+      }
+      if (order.state !== "OPEN") {
+        await this.books.unmarkResting(order.productId, orderId);
+        continue;
+      }
+      quote ??= await this.deps.prices.quote(productId);
+      report.quote = quote;
+      // the best ask is the cheapest anyone sells at now, the best bid the dearest anyone buys at
+      const price = limitFillPrice({
+        side: order.side,
+        limitPrice: order.limitPrice!,
+        low: quote.ask,
+        high: quote.bid,
+      });
+      if (price === undefined) {
+        report.stillOpen.push(orderId);
+        continue;
+      }
+      const at = this.deps.now().toISOString();
+      const cost = limitFill({
+        side: order.side,
+        baseSize: order.baseSize!,
+        limitPrice: price,
+        makerFeeBps: this.deps.settings.makerFeeBps,
+      });
+      const fill: PlannedFill = {
+        price: cost.averagePrice,
+        baseSize: cost.baseSize,
+        quoteValue: cost.quoteValue,
+        fee: cost.fee,
+        totalQuote: cost.totalQuote,
+        liquidity: "MAKER",
+        tradeTime: at,
+      };
+      if (await this.books.transition(orderId, ["OPEN"], "FILLING", at, fill)) {
+        await this.finishFill({ ...order, state: "FILLING", fill });
+        report.filled.push(orderId);
+      } else {
+        const now = await this.books.order(orderId);
+        if (now?.state === "FILLING") {
+          await this.finishFill(now);
+          report.filled.push(orderId);
+        } else if (now?.state === "CANCELLING") await this.finishCancel(now);
+      }
+    }
+    return report;
+  }
+
+  private async finishFill(order: PaperOrder): Promise<void> {
+    const fill = order.fill!;
+    const hold = order.hold!;
+    const [base, quote] = splitProduct(order.productId);
+    // the hold is released in the same write that books the cost, so funds are never counted twice
+    if (order.side === "BUY") {
+      await this.books.applyBalanceChange({
+        currency: hold.currency,
+        opId: `${order.orderId}#settle-pay`,
+        holdDelta: new Decimal(hold.amount).neg(),
+        availableDelta: new Decimal(hold.amount).minus(fill.totalQuote),
+      });
+      await this.books.applyBalanceChange({
+        currency: base,
+        opId: `${order.orderId}#settle-receive`,
+        availableDelta: fill.baseSize,
+      });
+    } else {
+      await this.books.applyBalanceChange({
+        currency: hold.currency,
+        opId: `${order.orderId}#settle-pay`,
+        holdDelta: new Decimal(hold.amount).neg(),
+        availableDelta: new Decimal(hold.amount).minus(fill.baseSize),
+      });
+      await this.books.applyBalanceChange({
+        currency: quote,
+        opId: `${order.orderId}#settle-receive`,
+        availableDelta: fill.totalQuote,
+      });
+    }
+    await this.books.putFill(fillOf(order, fill));
+    await this.books.transition(order.orderId, ["FILLING"], "FILLED", this.deps.now().toISOString());
+    await this.books.unmarkResting(order.productId, order.orderId);
+  }
+
+  private async finishCancel(order: PaperOrder): Promise<void> {
+    const hold = order.hold!;
+    await this.books.applyBalanceChange({
+      currency: hold.currency,
+      opId: `${order.orderId}#release`,
+      holdDelta: new Decimal(hold.amount).neg(),
+      availableDelta: hold.amount,
+    });
+    await this.books.transition(order.orderId, ["CANCELLING"], "CANCELLED", this.deps.now().toISOString());
+    await this.books.unmarkResting(order.productId, order.orderId);
+  }
+}
+
+function splitProduct(productId: string): [base: string, quote: string] {
+  const [base, quote] = productId.split("-");
+  if (!base || !quote)
+    throw new RangeError(`product id must be BASE-QUOTE such as BTC-USD, got ${productId}`);
+  return [base, quote];
+}
+
+function insufficient(order: PaperOrder, required: string, currency: string, available: string): Refusal {
+  return {
+    accepted: false,
+    reason: "INSUFFICIENT_FUND",
+    message: `${order.clientOrderId}: ${order.side} ${order.productId} needs ${required} ${currency}, available ${available}`,
+  };
+}
+
+function fillOf(order: PaperOrder, fill: PlannedFill): Fill {
+  return {
+    tradeId: `${order.orderId}-1`,
+    orderId: order.orderId,
+    clientOrderId: order.clientOrderId,
+    symbol: order.productId,
+    side: order.side,
+    price: fill.price,
+    size: fill.baseSize,
+    commission: fill.fee,
+    liquidity: fill.liquidity,
+    tradeTime: fill.tradeTime,
+  };
+}
+
+export function exchangeOrderOf(order: PaperOrder): ExchangeOrder {
+  const filled = order.state === "FILLED" && order.fill;
+  return {
+    orderId: order.orderId,
+    clientOrderId: order.clientOrderId,
+    productId: order.productId,
+    side: order.side,
+    type: order.type,
+    status: STATUS_OF[order.state],
+    venueStatus: order.state,
+    filledSize: filled ? order.fill!.baseSize : "0",
+    averageFilledPrice: filled ? order.fill!.price : "0",
+    filledValue: filled ? order.fill!.quoteValue : "0",
+    totalFees: filled ? order.fill!.fee : "0",
+    completionPercentage: filled ? "100" : "0",
+    createdAt: order.createdAt,
+  };
+}

@@ -1,0 +1,48 @@
+/** Where the paper exchange gets a price to fill at. */
+import { GRANULARITY_SECONDS, type Granularity } from "../../domain/schemas.js";
+import type { CandleStore } from "../../store/ports.js";
+
+export interface PriceQuote {
+  bid: number;
+  ask: number;
+  last: number;
+  /** base volume of the candle the quote comes from, for market impact */
+  candleVolumeBase?: number;
+  /** ISO-8601: when this price was current */
+  time: string;
+}
+
+export interface PriceSource {
+  quote(productId: string): Promise<PriceQuote>;
+}
+
+/**
+ * Quotes from the newest stored candle: last = close, bid/ask = close -/+ half of `spreadBps`.
+ * `time` is the candle's close time, so a caller can tell how stale the price is.
+ */
+export function candlePriceSource(
+  candles: Pick<CandleStore, "latestCandles">,
+  granularity: Granularity,
+  spreadBps: number,
+): PriceSource {
+  if (!Number.isFinite(spreadBps) || spreadBps < 0 || spreadBps >= 10_000)
+    throw new RangeError(`spreadBps must be in [0, 10000), got ${spreadBps}`);
+  const half = spreadBps / 2 / 10_000;
+  return {
+    async quote(productId) {
+      const [candle] = await candles.latestCandles(productId, granularity, 1);
+      if (!candle)
+        throw new Error(
+          `no ${granularity} candle stored for ${productId}, so the paper exchange has no price to fill at; ` +
+            "run the market-data ingest for this product first",
+        );
+      return {
+        bid: candle.close * (1 - half),
+        ask: candle.close * (1 + half),
+        last: candle.close,
+        candleVolumeBase: candle.volume,
+        time: new Date((candle.start + GRANULARITY_SECONDS[granularity]) * 1000).toISOString(),
+      };
+    },
+  };
+}
