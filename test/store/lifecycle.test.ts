@@ -41,8 +41,13 @@ describe("recommendation lifecycle", () => {
     for (const s of ALL) {
       const seen = new Set([s]);
       const frontier = [s];
-      while (frontier.length)
-        for (const n of allowedNext(frontier.pop()!)) if (!seen.has(n)) seen.add(n), frontier.push(n);
+      while (frontier.length) {
+        for (const n of allowedNext(frontier.pop()!)) {
+          if (seen.has(n)) continue;
+          seen.add(n);
+          frontier.push(n);
+        }
+      }
       expect([...seen].some(isTerminal)).toBe(true);
     }
   });

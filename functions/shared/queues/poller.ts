@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 
-export type SqsEventHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined | void>;
+export type SqsEventHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
 export interface PollOptions {
   queueUrl: string;
