@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { emaInto, rollingMaxInto, rollingMinInto, rollingSumInto } from "./rolling.js";
+import { emaInto, rollingMaxInto, rollingMinInto, rollingSumInto, rollingSumPairInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -180,8 +180,7 @@ export function computeMfi(s: OhlcvSeries, m: Float64Array, ws: Workspace): void
     positive[i] = tp[i] > tp[i - 1] ? flow : 0;
     negative[i] = tp[i] < tp[i - 1] ? flow : 0;
   }
-  rollingSumInto(positive, 1, period, n, positiveSum);
-  rollingSumInto(negative, 1, period, n, negativeSum);
+  rollingSumPairInto(positive, period, positiveSum, negative, period, negativeSum, 1, n);
   for (let i = period; i < n; i++) {
     const total = positiveSum[i] + negativeSum[i];
     m[MFI * n + i] = total === 0 ? 50 : (100 * positiveSum[i]) / total;

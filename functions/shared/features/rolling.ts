@@ -158,3 +158,73 @@ function blockScans(
     }
   }
 }
+
+/**
+ * Two independent rollingSumInto passes (same `from`) in one loop: each sum keeps its own TwoSum
+ * state, so every value is bit-identical to rollingSumInto, but the two dependency chains overlap.
+ */
+export function rollingSumPairInto(
+  srcA: Float64Array,
+  windowA: number,
+  dstA: Float64Array,
+  srcB: Float64Array,
+  windowB: number,
+  dstB: Float64Array,
+  from: number,
+  n: number,
+): void {
+  const firstFullA = from + windowA - 1;
+  const firstFullB = from + windowB - 1;
+  dstA.fill(Number.NaN, 0, Math.min(n, firstFullA));
+  dstB.fill(Number.NaN, 0, Math.min(n, firstFullB));
+  let sA = 0;
+  let cA = 0;
+  let nonZeroA = 0;
+  let sB = 0;
+  let cB = 0;
+  let nonZeroB = 0;
+  for (let i = from; i < n; i++) {
+    const xA = srcA[i];
+    const xB = srcB[i];
+    nonZeroA += xA !== 0 ? 1 : 0;
+    nonZeroB += xB !== 0 ? 1 : 0;
+    let tA = sA + xA;
+    let tB = sB + xB;
+    let zA = tA - sA;
+    let zB = tB - sB;
+    cA += sA - (tA - zA) + (xA - zA);
+    cB += sB - (tB - zB) + (xB - zB);
+    sA = tA;
+    sB = tB;
+    if (i > firstFullA) {
+      const y = -srcA[i - windowA];
+      nonZeroA -= y !== 0 ? 1 : 0;
+      tA = sA + y;
+      zA = tA - sA;
+      cA += sA - (tA - zA) + (y - zA);
+      sA = tA;
+    }
+    if (i > firstFullB) {
+      const y = -srcB[i - windowB];
+      nonZeroB -= y !== 0 ? 1 : 0;
+      tB = sB + y;
+      zB = tB - sB;
+      cB += sB - (tB - zB) + (y - zB);
+      sB = tB;
+    }
+    if (i >= firstFullA) {
+      if (nonZeroA === 0) {
+        sA = 0;
+        cA = 0;
+      }
+      dstA[i] = sA + cA;
+    }
+    if (i >= firstFullB) {
+      if (nonZeroB === 0) {
+        sB = 0;
+        cB = 0;
+      }
+      dstB[i] = sB + cB;
+    }
+  }
+}

@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { rollingSumInto } from "./rolling.js";
+import { rollingSumPairInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -60,13 +60,16 @@ const RV_168 = featureIndex("rv_168");
 export function computeRealizedVolatility(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
   const n = s.length;
   const r1 = ws.r1;
-  const [squared, sum] = ws.tmp;
+  const [squared, sumA, sumB] = ws.tmp;
   for (let i = 1; i < n; i++) squared[i] = r1[i] * r1[i];
-  for (let k = 0; k < RV_WINDOWS.length; k++) {
-    const w = RV_WINDOWS[k];
-    const col = RV_COLUMNS[k];
-    rollingSumInto(squared, 1, w, n, sum);
-    for (let i = w; i < n; i++) m[col * n + i] = Math.sqrt(sum[i] / w);
+  for (let k = 0; k < RV_WINDOWS.length; k += 2) {
+    const wA = RV_WINDOWS[k];
+    const wB = RV_WINDOWS[k + 1];
+    const colA = RV_COLUMNS[k];
+    const colB = RV_COLUMNS[k + 1];
+    rollingSumPairInto(squared, wA, sumA, squared, wB, sumB, 1, n);
+    for (let i = wA; i < n; i++) m[colA * n + i] = Math.sqrt(sumA[i] / wA);
+    for (let i = wB; i < n; i++) m[colB * n + i] = Math.sqrt(sumB[i] / wB);
   }
   for (let i = 168; i < n; i++) {
     const long = m[RV_168 * n + i];

@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { rollingSumInto } from "./rolling.js";
+import { rollingSumPairInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -21,24 +21,7 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
   const n = s.length;
   const { high, low, close, volume } = s;
   const tp = ws.tp;
-  const [flow, flowSum, vol20, volOther, tpv, tpvSum] = ws.tmp;
-
-  rollingSumInto(volume, 0, 20, n, vol20);
-
-  for (let i = 1; i < n; i++) {
-    const c = close[i];
-    const prev = close[i - 1];
-    flow[i] = c > prev ? volume[i] : c < prev ? -volume[i] : 0;
-  }
-  rollingSumInto(flow, 1, 20, n, flowSum);
-  for (let i = 20; i < n; i++) m[OBV_SLOPE * n + i] = vol20[i] === 0 ? 0 : flowSum[i] / vol20[i];
-
-  for (let i = 1; i < n; i++) {
-    const prev = close[i - 1];
-    flow[i] = (volume[i] * (close[i] - prev)) / prev;
-  }
-  rollingSumInto(flow, 1, 20, n, flowSum);
-  for (let i = 20; i < n; i++) m[PVT_SLOPE * n + i] = vol20[i] === 0 ? 0 : flowSum[i] / vol20[i];
+  const [flow, flowSum, vol20, volOther, tpv, tpvSum, pvtFlow, pvtSum] = ws.tmp;
 
   for (let i = 0; i < n; i++) {
     const h = high[i];
@@ -47,14 +30,26 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
     const range = h - l;
     flow[i] = range === 0 ? 0 : ((c - l - (h - c)) / range) * volume[i];
   }
-  rollingSumInto(flow, 0, 20, n, flowSum);
+  rollingSumPairInto(volume, 20, vol20, flow, 20, flowSum, 0, n);
   for (let i = 19; i < n; i++) m[CMF * n + i] = vol20[i] === 0 ? 0 : flowSum[i] / vol20[i];
 
+  for (let i = 1; i < n; i++) {
+    const c = close[i];
+    const prev = close[i - 1];
+    flow[i] = c > prev ? volume[i] : c < prev ? -volume[i] : 0;
+    pvtFlow[i] = (volume[i] * (c - prev)) / prev;
+  }
+  rollingSumPairInto(flow, 20, flowSum, pvtFlow, 20, pvtSum, 1, n);
+  for (let i = 20; i < n; i++) {
+    const v20 = vol20[i];
+    m[OBV_SLOPE * n + i] = v20 === 0 ? 0 : flowSum[i] / v20;
+    m[PVT_SLOPE * n + i] = v20 === 0 ? 0 : pvtSum[i] / v20;
+  }
+
   for (let i = 19; i < n; i++) m[VOL_RATIO_20 * n + i] = volumeRatio(volume[i], vol20[i] / 20);
-  rollingSumInto(volume, 0, 10, n, volOther);
+  rollingSumPairInto(volume, 10, volOther, volume, 50, flowSum, 0, n);
   for (let i = 9; i < n; i++) m[VOL_RATIO_10 * n + i] = volumeRatio(volume[i], volOther[i] / 10);
-  rollingSumInto(volume, 0, 50, n, volOther);
-  for (let i = 49; i < n; i++) m[VOL_RATIO_50 * n + i] = volumeRatio(volume[i], volOther[i] / 50);
+  for (let i = 49; i < n; i++) m[VOL_RATIO_50 * n + i] = volumeRatio(volume[i], flowSum[i] / 50);
 
   for (let i = 0; i < n; i++) tpv[i] = tp[i] * volume[i];
   vwapDistance(close, tpv, 24, VWAP_24, n, m, volOther, tpvSum);
@@ -70,8 +65,7 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
     volSum: Float64Array,
     pvSum: Float64Array,
   ): void {
-    rollingSumInto(volume, 0, window, count, volSum);
-    rollingSumInto(priceVolume, 0, window, count, pvSum);
+    rollingSumPairInto(volume, window, volSum, priceVolume, window, pvSum, 0, count);
     for (let i = window - 1; i < count; i++) {
       if (volSum[i] === 0) {
         matrix[col * count + i] = 0;
