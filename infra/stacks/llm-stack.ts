@@ -257,10 +257,11 @@ export class LlmStack extends Stack {
       minCapacity: config.llmMinCapacity,
       maxCapacity: config.llmMaxCapacity,
     });
-    // change 0 marks the no-op band between the two alarms of a step policy
+    // relative steps: an EXACT_CAPACITY policy would also set the empty-backlog band to an exact
+    // capacity after one minute, defeating the 15 idle minutes below (change 0 here is a no-op)
     scaling.scaleOnMetric("ScaleOutOnBacklog", {
       metric: backlog,
-      adjustmentType: AdjustmentType.EXACT_CAPACITY,
+      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
       scalingSteps: [
         { upper: 0, change: 0 },
         { lower: 1, change: 1 },

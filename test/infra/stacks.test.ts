@@ -356,6 +356,19 @@ describe("LLM stack", () => {
       ([, a]) => a.Properties.ComparisonOperator === "GreaterThanOrEqualToThreshold",
     );
     expect(scaleOut![1].Properties.Threshold).toBe(1);
+    expect(scaleOut![1].Properties.EvaluationPeriods).toBe(1);
+    // whatever lowers the task count only acts after 15 idle minutes
+    for (const [policyId, policy] of policies) {
+      const c = policy.Properties.StepScalingPolicyConfiguration;
+      const lowers = c.StepAdjustments.some(
+        (s: Json) =>
+          (c.AdjustmentType === "ChangeInCapacity" && s.ScalingAdjustment < 0) ||
+          (c.AdjustmentType === "ExactCapacity" && s.ScalingAdjustment < 1),
+      );
+      if (!lowers) continue;
+      const alarm = alarms.find(([, a]) => JSON.stringify(a.Properties.AlarmActions).includes(policyId));
+      expect(alarm![1].Properties.EvaluationPeriods, policyId).toBeGreaterThanOrEqual(15);
+    }
   });
 });
 
