@@ -168,7 +168,7 @@ export async function assessRecommendation(
     },
     utcDay(now),
   );
-  await deps.recommendations.transition(
+  const { changed } = await deps.recommendations.transition(
     id,
     "VALIDATED",
     "RISK_APPROVED",
@@ -181,6 +181,9 @@ export async function assessRecommendation(
       amountCrypto: decision.adjustedAmountUsd / rec.entryPrice,
     },
   );
+  // only the delivery that made the move sends; a concurrent twin stops here (a crash before the
+  // send is repaired by the redelivery, which finds RISK_APPROVED and re-sends above)
+  if (!changed) return { outcome: "already-done", status: "RISK_APPROVED" };
   await deps.sendToExecution(executionRequestFor(decision, rec, now));
   return { outcome: "approved", decision };
 }

@@ -118,6 +118,9 @@ export async function drainQueue(
     if (r.received === 0) break;
     total.received += r.received;
     total.failed += r.failed;
+    // failed messages become visible again on a timer; let it fire before the next receive
+    if (r.failed > 0)
+      await new Promise((resolve) => setTimeout(resolve, 25 + (options.retryDelaySeconds ?? 0) * 1000));
   }
   return total;
 }
