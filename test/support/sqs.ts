@@ -1,6 +1,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 
-/** Drains every message currently visible on a queue (and deletes them), parsed from JSON. */
+/** Drains every message currently visible on a queue (and deletes them), parsed from JSON when it is JSON. */
 export async function drainQueue(queueUrl: string, client = new SQSClient({})): Promise<unknown[]> {
   const out: unknown[] = [];
   for (;;) {
@@ -10,8 +10,16 @@ export async function drainQueue(queueUrl: string, client = new SQSClient({})): 
     const messages = res.Messages ?? [];
     if (messages.length === 0) return out;
     for (const m of messages) {
-      out.push(JSON.parse(m.Body ?? "null"));
+      out.push(parseBody(m.Body ?? "null"));
       await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
     }
+  }
+}
+
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
   }
 }
