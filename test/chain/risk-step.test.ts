@@ -135,10 +135,12 @@ describe("SQS handling at the boundary", () => {
   const writes: string[] = [];
   beforeEach(() => {
     writes.length = 0;
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      writes.push(String(chunk));
-      return true;
-    });
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+        writes.push(String(chunk));
+        return true;
+      });
+    }
   });
   afterEach(() => {
     vi.restoreAllMocks();
