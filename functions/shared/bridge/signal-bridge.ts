@@ -79,8 +79,47 @@ export function recommendationFromSignal(signal: Signal, amountUsd: number, now:
   };
 }
 
-export function isActionable(signal: Signal, minConfidence: number): boolean {
+export function isActionable(
+  signal: Pick<Signal, "signalType" | "confidence">,
+  minConfidence: number,
+): boolean {
   return signal.signalType !== "HOLD" && signal.confidence > minConfidence;
+}
+
+/** PENDING recommendations created before this instant expire. */
+export function queueWindowStart(settings: Pick<BridgeSettings, "queueWindowMinutes">, now: Date): Date {
+  return new Date(now.getTime() - settings.queueWindowMinutes * 60_000);
+}
+
+/** ISO-8601 UTC timestamps of one format order as text does, so these compare strings. */
+type Created = Pick<Recommendation, "createdAt">;
+
+/** The PENDING recommendations that missed the queue window (created strictly before its start). */
+export function expiredPending<R extends Created>(
+  pending: readonly R[],
+  settings: Pick<BridgeSettings, "queueWindowMinutes">,
+  now: Date,
+): R[] {
+  const start = queueWindowStart(settings, now).toISOString();
+  return pending.filter((r) => r.createdAt < start);
+}
+
+/**
+ * The PENDING recommendations sent to validation this cycle: those created inside the queue window
+ * (both ends included), most confident first, the older first on equal confidence, at most
+ * `maxPerCycle`. Equal confidence and creation time keep the order they came in.
+ */
+export function selectForValidation<R extends Created & Pick<Recommendation, "confidence">>(
+  pending: readonly R[],
+  settings: Pick<BridgeSettings, "queueWindowMinutes" | "maxPerCycle">,
+  now: Date,
+): R[] {
+  const start = queueWindowStart(settings, now).toISOString();
+  const end = now.toISOString();
+  return pending
+    .filter((r) => r.createdAt >= start && r.createdAt <= end)
+    .sort((a, b) => b.confidence - a.confidence || a.createdAt.localeCompare(b.createdAt))
+    .slice(0, settings.maxPerCycle);
 }
 
 export async function runBridgeCycle(
@@ -106,8 +145,9 @@ export async function runBridgeCycle(
     if (!signal.processed) await deps.signals.markProcessed(signal.signalId);
   }
 
-  const windowStart = new Date(now.getTime() - settings.queueWindowMinutes * 60_000);
-  for (const stale of await deps.recommendations.byStatusCreatedBefore("PENDING", windowStart)) {
+  const windowStart = queueWindowStart(settings, now);
+  const stalePending = await deps.recommendations.byStatusCreatedBefore("PENDING", windowStart);
+  for (const stale of expiredPending(stalePending, settings, now)) {
     const reason = `not sent to validation within ${settings.queueWindowMinutes} minutes (created ${stale.createdAt})`;
     const result = await transitionUnlessRaced(deps, stale.recommendationId, "EXPIRED", reason, now);
     if (result) report.expired.push(stale.recommendationId);
@@ -121,9 +161,7 @@ export async function runBridgeCycle(
   }
 
   const pending = await deps.recommendations.byStatusCreatedBetween("PENDING", windowStart, now);
-  const chosen = pending
-    .sort((a, b) => b.confidence - a.confidence || a.createdAt.localeCompare(b.createdAt))
-    .slice(0, settings.maxPerCycle);
+  const chosen = selectForValidation(pending, settings, now);
   for (const rec of chosen) {
     await deps.sendToValidation({
       schemaVersion: SCHEMA_VERSION,
