@@ -1,0 +1,202 @@
+/**
+ * `npm run bench`: feature-engine throughput against the reference libraries, 20-symbol inference
+ * latency, the warm 20-symbol signal cycle, cold init, and the backtest figures when that module
+ * exists. Prints a table with each figure against its target and writes bench-results/bench.json.
+ *
+ *   npm run bench -- [--quick] [--only features,inference,cycle,init,backtest] [--out path.json]
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { runBacktestHook } from "../functions/shared/bench/backtest-hook.js";
+import { benchColdInit } from "../functions/shared/bench/cold-init.js";
+import { type BenchFigure, formatTable, judge } from "../functions/shared/bench/figures.js";
+import { benchInference, realFeatureBatches } from "../functions/shared/bench/inference.js";
+import {
+  type HourlyCandles,
+  loadHourlyCandles,
+  locateCandleDir,
+} from "../functions/shared/bench/real-candles.js";
+import { benchSignalCycle } from "../functions/shared/bench/signal-cycle.js";
+import { loadSignalModel, type SignalModel } from "../functions/shared/model/index.js";
+
+export const BENCH_SECTIONS = ["features", "inference", "cycle", "init", "backtest"] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+
+export const FEATURE_THROUGHPUT_TARGET = 2_000_000;
+
+export interface BenchOptions {
+  quick: boolean;
+  only: readonly BenchSection[];
+  /** where the JSON goes; bench-results/bench.json under the project root by default */
+  outPath: string;
+  projectRoot: string;
+}
+
+export interface BenchReport {
+  generatedAt: string;
+  options: { quick: boolean; only: readonly BenchSection[] };
+  machine: {
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    /** /proc/loadavg 1/5/15-minute averages before and after the run; the machine is shared */
+    loadAverageBefore: number[] | null;
+    loadAverageAfter: number[] | null;
+    candleDir: string | null;
+  };
+  figures: BenchFigure[];
+  /** sections that produced no figures, and why */
+  notes: string[];
+}
+
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+function loadAverage(): number[] | null {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").trim().split(/\s+/).slice(0, 3).map(Number);
+  } catch {
+    return null;
+  }
+}
+
+export function parseBenchArgs(argv: readonly string[], projectRoot = PROJECT_ROOT): BenchOptions {
+  let quick = false;
+  let only: BenchSection[] = [...BENCH_SECTIONS];
+  let outPath = resolve(projectRoot, "bench-results/bench.json");
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === "--quick") quick = true;
+    else if (flag === "--only") {
+      const names = value()
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const unknown = names.filter((n) => !(BENCH_SECTIONS as readonly string[]).includes(n));
+      if (unknown.length > 0 || names.length === 0) {
+        throw new Error(
+          `--only ${names.join(",")}: unknown section(s) ${unknown.join(", ")}; choose from ${BENCH_SECTIONS.join(",")}`,
+        );
+      }
+      only = names as BenchSection[];
+    } else if (flag === "--out") outPath = resolve(value());
+    else
+      throw new Error(
+        `unknown argument ${arg}; usage: bench [--quick] [--only ${BENCH_SECTIONS.join(",")}] [--out file.json]`,
+      );
+  }
+  return { quick, only, outPath, projectRoot };
+}
+
+export async function runBench(
+  options: BenchOptions,
+  progress: (line: string) => void = () => {},
+): Promise<BenchReport> {
+  const root = options.projectRoot;
+  const wants = (s: BenchSection) => options.only.includes(s);
+  const figures: BenchFigure[] = [];
+  const notes: string[] = [];
+  const loadAverageBefore = loadAverage();
+  const modelPath = resolve(root, "models/signal-model.onnx");
+  const cardPath = resolve(root, "models/signal-model.card.json");
+  let candleDir: string | null = null;
+
+  const section = async (name: BenchSection, work: () => Promise<BenchFigure[]>) => {
+    if (!wants(name)) return;
+    progress(`${name}...`);
+    try {
+      figures.push(...(await work()).map(judge));
+    } catch (error) {
+      notes.push(`${name}: failed: ${(error as Error).message}`);
+    }
+  };
+
+  await section("features", async () => {
+    // imported on demand: it loads both reference libraries
+    const { benchFeatures } = await import("./bench-features.js");
+    return (await benchFeatures()).map((r) =>
+      r.name === "features.engine.throughput"
+        ? { ...r, target: { comparison: ">=" as const, value: FEATURE_THROUGHPUT_TARGET } }
+        : r,
+    );
+  });
+
+  let candles: HourlyCandles | undefined;
+  let model: SignalModel | undefined;
+  const warm = async () => {
+    if (!candles) {
+      candleDir = locateCandleDir(root);
+      candles = loadHourlyCandles(candleDir, 2_000);
+    }
+    model ??= await loadSignalModel(modelPath, cardPath);
+    return { candles, model };
+  };
+  try {
+    await section("inference", async () => {
+      const { candles, model } = await warm();
+      return benchInference(model, realFeatureBatches(candles, 8), {
+        runs: options.quick ? 50 : 2_000,
+        warmup: options.quick ? 5 : 200,
+      });
+    });
+    await section("cycle", async () => {
+      const { candles, model } = await warm();
+      return benchSignalCycle(model, candles, {
+        runs: options.quick ? 10 : 500,
+        warmup: options.quick ? 2 : 50,
+      });
+    });
+  } finally {
+    await (model as SignalModel | undefined)?.release();
+  }
+
+  await section("init", () =>
+    benchColdInit({ projectRoot: root, modelPath, cardPath, runs: options.quick ? 1 : 5 }),
+  );
+
+  await section("backtest", async () => {
+    const hook = await runBacktestHook(root, options.quick);
+    if (!hook.available) {
+      notes.push(`backtest: not available in this build (${hook.reason})`);
+      return [];
+    }
+    return hook.figures;
+  });
+
+  const report: BenchReport = {
+    generatedAt: new Date().toISOString(),
+    options: { quick: options.quick, only: options.only },
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      loadAverageBefore,
+      loadAverageAfter: loadAverage(),
+      candleDir,
+    },
+    figures,
+    notes,
+  };
+  mkdirSync(dirname(options.outPath), { recursive: true });
+  writeFileSync(options.outPath, `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const options = parseBenchArgs(process.argv.slice(2));
+  const report = await runBench(options, (line) => process.stderr.write(`bench: ${line}\n`));
+  const { machine } = report;
+  console.log(
+    `node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}, load average ${machine.loadAverageBefore?.join(" ") ?? "?"} -> ${machine.loadAverageAfter?.join(" ") ?? "?"}${options.quick ? ", --quick" : ""}`,
+  );
+  console.log(formatTable(report.figures, report.notes));
+  console.log(`wrote ${options.outPath}`);
+  if (report.notes.some((n) => n.includes(": failed:"))) process.exitCode = 1;
+}
