@@ -199,12 +199,15 @@ export async function reconcilePortfolio(
     positions: marked,
   };
   const dailyLoss = dayStart > 0 ? Math.max(0, -dailyPnl / dayStart) : 0;
-  const breach =
+  const breaches = [
     dailyLoss >= settings.maxDailyLoss
       ? `daily loss ${(dailyLoss * 100).toFixed(2)}% reached the ${(settings.maxDailyLoss * 100).toFixed(1)}% limit`
-      : drawdown >= settings.maxDrawdown
-        ? `drawdown ${(drawdown * 100).toFixed(2)}% from peak ${peak.toFixed(2)} reached the ${(settings.maxDrawdown * 100).toFixed(1)}% limit`
-        : undefined;
+      : undefined,
+    drawdown >= settings.maxDrawdown
+      ? `drawdown ${(drawdown * 100).toFixed(2)}% from peak ${peak.toFixed(2)} reached the ${(settings.maxDrawdown * 100).toFixed(1)}% limit`
+      : undefined,
+  ].filter((b): b is string => b !== undefined);
+  const breach = breaches.length > 0 ? breaches.join("; ") : undefined;
   if (breach && !(await deps.killSwitch.get()).active) {
     await deps.killSwitch.set(true, "portfolio (automatic)", breach, now);
     report.killSwitchTripped = breach;

@@ -1,0 +1,192 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { clientOrderIdFor, executeTrade } from "../../functions/shared/chain/execute-trade.js";
+import { applyFill, reconcilePortfolio } from "../../functions/shared/chain/reconcile-portfolio.js";
+import { loadCoinbaseKey } from "../../functions/shared/coinbase/auth.js";
+import { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
+import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
+import { silentLog } from "../../functions/shared/runtime/log.js";
+import {
+  createDocumentClient,
+  createStores,
+  type Stores,
+} from "../../functions/shared/store/dynamo/index.js";
+import { es256TestKey } from "../coinbase/test-keys.js";
+import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { recommendation } from "../store/fixtures.js";
+import { isolatedCloud } from "../support/local-cloud.js";
+
+const testKey = es256TestKey();
+const T0 = new Date("2024-06-30T12:00:00.000Z");
+const SETTINGS = { maxDailyLoss: 0.05, maxDrawdown: 0.15, quoteCurrency: "USD" };
+
+describe("portfolio reconciliation against the exchange (the fake Coinbase)", () => {
+  let fake: FakeCoinbase;
+  let stores: Stores;
+  let exchange: CoinbaseExchange;
+  let marks: Record<string, number>;
+  const deps = () => ({
+    ...stores,
+    exchange,
+    marks: { markPrice: async (symbol: string) => marks[symbol] ?? 1 },
+    log: silentLog,
+  });
+
+  beforeEach(async () => {
+    await isolatedCloud("portfolio");
+    stores = createStores(createDocumentClient());
+    fake = await startFakeCoinbase({
+      keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
+      balances: { USD: "10000", BTC: "0", ETH: "0", SOL: "0", DOGE: "0" },
+    });
+    exchange = new CoinbaseExchange(
+      new CoinbaseTradingClient({
+        baseUrl: fake.baseUrl,
+        key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
+        sleep: async () => {},
+      }),
+    );
+    marks = { "BTC-USD": 64_000, "ETH-USD": 3_200 };
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  async function executedBuy(id: string, symbol: string, amountUsd: number) {
+    await stores.recommendations.create(recommendation({ recommendationId: id, symbol, amountUsd }));
+    for (const [from, to] of [
+      ["PENDING", "QUEUED"],
+      ["QUEUED", "VALIDATED"],
+      ["VALIDATED", "RISK_APPROVED"],
+    ] as const) {
+      await stores.recommendations.transition(id, from, to, "setup", T0);
+    }
+    await stores.portfolio.recordApproval(
+      { recommendationId: id, symbol, side: "BUY", amountUsd, createdAt: T0.toISOString() },
+      "2024-06-30",
+    );
+    return executeTrade(
+      { ...stores, exchange, log: silentLog },
+      {
+        schemaVersion: 1,
+        type: "ExecuteTrade",
+        recommendationId: id,
+        symbol,
+        side: "BUY",
+        amountUsd,
+        sentAt: T0.toISOString(),
+      },
+      T0,
+    );
+  }
+
+  it("books partial fills as they come, releases the reservation when the order is done, and matches the exchange", async () => {
+    fake.faults.partialFill("0.4", 1);
+    const placed = await executedBuy("p-1", "ETH-USD", 500);
+    expect(placed.outcome).toBe("executed");
+    const cid = clientOrderIdFor("p-1");
+    expect((await stores.orders.getOrder(cid))?.status).toBe("OPEN");
+
+    const first = await reconcilePortfolio(deps(), SETTINGS, T0);
+    expect(first.newFills).toHaveLength(1);
+    expect((await stores.orders.getOrder(cid))?.status).toBe("OPEN");
+    expect(await stores.portfolio.reservations()).toHaveLength(1); // still working
+
+    fake.state.completePartialFills();
+    const second = await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 60_000));
+    expect(second.newFills).toHaveLength(1);
+    const order = await stores.orders.getOrder(cid);
+    expect(order).toMatchObject({ status: "FILLED", reconciled: true });
+    expect(await stores.orders.openOrders()).toEqual([]);
+    expect(await stores.portfolio.reservations()).toEqual([]);
+
+    const eth = fake.state.balance("ETH");
+    const usd = fake.state.balance("USD");
+    const [position] = await stores.portfolio.getPositions();
+    expect(position.quantity).toBe(eth.available);
+    expect(second.unknownExposure).toEqual([]);
+    // cost basis = what was paid including fees
+    expect(Number(position.costBasisUsd)).toBeCloseTo(10_000 - Number(usd.available), 6);
+    expect(second.snapshot.cashUsd).toBeCloseTo(Number(usd.available), 6);
+    expect(second.snapshot.equityUsd).toBeCloseTo(Number(usd.available) + Number(eth.available) * 3_200, 6);
+    // a third run finds nothing new: fills are booked once
+    expect((await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 120_000))).newFills).toEqual(
+      [],
+    );
+  });
+
+  it("flags exposure the store does not know about and adopts the exchange's quantity", async () => {
+    // someone bought BTC on the account by hand
+    await fake.close();
+    fake = await startFakeCoinbase({
+      keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
+      balances: { USD: "9000", BTC: "0.015", ETH: "0", SOL: "0", DOGE: "0" },
+    });
+    exchange = new CoinbaseExchange(
+      new CoinbaseTradingClient({
+        baseUrl: fake.baseUrl,
+        key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
+        sleep: async () => {},
+      }),
+    );
+    const report = await reconcilePortfolio(deps(), SETTINGS, T0);
+    expect(report.unknownExposure).toEqual([
+      { symbol: "BTC-USD", storeQuantity: "0", exchangeQuantity: "0.015" },
+    ]);
+    expect((await stores.portfolio.getPositions()).map((p) => [p.symbol, p.quantity])).toEqual([
+      ["BTC-USD", "0.015"],
+    ]);
+    expect(report.snapshot.equityUsd).toBeCloseTo(9000 + 0.015 * 64_000, 6);
+  });
+
+  it("trips the kill switch by itself at the drawdown limit, with the reason in the audit trail", async () => {
+    await executedBuy("p-2", "BTC-USD", 5_000);
+    await reconcilePortfolio(deps(), SETTINGS, T0);
+    const peak = (await stores.portfolio.latestEquitySnapshot())!.equityUsd;
+    // next day (no daily-loss trip), BTC falls 40%: equity falls by about 20% of the peak
+    marks["BTC-USD"] = 64_000 * 0.6;
+    const report = await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-01T00:30:00.000Z"));
+    expect(report.snapshot.peakEquityUsd).toBeCloseTo(peak, 6);
+    expect(report.snapshot.drawdownPct).toBeGreaterThan(15);
+    expect(report.killSwitchTripped).toMatch(/drawdown .* reached the 15.0% limit/);
+    const kill = await stores.killSwitch.get();
+    expect(kill).toMatchObject({ active: true, changedBy: "portfolio (automatic)" });
+    expect((await stores.killSwitch.auditTrail(5))[0].reason).toMatch(/drawdown/);
+  });
+
+  it("trips the kill switch at a 5% daily loss", async () => {
+    await executedBuy("p-3", "BTC-USD", 2_000);
+    await reconcilePortfolio(deps(), SETTINGS, T0);
+    marks["BTC-USD"] = 64_000 * 0.7; // −30% on 20% of equity: −6% on the day
+    const report = await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 3_600_000));
+    expect(report.killSwitchTripped).toMatch(/daily loss .* reached the 5.0% limit/);
+  });
+});
+
+describe("average-cost accounting", () => {
+  it("adds fees to the cost of a buy and takes them from the proceeds of a sell", () => {
+    const base = {
+      orderId: "o",
+      clientOrderId: "c",
+      symbol: "BTC-USD",
+      liquidity: "TAKER" as const,
+      tradeTime: "2024-06-30T12:00:00.000Z",
+    };
+    const bought = applyFill(
+      undefined,
+      { ...base, tradeId: "1", side: "BUY", price: "100", size: "2", commission: "1.2" },
+      "t",
+    );
+    expect(bought).toMatchObject({
+      quantity: "2",
+      costBasisUsd: "201.20000000",
+      averageEntryPrice: "100.60000000",
+    });
+    const sold = applyFill(
+      bought,
+      { ...base, tradeId: "2", side: "SELL", price: "110", size: "1", commission: "0.66" },
+      "t",
+    );
+    // proceeds 110 − 0.66 fee − 100.60 average cost = 8.74
+    expect(sold).toMatchObject({ quantity: "1", realizedPnlUsd: "8.74000000", costBasisUsd: "100.60000000" });
+  });
+});
