@@ -1,0 +1,114 @@
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type Candle, Signal } from "../../functions/shared/domain/schemas.js";
+import { SERVING_WINDOW } from "../../functions/shared/features/index.js";
+import { readCandles } from "../../functions/shared/market-data/replay.js";
+import { loadSignalModel } from "../../functions/shared/model/index.js";
+import { silentLog } from "../../functions/shared/runtime/log.js";
+import { generateSignals, prepareRow, signalIdFor } from "../../functions/shared/signals/generate-signals.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const REPLAY = join(ROOT, "data/replay");
+const SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD"];
+const candlesOf = (symbol: string): Candle[] =>
+  readCandles(join(REPLAY, `${symbol.replace("-USD", "-USDT")}_1h.csv`));
+const last = (c: Candle[]) => c[c.length - 1];
+/** one minute after the last candle of the sample closed */
+const NOW = new Date((last(candlesOf("BTC-USD")).start + 3600 + 60) * 1000);
+
+function memoryStores(series: Record<string, Candle[]>) {
+  const written = new Map<string, Signal>();
+  return {
+    written,
+    candles: {
+      latestCandles: async (symbol: string, _g: string, limit: number) =>
+        (series[symbol] ?? []).slice(-limit),
+    },
+    signals: {
+      putSignal: async (s: Signal) => {
+        if (written.has(s.signalId)) return false;
+        written.set(s.signalId, s);
+        return true;
+      },
+    },
+  };
+}
+
+const settings = {
+  symbols: SYMBOLS,
+  granularity: "ONE_HOUR" as const,
+  thresholds: { buy: 0.5, sell: 0.6 },
+  ttlDays: 30,
+  dataSource: "replay" as const,
+};
+
+describe("signal generation", () => {
+  it("scores every symbol with a full window in one batch and writes complete, deterministic signals once", async () => {
+    const model = await loadSignalModel(
+      join(ROOT, "models/signal-model.onnx"),
+      join(ROOT, "models/signal-model.card.json"),
+    );
+    const stores = memoryStores(Object.fromEntries(SYMBOLS.map((s) => [s, candlesOf(s)])));
+    const predict = vi.spyOn(model, "predict");
+    const report = await generateSignals({ ...stores, model, log: silentLog }, settings, NOW);
+    expect(predict).toHaveBeenCalledTimes(1);
+    expect(report.skipped).toEqual([]);
+    expect(report.written).toBe(4);
+    for (const s of report.signals) {
+      expect(Signal.parse(s)).toEqual(s);
+      expect(s.featuresUsed).toBe(51);
+      expect(s.modelVersion).toBe(model.version);
+      expect(s.price).toBe(last(candlesOf(s.symbol)).close);
+      expect(s.signalId).toBe(signalIdFor(s.symbol, "ONE_HOUR", s.candleStart, model.version));
+      const p = s.probabilities;
+      expect(p.down + p.hold + p.up).toBeCloseTo(1, 5);
+      if (s.signalType === "BUY") expect(p.up).toBeGreaterThan(0.5);
+      else if (s.signalType === "SELL") expect(p.down).toBeGreaterThan(0.6);
+      else expect(p.up <= 0.5 && p.down <= 0.6).toBe(true);
+    }
+    const again = await generateSignals({ ...stores, model, log: silentLog }, settings, NOW);
+    expect(again.written).toBe(0);
+    expect(again.signals.map((s) => s.probabilities)).toEqual(report.signals.map((s) => s.probabilities));
+  });
+
+  it("never scores a partial window or stale data: the symbol is skipped with the reason", () => {
+    const btc = candlesOf("BTC-USD");
+    const short = prepareRow("BTC-USD", btc.slice(-(SERVING_WINDOW - 1)), "ONE_HOUR", NOW);
+    expect(short).toMatchObject({
+      reason: expect.stringMatching(/only 499 closed ONE_HOUR candles stored; 500 are needed/),
+    });
+    const later = new Date(NOW.getTime() + 5 * 3_600_000);
+    expect(prepareRow("BTC-USD", btc, "ONE_HOUR", later)).toMatchObject({
+      reason: expect.stringMatching(/market-data is behind/),
+    });
+    // the still-open bucket is not used: at NOW − 30 min the last candle has not closed yet
+    const earlier = new Date(NOW.getTime() - 30 * 60_000);
+    const row = prepareRow("BTC-USD", btc, "ONE_HOUR", earlier);
+    expect("last" in row && row.last.start).toBe(btc[btc.length - 2].start);
+  });
+});
+
+describe("signal-generator handler init (no fallback)", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it("fails at init with a clear error when the model file is missing", async () => {
+    vi.stubEnv("MODEL_PATH", join(tmpdir(), "no-such-model.onnx"));
+    vi.stubEnv("SYMBOLS", "BTC-USD");
+    await expect(import("../../functions/signal-generator/handler.js")).rejects.toThrow(/does not exist/);
+  });
+
+  it("fails at init when the model file is corrupt", async () => {
+    const corrupt = join(tmpdir(), `corrupt-${process.pid}.onnx`);
+    writeFileSync(corrupt, Buffer.from("not an onnx model at all".repeat(20)));
+    vi.stubEnv("MODEL_PATH", corrupt);
+    vi.stubEnv("SYMBOLS", "BTC-USD");
+    await expect(import("../../functions/signal-generator/handler.js")).rejects.toThrow(
+      /ModelLoadError|cannot be loaded|corrupt|sha256/i,
+    );
+  });
+});
