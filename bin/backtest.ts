@@ -1,0 +1,121 @@
+/**
+ * npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO]
+ *   [--model models/signal-model.onnx] [--fee-bps 60] [--slippage-bps 5] [--equity 10000]
+ *   [--json out.json] [--report out.html] [--no-cache]
+ * Replays 1h candles through the live chain's own code (features, model, thresholds, bridge, risk,
+ * paper fill model, portfolio) and compares with equal-weight buy-and-hold. The LLM veto is not applied.
+ */
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { benchBacktest } from "../functions/shared/backtest/bench.js";
+import { formatSummary, resultJson } from "../functions/shared/backtest/format.js";
+import { renderReport } from "../functions/shared/backtest/report.js";
+import { backtestCandles } from "../functions/shared/backtest/run.js";
+
+export { benchBacktest };
+
+const ROOT = resolve(import.meta.dirname, "..");
+const usage =
+  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache]";
+
+function parseTime(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(ms))
+    throw new Error(`--${flag} ${value} is not an ISO date or time (e.g. 2024-01-01T00:00:00Z)`);
+  return ms / 1000;
+}
+
+function parseNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} ${value} is not a number >= 0`);
+  return n;
+}
+
+function defaultCandles(): string {
+  const shared = resolve(ROOT, "../shared/data/candles");
+  return existsSync(shared) ? shared : resolve(ROOT, "data/replay");
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      candles: { type: "string" },
+      symbols: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      model: { type: "string" },
+      "fee-bps": { type: "string" },
+      "slippage-bps": { type: "string" },
+      equity: { type: "string" },
+      json: { type: "string" },
+      report: { type: "string" },
+      "no-cache": { type: "boolean" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const equity = parseNumber("equity", values.equity);
+  if (equity !== undefined && equity <= 0) throw new Error(`--equity ${values.equity} must be positive`);
+  const feeBps = parseNumber("fee-bps", values["fee-bps"]);
+  const slippageBps = parseNumber("slippage-bps", values["slippage-bps"]);
+  const started = performance.now();
+  let bar: cliProgress.SingleBar | undefined;
+  let barPhase = "";
+  const progress = (phase: string, done: number, total: number) => {
+    if (!process.stderr.isTTY) return;
+    if (!bar && performance.now() - started > 1000) {
+      bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: "{phase} [{bar}] {percentage}% {value}/{total}", hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, done, { phase });
+      barPhase = phase;
+    }
+    if (!bar) return;
+    if (phase !== barPhase) {
+      bar.setTotal(total);
+      barPhase = phase;
+    }
+    bar.update(done, { phase });
+  };
+  const result = await backtestCandles({
+    candlesDir: values.candles ?? defaultCandles(),
+    symbols: values.symbols?.split(",").map((s) => s.trim()),
+    fromSec: parseTime("from", values.from),
+    toSec: parseTime("to", values.to),
+    modelPath: values.model ?? resolve(ROOT, "models/signal-model.onnx"),
+    startingCashUsd: equity,
+    fill: {
+      ...(feeBps !== undefined ? { takerFeeBps: feeBps } : {}),
+      ...(slippageBps !== undefined ? { slippageBps } : {}),
+    },
+    cacheDir: values["no-cache"] ? undefined : resolve(ROOT, ".cache/predictions"),
+    onProgress: progress,
+  });
+  bar?.stop();
+  console.log(formatSummary(result));
+  if (values.json) {
+    await writeFile(values.json, `${JSON.stringify(resultJson(result), null, 2)}\n`);
+    console.log(`wrote ${values.json}`);
+  }
+  if (values.report) {
+    await writeFile(values.report, renderReport(result));
+    console.log(`wrote ${values.report}`);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().catch((error: Error) => {
+    console.error(`backtest failed: ${error.message}`);
+    process.exitCode = 1;
+  });
+}

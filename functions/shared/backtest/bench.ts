@@ -1,0 +1,70 @@
+/**
+ * Backtest benchmark on the shared 1h set: a cold run (features + inference + replay, empty
+ * prediction cache) against pure batched inference over the same rows, and a cached re-run.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadSignalModel, predictInBatches } from "../model/index.js";
+import { loadMarket, modelInputOf } from "./predictions.js";
+import { backtestCandles } from "./run.js";
+import { firstScorableRow } from "./signals.js";
+
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+
+export async function benchBacktest(
+  candlesDir = existsSync(resolve(ROOT, "../shared/data/candles"))
+    ? resolve(ROOT, "../shared/data/candles")
+    : resolve(ROOT, "data/replay"),
+): Promise<BenchFigure[]> {
+  const modelPath = resolve(ROOT, "models/signal-model.onnx");
+  const model = await loadSignalModel(modelPath, modelPath.replace(/\.onnx$/, ".card.json"));
+  const cacheDir = mkdtempSync(join(tmpdir(), "backtest-bench-"));
+  try {
+    const cold = await backtestCandles({ candlesDir, modelPath, model, cacheDir });
+    // pure inference over the same rows: inputs prepared outside the clock
+    let inferenceMs = 0;
+    let rows = 0;
+    for (const series of loadMarket(candlesDir, "ONE_HOUR")) {
+      const first = firstScorableRow();
+      const n = series.columns.length - first;
+      if (n <= 0) continue;
+      const input = modelInputOf(series.columns, first);
+      const t0 = performance.now();
+      await predictInBatches(model, input, n);
+      inferenceMs += performance.now() - t0;
+      rows += n;
+    }
+    const cached = await backtestCandles({ candlesDir, modelPath, model, cacheDir });
+    const steps = cached.counts.candleSteps;
+    return [
+      {
+        name: "backtest cold (19 x 1h, features + inference + replay)",
+        value: cold.timing.totalMs / 1000,
+        unit: "s",
+      },
+      { name: `pure batched inference, same ${rows} rows`, value: inferenceMs / 1000, unit: "s" },
+      { name: "cold backtest / pure inference", value: cold.timing.totalMs / inferenceMs, unit: "x" },
+      {
+        name: "cached re-run, replay loop",
+        value: steps / (cached.timing.replayMs / 1000),
+        unit: "candle-steps/s",
+      },
+      {
+        name: "cached re-run, end to end",
+        value: steps / (cached.timing.totalMs / 1000),
+        unit: "candle-steps/s",
+      },
+      { name: "peak RSS", value: process.resourceUsage().maxRSS / 1024, unit: "MB" },
+    ];
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+    await model.release();
+  }
+}

@@ -1,0 +1,556 @@
+/**
+ * The replay loop: the live chain of one hourly cycle (signals → bridge → [LLM veto: NOT applied]
+ * → risk → execution → portfolio), cycle after cycle, on precomputed model probabilities.
+ *
+ * Every decision is the live code's: decideSignal / isActionable (signals.ts), the bridge's
+ * expiredPending / selectForValidation, portfolioStateFrom + assessRisk, executionRequestFor,
+ * orderRequestFor + localRefusal + marketFillNumbers (the paper venue's fill model), applyFill.
+ * What the loop re-states, because live keeps it inside DynamoDB-bound code, is marked "as live"
+ * and pinned by the parity test against local/pipeline.ts: the paper venue's bid/ask grid,
+ * balance checks, and the portfolio snapshot (day start, peak, kill switch trip).
+ *
+ * Per cycle with nothing to do the loop only advances one index per symbol and marks the held
+ * positions; it allocates only when a signal, an order or a risk check happens.
+ */
+import { createHash } from "node:crypto";
+import { Decimal } from "decimal.js";
+import {
+  type BridgeSettings,
+  expiredPending,
+  recommendationIdFor,
+  selectForValidation,
+} from "../bridge/signal-bridge.js";
+import { executionRequestFor } from "../chain/assess-recommendation.js";
+import { clientOrderIdFor, orderRequestFor } from "../chain/execute-trade.js";
+import { portfolioStateFrom } from "../chain/portfolio-state.js";
+import { applyFill } from "../chain/reconcile-portfolio.js";
+import type { EquitySnapshot, Fill, Granularity, Position, Side } from "../domain/schemas.js";
+import type { Exchange, ProductRules } from "../exchange/exchange.js";
+import { marketFillNumbers } from "../exchange/fill-model.js";
+import { localRefusal } from "../exchange/paper/order-request.js";
+import type { DecisionThresholds } from "../model/index.js";
+import { assessRisk, closesNeededForVolatility, type RiskLimits } from "../risk/index.js";
+import { signalIdFor } from "../signals/generate-signals.js";
+import type { Reservation } from "../store/ports.js";
+import { type ActionableSignals, actionableSignals, SIDE_BUY } from "./signals.js";
+
+export interface BacktestSymbol {
+  /** Coinbase product id, e.g. BTC-USD */
+  productId: string;
+  /** candle open times (Unix seconds), ascending */
+  start: Float64Array;
+  close: Float64Array;
+  /** base volume */
+  volume: Float64Array;
+  length: number;
+  /** rows x [down, hold, up] from the model (or a test); rows never scored may hold anything */
+  probabilities: Float32Array;
+}
+
+export interface FillSettings {
+  /** bid/ask = last close ∓ half of it (local runs: 2) */
+  spreadBps: number;
+  slippageBps: number;
+  impactCoefficient: number;
+  maxImpactBps?: number;
+  takerFeeBps: number;
+}
+
+export interface BacktestSettings {
+  granularity: Granularity;
+  intervalSeconds: number;
+  /** cycles run one minute after each candle close in [fromSec, toSec) */
+  fromSec: number;
+  toSec: number;
+  startingCashUsd: number;
+  thresholds: DecisionThresholds;
+  bridge: BridgeSettings;
+  limits: RiskLimits;
+  fill: FillSettings;
+  /** enters signal and recommendation ids as in live */
+  modelVersion: string;
+  rulesFor(productId: string): ProductRules;
+  onProgress?(cyclesDone: number, cyclesTotal: number): void;
+}
+
+export interface BacktestTrade {
+  recommendationId: string;
+  symbol: string;
+  side: Side;
+  /** when the order filled (cycle time) */
+  time: string;
+  /** BUY: quote size sent; SELL: base size sent */
+  quoteSize?: string;
+  baseSize: number;
+  price: number;
+  /** the close the fill was priced from */
+  referenceClose: number;
+  quoteValue: number;
+  fee: number;
+  /** (fill price - close) x base, against the taker: half spread + slippage + impact */
+  slippageUsd: number;
+  confidence: number;
+  /** informational: the live chain computes them, nothing acts on them yet */
+  stopLoss?: number;
+  takeProfit?: number;
+  /** SELL: when the position sold from was opened, its average entry (fees in) and realised P&L */
+  entryTime?: string;
+  entryPrice?: number;
+  pnlUsd?: number;
+}
+
+export interface RefusedOrder {
+  recommendationId: string;
+  time: string;
+  reason: string;
+}
+
+export interface BacktestRun {
+  /** cycle times, Unix seconds (a minute after each close) */
+  cycleTimes: Float64Array;
+  /** equity after each cycle's portfolio step */
+  equity: Float64Array;
+  /** positions value after each cycle */
+  exposure: Float64Array;
+  trades: BacktestTrade[];
+  refusedOrders: RefusedOrder[];
+  counts: {
+    candleSteps: number;
+    signals: number;
+    recommendations: number;
+    expired: number;
+    queued: number;
+    riskChecks: number;
+    approved: number;
+    refusedByRisk: Record<string, number>;
+  };
+  killSwitch?: { at: string; reason: string };
+  openPositions: { symbol: string; quantity: number; markPrice: number; valueUsd: number }[];
+  finalCashUsd: number;
+}
+
+interface PendingRecommendation {
+  recommendationId: string;
+  symbol: number;
+  side: Side;
+  confidence: number;
+  entryPrice: number;
+  createdAt: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Rows x 3 probabilities of one cycle → the live chain's orders, equity and trades. */
+export async function runBacktest(
+  symbols: readonly BacktestSymbol[],
+  settings: BacktestSettings,
+): Promise<BacktestRun> {
+  const n = symbols.length;
+  const interval = settings.intervalSeconds;
+  const volatilityCloses = closesNeededForVolatility(interval);
+  const signals: ActionableSignals[] = symbols.map((s) =>
+    actionableSignals(s.probabilities, s.length, settings.thresholds, settings.bridge.minConfidence),
+  );
+  const rules = symbols.map((s) => settings.rulesFor(s.productId));
+  const firstClose = Math.ceil(settings.fromSec / interval) * interval;
+  const cycleCount = Math.max(0, Math.ceil((settings.toSec - firstClose) / interval));
+  const cycleTimes = new Float64Array(cycleCount);
+  const equityCurve = new Float64Array(cycleCount);
+  const exposureCurve = new Float64Array(cycleCount);
+
+  // per symbol: index of the next candle not yet closed, next actionable signal
+  const next = new Int32Array(n);
+  const nextSignal = new Int32Array(n);
+  const quantity = new Float64Array(n);
+  /** marks of the last portfolio step: what the risk manager reads as position marks */
+  const markedPrice = new Float64Array(n);
+  const positions: (Position | undefined)[] = new Array(n).fill(undefined);
+  const openedAt: (string | undefined)[] = new Array(n).fill(undefined);
+  let held: number[] = [];
+  let cash = settings.startingCashUsd;
+
+  // the last equity snapshot, as numbers
+  let snapshotAtMs = Number.NaN;
+  let snapshotEquity = 0;
+  let snapshotCash = 0;
+  let snapshotPositionsValue = 0;
+  let snapshotPeak = 0;
+  let snapshotDayStart = 0;
+  let approvalsDay = -1;
+  let approvalsToday = 0;
+  let killSwitch: BacktestRun["killSwitch"];
+
+  let pending: PendingRecommendation[] = [];
+  const trades: BacktestTrade[] = [];
+  const refusedOrders: RefusedOrder[] = [];
+  const counts: BacktestRun["counts"] = {
+    candleSteps: 0,
+    signals: 0,
+    recommendations: 0,
+    expired: 0,
+    queued: 0,
+    riskChecks: 0,
+    approved: 0,
+    refusedByRisk: {},
+  };
+  const progressEvery = Math.max(1, Math.floor(cycleCount / 200));
+
+  for (let c = 0; c < cycleCount; c++) {
+    const close = firstClose + c * interval;
+    const nowSec = close + 60;
+    cycleTimes[c] = nowSec;
+    let now: Date | undefined;
+    let nowIso: string | undefined;
+
+    // 1. signals: the candle that closed at `close`, when stored; its signal if actionable
+    for (let s = 0; s < n; s++) {
+      const sym = symbols[s];
+      let i = next[s];
+      const starts = sym.start;
+      while (i < sym.length && starts[i] + interval <= nowSec) i++;
+      if (i === next[s]) continue;
+      counts.candleSteps += i - next[s];
+      next[s] = i;
+      const last = i - 1;
+      if (starts[last] !== close - interval) continue;
+      const sig = signals[s];
+      let k = nextSignal[s];
+      while (k < sig.count && sig.row[k] < last) k++;
+      nextSignal[s] = k;
+      if (k >= sig.count || sig.row[k] !== last) continue;
+      counts.signals++;
+      now ??= new Date(nowSec * 1000);
+      nowIso ??= now.toISOString();
+      const signalId = signalIdFor(sym.productId, settings.granularity, starts[last], settings.modelVersion);
+      pending.push({
+        recommendationId: recommendationIdFor(signalId),
+        symbol: s,
+        side: sig.side[k] === SIDE_BUY ? "BUY" : "SELL",
+        confidence: sig.confidence[k],
+        entryPrice: sym.close[last],
+        createdAt: nowIso,
+      });
+      counts.recommendations++;
+    }
+
+    // 2. bridge: expire, then (kill switch off) the most confident few go on
+    let chosen: PendingRecommendation[] = [];
+    if (pending.length > 0) {
+      now ??= new Date(nowSec * 1000);
+      const expired = expiredPending(pending, settings.bridge, now);
+      if (expired.length > 0) {
+        counts.expired += expired.length;
+        pending = pending.filter((r) => !expired.includes(r));
+      }
+      if (!killSwitch) {
+        chosen = selectForValidation(pending, settings.bridge, now);
+        if (chosen.length > 0) pending = pending.filter((r) => !chosen.includes(r));
+        counts.queued += chosen.length;
+      }
+    }
+
+    // 3. LLM veto: not applied (every queued recommendation counts as VALIDATED)
+    // 4. risk, one recommendation after the other, reservations of this cycle's approvals counted
+    if (chosen.length > 0) {
+      now ??= new Date(nowSec * 1000);
+      nowIso ??= now.toISOString();
+      const day = Math.floor(nowSec / 86_400);
+      if (day !== approvalsDay) {
+        approvalsDay = day;
+        approvalsToday = 0;
+      }
+      const snapshot = Number.isNaN(snapshotAtMs) ? undefined : snapshotOf();
+      const storedPositions = positionsAtLastMark();
+      const reservations: Reservation[] = [];
+      const executions: { rec: PendingRecommendation; request: ReturnType<typeof executionRequestFor> }[] =
+        [];
+      for (const rec of chosen) {
+        const sym = symbols[rec.symbol];
+        const last = next[rec.symbol] - 1;
+        const portfolio = portfolioStateFrom(
+          snapshot,
+          storedPositions,
+          reservations,
+          approvalsToday,
+          killSwitch !== undefined,
+          settings.startingCashUsd,
+          now,
+        );
+        counts.riskChecks++;
+        const assessment = assessRisk(
+          {
+            recommendation: {
+              recommendationId: rec.recommendationId,
+              symbol: sym.productId,
+              side: rec.side,
+              amountUsd: settings.bridge.amountUsd,
+              confidence: rec.confidence,
+              entryPrice: rec.entryPrice,
+            },
+            portfolio,
+            recentCloses: sym.close.subarray(Math.max(0, last + 1 - volatilityCloses), last + 1),
+            closeIntervalSeconds: interval,
+            limits: settings.limits,
+          },
+          now,
+        );
+        if (assessment.decision === "REFUSE") {
+          for (const r of assessment.refusals)
+            counts.refusedByRisk[r.reason] = (counts.refusedByRisk[r.reason] ?? 0) + 1;
+          continue;
+        }
+        counts.approved++;
+        approvalsToday++;
+        reservations.push({
+          recommendationId: rec.recommendationId,
+          symbol: sym.productId,
+          side: rec.side,
+          amountUsd: assessment.adjustedAmountUsd,
+          createdAt: nowIso,
+        });
+        executions.push({
+          rec,
+          request: executionRequestFor(
+            assessment,
+            { recommendationId: rec.recommendationId, symbol: sym.productId, side: rec.side },
+            now,
+          ),
+        });
+      }
+
+      // 5. execution: market orders on the paper venue's fill model
+      for (const { rec, request } of executions) {
+        const s = rec.symbol;
+        const sym = symbols[s];
+        const last = next[s] - 1;
+        const lastClose = sym.close[last];
+        const half = settings.fill.spreadBps / 2 / 10_000;
+        const bid = lastClose * (1 - half);
+        const ask = lastClose * (1 + half);
+        const orderRequest = await orderRequestFor(
+          venueView(s, bid, ask, nowIso),
+          request,
+          clientOrderIdFor(rec.recommendationId),
+        );
+        const checked = localRefusal(orderRequest, rules[s]);
+        if ("refusal" in checked) {
+          refusedOrders.push({
+            recommendationId: rec.recommendationId,
+            time: nowIso,
+            reason: `${checked.refusal.reason}: ${checked.refusal.message}`,
+          });
+          continue;
+        }
+        const { submitted } = checked;
+        const fill = marketFillNumbers({
+          side: request.side,
+          ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
+          ...(submitted.baseSize !== undefined ? { baseSize: submitted.baseSize } : {}),
+          referencePrice: request.side === "BUY" ? ask : bid,
+          candleVolumeBase: sym.volume[last],
+          slippageBps: settings.fill.slippageBps,
+          impactCoefficient: settings.fill.impactCoefficient,
+          ...(settings.fill.maxImpactBps !== undefined ? { maxImpactBps: settings.fill.maxImpactBps } : {}),
+          takerFeeBps: settings.fill.takerFeeBps,
+          rules: rules[s],
+        });
+        // as live (paper venue): nothing bought, or not enough to pay, is refused before money moves
+        let refusal: string | undefined;
+        if (!(fill.baseSize > 0)) refusal = "SIZE_NOT_POSITIVE";
+        else if (request.side === "BUY" && cash < Math.max(Number(submitted.quoteSize ?? 0), fill.totalQuote))
+          refusal = "INSUFFICIENT_FUND";
+        else if (request.side === "SELL" && quantity[s] < fill.baseSize) refusal = "INSUFFICIENT_FUND";
+        if (refusal) {
+          refusedOrders.push({ recommendationId: rec.recommendationId, time: nowIso, reason: refusal });
+          continue;
+        }
+        const before = positions[s];
+        if (request.side === "BUY") {
+          cash -= fill.totalQuote;
+          if (!(quantity[s] > 0)) openedAt[s] = nowIso;
+          quantity[s] += fill.baseSize;
+          if (!held.includes(s)) held.push(s);
+        } else {
+          cash += fill.totalQuote;
+          quantity[s] -= fill.baseSize;
+        }
+        const fillRecord: Fill = {
+          tradeId: rec.recommendationId,
+          orderId: rec.recommendationId,
+          clientOrderId: rec.recommendationId,
+          symbol: sym.productId,
+          side: request.side,
+          price: String(fill.averagePrice),
+          size: String(fill.baseSize),
+          commission: String(fill.fee),
+          liquidity: "TAKER",
+          tradeTime: nowIso,
+        };
+        const after = applyFill(before, fillRecord, nowIso);
+        positions[s] = after;
+        const trade: BacktestTrade = {
+          recommendationId: rec.recommendationId,
+          symbol: sym.productId,
+          side: request.side,
+          time: nowIso,
+          ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
+          baseSize: fill.baseSize,
+          price: fill.averagePrice,
+          referenceClose: lastClose,
+          quoteValue: fill.quoteValue,
+          fee: fill.fee,
+          slippageUsd: Math.abs(fill.averagePrice - lastClose) * fill.baseSize,
+          confidence: rec.confidence,
+          ...(request.stopLoss !== undefined ? { stopLoss: request.stopLoss } : {}),
+          ...(request.takeProfit !== undefined ? { takeProfit: request.takeProfit } : {}),
+        };
+        if (request.side === "SELL") {
+          trade.entryTime = openedAt[s];
+          trade.entryPrice = Number(before?.averageEntryPrice ?? Number.NaN);
+          trade.pnlUsd = Number(after.realizedPnlUsd) - Number(before?.realizedPnlUsd ?? 0);
+          if (!(quantity[s] > 0)) openedAt[s] = undefined;
+        }
+        trades.push(trade);
+      }
+    }
+
+    // 6. portfolio: mark to market at the last close, snapshot, kill switch
+    let positionsValue = 0;
+    if (held.length > 0) {
+      let anyEmpty = false;
+      for (const s of held) {
+        const last = next[s] - 1;
+        const mark = symbols[s].close[last];
+        markedPrice[s] = mark;
+        positionsValue += quantity[s] * mark;
+        if (!(quantity[s] > 0)) anyEmpty = true;
+      }
+      if (anyEmpty) held = held.filter((s) => quantity[s] > 0);
+    }
+    const equity = cash + positionsValue;
+    const nowMs = nowSec * 1000;
+    // as live (reconcilePortfolio): day start from the previous snapshot, running peak
+    const first = Number.isNaN(snapshotAtMs);
+    const sameDay = !first && Math.floor(snapshotAtMs / DAY_MS) === Math.floor(nowMs / DAY_MS);
+    const dayStart = sameDay ? snapshotDayStart : first ? equity : snapshotEquity;
+    const peak = Math.max(first ? equity : snapshotPeak, equity);
+    const drawdown = peak > 0 ? Math.max(0, (peak - equity) / peak) : 0;
+    const dailyLoss = dayStart > 0 ? Math.max(0, -(equity - dayStart) / dayStart) : 0;
+    snapshotAtMs = nowMs;
+    snapshotEquity = equity;
+    snapshotCash = cash;
+    snapshotPositionsValue = positionsValue;
+    snapshotPeak = peak;
+    snapshotDayStart = dayStart;
+    if (!killSwitch) {
+      const limits = settings.limits;
+      const breach =
+        dailyLoss >= limits.maxDailyLoss
+          ? `daily loss ${(dailyLoss * 100).toFixed(2)}% reached the ${(limits.maxDailyLoss * 100).toFixed(1)}% limit`
+          : drawdown >= limits.maxDrawdown
+            ? `drawdown ${(drawdown * 100).toFixed(2)}% from peak ${peak.toFixed(2)} reached the ${(limits.maxDrawdown * 100).toFixed(1)}% limit`
+            : undefined;
+      if (breach) killSwitch = { at: new Date(nowMs).toISOString(), reason: breach };
+    }
+    equityCurve[c] = equity;
+    exposureCurve[c] = positionsValue;
+    if (settings.onProgress && c % progressEvery === 0) settings.onProgress(c, cycleCount);
+  }
+  settings.onProgress?.(cycleCount, cycleCount);
+
+  return {
+    cycleTimes,
+    equity: equityCurve,
+    exposure: exposureCurve,
+    trades,
+    refusedOrders,
+    counts,
+    ...(killSwitch ? { killSwitch } : {}),
+    openPositions: held.map((s) => ({
+      symbol: symbols[s].productId,
+      quantity: quantity[s],
+      markPrice: markedPrice[s],
+      valueUsd: quantity[s] * markedPrice[s],
+    })),
+    finalCashUsd: cash,
+  };
+
+  function snapshotOf(): EquitySnapshot {
+    const dailyPnl = snapshotEquity - snapshotDayStart;
+    return {
+      at: new Date(snapshotAtMs).toISOString(),
+      equityUsd: snapshotEquity,
+      cashUsd: snapshotCash,
+      positionsValueUsd: snapshotPositionsValue,
+      peakEquityUsd: snapshotPeak,
+      drawdownPct: snapshotPeak > 0 ? Math.max(0, (snapshotPeak - snapshotEquity) / snapshotPeak) * 100 : 0,
+      dayStartEquityUsd: snapshotDayStart,
+      dailyPnlUsd: dailyPnl,
+      dailyPnlPct: snapshotDayStart > 0 ? (dailyPnl / snapshotDayStart) * 100 : 0,
+      tradesToday: approvalsToday,
+    };
+  }
+
+  /** Positions as the store holds them after the last portfolio step (quantity > 0 only matter). */
+  function positionsAtLastMark(): Position[] {
+    const out: Position[] = [];
+    for (const s of held) {
+      const q = quantity[s];
+      const mark = markedPrice[s];
+      out.push({
+        symbol: symbols[s].productId,
+        quantity: String(q),
+        averageEntryPrice: positions[s]?.averageEntryPrice ?? "0",
+        costBasisUsd: positions[s]?.costBasisUsd ?? "0",
+        realizedPnlUsd: positions[s]?.realizedPnlUsd ?? "0",
+        markPrice: String(mark),
+        marketValueUsd: String(q * mark),
+        updatedAt: new Date(snapshotAtMs).toISOString(),
+      });
+    }
+    return out;
+  }
+
+  /** What orderRequestFor reads from a venue: rules, the paper venue's bid/ask on the grid, balances. */
+  function venueView(s: number, bid: number, ask: number, time: string): Exchange {
+    const r = rules[s];
+    const base = symbols[s].productId.split("-")[0];
+    const inc = new Decimal(r.priceIncrement);
+    // as live (PaperExchange.getBestBidAsk): bid down and ask up onto the price grid
+    const onGrid = (price: number, up: boolean) => {
+      const steps = new Decimal(price).div(inc);
+      return (up ? steps.ceil() : steps.floor()).mul(inc).toFixed(Math.max(0, inc.decimalPlaces()));
+    };
+    const unused = (): never => {
+      throw new Error("the backtest venue only prices orders; nothing else is asked of it");
+    };
+    return {
+      venue: "paper",
+      getProductRules: async () => r,
+      getBestBidAsk: async () => ({ bid: onGrid(bid, false), ask: onGrid(ask, true), time }),
+      getBalances: async () => ({
+        USD: { available: new Decimal(cash).toFixed(), hold: "0" },
+        [base]: { available: new Decimal(quantity[s]).toFixed(), hold: "0" },
+      }),
+      placeOrder: unused,
+      getOrder: unused,
+      listFills: unused,
+      cancelOrder: unused,
+    };
+  }
+}
+
+/** sha256 of the canonical JSON of the trade list: any change of behaviour changes it. */
+export function tradesFingerprint(trades: readonly BacktestTrade[]): string {
+  return createHash("sha256").update(canonicalJson(trades)).digest("hex");
+}
+
+/** JSON with object keys sorted at every level and numbers as JavaScript prints them. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}

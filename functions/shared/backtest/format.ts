@@ -1,0 +1,69 @@
+/** The terminal summary and the JSON written by `--json`. */
+import type { PerformanceMetrics } from "./metrics.js";
+import type { BacktestResult } from "./run.js";
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const usd = (x: number) => `$${x.toFixed(2)}`;
+const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
+
+export function metricRows(
+  strategy: PerformanceMetrics,
+  hold: PerformanceMetrics,
+): [string, string, string][] {
+  const row = (name: string, f: (m: PerformanceMetrics) => string): [string, string, string] => [
+    name,
+    f(strategy),
+    f(hold),
+  ];
+  return [
+    row("final equity", (m) => usd(m.finalEquityUsd)),
+    row("total return", (m) => pct(m.totalReturn)),
+    row("annualised return", (m) => pct(m.annualisedReturn)),
+    row("Sharpe (hourly, x sqrt(8760))", (m) => num(m.sharpe)),
+    row("Sortino (hourly, x sqrt(8760))", (m) => num(m.sortino)),
+    row("max drawdown", (m) => pct(m.maxDrawdown)),
+    row("max drawdown peak", (m) => m.maxDrawdownPeakAt ?? "-"),
+    row("max drawdown trough", (m) => m.maxDrawdownTroughAt ?? "-"),
+    row("trades (orders filled)", (m) => String(m.trades)),
+    row("closing trades", (m) => String(m.closedTrades)),
+    row("win rate (closing trades)", (m) => pct(m.winRate)),
+    row("profit factor", (m) => num(m.profitFactor)),
+    row("exposure time", (m) => pct(m.exposureTime)),
+    row("fees paid", (m) => usd(m.feesUsd)),
+    row("slippage paid (vs close)", (m) => usd(m.slippageUsd)),
+  ];
+}
+
+export function formatSummary(r: BacktestResult): string {
+  const rows: [string, string, string][] = [
+    ["", "strategy", "buy & hold (equal weight)"],
+    ...metricRows(r.strategy, r.buyAndHold),
+  ];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i].length)));
+  const table = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ")).join("\n");
+  const refused = Object.entries(r.counts.refusedByRisk)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  return [
+    `${r.model.name} ${r.model.version} on ${r.candlesDir}: ${r.symbols.length} symbols, ${r.span.cycles} hourly cycles ${r.span.firstCycle} .. ${r.span.lastCycle}`,
+    ...r.notes.map((n) => `NOTE: ${n}`),
+    "",
+    table,
+    "",
+    `signals acted on ${r.counts.signals}, recommendations ${r.counts.recommendations}, queued ${r.counts.queued}, expired ${r.counts.expired}, risk checks ${r.counts.riskChecks}, approved ${r.counts.approved}, orders refused ${r.refusedOrders.length}`,
+    `risk refusals by reason: ${refused || "none"}`,
+    `open at the end: ${r.openPositions.length} positions worth ${usd(r.openPositions.reduce((s, p) => s + p.valueUsd, 0))}`,
+    `trade list sha256 ${r.tradesSha256}`,
+    `time: load ${ms(r.timing.loadMs)}, features ${ms(r.timing.featuresMs)}, inference ${ms(r.timing.inferenceMs)} (${r.timing.rowsInferred} rows, ${r.timing.cacheHits} cached series), replay ${ms(r.timing.replayMs)} (${r.counts.candleSteps} candle-steps, ${Math.round(r.counts.candleSteps / (r.timing.replayMs / 1000)).toLocaleString("en-US")}/s), total ${ms(r.timing.totalMs)}`,
+  ].join("\n");
+}
+
+function ms(x: number): string {
+  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`;
+}
+
+/** Everything but the curves and the candles. */
+export function resultJson(r: BacktestResult): Record<string, unknown> {
+  const { curves: _curves, market: _market, ...rest } = r;
+  return rest;
+}

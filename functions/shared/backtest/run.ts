@@ -1,0 +1,198 @@
+/**
+ * A whole backtest from a folder of candle files: load, predict (or read the prediction cache),
+ * replay the live chain, compare with equal-weight buy-and-hold.
+ */
+import { resolve } from "node:path";
+import { DEFAULT_BRIDGE_SETTINGS } from "../bridge/signal-bridge.js";
+import { GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
+import { bundledProductRules } from "../exchange/product-rules.js";
+import { DEFAULT_DECISION_THRESHOLDS, loadSignalModel, type SignalModel } from "../model/index.js";
+import { DEFAULT_RISK_LIMITS, type RiskLimits } from "../risk/index.js";
+import {
+  type BacktestRun,
+  type BacktestSettings,
+  type BacktestSymbol,
+  type BacktestTrade,
+  type FillSettings,
+  runBacktest,
+  tradesFingerprint,
+} from "./engine.js";
+import { type BuyAndHold, buyAndHold, type PerformanceMetrics, performanceOf } from "./metrics.js";
+import { loadMarket, type PredictionTiming, predictMarket } from "./predictions.js";
+import { firstScorableRow } from "./signals.js";
+
+export const LLM_VETO_NOTE =
+  "The LLM veto (Ollama validation) is NOT applied: every recommendation the bridge queues is treated as approved by the LLM. Live results can only have fewer trades.";
+export const STOP_NOTE =
+  "Positions exit only on SELL signals, as in the live chain today: stop-loss and take-profit levels are computed by the risk manager and listed per trade, but nothing acts on them (a gap of the live system).";
+
+export const DEFAULT_FILL_SETTINGS: FillSettings = {
+  spreadBps: 2,
+  slippageBps: 5,
+  impactCoefficient: 10,
+  takerFeeBps: 60,
+};
+
+export interface BacktestOptions {
+  candlesDir: string;
+  symbols?: readonly string[];
+  /** ISO or Unix seconds: cycles for candle closes in [from, to) */
+  fromSec?: number;
+  toSec?: number;
+  modelPath: string;
+  cardPath?: string;
+  startingCashUsd?: number;
+  fill?: Partial<FillSettings>;
+  limits?: RiskLimits;
+  cacheDir?: string;
+  granularity?: Granularity;
+  onProgress?(phase: "predict" | "replay", done: number, total: number): void;
+  /** an already loaded model (benchmarks, tests) */
+  model?: SignalModel;
+}
+
+export interface BacktestTiming extends PredictionTiming {
+  loadMs: number;
+  replayMs: number;
+  totalMs: number;
+}
+
+export interface BacktestResult {
+  model: { name: string; version: string; sha256: string };
+  candlesDir: string;
+  symbols: string[];
+  span: { firstCycle: string; lastCycle: string; cycles: number };
+  settings: {
+    startingCashUsd: number;
+    fill: FillSettings;
+    limits: RiskLimits;
+    bridge: typeof DEFAULT_BRIDGE_SETTINGS;
+    thresholds: typeof DEFAULT_DECISION_THRESHOLDS;
+  };
+  notes: string[];
+  strategy: PerformanceMetrics;
+  buyAndHold: PerformanceMetrics;
+  counts: BacktestRun["counts"];
+  killSwitch?: BacktestRun["killSwitch"];
+  openPositions: BacktestRun["openPositions"];
+  refusedOrders: BacktestRun["refusedOrders"];
+  trades: BacktestTrade[];
+  tradesSha256: string;
+  timing: BacktestTiming;
+  /** for the report */
+  curves: { cycleTimes: Float64Array; equity: Float64Array; buyAndHold: Float64Array };
+  market: BacktestSymbol[];
+}
+
+/** The first close at which any symbol has a full serving window, and one past the last close. */
+export function defaultSpan(symbols: readonly BacktestSymbol[], intervalSeconds: number) {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  const first = firstScorableRow();
+  for (const s of symbols) {
+    if (s.length > first) from = Math.min(from, s.start[first] + intervalSeconds);
+    if (s.length > 0) to = Math.max(to, s.start[s.length - 1] + intervalSeconds + 1);
+  }
+  return { fromSec: from, toSec: to };
+}
+
+export async function backtestCandles(options: BacktestOptions): Promise<BacktestResult> {
+  const t0 = performance.now();
+  const granularity = options.granularity ?? "ONE_HOUR";
+  const interval = GRANULARITY_SECONDS[granularity];
+  const model =
+    options.model ??
+    (await loadSignalModel(
+      options.modelPath,
+      options.cardPath ?? options.modelPath.replace(/\.onnx$/, ".card.json"),
+    ));
+  const market = loadMarket(options.candlesDir, granularity, options.symbols);
+  const t1 = performance.now();
+  const timing: BacktestTiming = {
+    loadMs: t1 - t0,
+    featuresMs: 0,
+    inferenceMs: 0,
+    cacheHits: 0,
+    rowsInferred: 0,
+    replayMs: 0,
+    totalMs: 0,
+  };
+  const symbols = await predictMarket(model, market, {
+    cacheDir: options.cacheDir,
+    timing,
+    onSymbol: (done, total) => options.onProgress?.("predict", done, total),
+  });
+  const span = defaultSpan(symbols, interval);
+  const fill: FillSettings = { ...DEFAULT_FILL_SETTINGS, ...options.fill };
+  const limits = options.limits ?? DEFAULT_RISK_LIMITS;
+  const startingCashUsd = options.startingCashUsd ?? 10_000;
+  const settings: BacktestSettings = {
+    granularity,
+    intervalSeconds: interval,
+    fromSec: options.fromSec ?? span.fromSec,
+    toSec: options.toSec ?? span.toSec,
+    startingCashUsd,
+    thresholds: DEFAULT_DECISION_THRESHOLDS,
+    bridge: DEFAULT_BRIDGE_SETTINGS,
+    limits,
+    fill,
+    modelVersion: model.version,
+    rulesFor: bundledProductRules,
+    onProgress: (done, total) => options.onProgress?.("replay", done, total),
+  };
+  const t2 = performance.now();
+  const run = await runBacktest(symbols, settings);
+  const t3 = performance.now();
+  timing.replayMs = t3 - t2;
+  const hold: BuyAndHold = buyAndHold(
+    symbols,
+    run.cycleTimes,
+    interval,
+    startingCashUsd,
+    fill,
+    bundledProductRules,
+  );
+  timing.totalMs = performance.now() - t0;
+  const n = run.cycleTimes.length;
+  const iso = (s: number) => new Date(s * 1000).toISOString();
+  return {
+    model: { name: model.name, version: model.version, sha256: model.sha256 },
+    candlesDir: resolve(options.candlesDir),
+    symbols: symbols.map((s) => s.productId),
+    span: {
+      firstCycle: n > 0 ? iso(run.cycleTimes[0]) : "",
+      lastCycle: n > 0 ? iso(run.cycleTimes[n - 1]) : "",
+      cycles: n,
+    },
+    settings: {
+      startingCashUsd,
+      fill,
+      limits,
+      bridge: DEFAULT_BRIDGE_SETTINGS,
+      thresholds: DEFAULT_DECISION_THRESHOLDS,
+    },
+    notes: [LLM_VETO_NOTE, STOP_NOTE, ...(run.killSwitch ? [killSwitchNote(run.killSwitch)] : [])],
+    strategy: performanceOf(run.cycleTimes, run.equity, run.exposure, startingCashUsd, interval, run.trades),
+    buyAndHold: performanceOf(
+      run.cycleTimes,
+      hold.equity,
+      hold.exposure,
+      startingCashUsd,
+      interval,
+      hold.trades,
+    ),
+    counts: run.counts,
+    ...(run.killSwitch ? { killSwitch: run.killSwitch } : {}),
+    openPositions: run.openPositions,
+    refusedOrders: run.refusedOrders,
+    trades: run.trades,
+    tradesSha256: tradesFingerprint(run.trades),
+    timing,
+    curves: { cycleTimes: run.cycleTimes, equity: run.equity, buyAndHold: hold.equity },
+    market: symbols,
+  };
+}
+
+function killSwitchNote(kill: NonNullable<BacktestRun["killSwitch"]>): string {
+  return `The kill switch tripped at ${kill.at} (${kill.reason}). As in live, it stays on until an operator resets it, so no order was placed after that.`;
+}

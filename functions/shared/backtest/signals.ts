@@ -1,0 +1,57 @@
+/**
+ * The model's probabilities of a whole series turned into the signals the bridge would act on, once,
+ * before the replay loop: the loop then only walks a short sorted list per symbol.
+ */
+import { isActionable } from "../bridge/signal-bridge.js";
+import { SERVING_WINDOW } from "../features/index.js";
+import { type DecisionThresholds, decideSignal } from "../model/index.js";
+
+export const SIDE_BUY = 1;
+export const SIDE_SELL = 2;
+
+/** Rows (candle indexes) whose signal becomes a recommendation, ascending. */
+export interface ActionableSignals {
+  row: Int32Array;
+  /** SIDE_BUY or SIDE_SELL */
+  side: Uint8Array;
+  confidence: Float64Array;
+  count: number;
+}
+
+/** Live scores a symbol only with a full serving window of closed candles stored. */
+export function firstScorableRow(): number {
+  return SERVING_WINDOW - 1;
+}
+
+/**
+ * `probabilities` is rows x [down, hold, up] as the model returns them (float32). Rows before the
+ * serving window, and NaN rows, are never signals.
+ */
+export function actionableSignals(
+  probabilities: Float32Array,
+  rowCount: number,
+  thresholds: DecisionThresholds,
+  minConfidence: number,
+): ActionableSignals {
+  const rows: number[] = [];
+  const sides: number[] = [];
+  const confidences: number[] = [];
+  for (let i = firstScorableRow(); i < rowCount; i++) {
+    const down = probabilities[i * 3];
+    const up = probabilities[i * 3 + 2];
+    // decideSignal answers HOLD unless one class clears its threshold; skipping those rows here
+    // saves ~1M object allocations on the full data set and cannot change a decision
+    if (!(up > thresholds.buy || down > thresholds.sell)) continue;
+    const decision = decideSignal({ down, hold: probabilities[i * 3 + 1], up }, thresholds);
+    if (!isActionable(decision, minConfidence)) continue;
+    rows.push(i);
+    sides.push(decision.signalType === "BUY" ? SIDE_BUY : SIDE_SELL);
+    confidences.push(decision.confidence);
+  }
+  return {
+    row: Int32Array.from(rows),
+    side: Uint8Array.from(sides),
+    confidence: Float64Array.from(confidences),
+    count: rows.length,
+  };
+}
