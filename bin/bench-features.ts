@@ -3,7 +3,7 @@
  * Run: npx tsx bin/bench-features.ts
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   ADX as TiAdx,
@@ -36,7 +36,8 @@ export interface BenchResult {
   unit: string;
 }
 
-const CANDLE_DIR = "/work/shared/data/candles";
+const CANDLE_DIR =
+  process.env.SHARED_CANDLES_DIR ?? resolve(import.meta.dirname, "../../shared/data/candles");
 const ENGINE_RUNS = 7;
 const LIBRARY_RUNS = 2;
 /** The standard indicators both libraries compute, the same ones the engine includes among its 51. */

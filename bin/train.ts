@@ -10,7 +10,7 @@ import { runTraining } from "../models/training/pipeline.js";
 
 const { values } = parseArgs({
   options: {
-    candles: { type: "string", default: "/work/shared/data/candles" },
+    candles: { type: "string", default: "../shared/data/candles" },
     models: { type: "string", default: "models" },
     cache: { type: "string", default: ".cache/training" },
     parity: { type: "string", default: "test/fixtures/model/parity.json" },

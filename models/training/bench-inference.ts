@@ -12,7 +12,7 @@ import { FEATURE_ENGINE } from "./evaluate-candles.js";
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: "models/signal-model.onnx" },
-    candles: { type: "string", default: "/work/shared/data/candles" },
+    candles: { type: "string", default: "../shared/data/candles" },
     threads: { type: "string", default: "1" },
     rows: { type: "string", default: "50000" },
   },

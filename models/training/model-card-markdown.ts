@@ -55,7 +55,7 @@ export function renderModelCardMarkdown(card: ModelCard): string {
     `## Validation: ${s.validation.from} .. ${s.validation.to}`,
     "",
     "Computed from the ONNX model through onnxruntime-node by the same code as `npm run evaluate`; reproduce with",
-    "`npm run evaluate -- --model models/signal-model.onnx --candles /work/shared/data/candles --from 2024-01-01`.",
+    "`npm run evaluate -- --model models/signal-model.onnx --candles ../shared/data/candles --from 2024-01-01`.",
     "",
     metricsMarkdown(card.validation),
     "",

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OhlcvSeries } from "../../functions/shared/features/index.js";
+import { SHARED_CANDLES } from "../support/paths.js";
 
 /** Test-only reader of the development candle CSVs (timestamp,open,high,low,close,volume). */
-export const CANDLE_DIR = "/work/shared/data/candles";
+export const CANDLE_DIR = SHARED_CANDLES;
 
 export function hourlyFiles(): string[] {
   return readdirSync(CANDLE_DIR)

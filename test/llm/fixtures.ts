@@ -6,8 +6,9 @@ import {
   Recommendation as RecSchema,
   Signal as SignalSchema,
 } from "../../functions/shared/domain/schemas.js";
+import { SHARED_CANDLES } from "../support/paths.js";
 
-const CSV = "/work/shared/data/candles/BTC-USDT_1h.csv";
+const CSV = `${SHARED_CANDLES}/BTC-USDT_1h.csv`;
 
 /** `count` consecutive hourly candles starting at row `fromRow` of the real data set. */
 export function realBtcCandles(fromRow: number, count: number): Candle[] {

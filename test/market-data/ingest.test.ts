@@ -8,6 +8,7 @@ import {
 } from "../../functions/shared/market-data/ingest.js";
 import { ReplayCandleSource } from "../../functions/shared/market-data/replay.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { SHARED_CANDLES } from "../support/paths.js";
 
 const HOUR = 3600;
 const NOW_MS = Date.UTC(2024, 6, 1, 12, 30);
@@ -151,7 +152,7 @@ describe("ingestCandles", () => {
 
   it("works from replay files, catching up a bounded number of buckets per run", async () => {
     const sink = new MemorySink();
-    const source: CandleSource = new ReplayCandleSource("/work/shared/data/candles");
+    const source: CandleSource = new ReplayCandleSource(SHARED_CANDLES);
     const endOfData = Date.UTC(2024, 6, 1); // first bucket after the development set
     const reports = await ingestCandles({
       source,

@@ -11,8 +11,9 @@ import {
   readCandles,
   toCoinbaseProductId,
 } from "../../functions/shared/market-data/replay.js";
+import { SHARED_CANDLES } from "../support/paths.js";
 
-const DATA = "/work/shared/data/candles";
+const DATA = SHARED_CANDLES;
 const BTC_1H = join(DATA, "BTC-USDT_1h.csv");
 
 describe("replay files", () => {

@@ -14,9 +14,10 @@ import { toModelInput } from "../../functions/shared/model/evaluation.js";
 import { loadSignalModel, type SignalModel } from "../../functions/shared/model/runtime.js";
 import { readCandleFolder } from "../../models/training/candle-csv.js";
 import { evaluateOnCandles } from "../../models/training/evaluate-candles.js";
+import { SHARED_CANDLES } from "../support/paths.js";
 
 const SLICE = "test/fixtures/model/candles";
-const SHARED_CANDLES = "/work/shared/data/candles";
+
 const run = promisify(execFile);
 
 let model: SignalModel;

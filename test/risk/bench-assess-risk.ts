@@ -11,7 +11,7 @@ import {
   type RiskInput,
 } from "../../functions/shared/risk/index.js";
 
-const csvPath = process.argv[2] ?? "/work/shared/data/candles/BTC-USDT_1h.csv";
+const csvPath = process.argv[2] ?? "../shared/data/candles/BTC-USDT_1h.csv";
 const lines = readFileSync(csvPath, "utf8").trim().split("\n").slice(1);
 const closes = Float64Array.from(lines, (line) => Number(line.split(",")[4]));
 
