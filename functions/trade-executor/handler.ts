@@ -4,7 +4,7 @@ import { loadConfig } from "../shared/config.js";
 import { ExecutionRequest } from "../shared/domain/schemas.js";
 import { createVenue } from "../shared/exchange/venue.js";
 import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
-import { countBy, createLogger, createMetrics } from "../shared/runtime/observability.js";
+import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
 import { sharedDocumentClient } from "../shared/store/dynamo/client.js";
 import { createStores } from "../shared/store/dynamo/index.js";
@@ -35,6 +35,15 @@ const consume = sqsHandler({
     if (result.outcome === "executed") {
       countBy(metrics, "OrdersPlaced", "venue", venue.exchange.venue);
       countBy(metrics, "RecommendationsByState", "state", "EXECUTED");
+      const rec = await stores.recommendations.get(message.recommendationId);
+      const fillPrice = Number(result.order.averageFilledPrice);
+      if (rec && fillPrice > 0) {
+        // against the signal's price: positive = paid more (BUY) or got less (SELL)
+        const signed = message.side === "BUY" ? fillPrice - rec.entryPrice : rec.entryPrice - fillPrice;
+        const m = metrics.singleMetric();
+        m.addDimension("venue", venue.exchange.venue);
+        m.addMetric("SlippageBps", MetricUnit.Count, (signed / rec.entryPrice) * 10_000);
+      }
     } else if (result.outcome === "failed") {
       countBy(metrics, "RecommendationsByState", "state", "FAILED");
     } else if (result.outcome === "cancelled") {
