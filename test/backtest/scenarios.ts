@@ -1,0 +1,78 @@
+/** Small synthetic markets with an injected prediction series, for hand-checked backtests. */
+import type { BacktestSettings, BacktestSymbol } from "../../functions/shared/backtest/engine.js";
+import { DEFAULT_BRIDGE_SETTINGS } from "../../functions/shared/bridge/signal-bridge.js";
+import { bundledProductRules } from "../../functions/shared/exchange/product-rules.js";
+import { DEFAULT_DECISION_THRESHOLDS } from "../../functions/shared/model/index.js";
+import { DEFAULT_RISK_LIMITS } from "../../functions/shared/risk/index.js";
+
+export const T0 = Date.UTC(2024, 0, 1) / 1000;
+export const HOUR = 3600;
+export const ROWS = 900;
+
+/** BTC-USD candles with these closes and a HOLD everywhere but the given rows. */
+export function market(
+  closeAt: (row: number) => number,
+  signals: Record<number, "BUY" | "SELL">,
+  volume = 1e12,
+): BacktestSymbol {
+  const start = new Float64Array(ROWS);
+  const close = new Float64Array(ROWS);
+  const vol = new Float64Array(ROWS).fill(volume);
+  const probabilities = new Float32Array(ROWS * 3);
+  for (let i = 0; i < ROWS; i++) {
+    start[i] = T0 + i * HOUR;
+    close[i] = closeAt(i);
+    const side = signals[i];
+    probabilities.set(
+      side === "BUY" ? [0.1, 0.2, 0.7] : side === "SELL" ? [0.7, 0.2, 0.1] : [0.1, 0.8, 0.1],
+      i * 3,
+    );
+  }
+  return { productId: "BTC-USD", start, close, volume: vol, length: ROWS, probabilities };
+}
+
+/** Cycles from the close of row 500 to the close of the last row; no market impact (hand-checkable). */
+export function settings(overrides: Partial<BacktestSettings> = {}): BacktestSettings {
+  return {
+    granularity: "ONE_HOUR",
+    intervalSeconds: HOUR,
+    fromSec: T0 + 501 * HOUR,
+    toSec: T0 + (ROWS + 1) * HOUR,
+    startingCashUsd: 10_000,
+    thresholds: DEFAULT_DECISION_THRESHOLDS,
+    bridge: DEFAULT_BRIDGE_SETTINGS,
+    limits: DEFAULT_RISK_LIMITS,
+    fill: { spreadBps: 2, slippageBps: 5, impactCoefficient: 0, takerFeeBps: 60 },
+    modelVersion: "test",
+    rulesFor: bundledProductRules,
+    ...overrides,
+  };
+}
+
+/** The cycle (ISO) that acts on the candle of `row`: one minute after it closed. */
+export function cycleOf(row: number): string {
+  return new Date((T0 + (row + 1) * HOUR + 60) * 1000).toISOString();
+}
+
+const floorTo = (x: number, inc: number) => Math.floor(x / inc + 1e-9) * inc;
+const ceilTo = (x: number, inc: number) => Math.ceil(x / inc - 1e-9) * inc;
+
+/**
+ * BTC-USD by hand: ask/bid = close ± 1 bp, 5 bps slippage against the taker, price onto the 0.01
+ * grid, base onto 1e-8, fee 60 bps of value. A $100 BUY spends 100 including the fee; a $100 SELL
+ * sells min(100 / bid on the grid, held).
+ */
+export function handBuy(close: number, quote = 100) {
+  const price = ceilTo(close * 1.0001 * 1.0005, 0.01);
+  const base = floorTo(quote / 1.006 / price, 1e-8);
+  const value = base * price;
+  return { price, base, fee: value * 0.006, spent: value * 1.006 };
+}
+
+export function handSell(close: number, held: number, amountUsd = 100) {
+  const bidOnGrid = floorTo(close * 0.9999, 0.01);
+  const base = Math.min(floorTo(amountUsd / bidOnGrid, 1e-8), held);
+  const price = floorTo(close * 0.9999 * 0.9995, 0.01);
+  const value = base * price;
+  return { price, base, fee: value * 0.006, received: value * 0.994 };
+}
