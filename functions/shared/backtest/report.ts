@@ -5,14 +5,16 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { metricRows } from "./format.js";
 import type { BacktestResult } from "./run.js";
 
 const require = createRequire(import.meta.url);
 
 function chartLibrary(): string {
-  const path = require.resolve("lightweight-charts/dist/lightweight-charts.standalone.production.js");
-  return readFileSync(path, "utf8");
+  // the package exports only its ES module entry and package.json; the standalone build sits in dist/
+  const dist = join(dirname(require.resolve("lightweight-charts/package.json")), "dist");
+  return readFileSync(join(dist, "lightweight-charts.standalone.production.js"), "utf8");
 }
 
 /** Longer curves are sampled at the last point of each day so the page stays small. */
