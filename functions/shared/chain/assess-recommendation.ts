@@ -7,7 +7,7 @@ import {
   type ExecutionRequest,
   GRANULARITY_SECONDS,
   type Granularity,
-  type RiskDecision,
+  RiskDecision,
   type RiskRequest,
   SCHEMA_VERSION,
 } from "../domain/schemas.js";
@@ -115,34 +115,8 @@ export async function assessRecommendation(
       },
       now,
     );
-    const {
-      recommendationId,
-      decision: verdict,
-      refusals,
-      volatility14d,
-      portfolioHeat,
-      riskScore,
-      kellyFraction,
-      requestedAmountUsd,
-      adjustedAmountUsd,
-      stopLoss,
-      takeProfit,
-      createdAt,
-    } = assessment;
-    const stored = await deps.decisions.putRiskDecision({
-      recommendationId,
-      decision: verdict,
-      refusals,
-      volatility14d,
-      portfolioHeat,
-      riskScore,
-      kellyFraction,
-      requestedAmountUsd,
-      adjustedAmountUsd,
-      stopLoss,
-      takeProfit,
-      createdAt,
-    });
+    // the stored decision is the schema's fields of the assessment (zod drops the diagnostics)
+    const stored = await deps.decisions.putRiskDecision(RiskDecision.parse(assessment));
     decision = stored.decision;
     deps.log.info("risk decision", {
       correlationId: id,

@@ -1,5 +1,5 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 
 /**
  * One document client per process. The endpoint comes from the standard AWS_ENDPOINT_URL_DYNAMODB
@@ -32,4 +32,29 @@ export function withoutKeys<T extends Record<string, unknown>>(
   const copy: Record<string, unknown> = { ...item };
   for (const k of keys) delete copy[k];
   return copy;
+}
+
+/**
+ * Writes an item only if no item with its key exists: the store's create-once primitive.
+ * Returns false (and writes nothing) when the item was already there.
+ */
+export async function putIfAbsent(
+  db: DynamoDBDocumentClient,
+  table: string,
+  item: Record<string, unknown>,
+  partitionKey: string,
+): Promise<boolean> {
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: table,
+        Item: item,
+        ConditionExpression: `attribute_not_exists(${partitionKey})`,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailure(error)) return false;
+    throw error;
+  }
 }

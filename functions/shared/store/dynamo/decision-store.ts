@@ -1,7 +1,7 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { RiskDecision, Validation } from "../../domain/schemas.js";
 import type { DecisionStore } from "../ports.js";
-import { isConditionalCheckFailure, withoutKeys } from "./client.js";
+import { putIfAbsent, withoutKeys } from "./client.js";
 
 type Kind = "VALIDATION" | "RISK";
 
@@ -34,19 +34,7 @@ export class DynamoDecisionStore implements DecisionStore {
   }
 
   private async putOnce(kind: Kind, item: { recommendationId: string }): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...item, kind },
-          ConditionExpression: "attribute_not_exists(recommendationId)",
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+    return putIfAbsent(this.db, this.table, { ...item, kind }, "recommendationId");
   }
 
   private async getItem(recommendationId: string, kind: Kind): Promise<Record<string, unknown> | undefined> {

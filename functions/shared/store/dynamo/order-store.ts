@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { Fill, Order, TERMINAL_ORDER_STATUSES } from "../../domain/schemas.js";
 import type { OrderStore } from "../ports.js";
-import { isConditionalCheckFailure, withoutKeys } from "./client.js";
+import { putIfAbsent, withoutKeys } from "./client.js";
 
 const ORDER_KEYS = ["item", "openVenue", "openSince"] as const;
 
@@ -19,20 +19,11 @@ export class DynamoOrderStore implements OrderStore {
   ) {}
 
   async putOrderIfAbsent(order: Order): Promise<{ created: boolean; order: Order }> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: orderItem(Order.parse(order)),
-          ConditionExpression: "attribute_not_exists(clientOrderId)",
-        }),
-      );
+    if (await putIfAbsent(this.db, this.table, orderItem(Order.parse(order)), "clientOrderId")) {
       return { created: true, order };
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-      const existing = await this.getOrder(order.clientOrderId);
-      return { created: false, order: existing ?? order };
     }
+    const existing = await this.getOrder(order.clientOrderId);
+    return { created: false, order: existing ?? order };
   }
 
   async getOrder(clientOrderId: string): Promise<Order | undefined> {
@@ -74,19 +65,12 @@ export class DynamoOrderStore implements OrderStore {
   }
 
   async putFill(fill: Fill): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...Fill.parse(fill), item: `FILL#${fill.tradeId}` },
-          ConditionExpression: "attribute_not_exists(clientOrderId)",
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+    return putIfAbsent(
+      this.db,
+      this.table,
+      { ...Fill.parse(fill), item: `FILL#${fill.tradeId}` },
+      "clientOrderId",
+    );
   }
 
   async fillsOf(clientOrderId: string): Promise<Fill[]> {

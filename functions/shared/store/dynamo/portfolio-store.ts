@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { EquitySnapshot, KillSwitch, Position } from "../../domain/schemas.js";
 import type { KillSwitchStore, PortfolioStore, Reservation } from "../ports.js";
-import { isConditionalCheckFailure, withoutKeys } from "./client.js";
+import { putIfAbsent, withoutKeys } from "./client.js";
 
 const KEYS = ["pk", "sk"] as const;
 
@@ -64,18 +64,8 @@ export class DynamoPortfolioStore implements PortfolioStore {
   async recordApproval(reservation: Reservation, day: string): Promise<void> {
     // The reservation is created once per recommendation; only its creation counts a trade, so a
     // redelivered risk message never counts twice. The counter is one item per day.
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...reservation, pk: "RESERVATION", sk: reservation.recommendationId },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return;
-      throw error;
-    }
+    const item = { ...reservation, pk: "RESERVATION", sk: reservation.recommendationId };
+    if (!(await putIfAbsent(this.db, this.table, item, "pk"))) return;
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,

@@ -1,10 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { canTransition } from "../../domain/recommendation-lifecycle.js";
 import { Recommendation, type RecommendationStatus } from "../../domain/schemas.js";
 import {
@@ -13,7 +7,7 @@ import {
   type RecommendationStore,
   type TransitionResult,
 } from "../ports.js";
-import { isConditionalCheckFailure } from "./client.js";
+import { isConditionalCheckFailure, putIfAbsent } from "./client.js";
 
 type Patch = Parameters<RecommendationStore["transition"]>[5];
 
@@ -25,19 +19,7 @@ export class DynamoRecommendationStore implements RecommendationStore {
 
   async create(recommendation: Recommendation): Promise<boolean> {
     const item = Recommendation.parse(recommendation);
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(recommendationId)",
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+    return putIfAbsent(this.db, this.table, item, "recommendationId");
   }
 
   async get(recommendationId: string): Promise<Recommendation | undefined> {

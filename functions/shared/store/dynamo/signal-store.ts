@@ -1,13 +1,7 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { Signal } from "../../domain/schemas.js";
 import type { SignalStore } from "../ports.js";
-import { isConditionalCheckFailure, withoutKeys } from "./client.js";
+import { putIfAbsent, withoutKeys } from "./client.js";
 
 const STORAGE_KEYS = ["hourBucket"] as const;
 const HOUR_MS = 3_600_000;
@@ -25,19 +19,12 @@ export class DynamoSignalStore implements SignalStore {
   ) {}
 
   async putSignal(signal: Signal): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...signal, hourBucket: hourBucketOf(signal.createdAt) },
-          ConditionExpression: "attribute_not_exists(signalId)",
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+    return putIfAbsent(
+      this.db,
+      this.table,
+      { ...signal, hourBucket: hourBucketOf(signal.createdAt) },
+      "signalId",
+    );
   }
 
   async getSignal(signalId: string): Promise<Signal | undefined> {
