@@ -1,21 +1,18 @@
 import middy from "@middy/core";
 import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
-import { loadConfig } from "../shared/config.js";
 import { ingestCandles } from "../shared/market-data/ingest.js";
 import { resolveUniverse } from "../shared/market-data/universe.js";
+import { handlerContext } from "../shared/runtime/handler-context.js";
 import {
   parseEvent,
   runHealthChecks,
   runTime,
   ScheduledOrHealthEvent,
 } from "../shared/runtime/lambda-events.js";
-import { countBy, createLogger, createMetrics } from "../shared/runtime/observability.js";
-import { createStores } from "../shared/store/dynamo/index.js";
+import { countBy } from "../shared/runtime/observability.js";
 
-const config = loadConfig();
-const logger = createLogger("market-data");
-const metrics = createMetrics("market-data");
-const stores = createStores();
+const context = handlerContext("market-data");
+const { config, logger, metrics, stores } = context;
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
 
 export const handler = middy(async (raw: unknown) => {

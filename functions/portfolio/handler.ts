@@ -1,31 +1,20 @@
 import middy from "@middy/core";
 import { reconcilePortfolio } from "../shared/chain/reconcile-portfolio.js";
 import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
-import { loadConfig } from "../shared/config.js";
-import { createVenue } from "../shared/exchange/venue.js";
 import { resolveUniverse } from "../shared/market-data/universe.js";
+import { deployedVenue, handlerContext } from "../shared/runtime/handler-context.js";
 import {
   parseEvent,
   runHealthChecks,
   runTime,
   ScheduledOrHealthEvent,
 } from "../shared/runtime/lambda-events.js";
-import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
-import { sharedDocumentClient } from "../shared/store/dynamo/client.js";
-import { createStores } from "../shared/store/dynamo/index.js";
-import { tableName } from "../shared/store/tables.js";
+import { countBy, MetricUnit } from "../shared/runtime/observability.js";
 
-const config = loadConfig();
-const logger = createLogger("portfolio");
-const metrics = createMetrics("portfolio");
-const stores = createStores();
+const context = handlerContext("portfolio");
+const { config, logger, metrics, stores } = context;
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
-const venue = await createVenue(config, {
-  db: sharedDocumentClient(),
-  portfolioTable: tableName("portfolio"),
-  candles: stores.candles,
-  granularity: config.CANDLE_GRANULARITY,
-});
+const venue = await deployedVenue(context);
 
 export const handler = middy(async (raw: unknown) => {
   const event = parseEvent(ScheduledOrHealthEvent, raw, "portfolio");

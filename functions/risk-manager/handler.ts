@@ -1,17 +1,14 @@
 import { assessRecommendation } from "../shared/chain/assess-recommendation.js";
-import { loadConfig } from "../shared/config.js";
 import { RiskRequest } from "../shared/domain/schemas.js";
 import { queueSender } from "../shared/queues/sender.js";
 import { riskLimitsFromConfig } from "../shared/risk/limits-from-config.js";
+import { handlerContext } from "../shared/runtime/handler-context.js";
 import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
-import { countBy, createLogger, createMetrics } from "../shared/runtime/observability.js";
+import { countBy } from "../shared/runtime/observability.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
-import { createStores } from "../shared/store/dynamo/index.js";
 
-const config = loadConfig();
-const logger = createLogger("risk-manager");
-const metrics = createMetrics("risk-manager");
-const stores = createStores();
+const context = handlerContext("risk-manager");
+const { config, logger, metrics, stores } = context;
 const sendToExecution = queueSender(process.env.EXECUTION_QUEUE_URL, "EXECUTION_QUEUE_URL");
 const settings = {
   limits: riskLimitsFromConfig(config),

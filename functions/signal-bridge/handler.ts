@@ -1,20 +1,17 @@
 import middy from "@middy/core";
 import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "../shared/bridge/signal-bridge.js";
-import { loadConfig } from "../shared/config.js";
 import { queueSender } from "../shared/queues/sender.js";
+import { handlerContext } from "../shared/runtime/handler-context.js";
 import {
   parseEvent,
   runHealthChecks,
   runTime,
   ScheduledOrHealthEvent,
 } from "../shared/runtime/lambda-events.js";
-import { countBy, createLogger, createMetrics } from "../shared/runtime/observability.js";
-import { createStores } from "../shared/store/dynamo/index.js";
+import { countBy } from "../shared/runtime/observability.js";
 
-const config = loadConfig();
-const logger = createLogger("signal-bridge");
-const metrics = createMetrics("signal-bridge");
-const stores = createStores();
+const context = handlerContext("signal-bridge");
+const { config, logger, metrics, stores } = context;
 const sendToValidation = queueSender(process.env.VALIDATION_QUEUE_URL, "VALIDATION_QUEUE_URL");
 const settings = {
   ...DEFAULT_BRIDGE_SETTINGS,

@@ -1,23 +1,20 @@
 import { resolve } from "node:path";
 import middy from "@middy/core";
 import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
-import { loadConfig } from "../shared/config.js";
 import { resolveUniverse } from "../shared/market-data/universe.js";
 import { loadSignalModel } from "../shared/model/index.js";
+import { handlerContext } from "../shared/runtime/handler-context.js";
 import {
   parseEvent,
   runHealthChecks,
   runTime,
   ScheduledOrHealthEvent,
 } from "../shared/runtime/lambda-events.js";
-import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
+import { countBy, MetricUnit } from "../shared/runtime/observability.js";
 import { generateSignals } from "../shared/signals/generate-signals.js";
-import { createStores } from "../shared/store/dynamo/index.js";
 
-const config = loadConfig();
-const logger = createLogger("signal-generator");
-const metrics = createMetrics("signal-generator");
-const stores = createStores();
+const context = handlerContext("signal-generator");
+const { config, logger, metrics, stores } = context;
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 

@@ -1,25 +1,14 @@
 import type { Context, SQSEvent } from "aws-lambda";
 import { executeTrade } from "../shared/chain/execute-trade.js";
-import { loadConfig } from "../shared/config.js";
 import { ExecutionRequest } from "../shared/domain/schemas.js";
-import { createVenue } from "../shared/exchange/venue.js";
+import { deployedVenue, handlerContext } from "../shared/runtime/handler-context.js";
 import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
-import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
+import { countBy, MetricUnit } from "../shared/runtime/observability.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
-import { sharedDocumentClient } from "../shared/store/dynamo/client.js";
-import { createStores } from "../shared/store/dynamo/index.js";
-import { tableName } from "../shared/store/tables.js";
 
-const config = loadConfig();
-const logger = createLogger("trade-executor");
-const metrics = createMetrics("trade-executor");
-const stores = createStores();
-const venue = await createVenue(config, {
-  db: sharedDocumentClient(),
-  portfolioTable: tableName("portfolio"),
-  candles: stores.candles,
-  granularity: config.CANDLE_GRANULARITY,
-});
+const context = handlerContext("trade-executor");
+const { config, logger, metrics, stores } = context;
+const venue = await deployedVenue(context);
 logger.info("venue ready", { venue: venue.exchange.venue, mode: config.TRADING_MODE });
 
 const consume = sqsHandler({
