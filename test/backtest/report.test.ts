@@ -9,6 +9,8 @@ import { backtestCandles, LLM_VETO_NOTE } from "../../functions/shared/backtest/
 import { APRIL_CANDLES, shippedModel } from "../e2e/support.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+/** the bit of HTMLCanvasElement read here (the test project has no DOM types) */
+type Canvas = { width: number; height: number };
 const dir = mkdtempSync(join(tmpdir(), "backtest-report-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -51,10 +53,10 @@ describe("the HTML report", () => {
           return route.abort();
         });
         await page.goto(pathToFileURL(path).href);
-        await page.waitForFunction(() => document.querySelectorAll("#price canvas").length > 0);
+        await page.waitForFunction('document.querySelectorAll("#price canvas").length > 0');
         for (const id of ["equity", "drawdown", "price"]) {
           const sizes = await page.$$eval(`#${id} canvas`, (cs) =>
-            cs.map((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]),
+            cs.map((c) => [(c as unknown as Canvas).width, (c as unknown as Canvas).height]),
           );
           expect(sizes.length, id).toBeGreaterThan(0);
           expect(

@@ -161,6 +161,7 @@ export async function runBacktest(
   // per symbol: index of the next candle not yet closed, next actionable signal
   const next = new Int32Array(n);
   const nextSignal = new Int32Array(n);
+  const fresh = new Int32Array(n);
   const quantity = new Float64Array(n);
   /** marks of the last portfolio step: what the risk manager reads as position marks */
   const markedPrice = new Float64Array(n);
@@ -203,30 +204,27 @@ export async function runBacktest(
     let nowIso: string | undefined;
 
     // 1. signals: the candle that closed at `close`, when stored; its signal if actionable
-    for (let s = 0; s < n; s++) {
+    const freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
+    counts.candleSteps += stepsTaken;
+    for (let f = 0; f < freshCount; f++) {
+      const s = fresh[f];
       const sym = symbols[s];
-      let i = next[s];
-      const starts = sym.start;
-      while (i < sym.length && starts[i] + interval <= nowSec) i++;
-      if (i === next[s]) continue;
-      counts.candleSteps += i - next[s];
-      next[s] = i;
-      const last = i - 1;
-      if (starts[last] !== close - interval) continue;
-      const sig = signals[s];
-      let k = nextSignal[s];
-      while (k < sig.count && sig.row[k] < last) k++;
-      nextSignal[s] = k;
-      if (k >= sig.count || sig.row[k] !== last) continue;
+      const last = next[s] - 1;
+      const k = nextSignal[s];
       counts.signals++;
       now ??= new Date(nowSec * 1000);
       nowIso ??= now.toISOString();
-      const signalId = signalIdFor(sym.productId, settings.granularity, starts[last], settings.modelVersion);
+      const signalId = signalIdFor(
+        sym.productId,
+        settings.granularity,
+        sym.start[last],
+        settings.modelVersion,
+      );
       pending.push({
         recommendationId: recommendationIdFor(signalId),
         symbol: s,
-        side: sig.side[k] === SIDE_BUY ? "BUY" : "SELL",
-        confidence: sig.confidence[k],
+        side: signals[s].side[k] === SIDE_BUY ? "BUY" : "SELL",
+        confidence: signals[s].confidence[k],
         entryPrice: sym.close[last],
         createdAt: nowIso,
       });
@@ -538,6 +536,48 @@ export async function runBacktest(
       cancelOrder: unused,
     };
   }
+}
+
+let stepsTaken = 0;
+
+/**
+ * Advances every symbol to the candles closed at `nowSec` and lists in `fresh` the symbols whose
+ * candle closing right now carries an actionable signal; the candle-steps taken are left in
+ * `stepsTaken`. Kept small and monomorphic: it is the loop's only per-step work.
+ */
+function advanceToCycle(
+  symbols: readonly BacktestSymbol[],
+  signals: readonly ActionableSignals[],
+  next: Int32Array,
+  nextSignal: Int32Array,
+  nowSec: number,
+  interval: number,
+  fresh: Int32Array,
+): number {
+  let count = 0;
+  let steps = 0;
+  const justClosed = nowSec - 60 - interval;
+  for (let s = 0; s < symbols.length; s++) {
+    const sym = symbols[s];
+    const starts = sym.start;
+    const length = sym.length;
+    const from = next[s];
+    let i = from;
+    while (i < length && starts[i] + interval <= nowSec) i++;
+    if (i === from) continue;
+    steps += i - from;
+    next[s] = i;
+    const last = i - 1;
+    if (starts[last] !== justClosed) continue;
+    const sig = signals[s];
+    const rows = sig.row;
+    let k = nextSignal[s];
+    while (k < sig.count && rows[k] < last) k++;
+    nextSignal[s] = k;
+    if (k < sig.count && rows[k] === last) fresh[count++] = s;
+  }
+  stepsTaken = steps;
+  return count;
 }
 
 /** sha256 of the canonical JSON of the trade list: any change of behaviour changes it. */
