@@ -1,9 +1,4 @@
-/**
- * Feature-engine throughput vs trading-signals and technicalindicators on the real 1h candles.
- * Run: npx tsx bin/bench-features.ts
- */
-import { readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   ADX as TiAdx,
@@ -29,6 +24,7 @@ import {
   WilliamsR,
 } from "trading-signals";
 import { computeFeatureMatrix, FEATURE_COUNT, type OhlcvSeries } from "../functions/shared/features/index.js";
+import { listCandleFiles, readCandleColumns } from "../functions/shared/market-data/replay.js";
 
 export interface BenchResult {
   name: string;
@@ -44,32 +40,9 @@ const LIBRARY_RUNS = 2;
 const LIBRARY_INDICATORS = "RSI, MACD, ATR, Bollinger, Stochastic, Williams %R, CCI, ADX, OBV";
 
 function loadHourlySeries(): OhlcvSeries[] {
-  return readdirSync(CANDLE_DIR)
-    .filter((f) => f.endsWith("_1h.csv"))
-    .sort()
-    .map((file) => {
-      const lines = readFileSync(join(CANDLE_DIR, file), "utf8").trim().split("\n").slice(1);
-      const n = lines.length;
-      const s: OhlcvSeries = {
-        start: new Float64Array(n),
-        open: new Float64Array(n),
-        high: new Float64Array(n),
-        low: new Float64Array(n),
-        close: new Float64Array(n),
-        volume: new Float64Array(n),
-        length: n,
-      };
-      for (let i = 0; i < n; i++) {
-        const p = lines[i].split(",");
-        s.start[i] = Number(p[0]);
-        s.open[i] = Number(p[1]);
-        s.high[i] = Number(p[2]);
-        s.low[i] = Number(p[3]);
-        s.close[i] = Number(p[4]);
-        s.volume[i] = Number(p[5]);
-      }
-      return s;
-    });
+  return listCandleFiles(CANDLE_DIR)
+    .filter((f) => f.granularity === "ONE_HOUR")
+    .map((f) => readCandleColumns(f.path));
 }
 
 function bestSeconds(runs: number, work: () => void): number {
