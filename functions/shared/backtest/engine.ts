@@ -27,7 +27,7 @@ import { applyFill } from "../chain/reconcile-portfolio.js";
 import type { EquitySnapshot, Fill, Granularity, Position, Side } from "../domain/schemas.js";
 import type { Exchange, ProductRules } from "../exchange/exchange.js";
 import { marketFillNumbers } from "../exchange/fill-model.js";
-import { localRefusal } from "../exchange/paper/order-request.js";
+import { localRefusal } from "../exchange/order-request.js";
 import type { DecisionThresholds } from "../model/index.js";
 import { assessRisk, closesNeededForVolatility, type RiskLimits } from "../risk/index.js";
 import { signalIdFor } from "../signals/generate-signals.js";

@@ -1,4 +1,5 @@
 /** The live venue: Coinbase Advanced Trade behind the Exchange port. */
+
 import { Decimal } from "decimal.js";
 import type { Fill, OrderStatus } from "../domain/schemas.js";
 import type {
@@ -12,12 +13,8 @@ import type {
   ProductRules,
   SubmittedSizes,
 } from "../exchange/exchange.js";
-import {
-  checkOrderSize,
-  floorToIncrement,
-  hasSufficientBalance,
-  roundPriceToIncrement,
-} from "./order-math.js";
+import { localRefusal, requestShapeProblem } from "../exchange/order-request.js";
+import { hasSufficientBalance } from "./order-math.js";
 import type { CoinbaseTradingClient, OrderBody } from "./trading.js";
 import type { FillWire, OrderWire, ProductWire } from "./wire.js";
 
@@ -147,29 +144,10 @@ export class CoinbaseExchange implements Exchange {
   async placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderResult> {
     const shapeProblem = requestShapeProblem(request);
     if (shapeProblem) return { accepted: false, reason: "INVALID_ORDER_REQUEST", message: shapeProblem };
-
     const rules = await this.getProductRules(request.productId);
-    if (!rules.tradable)
-      return {
-        accepted: false,
-        reason: "PRODUCT_NOT_TRADABLE",
-        message: `${request.productId} is not tradable now (offline, disabled or cancel-only)`,
-      };
-    if (request.type === "MARKET" && rules.limitOnly)
-      return {
-        accepted: false,
-        reason: "MARKET_ORDERS_DISABLED",
-        message: `${request.productId} is limit-only at the moment; place a LIMIT order`,
-      };
-
-    const submitted = floorToRules(request, rules);
-    const sizeCheck = checkOrderSize(rules, submitted);
-    if (!sizeCheck.ok)
-      return {
-        accepted: false,
-        reason: sizeCheck.violation ?? "INVALID_SIZE",
-        message: `${request.clientOrderId}: ${sizeCheck.message}`,
-      };
+    const checked = localRefusal(request, rules);
+    if ("refusal" in checked) return checked.refusal;
+    const { submitted } = checked;
 
     const body = orderBodyFor(request, submitted, rules);
     // Balance and preview depend on the account's current state: if they refuse, the order may
@@ -264,31 +242,6 @@ export class CoinbaseExchange implements Exchange {
     }
     return { accepted: false, reason, message };
   }
-}
-
-function requestShapeProblem(r: PlaceOrderRequest): string | undefined {
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(r.clientOrderId))
-    return `clientOrderId ${JSON.stringify(r.clientOrderId)} must be 1-128 characters of A-Z a-z 0-9 _ -`;
-  if (r.type === "MARKET") {
-    if ((r.quoteSize === undefined) === (r.baseSize === undefined))
-      return `${r.clientOrderId}: a MARKET order needs exactly one of quoteSize or baseSize`;
-    if (r.limitPrice !== undefined) return `${r.clientOrderId}: a MARKET order takes no limitPrice`;
-    return undefined;
-  }
-  if (r.baseSize === undefined || r.limitPrice === undefined)
-    return `${r.clientOrderId}: a LIMIT order needs baseSize and limitPrice`;
-  if (r.quoteSize !== undefined)
-    return `${r.clientOrderId}: a LIMIT order is sized by baseSize, not quoteSize`;
-  return undefined;
-}
-
-function floorToRules(r: PlaceOrderRequest, rules: ProductRules): SubmittedSizes {
-  const sizes: SubmittedSizes = {};
-  if (r.quoteSize !== undefined) sizes.quoteSize = floorToIncrement(r.quoteSize, rules.quoteIncrement);
-  if (r.baseSize !== undefined) sizes.baseSize = floorToIncrement(r.baseSize, rules.baseIncrement);
-  if (r.limitPrice !== undefined)
-    sizes.limitPrice = roundPriceToIncrement(r.limitPrice, rules.priceIncrement, r.side);
-  return sizes;
 }
 
 function orderBodyFor(r: PlaceOrderRequest, sizes: SubmittedSizes, rules: ProductRules): OrderBody {

@@ -22,8 +22,8 @@ import type {
   SubmittedSizes,
 } from "../exchange.js";
 import { limitFill, limitFillPrice, marketFill } from "../fill-model.js";
+import { localRefusal, type Refusal, requestShapeProblem } from "../order-request.js";
 import type { ProductRulesSource } from "../product-rules.js";
-import { localRefusal, type Refusal, requestShapeProblem } from "./order-request.js";
 import { PaperBooks, type PaperOrder, type PaperOrderState, type PlannedFill } from "./paper-books.js";
 import type { PriceQuote, PriceSource } from "./price-source.js";
 

@@ -1,10 +1,10 @@
 /**
- * The checks the live venue makes before it sends an order, with the same reason strings, so a
- * paper run refuses exactly what a live run would. (coinbase-exchange.ts keeps its copies
- * private; these mirror them and the tests pin the shared vocabulary.)
+ * The checks every venue makes before an order goes out, with Coinbase's reason strings: the live
+ * Coinbase client and the paper exchange both call these, so a paper run refuses exactly what a
+ * live run would.
  */
-import { checkOrderSize, floorToIncrement, roundPriceToIncrement } from "../../coinbase/order-math.js";
-import type { PlaceOrderRequest, ProductRules, SubmittedSizes } from "../exchange.js";
+import { checkOrderSize, floorToIncrement, roundPriceToIncrement } from "../coinbase/order-math.js";
+import type { PlaceOrderRequest, ProductRules, SubmittedSizes } from "./exchange.js";
 
 export type Refusal = { accepted: false; reason: string; message: string };
 
