@@ -23,7 +23,7 @@ import {
 import { executionRequestFor } from "../chain/assess-recommendation.js";
 import { clientOrderIdFor, orderRequestFor } from "../chain/execute-trade.js";
 import { portfolioStateFrom } from "../chain/portfolio-state.js";
-import { applyFill } from "../chain/reconcile-portfolio.js";
+import { applyFill, equityFigures, killSwitchBreach } from "../chain/reconcile-portfolio.js";
 import type { EquitySnapshot, Fill, Granularity, Position, Side } from "../domain/schemas.js";
 import type { Exchange, ProductRules } from "../exchange/exchange.js";
 import { marketFillNumbers } from "../exchange/fill-model.js";
@@ -138,7 +138,7 @@ interface PendingRecommendation {
   createdAt: string;
 }
 
-const DAY_MS = 86_400_000;
+const _DAY_MS = 86_400_000;
 
 /** Rows x 3 probabilities of one cycle → the live chain's orders, equity and trades. */
 export async function runBacktest(
@@ -427,27 +427,27 @@ export async function runBacktest(
     }
     const equity = cash + positionsValue;
     const nowMs = nowSec * 1000;
-    // as live (reconcilePortfolio): day start from the previous snapshot, running peak
-    const first = Number.isNaN(snapshotAtMs);
-    const sameDay = !first && Math.floor(snapshotAtMs / DAY_MS) === Math.floor(nowMs / DAY_MS);
-    const dayStart = sameDay ? snapshotDayStart : first ? equity : snapshotEquity;
-    const peak = Math.max(first ? equity : snapshotPeak, equity);
-    const drawdown = peak > 0 ? Math.max(0, (peak - equity) / peak) : 0;
-    const dailyLoss = dayStart > 0 ? Math.max(0, -(equity - dayStart) / dayStart) : 0;
+    // the same day-start / peak / breach rules as the portfolio function
+    const figures = equityFigures(
+      Number.isNaN(snapshotAtMs)
+        ? undefined
+        : {
+            atMs: snapshotAtMs,
+            equityUsd: snapshotEquity,
+            peakEquityUsd: snapshotPeak,
+            dayStartEquityUsd: snapshotDayStart,
+          },
+      equity,
+      nowMs,
+    );
     snapshotAtMs = nowMs;
     snapshotEquity = equity;
     snapshotCash = cash;
     snapshotPositionsValue = positionsValue;
-    snapshotPeak = peak;
-    snapshotDayStart = dayStart;
+    snapshotPeak = figures.peakEquityUsd;
+    snapshotDayStart = figures.dayStartEquityUsd;
     if (!killSwitch) {
-      const limits = settings.limits;
-      const breach =
-        dailyLoss >= limits.maxDailyLoss
-          ? `daily loss ${(dailyLoss * 100).toFixed(2)}% reached the ${(limits.maxDailyLoss * 100).toFixed(1)}% limit`
-          : drawdown >= limits.maxDrawdown
-            ? `drawdown ${(drawdown * 100).toFixed(2)}% from peak ${peak.toFixed(2)} reached the ${(limits.maxDrawdown * 100).toFixed(1)}% limit`
-            : undefined;
+      const breach = killSwitchBreach(figures, settings.limits);
       if (breach) killSwitch = { at: new Date(nowMs).toISOString(), reason: breach };
     }
     equityCurve[c] = equity;

@@ -89,6 +89,60 @@ export function applyFill(position: Position | undefined, fill: Fill, at: string
   };
 }
 
+export interface PreviousEquity {
+  atMs: number;
+  equityUsd: number;
+  peakEquityUsd: number;
+  dayStartEquityUsd: number;
+}
+
+export interface EquityFigures {
+  dayStartEquityUsd: number;
+  peakEquityUsd: number;
+  /** fall from the peak, as a fraction of it */
+  drawdown: number;
+  /** loss since the UTC day started, as a fraction of day-start equity (0 on a winning day) */
+  dailyLoss: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Day start (the last snapshot of the previous day, or today's first), running peak, drawdown and daily loss. */
+export function equityFigures(
+  previous: PreviousEquity | undefined,
+  equityUsd: number,
+  nowMs: number,
+): EquityFigures {
+  const sameDay = previous !== undefined && Math.floor(previous.atMs / DAY_MS) === Math.floor(nowMs / DAY_MS);
+  const dayStart = sameDay ? previous.dayStartEquityUsd : (previous?.equityUsd ?? equityUsd);
+  const peak = Math.max(previous?.peakEquityUsd ?? equityUsd, equityUsd);
+  return {
+    dayStartEquityUsd: dayStart,
+    peakEquityUsd: peak,
+    drawdown: peak > 0 ? Math.max(0, (peak - equityUsd) / peak) : 0,
+    dailyLoss: dayStart > 0 ? Math.max(0, (dayStart - equityUsd) / dayStart) : 0,
+  };
+}
+
+/** Why the kill switch must trip (every breached limit), or undefined. */
+export function killSwitchBreach(
+  figures: EquityFigures,
+  limits: Pick<ReconcileSettings, "maxDailyLoss" | "maxDrawdown">,
+): string | undefined {
+  const breaches: string[] = [];
+  if (figures.dailyLoss >= limits.maxDailyLoss) {
+    breaches.push(
+      `daily loss ${(figures.dailyLoss * 100).toFixed(2)}% reached the ${(limits.maxDailyLoss * 100).toFixed(1)}% limit`,
+    );
+  }
+  if (figures.drawdown >= limits.maxDrawdown) {
+    breaches.push(
+      `drawdown ${(figures.drawdown * 100).toFixed(2)}% from peak ${figures.peakEquityUsd.toFixed(2)} reached the ${(limits.maxDrawdown * 100).toFixed(1)}% limit`,
+    );
+  }
+  return breaches.length > 0 ? breaches.join("; ") : undefined;
+}
+
 export async function reconcilePortfolio(
   deps: ReconcileDeps,
   settings: ReconcileSettings,
@@ -172,21 +226,22 @@ export async function reconcilePortfolio(
   const cash = quote ? new Decimal(quote.available).plus(quote.hold) : ZERO;
   const equity = cash.plus(positionsValue).toNumber();
   const previous = await deps.portfolio.latestEquitySnapshot();
-  const sameDay = previous && utcDay(previous.at) === utcDay(now);
-  const dayStart = sameDay ? previous.dayStartEquityUsd : (previous?.equityUsd ?? equity);
-  const peak = Math.max(previous?.peakEquityUsd ?? equity, equity);
-  const drawdown = peak > 0 ? Math.max(0, (peak - equity) / peak) : 0;
-  const dailyPnl = equity - dayStart;
+  const figures = equityFigures(
+    previous && { ...previous, atMs: Date.parse(previous.at) },
+    equity,
+    now.getTime(),
+  );
+  const dailyPnl = equity - figures.dayStartEquityUsd;
   const snapshot: EquitySnapshot = {
     at,
     equityUsd: equity,
     cashUsd: cash.toNumber(),
     positionsValueUsd: positionsValue.toNumber(),
-    peakEquityUsd: peak,
-    drawdownPct: drawdown * 100,
-    dayStartEquityUsd: dayStart,
+    peakEquityUsd: figures.peakEquityUsd,
+    drawdownPct: figures.drawdown * 100,
+    dayStartEquityUsd: figures.dayStartEquityUsd,
     dailyPnlUsd: dailyPnl,
-    dailyPnlPct: dayStart > 0 ? (dailyPnl / dayStart) * 100 : 0,
+    dailyPnlPct: figures.dayStartEquityUsd > 0 ? (dailyPnl / figures.dayStartEquityUsd) * 100 : 0,
     tradesToday: await deps.portfolio.approvalsOn(utcDay(now)),
   };
   await deps.portfolio.putEquitySnapshot(snapshot);
@@ -198,16 +253,7 @@ export async function reconcilePortfolio(
     snapshot,
     positions: marked,
   };
-  const dailyLoss = dayStart > 0 ? Math.max(0, -dailyPnl / dayStart) : 0;
-  const breaches = [
-    dailyLoss >= settings.maxDailyLoss
-      ? `daily loss ${(dailyLoss * 100).toFixed(2)}% reached the ${(settings.maxDailyLoss * 100).toFixed(1)}% limit`
-      : undefined,
-    drawdown >= settings.maxDrawdown
-      ? `drawdown ${(drawdown * 100).toFixed(2)}% from peak ${peak.toFixed(2)} reached the ${(settings.maxDrawdown * 100).toFixed(1)}% limit`
-      : undefined,
-  ].filter((b): b is string => b !== undefined);
-  const breach = breaches.length > 0 ? breaches.join("; ") : undefined;
+  const breach = killSwitchBreach(figures, settings);
   if (breach && !(await deps.killSwitch.get()).active) {
     await deps.killSwitch.set(true, "portfolio (automatic)", breach, now);
     report.killSwitchTripped = breach;
