@@ -20,7 +20,7 @@ export { benchBacktest };
 
 const ROOT = resolve(import.meta.dirname, "..");
 const usage =
-  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache]";
+  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache] [--resume-kill-switch-after HOURS]";
 
 function parseTime(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       json: { type: "string" },
       report: { type: "string" },
       "no-cache": { type: "boolean" },
+      "resume-kill-switch-after": { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
       ...(slippageBps !== undefined ? { slippageBps } : {}),
     },
     cacheDir: values["no-cache"] ? undefined : resolve(ROOT, ".cache/predictions"),
+    killSwitchResumeAfterHours: parseNumber("resume-kill-switch-after", values["resume-kill-switch-after"]),
     onProgress: progress,
   });
   bar?.stop();

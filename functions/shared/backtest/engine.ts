@@ -70,6 +70,11 @@ export interface BacktestSettings {
   /** enters signal and recommendation ids as in live */
   modelVersion: string;
   rulesFor(productId: string): ProductRules;
+  /**
+   * Live, the kill switch stays on until an operator resumes. Set this to replay an operator who
+   * resumes that many hours after each automatic trip; undefined = never (as live without one).
+   */
+  killSwitchResumeAfterHours?: number;
   onProgress?(cyclesDone: number, cyclesTotal: number): void;
 }
 
@@ -124,7 +129,10 @@ export interface BacktestRun {
     approved: number;
     refusedByRisk: Record<string, number>;
   };
+  /** the kill switch still on at the end (its trip) */
   killSwitch?: { at: string; reason: string };
+  /** every automatic trip, with when the replayed operator resumed */
+  killSwitchTrips: { at: string; reason: string; resumedAt?: string }[];
   openPositions: { symbol: string; quantity: number; markPrice: number; valueUsd: number }[];
   finalCashUsd: number;
 }
@@ -137,8 +145,6 @@ interface PendingRecommendation {
   entryPrice: number;
   createdAt: string;
 }
-
-const _DAY_MS = 86_400_000;
 
 /** Rows x 3 probabilities of one cycle → the live chain's orders, equity and trades. */
 export async function runBacktest(
@@ -180,6 +186,11 @@ export async function runBacktest(
   let approvalsDay = -1;
   let approvalsToday = 0;
   let killSwitch: BacktestRun["killSwitch"];
+  const killSwitchTrips: BacktestRun["killSwitchTrips"] = [];
+  const resumeAfterMs =
+    settings.killSwitchResumeAfterHours === undefined
+      ? undefined
+      : settings.killSwitchResumeAfterHours * 3_600_000;
 
   let pending: PendingRecommendation[] = [];
   const trades: BacktestTrade[] = [];
@@ -448,7 +459,13 @@ export async function runBacktest(
     snapshotDayStart = figures.dayStartEquityUsd;
     if (!killSwitch) {
       const breach = killSwitchBreach(figures, settings.limits);
-      if (breach) killSwitch = { at: new Date(nowMs).toISOString(), reason: breach };
+      if (breach) {
+        killSwitch = { at: new Date(nowMs).toISOString(), reason: breach };
+        killSwitchTrips.push({ ...killSwitch });
+      }
+    } else if (resumeAfterMs !== undefined && nowMs - Date.parse(killSwitch.at) >= resumeAfterMs) {
+      killSwitchTrips[killSwitchTrips.length - 1].resumedAt = new Date(nowMs).toISOString();
+      killSwitch = undefined;
     }
     equityCurve[c] = equity;
     exposureCurve[c] = positionsValue;
@@ -464,6 +481,7 @@ export async function runBacktest(
     refusedOrders,
     counts,
     ...(killSwitch ? { killSwitch } : {}),
+    killSwitchTrips,
     openPositions: held.map((s) => ({
       symbol: symbols[s].productId,
       quantity: quantity[s],

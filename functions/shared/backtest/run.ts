@@ -46,6 +46,8 @@ export interface BacktestOptions {
   limits?: RiskLimits;
   cacheDir?: string;
   granularity?: Granularity;
+  /** replay an operator resuming the kill switch this many hours after each automatic trip */
+  killSwitchResumeAfterHours?: number;
   onProgress?(phase: "predict" | "replay", done: number, total: number): void;
   /** an already loaded model (benchmarks, tests) */
   model?: SignalModel;
@@ -74,6 +76,7 @@ export interface BacktestResult {
   buyAndHold: PerformanceMetrics;
   counts: BacktestRun["counts"];
   killSwitch?: BacktestRun["killSwitch"];
+  killSwitchTrips: BacktestRun["killSwitchTrips"];
   openPositions: BacktestRun["openPositions"];
   refusedOrders: BacktestRun["refusedOrders"];
   trades: BacktestTrade[];
@@ -138,6 +141,7 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     fill,
     modelVersion: model.version,
     rulesFor: bundledProductRules,
+    killSwitchResumeAfterHours: options.killSwitchResumeAfterHours,
     onProgress: (done, total) => options.onProgress?.("replay", done, total),
   };
   const t2 = performance.now();
@@ -171,7 +175,7 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
       bridge: DEFAULT_BRIDGE_SETTINGS,
       thresholds: DEFAULT_DECISION_THRESHOLDS,
     },
-    notes: [LLM_VETO_NOTE, STOP_NOTE, ...(run.killSwitch ? [killSwitchNote(run.killSwitch)] : [])],
+    notes: [LLM_VETO_NOTE, STOP_NOTE, ...killSwitchNotes(run, options.killSwitchResumeAfterHours)],
     strategy: performanceOf(run.cycleTimes, run.equity, run.exposure, startingCashUsd, interval, run.trades),
     buyAndHold: performanceOf(
       run.cycleTimes,
@@ -183,6 +187,7 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     ),
     counts: run.counts,
     ...(run.killSwitch ? { killSwitch: run.killSwitch } : {}),
+    killSwitchTrips: run.killSwitchTrips,
     openPositions: run.openPositions,
     refusedOrders: run.refusedOrders,
     trades: run.trades,
@@ -193,6 +198,16 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
   };
 }
 
-function killSwitchNote(kill: NonNullable<BacktestRun["killSwitch"]>): string {
-  return `The kill switch tripped at ${kill.at} (${kill.reason}). As in live, it stays on until an operator resets it, so no order was placed after that.`;
+function killSwitchNotes(run: BacktestRun, resumeAfterHours: number | undefined): string[] {
+  const trips = run.killSwitchTrips;
+  if (trips.length === 0) return [];
+  if (resumeAfterHours === undefined) {
+    const kill = trips[0];
+    return [
+      `The kill switch tripped at ${kill.at} (${kill.reason}). As in live, it stays on until an operator resets it, so no order was placed after that (replay an operator with --resume-kill-switch-after <hours>).`,
+    ];
+  }
+  return [
+    `The kill switch tripped ${trips.length} time(s); an operator was replayed resuming it ${resumeAfterHours} h after each trip. First: ${trips[0].at} (${trips[0].reason}).`,
+  ];
 }
