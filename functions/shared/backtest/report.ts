@@ -76,7 +76,7 @@ export function renderReport(r: BacktestResult): string {
         return {
           time: daily ? Math.floor(at / 86_400) * 86_400 : at,
           side: t.side,
-          text: `${t.side} ${t.baseSize} @ ${t.price}${t.pnlUsd !== undefined ? ` P&L ${t.pnlUsd.toFixed(2)}` : ""}`,
+          text: `${t.side} ${Number(t.baseSize.toPrecision(6))} @ ${Number(t.price.toPrecision(6))}${t.pnlUsd !== undefined ? ` P&L ${t.pnlUsd.toFixed(2)}` : ""}`,
         };
       })
       .sort((a, b) => a.time - b.time);
