@@ -186,6 +186,9 @@ export async function runBacktest(
   let approvalsDay = -1;
   let approvalsToday = 0;
   let killSwitch: BacktestRun["killSwitch"];
+  /** killSwitch.at as a number, so that waiting for the operator parses no date per cycle */
+  let killSwitchAtMs = Number.NaN;
+  const previousSnapshot = { atMs: 0, equityUsd: 0, peakEquityUsd: 0, dayStartEquityUsd: 0 };
   const killSwitchTrips: BacktestRun["killSwitchTrips"] = [];
   const resumeAfterMs =
     settings.killSwitchResumeAfterHours === undefined
@@ -439,18 +442,14 @@ export async function runBacktest(
     const equity = cash + positionsValue;
     const nowMs = nowSec * 1000;
     // the same day-start / peak / breach rules as the portfolio function
-    const figures = equityFigures(
-      Number.isNaN(snapshotAtMs)
-        ? undefined
-        : {
-            atMs: snapshotAtMs,
-            equityUsd: snapshotEquity,
-            peakEquityUsd: snapshotPeak,
-            dayStartEquityUsd: snapshotDayStart,
-          },
-      equity,
-      nowMs,
-    );
+    // one reused record of the last snapshot: equityFigures only reads it
+    if (!Number.isNaN(snapshotAtMs)) {
+      previousSnapshot.atMs = snapshotAtMs;
+      previousSnapshot.equityUsd = snapshotEquity;
+      previousSnapshot.peakEquityUsd = snapshotPeak;
+      previousSnapshot.dayStartEquityUsd = snapshotDayStart;
+    }
+    const figures = equityFigures(Number.isNaN(snapshotAtMs) ? undefined : previousSnapshot, equity, nowMs);
     snapshotAtMs = nowMs;
     snapshotEquity = equity;
     snapshotCash = cash;
@@ -461,9 +460,10 @@ export async function runBacktest(
       const breach = killSwitchBreach(figures, settings.limits);
       if (breach) {
         killSwitch = { at: new Date(nowMs).toISOString(), reason: breach };
+        killSwitchAtMs = nowMs;
         killSwitchTrips.push({ ...killSwitch });
       }
-    } else if (resumeAfterMs !== undefined && nowMs - Date.parse(killSwitch.at) >= resumeAfterMs) {
+    } else if (resumeAfterMs !== undefined && nowMs - killSwitchAtMs >= resumeAfterMs) {
       killSwitchTrips[killSwitchTrips.length - 1].resumedAt = new Date(nowMs).toISOString();
       killSwitch = undefined;
     }
