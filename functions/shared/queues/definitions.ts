@@ -36,7 +36,9 @@ export const QUEUES: Readonly<Record<QueueId, QueueDefinition>> = {
     id: "risk",
     urlEnvVar: "RISK_QUEUE_URL",
     consumerTimeoutSeconds: 30,
-    maxReceiveCount: 3,
+    // reserved concurrency 1 under an event source that polls with 2: a burst throttles batches,
+    // and a throttled delivery still counts as a receive, so allow more before dead-lettering
+    maxReceiveCount: 8,
     messageRetentionDays: 4,
     consumer: "risk-manager",
   },
