@@ -5,24 +5,23 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { BenchFigure } from "../bench/figures.js";
 import { loadSignalModel, predictInBatches } from "../model/index.js";
 import { loadMarket, modelInputOf } from "./predictions.js";
 import { backtestCandles } from "./run.js";
 import { firstScorableRow } from "./signals.js";
 
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
+export type { BenchFigure };
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
 export async function benchBacktest(
-  candlesDir = existsSync(resolve(ROOT, "../shared/data/candles"))
-    ? resolve(ROOT, "../shared/data/candles")
-    : resolve(ROOT, "data/replay"),
+  options: { candlesDir?: string; quick?: boolean } = {},
 ): Promise<BenchFigure[]> {
+  // quick (the bench's smoke mode): the small embedded sample instead of the whole shared set
+  const shared = resolve(ROOT, "../shared/data/candles");
+  const candlesDir =
+    options.candlesDir ?? (!options.quick && existsSync(shared) ? shared : resolve(ROOT, "data/replay"));
   const modelPath = resolve(ROOT, "models/signal-model.onnx");
   const model = await loadSignalModel(modelPath, modelPath.replace(/\.onnx$/, ".card.json"));
   const cacheDir = mkdtempSync(join(tmpdir(), "backtest-bench-"));
@@ -45,23 +44,34 @@ export async function benchBacktest(
     const steps = cached.counts.candleSteps;
     return [
       {
-        name: "backtest cold (19 x 1h, features + inference + replay)",
+        name: `backtest cold (${cold.symbols.length} x 1h, features + inference + replay)`,
         value: cold.timing.totalMs / 1000,
         unit: "s",
       },
       { name: `pure batched inference, same ${rows} rows`, value: inferenceMs / 1000, unit: "s" },
-      { name: "cold backtest / pure inference", value: cold.timing.totalMs / inferenceMs, unit: "x" },
+      {
+        name: "cold backtest / pure inference",
+        value: cold.timing.totalMs / inferenceMs,
+        unit: "x",
+        target: { comparison: "<", value: 1.25 },
+      },
       {
         name: "cached re-run, replay loop",
         value: steps / (cached.timing.replayMs / 1000),
         unit: "candle-steps/s",
+        target: { comparison: ">=", value: 5_000_000 },
       },
       {
         name: "cached re-run, end to end",
         value: steps / (cached.timing.totalMs / 1000),
         unit: "candle-steps/s",
       },
-      { name: "peak RSS", value: process.resourceUsage().maxRSS / 1024, unit: "MB" },
+      {
+        name: "peak RSS",
+        value: process.resourceUsage().maxRSS / 1024,
+        unit: "MB",
+        target: { comparison: "<", value: 2048 },
+      },
     ];
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });

@@ -8,7 +8,14 @@ import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import type { BenchFigure } from "./figures.js";
 
-const FigureList = z.array(z.object({ name: z.string(), value: z.number(), unit: z.string() }));
+const FigureList = z.array(
+  z.object({
+    name: z.string(),
+    value: z.number(),
+    unit: z.string(),
+    target: z.object({ comparison: z.enum(["<", ">="]), value: z.number() }).optional(),
+  }),
+);
 const NumberRecord = z.record(z.string(), z.number());
 
 export type BacktestHookResult =
