@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { clientOrderIdFor, executeTrade } from "../../functions/shared/chain/execute-trade.js";
 import { applyFill, reconcilePortfolio } from "../../functions/shared/chain/reconcile-portfolio.js";
-import { loadCoinbaseKey } from "../../functions/shared/coinbase/auth.js";
-import { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
-import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
+import type { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
 import { silentLog } from "../../functions/shared/runtime/log.js";
 import {
   createDocumentClient,
@@ -12,7 +10,7 @@ import {
 } from "../../functions/shared/store/dynamo/index.js";
 import { es256TestKey } from "../coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { recommendation } from "../store/fixtures.js";
+import { coinbaseExchangeOn, riskApprovedRecommendation } from "../support/chain.js";
 import { isolatedCloud } from "../support/local-cloud.js";
 
 const testKey = es256TestKey();
@@ -38,13 +36,7 @@ describe("portfolio reconciliation against the exchange (the fake Coinbase)", ()
       keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
       balances: { USD: "10000", BTC: "0", ETH: "0", SOL: "0", DOGE: "0" },
     });
-    exchange = new CoinbaseExchange(
-      new CoinbaseTradingClient({
-        baseUrl: fake.baseUrl,
-        key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
-        sleep: async () => {},
-      }),
-    );
+    exchange = coinbaseExchangeOn(fake, testKey);
     marks = { "BTC-USD": 64_000, "ETH-USD": 3_200 };
   });
   afterEach(async () => {
@@ -52,14 +44,7 @@ describe("portfolio reconciliation against the exchange (the fake Coinbase)", ()
   });
 
   async function executedBuy(id: string, symbol: string, amountUsd: number) {
-    await stores.recommendations.create(recommendation({ recommendationId: id, symbol, amountUsd }));
-    for (const [from, to] of [
-      ["PENDING", "QUEUED"],
-      ["QUEUED", "VALIDATED"],
-      ["VALIDATED", "RISK_APPROVED"],
-    ] as const) {
-      await stores.recommendations.transition(id, from, to, "setup", T0);
-    }
+    await riskApprovedRecommendation(stores, id, symbol, amountUsd, T0);
     await stores.portfolio.recordApproval(
       { recommendationId: id, symbol, side: "BUY", amountUsd, createdAt: T0.toISOString() },
       "2024-06-30",
@@ -121,13 +106,7 @@ describe("portfolio reconciliation against the exchange (the fake Coinbase)", ()
       keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
       balances: { USD: "9000", BTC: "0.015", ETH: "0", SOL: "0", DOGE: "0" },
     });
-    exchange = new CoinbaseExchange(
-      new CoinbaseTradingClient({
-        baseUrl: fake.baseUrl,
-        key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
-        sleep: async () => {},
-      }),
-    );
+    exchange = coinbaseExchangeOn(fake, testKey);
     const report = await reconcilePortfolio(deps(), SETTINGS, T0);
     expect(report.unknownExposure).toEqual([
       { symbol: "BTC-USD", storeQuantity: "0", exchangeQuantity: "0.015" },

@@ -2,9 +2,6 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientOrderIdFor, executeTrade } from "../../functions/shared/chain/execute-trade.js";
-import { loadCoinbaseKey } from "../../functions/shared/coinbase/auth.js";
-import { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
-import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
 import {
   type ExecutionRequest,
   ExecutionRequest as ExecutionRequestSchema,
@@ -18,29 +15,11 @@ import {
 } from "../../functions/shared/store/dynamo/index.js";
 import { es256TestKey } from "../coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { recommendation } from "../store/fixtures.js";
+import { coinbaseExchangeOn, riskApprovedRecommendation } from "../support/chain.js";
 import { isolatedCloud } from "../support/local-cloud.js";
 
 const testKey = es256TestKey();
 const NOW = new Date("2024-06-30T12:00:00.000Z");
-
-async function riskApproved(stores: Stores, id: string, symbol: string, amountUsd: number) {
-  await stores.recommendations.create(recommendation({ recommendationId: id, symbol, amountUsd }));
-  for (const [from, to] of [
-    ["PENDING", "QUEUED"],
-    ["QUEUED", "VALIDATED"],
-    ["VALIDATED", "RISK_APPROVED"],
-  ] as const) {
-    await stores.recommendations.transition(
-      id,
-      from,
-      to,
-      "test setup",
-      NOW,
-      to === "RISK_APPROVED" ? { approvedAmountUsd: amountUsd } : {},
-    );
-  }
-}
 
 function sqsEvent(message: ExecutionRequest, delivery: number): SQSEvent {
   return {
@@ -82,14 +61,7 @@ describe("never twice: every execution message delivered 3 times, some concurren
 
   it("places exactly one order per recommendation at the (fake) Coinbase", async () => {
     // one attempt per delivery: a timeout surfaces as a failed message that SQS delivers again
-    const client = new CoinbaseTradingClient({
-      baseUrl: fake.baseUrl,
-      key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
-      timeoutMs: 400,
-      maxAttempts: 1,
-      sleep: async () => {},
-    });
-    const exchange = new CoinbaseExchange(client);
+    const exchange = coinbaseExchangeOn(fake, testKey, { timeoutMs: 400, maxAttempts: 1 });
     const handler = sqsHandler({
       queue: "execution",
       schema: ExecutionRequestSchema,
@@ -101,7 +73,7 @@ describe("never twice: every execution message delivered 3 times, some concurren
     const messages: ExecutionRequest[] = [];
     for (const [i, symbol] of symbols.entries()) {
       const id = `nt-${i}`;
-      await riskApproved(stores, id, symbol, 40 + i);
+      await riskApprovedRecommendation(stores, id, symbol, 40 + i, NOW);
       messages.push({
         schemaVersion: 1,
         type: "ExecuteTrade",
@@ -148,14 +120,10 @@ describe("never twice: every execution message delivered 3 times, some concurren
   });
 
   it("the kill switch cancels an approved recommendation before any order exists", async () => {
-    await riskApproved(stores, "nt-kill", "ETH-USD", 30);
+    await riskApprovedRecommendation(stores, "nt-kill", "ETH-USD", 30, NOW);
     await stores.killSwitch.set(true, "ops", "test pause", NOW);
-    const client = new CoinbaseTradingClient({
-      baseUrl: fake.baseUrl,
-      key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
-    });
     const result = await executeTrade(
-      { ...stores, exchange: new CoinbaseExchange(client), log: silentLog },
+      { ...stores, exchange: coinbaseExchangeOn(fake, testKey), log: silentLog },
       {
         schemaVersion: 1,
         type: "ExecuteTrade",
@@ -176,14 +144,10 @@ describe("never twice: every execution message delivered 3 times, some concurren
   });
 
   it("an exchange refusal ends FAILED with the exchange's reason", async () => {
-    await riskApproved(stores, "nt-refused", "SOL-USD", 25);
+    await riskApprovedRecommendation(stores, "nt-refused", "SOL-USD", 25, NOW);
     fake.faults.reject({ error: "INSUFFICIENT_FUND", message: "Insufficient balance in source account" }, 1);
-    const client = new CoinbaseTradingClient({
-      baseUrl: fake.baseUrl,
-      key: loadCoinbaseKey({ name: testKey.name, privateKey: testKey.sec1Pem }),
-    });
     const result = await executeTrade(
-      { ...stores, exchange: new CoinbaseExchange(client), log: silentLog },
+      { ...stores, exchange: coinbaseExchangeOn(fake, testKey), log: silentLog },
       {
         schemaVersion: 1,
         type: "ExecuteTrade",

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { Decimal } from "decimal.js";
 import { decodeProtectedHeader, jwtVerify } from "jose";
+import { GRANULARITY_SECONDS as GRANULARITY_SECONDS_BY_NAME } from "../../functions/shared/domain/schemas.js";
 import { priceString, seriesCandle } from "./fake-coinbase/candles.js";
 import { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalogue.js";
 import { FakeCoinbaseState, type OrderRejection, type ParsedOrder } from "./fake-coinbase/state.js";
@@ -16,17 +17,8 @@ export { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalog
 export { FakeCoinbaseState } from "./fake-coinbase/state.js";
 
 const PREFIX = "/api/v3/brokerage";
-const GRANULARITY_SECONDS: Record<string, number> = {
-  ONE_MINUTE: 60,
-  FIVE_MINUTE: 300,
-  FIFTEEN_MINUTE: 900,
-  THIRTY_MINUTE: 1800,
-  ONE_HOUR: 3600,
-  TWO_HOUR: 7200,
-  FOUR_HOUR: 14400,
-  SIX_HOUR: 21600,
-  ONE_DAY: 86400,
-};
+// the fake answers for any granularity name the real enum has
+const GRANULARITY_SECONDS: Readonly<Record<string, number>> = GRANULARITY_SECONDS_BY_NAME;
 /** Coinbase: "number of candles requested should be less than 350" */
 const MAX_CANDLES = 350;
 
