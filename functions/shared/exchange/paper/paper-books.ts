@@ -19,13 +19,12 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { Decimal } from "decimal.js";
 import { z } from "zod";
 import { Fill, OrderType, Side } from "../../domain/schemas.js";
-import { isConditionalCheckFailure, withoutKeys } from "../../store/dynamo/client.js";
+import { isConditionalCheckFailure, queryAllPages, withoutKeys } from "../../store/dynamo/client.js";
 
 export const PAPER_PK = {
   balance: "PAPER#BALANCE",
@@ -374,23 +373,13 @@ export class PaperBooks {
     }
   }
 
-  private async queryAll(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: skPrefix ? "pk = :pk AND begins_with(sk, :p)" : "pk = :pk",
-          ExpressionAttributeValues: skPrefix ? { ":pk": pk, ":p": skPrefix } : { ":pk": pk },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      out.push(...(res.Items ?? []));
-      startKey = res.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+  private queryAll(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
+    return queryAllPages(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: skPrefix ? "pk = :pk AND begins_with(sk, :p)" : "pk = :pk",
+      ExpressionAttributeValues: skPrefix ? { ":pk": pk, ":p": skPrefix } : { ":pk": pk },
+      ConsistentRead: true,
+    });
   }
 }
 

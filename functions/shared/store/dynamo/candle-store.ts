@@ -1,7 +1,7 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { Candle, type Granularity } from "../../domain/schemas.js";
 import type { CandleStore } from "../ports.js";
-import { withoutKeys } from "./client.js";
+import { queryAllPages, withoutKeys } from "./client.js";
 
 const STORAGE_KEYS = ["series", "expiresAt"] as const;
 const BATCH = 25;
@@ -41,23 +41,17 @@ export class DynamoCandleStore implements CandleStore {
   }
 
   async latestCandles(symbol: string, granularity: Granularity, limit: number): Promise<Candle[]> {
-    const out: Candle[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "series = :s",
-          ExpressionAttributeValues: { ":s": seriesKey(symbol, granularity) },
-          ScanIndexForward: false,
-          Limit: limit - out.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of res.Items ?? []) out.push(Candle.parse(withoutKeys(item, STORAGE_KEYS)));
-      startKey = res.LastEvaluatedKey;
-    } while (startKey && out.length < limit);
-    return out.reverse();
+    const items = await queryAllPages(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: "series = :s",
+        ExpressionAttributeValues: { ":s": seriesKey(symbol, granularity) },
+        ScanIndexForward: false,
+      },
+      limit,
+    );
+    return items.map((item) => Candle.parse(withoutKeys(item, STORAGE_KEYS))).reverse();
   }
 
   async latestCandleStart(symbol: string, granularity: Granularity): Promise<number | undefined> {
@@ -82,25 +76,12 @@ export class DynamoCandleStore implements CandleStore {
     fromStart: number,
     toStart: number,
   ): Promise<Candle[]> {
-    const out: Candle[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "series = :s AND #start BETWEEN :from AND :to",
-          ExpressionAttributeNames: { "#start": "start" },
-          ExpressionAttributeValues: {
-            ":s": seriesKey(symbol, granularity),
-            ":from": fromStart,
-            ":to": toStart,
-          },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of res.Items ?? []) out.push(Candle.parse(withoutKeys(item, STORAGE_KEYS)));
-      startKey = res.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    const items = await queryAllPages(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "series = :s AND #start BETWEEN :from AND :to",
+      ExpressionAttributeNames: { "#start": "start" },
+      ExpressionAttributeValues: { ":s": seriesKey(symbol, granularity), ":from": fromStart, ":to": toStart },
+    });
+    return items.map((item) => Candle.parse(withoutKeys(item, STORAGE_KEYS)));
   }
 }

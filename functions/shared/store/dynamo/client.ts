@@ -1,5 +1,10 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 
 /**
  * One document client per process. The endpoint comes from the standard AWS_ENDPOINT_URL_DYNAMODB
@@ -57,4 +62,29 @@ export async function putIfAbsent(
     if (isConditionalCheckFailure(error)) return false;
     throw error;
   }
+}
+
+/**
+ * Every item a Query matches, following LastEvaluatedKey page by page; with `limit`, stops once
+ * that many items are read (each page asks only for what is still missing).
+ */
+export async function queryAllPages(
+  db: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, "ExclusiveStartKey" | "Limit">,
+  limit?: number,
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res = await db.send(
+      new QueryCommand({
+        ...input,
+        Limit: limit === undefined ? undefined : limit - out.length,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    out.push(...(res.Items ?? []));
+    startKey = res.LastEvaluatedKey;
+  } while (startKey && (limit === undefined || out.length < limit));
+  return out;
 }

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { Fill, Order, TERMINAL_ORDER_STATUSES } from "../../domain/schemas.js";
 import type { OrderStore } from "../ports.js";
-import { putIfAbsent, withoutKeys } from "./client.js";
+import { putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
 const ORDER_KEYS = ["item", "openVenue", "openSince"] as const;
 
@@ -46,20 +46,13 @@ export class DynamoOrderStore implements OrderStore {
   async openOrders(): Promise<Order[]> {
     const out: Order[] = [];
     for (const venue of ["paper", "coinbase"] as const) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const res = await this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: "openOrders",
-            KeyConditionExpression: "openVenue = :v",
-            ExpressionAttributeValues: { ":v": venue },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of res.Items ?? []) out.push(Order.parse(withoutKeys(item, ORDER_KEYS)));
-        startKey = res.LastEvaluatedKey;
-      } while (startKey);
+      const items = await queryAllPages(this.db, {
+        TableName: this.table,
+        IndexName: "openOrders",
+        KeyConditionExpression: "openVenue = :v",
+        ExpressionAttributeValues: { ":v": venue },
+      });
+      for (const item of items) out.push(Order.parse(withoutKeys(item, ORDER_KEYS)));
     }
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }

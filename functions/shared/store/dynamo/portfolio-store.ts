@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { EquitySnapshot, KillSwitch, Position } from "../../domain/schemas.js";
 import type { KillSwitchStore, PortfolioStore, Reservation } from "../ports.js";
-import { putIfAbsent, withoutKeys } from "./client.js";
+import { putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
 const KEYS = ["pk", "sk"] as const;
 
@@ -150,28 +150,18 @@ export class DynamoKillSwitchStore implements KillSwitchStore {
   }
 }
 
-async function queryAll(
+function queryAll(
   db: DynamoDBDocumentClient,
   table: string,
   pk: string,
   skBetween?: [string, string],
 ): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const res = await db.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: skBetween ? "pk = :pk AND sk BETWEEN :a AND :b" : "pk = :pk",
-        ExpressionAttributeValues: skBetween
-          ? { ":pk": pk, ":a": skBetween[0], ":b": skBetween[1] }
-          : { ":pk": pk },
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-    );
-    out.push(...(res.Items ?? []));
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
-  return out;
+  return queryAllPages(db, {
+    TableName: table,
+    KeyConditionExpression: skBetween ? "pk = :pk AND sk BETWEEN :a AND :b" : "pk = :pk",
+    ExpressionAttributeValues: skBetween
+      ? { ":pk": pk, ":a": skBetween[0], ":b": skBetween[1] }
+      : { ":pk": pk },
+    ConsistentRead: true,
+  });
 }

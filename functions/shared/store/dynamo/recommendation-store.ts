@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { canTransition } from "../../domain/recommendation-lifecycle.js";
 import { Recommendation, type RecommendationStatus } from "../../domain/schemas.js";
 import {
@@ -7,7 +7,7 @@ import {
   type RecommendationStore,
   type TransitionResult,
 } from "../ports.js";
-import { isConditionalCheckFailure, putIfAbsent } from "./client.js";
+import { isConditionalCheckFailure, putIfAbsent, queryAllPages } from "./client.js";
 
 type Patch = Parameters<RecommendationStore["transition"]>[5];
 
@@ -114,24 +114,18 @@ export class DynamoRecommendationStore implements RecommendationStore {
     ascending: boolean,
     limit?: number,
   ): Promise<Recommendation[]> {
-    const out: Recommendation[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: "byStatus",
-          KeyConditionExpression: `#status = :status AND ${sortCondition}`,
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":status": status, ...values },
-          ScanIndexForward: ascending,
-          Limit: limit === undefined ? undefined : limit - out.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of res.Items ?? []) out.push(Recommendation.parse(item));
-      startKey = res.LastEvaluatedKey;
-    } while (startKey && (limit === undefined || out.length < limit));
-    return out;
+    const items = await queryAllPages(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: "byStatus",
+        KeyConditionExpression: `#status = :status AND ${sortCondition}`,
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":status": status, ...values },
+        ScanIndexForward: ascending,
+      },
+      limit,
+    );
+    return items.map((item) => Recommendation.parse(item));
   }
 }

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { Signal } from "../../domain/schemas.js";
 import type { SignalStore } from "../ports.js";
-import { putIfAbsent, withoutKeys } from "./client.js";
+import { putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
 const STORAGE_KEYS = ["hourBucket"] as const;
 const HOUR_MS = 3_600_000;
@@ -38,20 +38,13 @@ export class DynamoSignalStore implements SignalStore {
     const out: Signal[] = [];
     // one Query per hour partition between `since` and `now` (two for "the last hour")
     for (let t = Math.floor(since.getTime() / HOUR_MS) * HOUR_MS; t <= now.getTime(); t += HOUR_MS) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const res = await this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: "byHour",
-            KeyConditionExpression: "hourBucket = :b AND createdAt >= :since",
-            ExpressionAttributeValues: { ":b": hourBucketOf(new Date(t)), ":since": since.toISOString() },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of res.Items ?? []) out.push(Signal.parse(withoutKeys(item, STORAGE_KEYS)));
-        startKey = res.LastEvaluatedKey;
-      } while (startKey);
+      const items = await queryAllPages(this.db, {
+        TableName: this.table,
+        IndexName: "byHour",
+        KeyConditionExpression: "hourBucket = :b AND createdAt >= :since",
+        ExpressionAttributeValues: { ":b": hourBucketOf(new Date(t)), ":since": since.toISOString() },
+      });
+      for (const item of items) out.push(Signal.parse(withoutKeys(item, STORAGE_KEYS)));
     }
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
