@@ -11,8 +11,7 @@ import {
 } from "../shared/runtime/lambda-events.js";
 import { countBy } from "../shared/runtime/observability.js";
 
-const context = handlerContext("market-data");
-const { config, logger, metrics, stores } = context;
+const { config, logger, metrics, stores } = handlerContext("market-data");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
 
 export const handler = middy(async (raw: unknown) => {

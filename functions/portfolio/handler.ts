@@ -1,8 +1,9 @@
 import middy from "@middy/core";
 import { reconcilePortfolio } from "../shared/chain/reconcile-portfolio.js";
 import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
+import { deployedVenue } from "../shared/exchange/venue.js";
 import { resolveUniverse } from "../shared/market-data/universe.js";
-import { deployedVenue, handlerContext } from "../shared/runtime/handler-context.js";
+import { handlerContext } from "../shared/runtime/handler-context.js";
 import {
   parseEvent,
   runHealthChecks,
@@ -11,10 +12,9 @@ import {
 } from "../shared/runtime/lambda-events.js";
 import { countBy, MetricUnit } from "../shared/runtime/observability.js";
 
-const context = handlerContext("portfolio");
-const { config, logger, metrics, stores } = context;
+const { config, logger, metrics, stores } = handlerContext("portfolio");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
-const venue = await deployedVenue(context);
+const venue = await deployedVenue(config, stores.candles);
 
 export const handler = middy(async (raw: unknown) => {
   const event = parseEvent(ScheduledOrHealthEvent, raw, "portfolio");

@@ -7,8 +7,7 @@ import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-even
 import { countBy } from "../shared/runtime/observability.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
 
-const context = handlerContext("risk-manager");
-const { config, logger, metrics, stores } = context;
+const { config, logger, metrics, stores } = handlerContext("risk-manager");
 const sendToExecution = queueSender(process.env.EXECUTION_QUEUE_URL, "EXECUTION_QUEUE_URL");
 const settings = {
   limits: riskLimitsFromConfig(config),

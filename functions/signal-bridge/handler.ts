@@ -10,8 +10,7 @@ import {
 } from "../shared/runtime/lambda-events.js";
 import { countBy } from "../shared/runtime/observability.js";
 
-const context = handlerContext("signal-bridge");
-const { config, logger, metrics, stores } = context;
+const { config, logger, metrics, stores } = handlerContext("signal-bridge");
 const sendToValidation = queueSender(process.env.VALIDATION_QUEUE_URL, "VALIDATION_QUEUE_URL");
 const settings = {
   ...DEFAULT_BRIDGE_SETTINGS,

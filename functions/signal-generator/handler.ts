@@ -13,8 +13,7 @@ import {
 import { countBy, MetricUnit } from "../shared/runtime/observability.js";
 import { generateSignals } from "../shared/signals/generate-signals.js";
 
-const context = handlerContext("signal-generator");
-const { config, logger, metrics, stores } = context;
+const { config, logger, metrics, stores } = handlerContext("signal-generator");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 

@@ -1,14 +1,14 @@
 import type { Context, SQSEvent } from "aws-lambda";
 import { executeTrade } from "../shared/chain/execute-trade.js";
 import { ExecutionRequest } from "../shared/domain/schemas.js";
-import { deployedVenue, handlerContext } from "../shared/runtime/handler-context.js";
+import { deployedVenue } from "../shared/exchange/venue.js";
+import { handlerContext } from "../shared/runtime/handler-context.js";
 import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
 import { countBy, MetricUnit } from "../shared/runtime/observability.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
 
-const context = handlerContext("trade-executor");
-const { config, logger, metrics, stores } = context;
-const venue = await deployedVenue(context);
+const { config, logger, metrics, stores } = handlerContext("trade-executor");
+const venue = await deployedVenue(config, stores.candles);
 logger.info("venue ready", { venue: venue.exchange.venue, mode: config.TRADING_MODE });
 
 const consume = sqsHandler({

@@ -13,7 +13,9 @@ import { CoinbaseMarketData } from "../coinbase/market-data.js";
 import { CoinbaseTradingClient } from "../coinbase/trading.js";
 import type { Config } from "../config.js";
 import type { Granularity } from "../domain/schemas.js";
+import { sharedDocumentClient } from "../store/dynamo/client.js";
 import type { CandleStore } from "../store/ports.js";
+import { tableName } from "../store/tables.js";
 import type { Exchange } from "./exchange.js";
 import { candlePriceSource, PaperExchange } from "./paper/index.js";
 import { catalogueProductRules, coinbaseProductRules, type ProductRulesSource } from "./product-rules.js";
@@ -106,3 +108,17 @@ export async function createVenue(config: Config, deps: VenueDeps): Promise<Venu
 
 /** Product rules from the bundled snapshot: for local runs and backtests, which must not call Coinbase. */
 export const bundledRules = (): ProductRulesSource => catalogueProductRules();
+
+/**
+ * The venue of a deployed function: paper books in the portfolio table, or Coinbase when live.
+ * Only the executor and the portfolio function import this, so the other functions do not load
+ * the exchange clients at init.
+ */
+export function deployedVenue(config: Config, candles: Pick<CandleStore, "latestCandles">): Promise<Venue> {
+  return createVenue(config, {
+    db: sharedDocumentClient(),
+    portfolioTable: tableName("portfolio"),
+    candles,
+    granularity: config.CANDLE_GRANULARITY,
+  });
+}
