@@ -11,7 +11,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBacktest } from "../../functions/shared/backtest/engine.js";
-import { loadMarket, predictMarket } from "../../functions/shared/backtest/predictions.js";
+import { listMarketFiles, predictMarket } from "../../functions/shared/backtest/predictions.js";
 import { DEFAULT_FILL_SETTINGS } from "../../functions/shared/backtest/run.js";
 import { DEFAULT_BRIDGE_SETTINGS } from "../../functions/shared/bridge/signal-bridge.js";
 import { loadConfig } from "../../functions/shared/config.js";
@@ -86,7 +86,7 @@ async function liveRun(ollamaHost: string, limits: RiskLimits) {
 
 async function backtestRun(limits: RiskLimits) {
   const model = await shippedModel();
-  const symbols = await predictMarket(model, loadMarket(APRIL_CANDLES, "ONE_HOUR", APRIL_SYMBOLS));
+  const symbols = await predictMarket(model, listMarketFiles(APRIL_CANDLES, "ONE_HOUR", APRIL_SYMBOLS));
   const run = await runBacktest(symbols, {
     granularity: "ONE_HOUR",
     intervalSeconds: 3600,

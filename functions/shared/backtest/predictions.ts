@@ -14,10 +14,11 @@ import {
   type CandleColumns,
   type CandleFile,
   listCandleFiles,
-  readCandleColumns,
+  parseCandleColumns,
   toCoinbaseProductId,
 } from "../market-data/replay.js";
 import { predictInBatches, type SignalModel, toModelInput } from "../model/index.js";
+import { type InferenceThread, startInferenceThread } from "../model/inference-thread.js";
 import type { BacktestSymbol } from "./engine.js";
 import { firstScorableRow } from "./signals.js";
 
@@ -29,11 +30,11 @@ export interface MarketSeries {
 }
 
 /** The candle files of one granularity, optionally only some symbols (BTC-USDT or BTC-USD). */
-export function loadMarket(
+export function listMarketFiles(
   dir: string,
   granularity: Granularity,
   symbols?: readonly string[],
-): MarketSeries[] {
+): CandleFile[] {
   const wanted = symbols?.map(toCoinbaseProductId);
   const files = listCandleFiles(dir).filter(
     (f) => f.granularity === granularity && (!wanted || wanted.includes(f.productId)),
@@ -49,18 +50,32 @@ export function loadMarket(
       );
   }
   if (files.length === 0) throw new Error(`no ${granularity} candle files (<BASE>-<QUOTE>_1h.csv) in ${dir}`);
-  return files.map((file) => {
-    const bytes = readFileSync(file.path);
-    return {
-      file,
-      columns: readCandleColumns(file.path),
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-    };
-  });
+  return files;
+}
+
+/** One candle file read once: its columns and the sha256 of its bytes. */
+export function loadSeries(file: CandleFile): MarketSeries {
+  const bytes = readFileSync(file.path);
+  return {
+    file,
+    columns: parseCandleColumns(bytes, file.path),
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+  };
+}
+
+export function loadMarket(
+  dir: string,
+  granularity: Granularity,
+  symbols?: readonly string[],
+): MarketSeries[] {
+  return listMarketFiles(dir, granularity, symbols).map(loadSeries);
 }
 
 export interface PredictionTiming {
+  /** reading, hashing and parsing candle files */
+  loadMs: number;
   featuresMs: number;
+  /** time the model spent scoring (on the inference thread when there is one) */
   inferenceMs: number;
   cacheHits: number;
   rowsInferred: number;
@@ -69,6 +84,12 @@ export interface PredictionTiming {
 export interface PredictOptions {
   /** where cached probabilities live; undefined: no cache */
   cacheDir?: string;
+  /**
+   * Score on a worker thread (a second session on this ONNX file, see inference-thread.ts) while
+   * this thread loads files and computes features for the next symbols. Without it, everything
+   * runs one step after the other on this thread.
+   */
+  inferenceWorker?: { modelPath: string };
   timing?: PredictionTiming;
   onSymbol?(done: number, total: number): void;
 }
@@ -78,53 +99,104 @@ export function predictionCachePath(cacheDir: string, modelSha: string, fileSha:
 }
 
 /** The model's inputs of rows [first, length) of a series: live features, live float32 conversion. */
-export function modelInputOf(columns: CandleColumns, first: number): Float32Array {
-  const matrix = computeFeatureMatrix(columns);
+export function modelInputOf(columns: CandleColumns, first: number, scratch?: Float64Array): Float32Array {
+  const matrix = computeFeatureMatrix(columns, scratch);
   const rows = Math.max(0, columns.length - first);
-  return toModelInput(matrix.subarray(first * FEATURE_COUNT), new Float32Array(rows * FEATURE_COUNT));
+  return toModelInput(
+    matrix.subarray(first * FEATURE_COUNT, columns.length * FEATURE_COUNT),
+    new Float32Array(rows * FEATURE_COUNT),
+  );
 }
 
-/** rows x 3 probabilities for every scorable row of each series (rows before the window: NaN). */
+/** Symbols whose features wait for, or are being scored by, the model at once (bounds memory). */
+const SYMBOLS_IN_FLIGHT = 3;
+
+/**
+ * rows x 3 probabilities for every scorable row of each file's series (rows before the window:
+ * NaN), in the order of `files`. Files are read one at a time, so with an inference worker the
+ * first symbol is scored while the others are still being read.
+ */
 export async function predictMarket(
   model: SignalModel,
-  market: readonly MarketSeries[],
+  files: readonly CandleFile[],
   options: PredictOptions = {},
 ): Promise<BacktestSymbol[]> {
   const first = firstScorableRow();
+  const timing = options.timing;
   const out: BacktestSymbol[] = [];
-  for (const [k, series] of market.entries()) {
-    const n = series.columns.length;
-    const path = options.cacheDir && predictionCachePath(options.cacheDir, model.sha256, series.sha256);
-    let probabilities = path ? readCached(path, n) : undefined;
-    if (probabilities) {
-      if (options.timing) options.timing.cacheHits++;
-    } else {
-      probabilities = new Float32Array(n * 3).fill(Number.NaN);
-      if (n > first) {
-        const t0 = performance.now();
-        const input = modelInputOf(series.columns, first);
-        const t1 = performance.now();
-        probabilities.set(await predictInBatches(model, input, n - first), first * 3);
-        const t2 = performance.now();
-        if (options.timing) {
-          options.timing.featuresMs += t1 - t0;
-          options.timing.inferenceMs += t2 - t1;
-          options.timing.rowsInferred += n - first;
-        }
+  const inFlight: Promise<void>[] = [];
+  let failure: unknown;
+  let thread: InferenceThread | undefined;
+  let scratch: Float64Array | undefined;
+  let done = 0;
+  const finished = () => options.onSymbol?.(++done, files.length);
+  try {
+    for (const file of files) {
+      const t0 = performance.now();
+      const series = loadSeries(file);
+      if (timing) timing.loadMs += performance.now() - t0;
+      const n = series.columns.length;
+      const path = options.cacheDir && predictionCachePath(options.cacheDir, model.sha256, series.sha256);
+      const cached = path ? readCached(path, n) : undefined;
+      const symbol: BacktestSymbol = {
+        productId: series.file.productId,
+        start: series.columns.start,
+        close: series.columns.close,
+        volume: series.columns.volume,
+        length: n,
+        probabilities: cached ?? new Float32Array(n * 3).fill(Number.NaN),
+      };
+      out.push(symbol);
+      if (cached) {
+        if (timing) timing.cacheHits++;
+        finished();
+        continue;
       }
-      if (path && options.cacheDir) writeCached(options.cacheDir, path, probabilities);
+      if (n <= first) {
+        if (path && options.cacheDir) writeCached(options.cacheDir, path, symbol.probabilities);
+        finished();
+        continue;
+      }
+      const t1 = performance.now();
+      scratch =
+        scratch && scratch.length >= n * FEATURE_COUNT ? scratch : new Float64Array(n * FEATURE_COUNT);
+      const input = modelInputOf(series.columns, first, scratch);
+      if (timing) timing.featuresMs += performance.now() - t1;
+      const rows = n - first;
+      let scoring: Promise<Float32Array>;
+      if (options.inferenceWorker) {
+        thread ??= startInferenceThread(model, options.inferenceWorker.modelPath);
+        scoring = thread.predict(input, rows);
+      } else {
+        // one thread: nothing to overlap, score before reading the next file
+        const t2 = performance.now();
+        const probabilities = await predictInBatches(model, input, rows);
+        if (timing) timing.inferenceMs += performance.now() - t2;
+        scoring = Promise.resolve(probabilities);
+      }
+      inFlight.push(
+        scoring.then(
+          (probabilities) => {
+            symbol.probabilities.set(probabilities, first * 3);
+            if (timing) timing.rowsInferred += rows;
+            if (path && options.cacheDir) writeCached(options.cacheDir, path, symbol.probabilities);
+            finished();
+          },
+          (error: unknown) => {
+            failure ??= error;
+          },
+        ),
+      );
+      while (inFlight.length >= SYMBOLS_IN_FLIGHT) await inFlight.shift();
+      if (failure) throw failure;
     }
-    out.push({
-      productId: series.file.productId,
-      start: series.columns.start,
-      close: series.columns.close,
-      volume: series.columns.volume,
-      length: n,
-      probabilities,
-    });
-    options.onSymbol?.(k + 1, market.length);
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    if (thread && timing) timing.inferenceMs += thread.busyMs;
+    return out;
+  } finally {
+    await thread?.close();
   }
-  return out;
 }
 
 function readCached(path: string, rows: number): Float32Array | undefined {

@@ -18,7 +18,7 @@ import {
   tradesFingerprint,
 } from "./engine.js";
 import { type BuyAndHold, buyAndHold, type PerformanceMetrics, performanceOf } from "./metrics.js";
-import { loadMarket, type PredictionTiming, predictMarket } from "./predictions.js";
+import { listMarketFiles, type PredictionTiming, predictMarket } from "./predictions.js";
 import { firstScorableRow } from "./signals.js";
 
 export const LLM_VETO_NOTE =
@@ -51,10 +51,20 @@ export interface BacktestOptions {
   onProgress?(phase: "predict" | "replay", done: number, total: number): void;
   /** an already loaded model (benchmarks, tests) */
   model?: SignalModel;
+  /**
+   * Score on a worker thread while this thread reads files and computes features (default true).
+   * false: one thread does everything in turn (for a machine with a single core).
+   */
+  inferenceThread?: boolean;
 }
 
 export interface BacktestTiming extends PredictionTiming {
-  loadMs: number;
+  /** loading the model (unless one was passed in) */
+  modelMs: number;
+  /** wall time of loading, features and inference together (they overlap with an inference thread) */
+  predictMs: number;
+  /** whether inference ran on a worker thread */
+  inferenceThread: boolean;
   replayMs: number;
   totalMs: number;
 }
@@ -109,10 +119,14 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
       options.modelPath,
       options.cardPath ?? options.modelPath.replace(/\.onnx$/, ".card.json"),
     ));
-  const market = loadMarket(options.candlesDir, granularity, options.symbols);
+  const files = listMarketFiles(options.candlesDir, granularity, options.symbols);
+  const inferenceThread = options.inferenceThread ?? true;
   const t1 = performance.now();
   const timing: BacktestTiming = {
-    loadMs: t1 - t0,
+    modelMs: t1 - t0,
+    predictMs: 0,
+    inferenceThread,
+    loadMs: 0,
     featuresMs: 0,
     inferenceMs: 0,
     cacheHits: 0,
@@ -120,11 +134,13 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     replayMs: 0,
     totalMs: 0,
   };
-  const symbols = await predictMarket(model, market, {
+  const symbols = await predictMarket(model, files, {
     cacheDir: options.cacheDir,
+    ...(inferenceThread ? { inferenceWorker: { modelPath: options.modelPath } } : {}),
     timing,
     onSymbol: (done, total) => options.onProgress?.("predict", done, total),
   });
+  timing.predictMs = performance.now() - t1;
   const span = defaultSpan(symbols, interval);
   const fill: FillSettings = { ...DEFAULT_FILL_SETTINGS, ...options.fill };
   const limits = options.limits ?? DEFAULT_RISK_LIMITS;

@@ -1,0 +1,115 @@
+/**
+ * Batched inference on a worker thread, so a caller (the backtest) prepares the next rows while the
+ * model scores the previous ones. The worker opens its own onnxruntime session on the same ONNX file
+ * the caller loaded and checked with loadSignalModel (it refuses a file with another sha256) and with
+ * the same single-threaded session options; it only adds a second thread for the caller's own work.
+ * This is not for Lambda: a handler scores one small batch per cycle on its own thread.
+ */
+import { Worker } from "node:worker_threads";
+import type { InferenceReply, InferenceRequest, InferenceWorkerData } from "./inference-worker.js";
+import type { SignalModel } from "./runtime.js";
+
+export interface InferenceThread {
+  /**
+   * rowCount x featureCount float32 rows in, rowCount x 3 probabilities out. A `rows` that spans its
+   * whole buffer is transferred to the worker (it is empty once this returns); a view is copied.
+   */
+  predict(rows: Float32Array, rowCount: number): Promise<Float32Array>;
+  /** milliseconds the worker has spent scoring so far */
+  readonly busyMs: number;
+  /** Stops the worker; pending predictions fail. */
+  close(): Promise<void>;
+}
+
+export interface InferenceThreadOptions {
+  intraOpNumThreads?: number;
+  /** rows per session.run, as predictInBatches */
+  batchRows?: number;
+}
+
+export class InferenceThreadError extends Error {
+  override readonly name = "InferenceThreadError";
+}
+
+// Node's built-in type stripping runs the .ts worker (Node >= 22.6; on by default from 22.18).
+const WORKER_URL = new URL(
+  import.meta.url.endsWith(".ts") ? "./inference-worker.ts" : "./inference-worker.js",
+  import.meta.url,
+);
+
+export function startInferenceThread(
+  model: SignalModel,
+  modelPath: string,
+  options: InferenceThreadOptions = {},
+): InferenceThread {
+  const workerData: InferenceWorkerData = {
+    modelPath,
+    sha256: model.sha256,
+    featureCount: model.featureCount,
+    intraOpNumThreads: options.intraOpNumThreads ?? 1,
+    batchRows: options.batchRows ?? 65_536,
+  };
+  // no inherited loader hooks (tsx, vitest): the worker needs none and starts faster without them
+  const worker = new Worker(WORKER_URL, {
+    workerData,
+    execArgv: process.features.typescript ? [] : ["--experimental-strip-types"],
+  });
+  const pending = new Map<number, { resolve(p: Float32Array): void; reject(e: Error): void }>();
+  let nextId = 0;
+  let broken: InferenceThreadError | undefined;
+  let closing = false;
+  let busyMs = 0;
+
+  const failAll = (error: InferenceThreadError) => {
+    broken ??= error;
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+  worker.on("message", (reply: InferenceReply) => {
+    if (reply.type === "ready") return;
+    if (reply.type === "failed") {
+      failAll(new InferenceThreadError(`the inference worker could not open the model: ${reply.message}`));
+      return;
+    }
+    const p = pending.get(reply.id);
+    if (!p) return;
+    pending.delete(reply.id);
+    if (reply.type === "probabilities") {
+      busyMs += reply.ms;
+      p.resolve(reply.probabilities);
+    } else p.reject(new InferenceThreadError(`inference on the worker thread failed: ${reply.message}`));
+  });
+  worker.on("error", (error) =>
+    failAll(new InferenceThreadError(`the inference worker crashed: ${error.message}`)),
+  );
+  worker.on("exit", (code) => {
+    if (!closing)
+      failAll(new InferenceThreadError(`the inference worker exited (code ${code}) before answering`));
+  });
+  // an idle worker must not keep the process alive
+  worker.unref();
+
+  return {
+    predict(rows, rowCount) {
+      if (broken) return Promise.reject(broken);
+      const id = nextId++;
+      const result = new Promise<Float32Array>((resolve, reject) => pending.set(id, { resolve, reject }));
+      worker.ref();
+      // a view into a larger buffer would hand the whole buffer to the worker: send a copy instead
+      const whole = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength;
+      const request: InferenceRequest = { id, rows: whole ? rows : rows.slice(), rowCount };
+      worker.postMessage(request, [request.rows.buffer as ArrayBuffer]);
+      return result.finally(() => {
+        if (pending.size === 0) worker.unref();
+      });
+    },
+    get busyMs() {
+      return busyMs;
+    },
+    async close() {
+      closing = true;
+      failAll(new InferenceThreadError("the inference thread was closed"));
+      await worker.terminate();
+    },
+  };
+}

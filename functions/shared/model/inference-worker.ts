@@ -1,0 +1,105 @@
+/**
+ * Worker-thread entry that scores batches with its own onnxruntime session (see inference-thread.ts).
+ * Node runs this file with its built-in type stripping, without the project's TypeScript loader, so
+ * it imports no project module and uses only erasable TypeScript syntax.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { parentPort, workerData } from "node:worker_threads";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+
+export interface InferenceWorkerData {
+  modelPath: string;
+  /** the sha256 of the model the main thread loaded and checked; any other file is refused */
+  sha256: string;
+  featureCount: number;
+  intraOpNumThreads: number;
+  batchRows: number;
+}
+
+export type InferenceRequest = { id: number; rows: Float32Array; rowCount: number };
+
+export type InferenceReply =
+  | { type: "ready" }
+  | { type: "failed"; message: string }
+  | { type: "probabilities"; id: number; probabilities: Float32Array; ms: number }
+  | { type: "error"; id: number; message: string };
+
+const CLASS_COUNT = 3;
+const PROBABILITIES_OUTPUT = "probabilities";
+
+async function openSession(data: InferenceWorkerData): Promise<InferenceSession> {
+  const bytes = await readFile(data.modelPath);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== data.sha256) {
+    throw new Error(
+      `${data.modelPath} changed on disk after it was loaded (sha256 ${sha256.slice(0, 12)}… instead of ${data.sha256.slice(0, 12)}…); run again so one model scores every row.`,
+    );
+  }
+  return InferenceSession.create(bytes, {
+    intraOpNumThreads: data.intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+  });
+}
+
+async function score(
+  session: InferenceSession,
+  data: InferenceWorkerData,
+  rows: Float32Array,
+  rowCount: number,
+): Promise<Float32Array> {
+  const k = data.featureCount;
+  if (rows.length !== rowCount * k) {
+    throw new RangeError(`got ${rows.length} values for ${rowCount} rows of ${k} features`);
+  }
+  const input = session.inputNames[0] as string;
+  const out = new Float32Array(rowCount * CLASS_COUNT);
+  for (let r = 0; r < rowCount; r += data.batchRows) {
+    const n = Math.min(data.batchRows, rowCount - r);
+    const tensor = new Tensor("float32", rows.subarray(r * k, (r + n) * k), [n, k]);
+    const result = await session.run({ [input]: tensor }, [PROBABILITIES_OUTPUT]);
+    const probabilities = result[PROBABILITIES_OUTPUT]?.data;
+    if (!(probabilities instanceof Float32Array) || probabilities.length !== n * CLASS_COUNT) {
+      throw new Error(`the model returned ${probabilities?.length} probabilities for ${n} rows`);
+    }
+    out.set(probabilities, r * CLASS_COUNT);
+  }
+  return out;
+}
+
+async function serve(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error("inference-worker.ts runs only as a worker thread (see inference-thread.ts)");
+  const data = workerData as InferenceWorkerData;
+  let session: InferenceSession;
+  try {
+    session = await openSession(data);
+  } catch (error) {
+    port.postMessage({ type: "failed", message: (error as Error).message } satisfies InferenceReply);
+    return;
+  }
+  port.postMessage({ type: "ready" } satisfies InferenceReply);
+  // one request at a time, in arrival order: session.run yields between batches
+  let queue: Promise<void> = Promise.resolve();
+  port.on("message", (request: InferenceRequest) => {
+    queue = queue.then(async () => {
+      try {
+        const t0 = performance.now();
+        const probabilities = await score(session, data, request.rows, request.rowCount);
+        const ms = performance.now() - t0;
+        const reply: InferenceReply = { type: "probabilities", id: request.id, probabilities, ms };
+        port.postMessage(reply, [probabilities.buffer as ArrayBuffer]);
+      } catch (error) {
+        port.postMessage({
+          type: "error",
+          id: request.id,
+          message: (error as Error).message,
+        } satisfies InferenceReply);
+      }
+    });
+  });
+}
+
+await serve();
