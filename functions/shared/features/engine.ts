@@ -69,14 +69,38 @@ export function computeFeatureMatrix(series: OhlcvSeries, out?: Float64Array): F
   return matrix;
 }
 
-const TRANSPOSE_BLOCK = 512;
+const TRANSPOSE_BLOCK = 64;
+/** Columns moved per pass: eight 8-byte values fill one 64-byte cache line of a row. */
+const TRANSPOSE_LANES = 8;
 
 function transposeInto(columns: Float64Array, n: number, rows: Float64Array): void {
   for (let start = 0; start < n; start += TRANSPOSE_BLOCK) {
     const end = Math.min(start + TRANSPOSE_BLOCK, n);
-    for (let k = 0; k < FEATURE_COUNT; k++) {
-      const base = k * n;
-      for (let i = start; i < end; i++) rows[i * FEATURE_COUNT + k] = columns[base + i];
+    let k = 0;
+    for (; k + TRANSPOSE_LANES <= FEATURE_COUNT; k += TRANSPOSE_LANES) {
+      for (
+        let i = start, j = k * n + start, o = start * FEATURE_COUNT + k;
+        i < end;
+        i++, j++, o += FEATURE_COUNT
+      ) {
+        rows[o] = columns[j];
+        rows[o + 1] = columns[j + n];
+        rows[o + 2] = columns[j + 2 * n];
+        rows[o + 3] = columns[j + 3 * n];
+        rows[o + 4] = columns[j + 4 * n];
+        rows[o + 5] = columns[j + 5 * n];
+        rows[o + 6] = columns[j + 6 * n];
+        rows[o + 7] = columns[j + 7 * n];
+      }
+    }
+    for (; k < FEATURE_COUNT; k++) {
+      for (
+        let i = start, j = k * n + start, o = start * FEATURE_COUNT + k;
+        i < end;
+        i++, j++, o += FEATURE_COUNT
+      ) {
+        rows[o] = columns[j];
+      }
     }
   }
 }
