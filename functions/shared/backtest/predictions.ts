@@ -6,7 +6,7 @@
  * the model entirely.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Granularity } from "../domain/schemas.js";
 import { computeFeatureMatrix, FEATURE_COUNT } from "../features/index.js";
@@ -123,15 +123,22 @@ export async function predictMarket(
 ): Promise<BacktestSymbol[]> {
   const first = firstScorableRow();
   const timing = options.timing;
-  const out: BacktestSymbol[] = [];
+  const out: BacktestSymbol[] = new Array(files.length);
   const inFlight: Promise<void>[] = [];
   let failure: unknown;
   let thread: InferenceThread | undefined;
   let scratch: Float64Array | undefined;
   let done = 0;
   const finished = () => options.onSymbol?.(++done, files.length);
+  // smallest files first: the model gets its first rows sooner, while this thread's code is still
+  // cold; the results stay in the order of `files`
+  const order = files
+    .map((file, k) => ({ k, bytes: statSync(file.path).size }))
+    .sort((a, b) => a.bytes - b.bytes || a.k - b.k)
+    .map((entry) => entry.k);
   try {
-    for (const file of files) {
+    for (const k of order) {
+      const file = files[k];
       const t0 = performance.now();
       const series = loadSeries(file);
       if (timing) timing.loadMs += performance.now() - t0;
@@ -146,7 +153,7 @@ export async function predictMarket(
         length: n,
         probabilities: cached ?? new Float32Array(n * 3).fill(Number.NaN),
       };
-      out.push(symbol);
+      out[k] = symbol;
       if (cached) {
         if (timing) timing.cacheHits++;
         finished();
@@ -158,8 +165,8 @@ export async function predictMarket(
         continue;
       }
       const t1 = performance.now();
-      scratch =
-        scratch && scratch.length >= n * FEATURE_COUNT ? scratch : new Float64Array(n * FEATURE_COUNT);
+      if (!scratch || scratch.length < n * FEATURE_COUNT)
+        scratch = new Float64Array(Math.ceil(n * 1.25) * FEATURE_COUNT);
       const input = modelInputOf(series.columns, first, scratch);
       if (timing) timing.featuresMs += performance.now() - t1;
       const rows = n - first;

@@ -129,6 +129,9 @@ export function killSwitchBreach(
   figures: EquityFigures,
   limits: Pick<ReconcileSettings, "maxDailyLoss" | "maxDrawdown">,
 ): string | undefined {
+  // the common answer allocates nothing: the backtest asks once per replayed hour
+  if (!(figures.dailyLoss >= limits.maxDailyLoss) && !(figures.drawdown >= limits.maxDrawdown))
+    return undefined;
   const breaches: string[] = [];
   if (figures.dailyLoss >= limits.maxDailyLoss) {
     breaches.push(
