@@ -42,6 +42,43 @@ export function computeFeatureMatrix(series: OhlcvSeries, out?: Float64Array): F
     );
   }
   const matrix = out ?? new Float64Array(size);
+  transposeInto(computeColumns(series), n, matrix);
+  return matrix;
+}
+
+/**
+ * The float32 model input of rows [firstRow, n), row-major (n - firstRow) x FEATURE_COUNT: each feature
+ * rounded to float32, and anything not finite after rounding (NaN, Infinity, a float64 beyond float32
+ * range) stored as NaN. Same values as converting computeFeatureMatrix rows from firstRow on, without
+ * building the float64 row-major matrix.
+ */
+export function computeModelInputRows(
+  series: OhlcvSeries,
+  firstRow: number,
+  out?: Float32Array,
+): Float32Array {
+  assertSeriesShape(series);
+  const n = series.length;
+  if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow > n) {
+    throw new RangeError(
+      `computeModelInputRows: firstRow must be an integer in [0, ${n}] for a series of ${n} candles, got ${firstRow}; pass the index of the first candle whose features the model should score.`,
+    );
+  }
+  const size = (n - firstRow) * FEATURE_COUNT;
+  if (out !== undefined && out.length < size) {
+    throw new RangeError(
+      `computeModelInputRows: out holds ${out.length} values but rows ${firstRow}..${n - 1} x ${FEATURE_COUNT} features need ${size}; pass a Float32Array of at least that length or none.`,
+    );
+  }
+  const input = out ?? new Float32Array(size);
+  if (size === 0) return input;
+  transposeToModelInput(computeColumns(series), n, firstRow, input);
+  return input;
+}
+
+/** Runs every indicator into the workspace's column-major matrix (feature k of row i at k * n + i). */
+function computeColumns(series: OhlcvSeries): Float64Array {
+  const n = series.length;
   const ws = workspaceFor(n);
   // Indicators write column-major (contiguous, cache-friendly passes); one blocked transpose at the end.
   const m = ws.columns;
@@ -65,8 +102,7 @@ export function computeFeatureMatrix(series: OhlcvSeries, out?: Float64Array): F
   computeCandleShape(series, m);
   computeAverageDistances(series, m, ws);
   computeEfficiencyRatio(series, m, ws);
-  transposeInto(m, n, matrix);
-  return matrix;
+  return m;
 }
 
 const TRANSPOSE_BLOCK = 64;
@@ -100,6 +136,49 @@ function transposeInto(columns: Float64Array, n: number, rows: Float64Array): vo
         i++, j++, o += FEATURE_COUNT
       ) {
         rows[o] = columns[j];
+      }
+    }
+  }
+}
+
+/** The model's float32 encoding of a feature: non-finite after rounding (NaN, +-Infinity, overflow) becomes NaN. */
+function modelValue(x: number): number {
+  const v = Math.fround(x);
+  return Number.isFinite(v) ? v : Number.NaN;
+}
+
+function transposeToModelInput(
+  columns: Float64Array,
+  n: number,
+  firstRow: number,
+  input: Float32Array,
+): void {
+  for (let start = firstRow; start < n; start += TRANSPOSE_BLOCK) {
+    const end = Math.min(start + TRANSPOSE_BLOCK, n);
+    let k = 0;
+    for (; k + TRANSPOSE_LANES <= FEATURE_COUNT; k += TRANSPOSE_LANES) {
+      for (
+        let i = start, j = k * n + start, o = (start - firstRow) * FEATURE_COUNT + k;
+        i < end;
+        i++, j++, o += FEATURE_COUNT
+      ) {
+        input[o] = modelValue(columns[j]);
+        input[o + 1] = modelValue(columns[j + n]);
+        input[o + 2] = modelValue(columns[j + 2 * n]);
+        input[o + 3] = modelValue(columns[j + 3 * n]);
+        input[o + 4] = modelValue(columns[j + 4 * n]);
+        input[o + 5] = modelValue(columns[j + 5 * n]);
+        input[o + 6] = modelValue(columns[j + 6 * n]);
+        input[o + 7] = modelValue(columns[j + 7 * n]);
+      }
+    }
+    for (; k < FEATURE_COUNT; k++) {
+      for (
+        let i = start, j = k * n + start, o = (start - firstRow) * FEATURE_COUNT + k;
+        i < end;
+        i++, j++, o += FEATURE_COUNT
+      ) {
+        input[o] = modelValue(columns[j]);
       }
     }
   }

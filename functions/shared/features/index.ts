@@ -1,4 +1,10 @@
-export { computeFeatureMatrix, latestFeatures, SERVING_WINDOW, WARMUP_CANDLES } from "./engine.js";
+export {
+  computeFeatureMatrix,
+  computeModelInputRows,
+  latestFeatures,
+  SERVING_WINDOW,
+  WARMUP_CANDLES,
+} from "./engine.js";
 export { FEATURE_COUNT, FEATURE_NAMES, type FeatureName, featureIndex, KEY_FEATURES } from "./names.js";
 export {
   type MarketRegime,
