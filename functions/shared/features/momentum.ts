@@ -39,8 +39,10 @@ export function computeRsi(s: OhlcvSeries, m: Float64Array): void {
   let avgLoss = 0;
   for (let i = 1; i < n; i++) {
     const change = close[i] - close[i - 1];
-    const gain = Math.max(change, 0);
-    const loss = change > 0 ? 0 : -change;
+    // Branch-free selects (price changes are unpredictable); x * 0 + 0 is +0, so the values match
+    // Math.max(change, 0) and (change > 0 ? 0 : -change) up to the sign of a zero loss, which no sum sees.
+    const gain = change * Number(change > 0) + 0;
+    const loss = -change * Number(change < 0) + 0;
     if (i < period) {
       avgGain += gain;
       avgLoss += loss;
@@ -154,8 +156,7 @@ export function computeWaveTrend(s: OhlcvSeries, m: Float64Array, ws: Workspace)
   const [esa, absDev, dev, ci, tci] = ws.tmp;
   emaInto(tp, 0, 10, n, esa);
   for (let i = 9; i < n; i++) {
-    const d = tp[i] - esa[i];
-    absDev[i] = d < 0 ? -d : d;
+    absDev[i] = Math.abs(tp[i] - esa[i]);
   }
   emaInto(absDev, 9, 10, n, dev);
   for (let i = 18; i < n; i++) ci[i] = dev[i] === 0 ? 0 : (tp[i] - esa[i]) / (0.015 * dev[i]);
@@ -177,8 +178,9 @@ export function computeMfi(s: OhlcvSeries, m: Float64Array, ws: Workspace): void
   const [positive, negative, positiveSum, negativeSum] = ws.tmp;
   for (let i = 1; i < n; i++) {
     const flow = tp[i] * volume[i];
-    positive[i] = tp[i] > tp[i - 1] ? flow : 0;
-    negative[i] = tp[i] < tp[i - 1] ? flow : 0;
+    // Branch-free select: flow >= 0, so flow * 0 is +0 like the 0 it replaces.
+    positive[i] = flow * Number(tp[i] > tp[i - 1]);
+    negative[i] = flow * Number(tp[i] < tp[i - 1]);
   }
   rollingSumPairInto(positive, period, positiveSum, negative, period, negativeSum, 1, n);
   for (let i = period; i < n; i++) {
@@ -196,12 +198,11 @@ export function computeEfficiencyRatio(s: OhlcvSeries, m: Float64Array, ws: Work
   const close = s.close;
   const [path, pathSum] = ws.tmp;
   for (let i = 1; i < n; i++) {
-    const d = close[i] - close[i - 1];
-    path[i] = d < 0 ? -d : d;
+    path[i] = Math.abs(close[i] - close[i - 1]);
   }
   rollingSumInto(path, 1, period, n, pathSum);
   for (let i = period; i < n; i++) {
-    const net = close[i] - close[i - period];
-    m[EFFICIENCY * n + i] = pathSum[i] === 0 ? 0 : (net < 0 ? -net : net) / pathSum[i];
+    const net = Math.abs(close[i] - close[i - period]);
+    m[EFFICIENCY * n + i] = pathSum[i] === 0 ? 0 : net / pathSum[i];
   }
 }

@@ -71,29 +71,39 @@ export function rollingSumInto(
   let s = 0;
   let c = 0;
   let nonZero = 0;
-  for (let i = from; i < n; i++) {
+  // Filling the first window and sliding it are separate loops so the hot loop carries no phase tests.
+  for (let i = from; i <= firstFull; i++) {
     // Knuth's branch-free TwoSum: the rounding error of each add goes into c.
     const x = src[i];
-    nonZero += x !== 0 ? 1 : 0;
+    nonZero += Number(x !== 0);
+    const t = s + x;
+    const z = t - s;
+    c += s - (t - z) + (x - z);
+    s = t;
+  }
+  if (nonZero === 0) {
+    s = 0;
+    c = 0;
+  }
+  dst[firstFull] = s + c;
+  for (let i = firstFull + 1, leaving = from; i < n; i++, leaving++) {
+    const x = src[i];
+    const y = -src[leaving];
+    // Number(bool) compiles without a branch; a ternary mispredicts on columns that are often zero (MFI flows).
+    nonZero += Number(x !== 0) - Number(y !== 0);
     let t = s + x;
     let z = t - s;
     c += s - (t - z) + (x - z);
     s = t;
-    if (i > firstFull) {
-      const y = -src[i - window];
-      nonZero -= y !== 0 ? 1 : 0;
-      t = s + y;
-      z = t - s;
-      c += s - (t - z) + (y - z);
-      s = t;
+    t = s + y;
+    z = t - s;
+    c += s - (t - z) + (y - z);
+    s = t;
+    if (nonZero === 0) {
+      s = 0;
+      c = 0;
     }
-    if (i >= firstFull) {
-      if (nonZero === 0) {
-        s = 0;
-        c = 0;
-      }
-      dst[i] = s + c;
-    }
+    dst[i] = s + c;
   }
 }
 
@@ -160,8 +170,8 @@ function blockScans(
 }
 
 /**
- * Two independent rollingSumInto passes (same `from`) in one loop: each sum keeps its own TwoSum
- * state, so every value is bit-identical to rollingSumInto, but the two dependency chains overlap.
+ * Two rollingSumInto passes with the same `from`. Kept as two separate single-chain loops: V8 compiles the
+ * interleaved two-chain loop slower than two single ones (measured), and each sum stays bit-identical.
  */
 export function rollingSumPairInto(
   srcA: Float64Array,
@@ -173,58 +183,6 @@ export function rollingSumPairInto(
   from: number,
   n: number,
 ): void {
-  const firstFullA = from + windowA - 1;
-  const firstFullB = from + windowB - 1;
-  dstA.fill(Number.NaN, 0, Math.min(n, firstFullA));
-  dstB.fill(Number.NaN, 0, Math.min(n, firstFullB));
-  let sA = 0;
-  let cA = 0;
-  let nonZeroA = 0;
-  let sB = 0;
-  let cB = 0;
-  let nonZeroB = 0;
-  for (let i = from; i < n; i++) {
-    const xA = srcA[i];
-    const xB = srcB[i];
-    nonZeroA += xA !== 0 ? 1 : 0;
-    nonZeroB += xB !== 0 ? 1 : 0;
-    let tA = sA + xA;
-    let tB = sB + xB;
-    let zA = tA - sA;
-    let zB = tB - sB;
-    cA += sA - (tA - zA) + (xA - zA);
-    cB += sB - (tB - zB) + (xB - zB);
-    sA = tA;
-    sB = tB;
-    if (i > firstFullA) {
-      const y = -srcA[i - windowA];
-      nonZeroA -= y !== 0 ? 1 : 0;
-      tA = sA + y;
-      zA = tA - sA;
-      cA += sA - (tA - zA) + (y - zA);
-      sA = tA;
-    }
-    if (i > firstFullB) {
-      const y = -srcB[i - windowB];
-      nonZeroB -= y !== 0 ? 1 : 0;
-      tB = sB + y;
-      zB = tB - sB;
-      cB += sB - (tB - zB) + (y - zB);
-      sB = tB;
-    }
-    if (i >= firstFullA) {
-      if (nonZeroA === 0) {
-        sA = 0;
-        cA = 0;
-      }
-      dstA[i] = sA + cA;
-    }
-    if (i >= firstFullB) {
-      if (nonZeroB === 0) {
-        sB = 0;
-        cB = 0;
-      }
-      dstB[i] = sB + cB;
-    }
-  }
+  rollingSumInto(srcA, from, windowA, n, dstA);
+  rollingSumInto(srcB, from, windowB, n, dstB);
 }

@@ -24,14 +24,18 @@ export function computeAtrAdx(s: OhlcvSeries, m: Float64Array, ws: Workspace): v
     const l = low[i];
     const up = h - high[i - 1];
     const down = low[i - 1] - l;
+    // Branch-free selects (the comparisons are unpredictable): x * 1 + 0 is x and x * 0 + 0 is +0 for the
+    // non-negative finite ranges here, and a - b == -(b - a) exactly, so Math.abs matches the old ternaries.
     let tr = h - l;
-    const a = h > prevClose ? h - prevClose : prevClose - h;
-    const b = l > prevClose ? l - prevClose : prevClose - l;
-    if (a > tr) tr = a;
-    if (b > tr) tr = b;
+    const a = Math.abs(h - prevClose);
+    const b = Math.abs(l - prevClose);
+    let pick = Number(a > tr);
+    tr = a * pick + tr * (1 - pick);
+    pick = Number(b > tr);
+    tr = b * pick + tr * (1 - pick);
     trueRange[i] = tr;
-    plusDm[i] = up > down && up > 0 ? up : 0;
-    minusDm[i] = down > up && down > 0 ? down : 0;
+    plusDm[i] = up * (Number(up > down) * Number(up > 0)) + 0;
+    minusDm[i] = down * (Number(down > up) * Number(down > 0)) + 0;
   }
   wilderInto(trueRange, 0, period, n, atr);
   wilderInto(plusDm, 1, period, n, plusSmooth);
@@ -44,8 +48,7 @@ export function computeAtrAdx(s: OhlcvSeries, m: Float64Array, ws: Workspace): v
     m[PLUS_DI * n + i] = plus;
     m[MINUS_DI * n + i] = minus;
     const sum = plus + minus;
-    const diff = plus - minus;
-    dx[i] = sum === 0 ? 0 : (100 * (diff < 0 ? -diff : diff)) / sum;
+    dx[i] = sum === 0 ? 0 : (100 * Math.abs(plus - minus)) / sum;
   }
   wilderInto(dx, period, period, n, adx);
   for (let i = 2 * period - 1; i < n; i++) m[ADX * n + i] = adx[i];

@@ -94,8 +94,10 @@ export function computeCandleShape(s: OhlcvSeries, m: Float64Array): void {
     const range = h - l;
     m[RANGE * n + i] = range / c;
     if (range > 0) {
-      const top = Math.max(o, c);
-      const bottom = Math.min(o, c);
+      // Branch-free Math.max / Math.min of two positive prices (o * 0 + c is c exactly).
+      const openAbove = Number(o > c);
+      const top = o * openAbove + c * (1 - openAbove);
+      const bottom = c * openAbove + o * (1 - openAbove);
       m[BODY * n + i] = (c - o) / range;
       m[UPPER * n + i] = (h - top) / range;
       m[LOWER * n + i] = (bottom - l) / range;

@@ -36,7 +36,8 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
   for (let i = 1; i < n; i++) {
     const c = close[i];
     const prev = close[i - 1];
-    flow[i] = c > prev ? volume[i] : c < prev ? -volume[i] : 0;
+    // Branch-free sign: (+1 | -1 | 0) * volume gives exactly volume, -volume (-0 for no volume) and +0.
+    flow[i] = (Number(c > prev) - Number(c < prev)) * volume[i];
     pvtFlow[i] = (volume[i] * (c - prev)) / prev;
   }
   rollingSumPairInto(flow, 20, flowSum, pvtFlow, 20, pvtSum, 1, n);
