@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { emaInto, rollingMaxInto, rollingMinInto, rollingSumInto, rollingSumPairInto } from "./rolling.js";
+import { emaInto, rollingMaxInto, rollingMinInto, rollingSumInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -182,7 +182,8 @@ export function computeMfi(s: OhlcvSeries, m: Float64Array, ws: Workspace): void
     positive[i] = flow * Number(tp[i] > tp[i - 1]);
     negative[i] = flow * Number(tp[i] < tp[i - 1]);
   }
-  rollingSumPairInto(positive, period, positiveSum, negative, period, negativeSum, 1, n);
+  rollingSumInto(positive, 1, period, n, positiveSum);
+  rollingSumInto(negative, 1, period, n, negativeSum);
   for (let i = period; i < n; i++) {
     const total = positiveSum[i] + negativeSum[i];
     m[MFI * n + i] = total === 0 ? 50 : (100 * positiveSum[i]) / total;

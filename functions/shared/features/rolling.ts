@@ -168,21 +168,3 @@ function blockScans(
     }
   }
 }
-
-/**
- * Two rollingSumInto passes with the same `from`. Kept as two separate single-chain loops: V8 compiles the
- * interleaved two-chain loop slower than two single ones (measured), and each sum stays bit-identical.
- */
-export function rollingSumPairInto(
-  srcA: Float64Array,
-  windowA: number,
-  dstA: Float64Array,
-  srcB: Float64Array,
-  windowB: number,
-  dstB: Float64Array,
-  from: number,
-  n: number,
-): void {
-  rollingSumInto(srcA, from, windowA, n, dstA);
-  rollingSumInto(srcB, from, windowB, n, dstB);
-}

@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { emaInto, rollingSumPairInto, wilderInto } from "./rolling.js";
+import { emaInto, rollingSumInto, wilderInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -67,7 +67,8 @@ export function computeAverageDistances(s: OhlcvSeries, m: Float64Array, ws: Wor
   const [ema9, ema21, sum50, sum200] = ws.tmp;
   emaInto(close, 0, 9, n, ema9);
   emaInto(close, 0, 21, n, ema21);
-  rollingSumPairInto(close, 50, sum50, close, 200, sum200, 0, n);
+  rollingSumInto(close, 0, 50, n, sum50);
+  rollingSumInto(close, 0, 200, n, sum200);
   for (let i = 8; i < n; i++) {
     const c = close[i];
     const fast = ema9[i];

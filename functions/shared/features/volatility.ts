@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { rollingSumPairInto } from "./rolling.js";
+import { rollingSumInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -67,7 +67,8 @@ export function computeRealizedVolatility(s: OhlcvSeries, m: Float64Array, ws: W
     const wB = RV_WINDOWS[k + 1];
     const colA = RV_COLUMNS[k];
     const colB = RV_COLUMNS[k + 1];
-    rollingSumPairInto(squared, wA, sumA, squared, wB, sumB, 1, n);
+    rollingSumInto(squared, 1, wA, n, sumA);
+    rollingSumInto(squared, 1, wB, n, sumB);
     for (let i = wA; i < n; i++) m[colA * n + i] = Math.sqrt(sumA[i] / wA);
     for (let i = wB; i < n; i++) m[colB * n + i] = Math.sqrt(sumB[i] / wB);
   }

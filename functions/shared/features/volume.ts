@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { rollingSumPairInto } from "./rolling.js";
+import { rollingSumInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -30,7 +30,8 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
     const range = h - l;
     flow[i] = range === 0 ? 0 : ((c - l - (h - c)) / range) * volume[i];
   }
-  rollingSumPairInto(volume, 20, vol20, flow, 20, flowSum, 0, n);
+  rollingSumInto(volume, 0, 20, n, vol20);
+  rollingSumInto(flow, 0, 20, n, flowSum);
   for (let i = 19; i < n; i++) m[CMF * n + i] = vol20[i] === 0 ? 0 : flowSum[i] / vol20[i];
 
   for (let i = 1; i < n; i++) {
@@ -40,7 +41,8 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
     flow[i] = (Number(c > prev) - Number(c < prev)) * volume[i];
     pvtFlow[i] = (volume[i] * (c - prev)) / prev;
   }
-  rollingSumPairInto(flow, 20, flowSum, pvtFlow, 20, pvtSum, 1, n);
+  rollingSumInto(flow, 1, 20, n, flowSum);
+  rollingSumInto(pvtFlow, 1, 20, n, pvtSum);
   for (let i = 20; i < n; i++) {
     const v20 = vol20[i];
     m[OBV_SLOPE * n + i] = v20 === 0 ? 0 : flowSum[i] / v20;
@@ -48,7 +50,8 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
   }
 
   for (let i = 19; i < n; i++) m[VOL_RATIO_20 * n + i] = volumeRatio(volume[i], vol20[i] / 20);
-  rollingSumPairInto(volume, 10, volOther, volume, 50, flowSum, 0, n);
+  rollingSumInto(volume, 0, 10, n, volOther);
+  rollingSumInto(volume, 0, 50, n, flowSum);
   for (let i = 9; i < n; i++) m[VOL_RATIO_10 * n + i] = volumeRatio(volume[i], volOther[i] / 10);
   for (let i = 49; i < n; i++) m[VOL_RATIO_50 * n + i] = volumeRatio(volume[i], flowSum[i] / 50);
 
@@ -66,7 +69,8 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
     volSum: Float64Array,
     pvSum: Float64Array,
   ): void {
-    rollingSumPairInto(volume, window, volSum, priceVolume, window, pvSum, 0, count);
+    rollingSumInto(volume, 0, window, count, volSum);
+    rollingSumInto(priceVolume, 0, window, count, pvSum);
     for (let i = window - 1; i < count; i++) {
       if (volSum[i] === 0) {
         matrix[col * count + i] = 0;
