@@ -135,6 +135,8 @@ export interface BacktestRun {
   killSwitchTrips: { at: string; reason: string; resumedAt?: string }[];
   openPositions: { symbol: string; quantity: number; markPrice: number; valueUsd: number }[];
   finalCashUsd: number;
+  /** time spent waiting for scoring phases (not replaying) */
+  waitedForScoresMs: number;
 }
 
 interface PendingRecommendation {
@@ -146,21 +148,67 @@ interface PendingRecommendation {
   createdAt: string;
 }
 
-/** Rows x 3 probabilities of one cycle → the live chain's orders, equity and trades. */
+/**
+ * Probabilities that are still being computed while the replay runs: once `done` resolves, every
+ * row of every symbol whose candle opened before `beforeSec` holds its final probabilities.
+ * Phases are in ascending `beforeSec`; the last one covers everything (Infinity).
+ */
+export interface ScoringPhase {
+  beforeSec: number;
+  done: Promise<void>;
+}
+
+/** The cycle times of a replay (Unix seconds, one minute after each candle close in [fromSec, toSec)). */
+export function cycleTimesFor(settings: Pick<BacktestSettings, "fromSec" | "toSec" | "intervalSeconds">) {
+  const interval = settings.intervalSeconds;
+  const firstClose = Math.ceil(settings.fromSec / interval) * interval;
+  const cycleCount = Math.max(0, Math.ceil((settings.toSec - firstClose) / interval));
+  const times = new Float64Array(cycleCount);
+  for (let c = 0; c < cycleCount; c++) times[c] = firstClose + c * interval + 60;
+  return times;
+}
+
+/**
+ * Rows x 3 probabilities of one cycle → the live chain's orders, equity and trades. With `phases`,
+ * the replay starts on the rows already scored and waits for a phase only when it reaches it.
+ */
 export async function runBacktest(
   symbols: readonly BacktestSymbol[],
   settings: BacktestSettings,
+  phases?: readonly ScoringPhase[],
 ): Promise<BacktestRun> {
   const n = symbols.length;
   const interval = settings.intervalSeconds;
   const volatilityCloses = closesNeededForVolatility(interval);
-  const signals: ActionableSignals[] = symbols.map((s) =>
-    actionableSignals(s.probabilities, s.length, settings.thresholds, settings.bridge.minConfidence),
-  );
+  const signals: ActionableSignals[] = symbols.map(() => NO_SIGNALS);
+  /** per symbol: rows below this were scanned for signals */
+  const signalRowsScanned = new Int32Array(n);
+  let scoredBeforeSec = Number.NEGATIVE_INFINITY;
+  let waitedForScoresMs = 0;
+  let phase = 0;
+  const scanSignals = (beforeSec: number) => {
+    for (let s = 0; s < n; s++) {
+      const sym = symbols[s];
+      let end = signalRowsScanned[s];
+      while (end < sym.length && sym.start[end] < beforeSec) end++;
+      signals[s] = appendSignals(
+        signals[s],
+        actionableSignals(
+          sym.probabilities,
+          end,
+          settings.thresholds,
+          settings.bridge.minConfidence,
+          signalRowsScanned[s],
+        ),
+      );
+      signalRowsScanned[s] = end;
+    }
+    scoredBeforeSec = beforeSec;
+  };
+  if (!phases || phases.length === 0) scanSignals(Number.POSITIVE_INFINITY);
   const rules = symbols.map((s) => settings.rulesFor(s.productId));
-  const firstClose = Math.ceil(settings.fromSec / interval) * interval;
-  const cycleCount = Math.max(0, Math.ceil((settings.toSec - firstClose) / interval));
-  const cycleTimes = new Float64Array(cycleCount);
+  const cycleTimes = cycleTimesFor(settings);
+  const cycleCount = cycleTimes.length;
   const equityCurve = new Float64Array(cycleCount);
   const exposureCurve = new Float64Array(cycleCount);
 
@@ -211,9 +259,15 @@ export async function runBacktest(
   const progressEvery = Math.max(1, Math.floor(cycleCount / 200));
 
   for (let c = 0; c < cycleCount; c++) {
-    const close = firstClose + c * interval;
-    const nowSec = close + 60;
-    cycleTimes[c] = nowSec;
+    const nowSec = cycleTimes[c];
+    // every candle this cycle can read opened before nowSec
+    while (nowSec > scoredBeforeSec && phases && phase < phases.length) {
+      const waitFrom = performance.now();
+      await phases[phase].done;
+      waitedForScoresMs += performance.now() - waitFrom;
+      scanSignals(phases[phase].beforeSec);
+      phase++;
+    }
     let now: Date | undefined;
     let nowIso: string | undefined;
 
@@ -489,6 +543,7 @@ export async function runBacktest(
       valueUsd: quantity[s] * markedPrice[s],
     })),
     finalCashUsd: cash,
+    waitedForScoresMs,
   };
 
   function snapshotOf(): EquitySnapshot {
@@ -554,6 +609,28 @@ export async function runBacktest(
       cancelOrder: unused,
     };
   }
+}
+
+const NO_SIGNALS: ActionableSignals = {
+  row: new Int32Array(0),
+  side: new Uint8Array(0),
+  confidence: new Float64Array(0),
+  count: 0,
+};
+
+function appendSignals(a: ActionableSignals, b: ActionableSignals): ActionableSignals {
+  if (a.count === 0) return b;
+  if (b.count === 0) return a;
+  const row = new Int32Array(a.count + b.count);
+  row.set(a.row);
+  row.set(b.row, a.count);
+  const side = new Uint8Array(a.count + b.count);
+  side.set(a.side);
+  side.set(b.side, a.count);
+  const confidence = new Float64Array(a.count + b.count);
+  confidence.set(a.confidence);
+  confidence.set(b.confidence, a.count);
+  return { row, side, confidence, count: a.count + b.count };
 }
 
 let stepsTaken = 0;

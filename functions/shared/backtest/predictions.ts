@@ -1,6 +1,6 @@
 /**
  * Candles and model probabilities for a backtest: the live feature engine over each whole series
- * (computeFeatureMatrix; equal to the live 500-candle window to 1e-9 relative, see SERVING_WINDOW),
+ * (computeModelInputRows; equal to the live 500-candle window to 1e-9 relative, see SERVING_WINDOW),
  * the live float32 conversion (toModelInput) and batched inference. Probabilities are cached on
  * disk per (model sha256, candle file sha256), so a re-run with other risk or fee settings skips
  * the model entirely.
@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Granularity } from "../domain/schemas.js";
-import { computeFeatureMatrix, FEATURE_COUNT } from "../features/index.js";
+import { computeModelInputRows, FEATURE_COUNT } from "../features/index.js";
 import {
   type CandleColumns,
   type CandleFile,
@@ -17,9 +17,9 @@ import {
   parseCandleColumns,
   toCoinbaseProductId,
 } from "../market-data/replay.js";
-import { predictInBatches, type SignalModel, toModelInput } from "../model/index.js";
+import { predictInBatches, type SignalModel } from "../model/index.js";
 import { type InferenceThread, startInferenceThread } from "../model/inference-thread.js";
-import type { BacktestSymbol } from "./engine.js";
+import type { BacktestSymbol, ScoringPhase } from "./engine.js";
 import { firstScorableRow } from "./signals.js";
 
 export interface MarketSeries {
@@ -91,45 +91,88 @@ export interface PredictOptions {
    */
   inferenceWorker?: { modelPath: string };
   timing?: PredictionTiming;
-  onSymbol?(done: number, total: number): void;
+  /** parts scored (each symbol counts two: its history and its most recent TAIL_SHARE) */
+  onProgress?(done: number, total: number): void;
 }
 
 export function predictionCachePath(cacheDir: string, modelSha: string, fileSha: string): string {
   return join(cacheDir, `${modelSha.slice(0, 16)}-${fileSha.slice(0, 16)}.bin`);
 }
 
-/** The model's inputs of rows [first, length) of a series: live features, live float32 conversion. */
-export function modelInputOf(columns: CandleColumns, first: number, scratch?: Float64Array): Float32Array {
-  const matrix = computeFeatureMatrix(columns, scratch);
-  const rows = Math.max(0, columns.length - first);
-  return toModelInput(
-    matrix.subarray(first * FEATURE_COUNT, columns.length * FEATURE_COUNT),
-    new Float32Array(rows * FEATURE_COUNT),
-  );
+/**
+ * The model's inputs of rows [first, length) of a series, in a fresh array: the live feature
+ * engine and the live float32 conversion (computeModelInputRows equals toModelInput of
+ * computeFeatureMatrix bit for bit).
+ */
+export function modelInputOf(columns: CandleColumns, first: number): Float32Array {
+  return computeModelInputRows(columns, Math.min(first, columns.length));
 }
 
 /** Symbols whose features wait for, or are being scored by, the model at once (bounds memory). */
 const SYMBOLS_IN_FLIGHT = 3;
+/**
+ * With an inference thread, the most recent share of each symbol's rows is scored last, after
+ * every symbol's history, so the replay runs through history while the model scores the tails.
+ */
+const TAIL_SHARE = 0.15;
+
+export interface MarketPredictions {
+  /** in the order of the files; candles complete, probabilities filling in phase by phase */
+  symbols: BacktestSymbol[];
+  /** for runBacktest: which rows are final when */
+  phases: ScoringPhase[];
+  /** every row scored and cached and the inference thread stopped; rejects with the first failure */
+  finished: Promise<void>;
+}
 
 /**
  * rows x 3 probabilities for every scorable row of each file's series (rows before the window:
- * NaN), in the order of `files`. Files are read one at a time, so with an inference worker the
- * first symbol is scored while the others are still being read.
+ * NaN), in the order of `files`. Files are read one at a time, smallest first, so with an
+ * inference thread the model scores the first symbols while later files are still being read.
  */
 export async function predictMarket(
   model: SignalModel,
   files: readonly CandleFile[],
   options: PredictOptions = {},
 ): Promise<BacktestSymbol[]> {
+  const predictions = await startMarketPredictions(model, files, options);
+  await predictions.finished;
+  return predictions.symbols;
+}
+
+/**
+ * Reads every file and computes its features, and returns once the last rows are on their way to
+ * the model: with an inference thread, scoring goes on behind `phases` and `finished`.
+ */
+export async function startMarketPredictions(
+  model: SignalModel,
+  files: readonly CandleFile[],
+  options: PredictOptions = {},
+): Promise<MarketPredictions> {
   const first = firstScorableRow();
   const timing = options.timing;
-  const out: BacktestSymbol[] = new Array(files.length);
+  const symbols: BacktestSymbol[] = new Array(files.length);
+  const heads: Promise<void>[] = [];
+  const tails: Promise<void>[] = [];
+  const tailInputs: {
+    rows: Float32Array;
+    rowCount: number;
+    resolve(p: Float32Array): void;
+    reject(e: unknown): void;
+  }[] = [];
   const inFlight: Promise<void>[] = [];
   let failure: unknown;
   let thread: InferenceThread | undefined;
-  let scratch: Float64Array | undefined;
+  /** rows with a candle start before this are in the first phase */
+  let headsBeforeSec = Number.POSITIVE_INFINITY;
   let done = 0;
-  const finished = () => options.onSymbol?.(++done, files.length);
+  const progress = (parts: number) => {
+    done += parts;
+    options.onProgress?.(done, files.length * 2);
+  };
+  const fail = (error: unknown) => {
+    failure ??= error;
+  };
   // smallest files first: the model gets its first rows sooner, while this thread's code is still
   // cold; the results stay in the order of `files`
   const order = files
@@ -153,57 +196,86 @@ export async function predictMarket(
         length: n,
         probabilities: cached ?? new Float32Array(n * 3).fill(Number.NaN),
       };
-      out[k] = symbol;
+      symbols[k] = symbol;
       if (cached) {
         if (timing) timing.cacheHits++;
-        finished();
+        progress(2);
         continue;
       }
       if (n <= first) {
         if (path && options.cacheDir) writeCached(options.cacheDir, path, symbol.probabilities);
-        finished();
+        progress(2);
         continue;
       }
       const t1 = performance.now();
-      if (!scratch || scratch.length < n * FEATURE_COUNT)
-        scratch = new Float64Array(Math.ceil(n * 1.25) * FEATURE_COUNT);
-      const input = modelInputOf(series.columns, first, scratch);
+      const input = modelInputOf(series.columns, first);
       if (timing) timing.featuresMs += performance.now() - t1;
       const rows = n - first;
-      let scoring: Promise<Float32Array>;
-      if (options.inferenceWorker) {
-        thread ??= startInferenceThread(model, options.inferenceWorker.modelPath);
-        scoring = thread.predict(input, rows);
-      } else {
+      let partsLeft = 2;
+      const scored = (fromRow: number, rowCount: number) => (probabilities: Float32Array) => {
+        symbol.probabilities.set(probabilities, (first + fromRow) * 3);
+        if (timing) timing.rowsInferred += rowCount;
+        progress(rowCount === rows ? 2 : 1);
+        partsLeft -= rowCount === rows ? 2 : 1;
+        if (partsLeft === 0 && path && options.cacheDir)
+          writeCached(options.cacheDir, path, symbol.probabilities);
+      };
+      if (!options.inferenceWorker) {
         // one thread: nothing to overlap, score before reading the next file
         const t2 = performance.now();
-        const probabilities = await predictInBatches(model, input, rows);
+        scored(0, rows)(await predictInBatches(model, input, rows));
         if (timing) timing.inferenceMs += performance.now() - t2;
-        scoring = Promise.resolve(probabilities);
+        continue;
       }
-      inFlight.push(
-        scoring.then(
-          (probabilities) => {
-            symbol.probabilities.set(probabilities, first * 3);
-            if (timing) timing.rowsInferred += rows;
-            if (path && options.cacheDir) writeCached(options.cacheDir, path, symbol.probabilities);
-            finished();
-          },
-          (error: unknown) => {
-            failure ??= error;
-          },
-        ),
-      );
+      thread ??= startInferenceThread(model, options.inferenceWorker.modelPath);
+      const tailRows = Math.min(rows - 1, Math.ceil(rows * TAIL_SHARE));
+      const headRows = rows - tailRows;
+      if (tailRows > 0) {
+        headsBeforeSec = Math.min(headsBeforeSec, series.columns.start[first + headRows]);
+        const tailInput = input.slice(headRows * FEATURE_COUNT);
+        tails.push(
+          new Promise<Float32Array>((resolve, reject) =>
+            tailInputs.push({ rows: tailInput, rowCount: tailRows, resolve, reject }),
+          ).then(scored(headRows, tailRows)),
+        );
+      }
+      const head = thread
+        .predict(input.subarray(0, headRows * FEATURE_COUNT), headRows)
+        .then(scored(0, tailRows > 0 ? headRows : rows), fail);
+      heads.push(head);
+      inFlight.push(head);
       while (inFlight.length >= SYMBOLS_IN_FLIGHT) await inFlight.shift();
       if (failure) throw failure;
     }
-    await Promise.all(inFlight);
-    if (failure) throw failure;
-    if (thread && timing) timing.inferenceMs += thread.busyMs;
-    return out;
-  } finally {
+  } catch (error) {
     await thread?.close();
+    throw error;
   }
+  // the tails go to the model after every head, in the same queue
+  for (const tail of tailInputs) {
+    (thread as InferenceThread).predict(tail.rows, tail.rowCount).then(tail.resolve, tail.reject);
+  }
+  const headsDone = Promise.all(heads).then(() => {
+    if (failure) throw failure;
+  });
+  const allDone = Promise.all([...heads, ...tails]).then(() => {
+    if (failure) throw failure;
+  });
+  const finished = allDone.finally(async () => {
+    if (thread && timing) timing.inferenceMs += thread.busyMs;
+    await thread?.close();
+  });
+  // a phase nobody waits for (the replay stopped at an earlier failure) must not be unhandled
+  headsDone.catch(() => {});
+  finished.catch(() => {});
+  return {
+    symbols,
+    phases: [
+      ...(Number.isFinite(headsBeforeSec) ? [{ beforeSec: headsBeforeSec, done: headsDone }] : []),
+      { beforeSec: Number.POSITIVE_INFINITY, done: allDone },
+    ],
+    finished,
+  };
 }
 
 function readCached(path: string, rows: number): Float32Array | undefined {

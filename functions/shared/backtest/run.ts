@@ -13,12 +13,13 @@ import {
   type BacktestSettings,
   type BacktestSymbol,
   type BacktestTrade,
+  cycleTimesFor,
   type FillSettings,
   runBacktest,
   tradesFingerprint,
 } from "./engine.js";
 import { type BuyAndHold, buyAndHold, type PerformanceMetrics, performanceOf } from "./metrics.js";
-import { listMarketFiles, type PredictionTiming, predictMarket } from "./predictions.js";
+import { listMarketFiles, type PredictionTiming, startMarketPredictions } from "./predictions.js";
 import { firstScorableRow } from "./signals.js";
 
 export const LLM_VETO_NOTE =
@@ -61,7 +62,7 @@ export interface BacktestOptions {
 export interface BacktestTiming extends PredictionTiming {
   /** loading the model (unless one was passed in) */
   modelMs: number;
-  /** wall time of loading, features and inference together (they overlap with an inference thread) */
+  /** wall time until every row was scored (loading, features and inference overlap with an inference thread) */
   predictMs: number;
   /** whether inference ran on a worker thread */
   inferenceThread: boolean;
@@ -134,13 +135,13 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     replayMs: 0,
     totalMs: 0,
   };
-  const symbols = await predictMarket(model, files, {
+  const predictions = await startMarketPredictions(model, files, {
     cacheDir: options.cacheDir,
     ...(inferenceThread ? { inferenceWorker: { modelPath: options.modelPath } } : {}),
     timing,
-    onSymbol: (done, total) => options.onProgress?.("predict", done, total),
+    onProgress: (done, total) => options.onProgress?.("predict", done, total),
   });
-  timing.predictMs = performance.now() - t1;
+  const symbols = predictions.symbols;
   const span = defaultSpan(symbols, interval);
   const fill: FillSettings = { ...DEFAULT_FILL_SETTINGS, ...options.fill };
   const limits = options.limits ?? DEFAULT_RISK_LIMITS;
@@ -160,18 +161,28 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     killSwitchResumeAfterHours: options.killSwitchResumeAfterHours,
     onProgress: (done, total) => options.onProgress?.("replay", done, total),
   };
-  const t2 = performance.now();
-  const run = await runBacktest(symbols, settings);
-  const t3 = performance.now();
-  timing.replayMs = t3 - t2;
+  // buy-and-hold reads only candles: it runs while the model is still scoring
   const hold: BuyAndHold = buyAndHold(
     symbols,
-    run.cycleTimes,
+    cycleTimesFor(settings),
     interval,
     startingCashUsd,
     fill,
     bundledProductRules,
   );
+  const scoring = predictions.finished.then(() => {
+    timing.predictMs = performance.now() - t1;
+  });
+  let run: BacktestRun;
+  try {
+    const t2 = performance.now();
+    run = await runBacktest(symbols, settings, predictions.phases);
+    timing.replayMs = performance.now() - t2 - run.waitedForScoresMs;
+  } finally {
+    // on any failure, still stop the inference thread before reporting it
+    await scoring.catch(() => {});
+  }
+  await scoring;
   timing.totalMs = performance.now() - t0;
   const n = run.cycleTimes.length;
   const iso = (s: number) => new Date(s * 1000).toISOString();

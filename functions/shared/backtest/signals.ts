@@ -25,18 +25,19 @@ export function firstScorableRow(): number {
 
 /**
  * `probabilities` is rows x [down, hold, up] as the model returns them (float32). Rows before the
- * serving window, and NaN rows, are never signals.
+ * serving window, and NaN rows, are never signals. Only rows [fromRow, rowCount) are read.
  */
 export function actionableSignals(
   probabilities: Float32Array,
   rowCount: number,
   thresholds: DecisionThresholds,
   minConfidence: number,
+  fromRow = 0,
 ): ActionableSignals {
   const rows: number[] = [];
   const sides: number[] = [];
   const confidences: number[] = [];
-  for (let i = firstScorableRow(); i < rowCount; i++) {
+  for (let i = Math.max(fromRow, firstScorableRow()); i < rowCount; i++) {
     const down = probabilities[i * 3];
     const up = probabilities[i * 3 + 2];
     // decideSignal answers HOLD unless one class clears its threshold; skipping those rows here

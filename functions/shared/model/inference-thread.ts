@@ -11,8 +11,9 @@ import type { SignalModel } from "./runtime.js";
 
 export interface InferenceThread {
   /**
-   * rowCount x featureCount float32 rows in, rowCount x 3 probabilities out. A `rows` that spans its
-   * whole buffer is transferred to the worker (it is empty once this returns); a view is copied.
+   * rowCount x featureCount float32 rows in, rowCount x 3 probabilities out. The buffer under
+   * `rows` is transferred to the worker, not copied: it (and every view of it) is empty once this
+   * returns, so copy out first whatever else it holds that you still need.
    */
   predict(rows: Float32Array, rowCount: number): Promise<Float32Array>;
   /** milliseconds the worker has spent scoring so far */
@@ -95,10 +96,14 @@ export function startInferenceThread(
       const id = nextId++;
       const result = new Promise<Float32Array>((resolve, reject) => pending.set(id, { resolve, reject }));
       worker.ref();
-      // a view into a larger buffer would hand the whole buffer to the worker: send a copy instead
-      const whole = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength;
-      const request: InferenceRequest = { id, rows: whole ? rows : rows.slice(), rowCount };
-      worker.postMessage(request, [request.rows.buffer as ArrayBuffer]);
+      const request: InferenceRequest = {
+        id,
+        buffer: rows.buffer as ArrayBuffer,
+        byteOffset: rows.byteOffset,
+        length: rows.length,
+        rowCount,
+      };
+      worker.postMessage(request, [request.buffer]);
       return result.finally(() => {
         if (pending.size === 0) worker.unref();
       });

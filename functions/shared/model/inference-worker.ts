@@ -17,7 +17,14 @@ export interface InferenceWorkerData {
   batchRows: number;
 }
 
-export type InferenceRequest = { id: number; rows: Float32Array; rowCount: number };
+/** float32 rows as a transferred buffer and the view of them inside it */
+export type InferenceRequest = {
+  id: number;
+  buffer: ArrayBuffer;
+  byteOffset: number;
+  length: number;
+  rowCount: number;
+};
 
 export type InferenceReply =
   | { type: "ready" }
@@ -87,7 +94,8 @@ async function serve(): Promise<void> {
     queue = queue.then(async () => {
       try {
         const t0 = performance.now();
-        const probabilities = await score(session, data, request.rows, request.rowCount);
+        const rows = new Float32Array(request.buffer, request.byteOffset, request.length);
+        const probabilities = await score(session, data, rows, request.rowCount);
         const ms = performance.now() - t0;
         const reply: InferenceReply = { type: "probabilities", id: request.id, probabilities, ms };
         port.postMessage(reply, [probabilities.buffer as ArrayBuffer]);
