@@ -1,7 +1,7 @@
 /**
  * npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO]
  *   [--model models/signal-model.onnx] [--fee-bps 60] [--slippage-bps 5] [--equity 10000]
- *   [--json out.json] [--report out.html] [--no-cache] [--single-thread]
+ *   [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread]
  * Replays 1h candles through the live chain's own code (features, model, thresholds, bridge, risk,
  * paper fill model, portfolio) and compares with equal-weight buy-and-hold. The LLM veto is not applied.
  */
@@ -20,7 +20,7 @@ export { benchBacktest };
 
 const ROOT = resolve(import.meta.dirname, "..");
 const usage =
-  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache] [--single-thread] [--resume-kill-switch-after HOURS]";
+  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread] [--resume-kill-switch-after HOURS]";
 
 function parseTime(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       json: { type: "string" },
       report: { type: "string" },
       "no-cache": { type: "boolean" },
+      "cache-dir": { type: "string" },
       "single-thread": { type: "boolean" },
       "resume-kill-switch-after": { type: "string" },
       help: { type: "boolean" },
@@ -100,7 +101,9 @@ async function main(): Promise<void> {
       ...(feeBps !== undefined ? { takerFeeBps: feeBps } : {}),
       ...(slippageBps !== undefined ? { slippageBps } : {}),
     },
-    cacheDir: values["no-cache"] ? undefined : resolve(ROOT, ".cache/predictions"),
+    cacheDir: values["no-cache"]
+      ? undefined
+      : resolve(values["cache-dir"] ?? resolve(ROOT, ".cache/predictions")),
     inferenceThread: !values["single-thread"],
     killSwitchResumeAfterHours: parseNumber("resume-kill-switch-after", values["resume-kill-switch-after"]),
     onProgress: progress,

@@ -54,7 +54,7 @@ export function formatSummary(r: BacktestResult): string {
     `risk refusals by reason: ${refused || "none"}`,
     `open at the end: ${r.openPositions.length} positions worth ${usd(r.openPositions.reduce((s, p) => s + p.valueUsd, 0))}`,
     `trade list sha256 ${r.tradesSha256}`,
-    `time: model ${ms(r.timing.modelMs)}, candles ${ms(r.timing.loadMs)}, features ${ms(r.timing.featuresMs)}, inference ${ms(r.timing.inferenceMs)}${r.timing.inferenceThread && r.timing.rowsInferred > 0 ? " on a worker thread" : ""} (${r.timing.rowsInferred} rows, ${r.timing.cacheHits} cached series; these three took ${ms(r.timing.predictMs)}), replay ${ms(r.timing.replayMs)} (${r.counts.candleSteps} candle-steps, ${Math.round(r.counts.candleSteps / (r.timing.replayMs / 1000)).toLocaleString("en-US")}/s), total ${ms(r.timing.totalMs)}`,
+    `time: model ${ms(r.timing.modelMs)}, candles ${ms(r.timing.loadMs)}, features ${ms(r.timing.featuresMs)}, inference ${ms(r.timing.inferenceMs)}${r.timing.inferenceThread && r.timing.rowsInferred > 0 ? " on a worker thread" : ""} (${r.timing.rowsInferred} rows, ${r.timing.cacheHits} cached series; these three took ${ms(r.timing.predictMs)}), replay ${ms(r.timing.replayMs)} (${r.counts.candleSteps} candle-steps, ${Math.round(r.counts.candleSteps / (r.timing.replayMs / 1000)).toLocaleString("en-US")}/s), total ${ms(r.timing.totalMs)} (CPU ${ms(r.timing.cpuMs)}, peak RSS ${Math.round(r.timing.peakRssMb)} MB)`,
   ].join("\n");
 }
 

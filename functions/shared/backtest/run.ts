@@ -66,6 +66,10 @@ export interface BacktestTiming extends PredictionTiming {
   predictMs: number;
   /** whether inference ran on a worker thread */
   inferenceThread: boolean;
+  /** CPU time of the whole process (every thread) during the backtest */
+  cpuMs: number;
+  /** the process's peak resident memory so far */
+  peakRssMb: number;
   replayMs: number;
   totalMs: number;
 }
@@ -112,6 +116,7 @@ export function defaultSpan(symbols: readonly BacktestSymbol[], intervalSeconds:
 
 export async function backtestCandles(options: BacktestOptions): Promise<BacktestResult> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const granularity = options.granularity ?? "ONE_HOUR";
   const interval = GRANULARITY_SECONDS[granularity];
   const model =
@@ -127,6 +132,8 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     modelMs: t1 - t0,
     predictMs: 0,
     inferenceThread,
+    cpuMs: 0,
+    peakRssMb: 0,
     loadMs: 0,
     featuresMs: 0,
     inferenceMs: 0,
@@ -184,6 +191,9 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
   }
   await scoring;
   timing.totalMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  timing.cpuMs = (cpu.user + cpu.system) / 1000;
+  timing.peakRssMb = process.resourceUsage().maxRSS / 1024;
   const n = run.cycleTimes.length;
   const iso = (s: number) => new Date(s * 1000).toISOString();
   return {
