@@ -258,6 +258,79 @@ export async function runBacktest(
   };
   const progressEvery = Math.max(1, Math.floor(cycleCount / 200));
 
+  /** set when replayQuietCycles stopped at a cycle it had already advanced: that cycle's signals */
+  let freshAhead = 0;
+
+  /** Step 6 of a cycle: mark to market at the last close, snapshot, kill switch. */
+  const closeCycle = (c: number, nowSec: number) => {
+    let positionsValue = 0;
+    if (held.length > 0) {
+      let anyEmpty = false;
+      for (let h = 0; h < held.length; h++) {
+        const s = held[h];
+        const last = next[s] - 1;
+        const mark = symbols[s].close[last];
+        markedPrice[s] = mark;
+        positionsValue += quantity[s] * mark;
+        if (!(quantity[s] > 0)) anyEmpty = true;
+      }
+      if (anyEmpty) held = held.filter((s) => quantity[s] > 0);
+    }
+    const equity = cash + positionsValue;
+    const nowMs = nowSec * 1000;
+    // the same day-start / peak / breach rules as the portfolio function
+    // one reused record of the last snapshot: equityFigures only reads it
+    if (!Number.isNaN(snapshotAtMs)) {
+      previousSnapshot.atMs = snapshotAtMs;
+      previousSnapshot.equityUsd = snapshotEquity;
+      previousSnapshot.peakEquityUsd = snapshotPeak;
+      previousSnapshot.dayStartEquityUsd = snapshotDayStart;
+    }
+    const figures = equityFigures(Number.isNaN(snapshotAtMs) ? undefined : previousSnapshot, equity, nowMs);
+    snapshotAtMs = nowMs;
+    snapshotEquity = equity;
+    snapshotCash = cash;
+    snapshotPositionsValue = positionsValue;
+    snapshotPeak = figures.peakEquityUsd;
+    snapshotDayStart = figures.dayStartEquityUsd;
+    if (!killSwitch) {
+      const breach = killSwitchBreach(figures, settings.limits);
+      if (breach) {
+        killSwitch = { at: new Date(nowMs).toISOString(), reason: breach };
+        killSwitchAtMs = nowMs;
+        killSwitchTrips.push({ ...killSwitch });
+      }
+    } else if (resumeAfterMs !== undefined && nowMs - killSwitchAtMs >= resumeAfterMs) {
+      killSwitchTrips[killSwitchTrips.length - 1].resumedAt = new Date(nowMs).toISOString();
+      killSwitch = undefined;
+    }
+    equityCurve[c] = equity;
+    exposureCurve[c] = positionsValue;
+    if (settings.onProgress && c % progressEvery === 0) settings.onProgress(c, cycleCount);
+  };
+
+  /**
+   * Cycles from `from` on while nothing happens in them (no new signal; the caller checked that
+   * nothing is pending): advance and close each. Most cycles are like this, and a small function
+   * of its own is optimised by V8 long before the whole replay loop is. Returns the first cycle it
+   * did not close: one whose rows are not scored yet (not advanced), or one with new signals
+   * (advanced: its signals are in `fresh`, their count in `freshAhead`), or cycleCount.
+   */
+  const replayQuietCycles = (from: number): number => {
+    for (let c = from; c < cycleCount; c++) {
+      const nowSec = cycleTimes[c];
+      if (nowSec > scoredBeforeSec) return c;
+      const freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
+      counts.candleSteps += stepsTaken;
+      if (freshCount > 0) {
+        freshAhead = freshCount;
+        return c;
+      }
+      closeCycle(c, nowSec);
+    }
+    return cycleCount;
+  };
+
   for (let c = 0; c < cycleCount; c++) {
     const nowSec = cycleTimes[c];
     // every candle this cycle can read opened before nowSec
@@ -272,8 +345,12 @@ export async function runBacktest(
     let nowIso: string | undefined;
 
     // 1. signals: the candle that closed at `close`, when stored; its signal if actionable
-    const freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
-    counts.candleSteps += stepsTaken;
+    let freshCount = freshAhead;
+    if (freshAhead > 0) freshAhead = 0;
+    else {
+      freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
+      counts.candleSteps += stepsTaken;
+    }
     for (let f = 0; f < freshCount; f++) {
       const s = fresh[f];
       const sym = symbols[s];
@@ -481,49 +558,9 @@ export async function runBacktest(
     }
 
     // 6. portfolio: mark to market at the last close, snapshot, kill switch
-    let positionsValue = 0;
-    if (held.length > 0) {
-      let anyEmpty = false;
-      for (const s of held) {
-        const last = next[s] - 1;
-        const mark = symbols[s].close[last];
-        markedPrice[s] = mark;
-        positionsValue += quantity[s] * mark;
-        if (!(quantity[s] > 0)) anyEmpty = true;
-      }
-      if (anyEmpty) held = held.filter((s) => quantity[s] > 0);
-    }
-    const equity = cash + positionsValue;
-    const nowMs = nowSec * 1000;
-    // the same day-start / peak / breach rules as the portfolio function
-    // one reused record of the last snapshot: equityFigures only reads it
-    if (!Number.isNaN(snapshotAtMs)) {
-      previousSnapshot.atMs = snapshotAtMs;
-      previousSnapshot.equityUsd = snapshotEquity;
-      previousSnapshot.peakEquityUsd = snapshotPeak;
-      previousSnapshot.dayStartEquityUsd = snapshotDayStart;
-    }
-    const figures = equityFigures(Number.isNaN(snapshotAtMs) ? undefined : previousSnapshot, equity, nowMs);
-    snapshotAtMs = nowMs;
-    snapshotEquity = equity;
-    snapshotCash = cash;
-    snapshotPositionsValue = positionsValue;
-    snapshotPeak = figures.peakEquityUsd;
-    snapshotDayStart = figures.dayStartEquityUsd;
-    if (!killSwitch) {
-      const breach = killSwitchBreach(figures, settings.limits);
-      if (breach) {
-        killSwitch = { at: new Date(nowMs).toISOString(), reason: breach };
-        killSwitchAtMs = nowMs;
-        killSwitchTrips.push({ ...killSwitch });
-      }
-    } else if (resumeAfterMs !== undefined && nowMs - killSwitchAtMs >= resumeAfterMs) {
-      killSwitchTrips[killSwitchTrips.length - 1].resumedAt = new Date(nowMs).toISOString();
-      killSwitch = undefined;
-    }
-    equityCurve[c] = equity;
-    exposureCurve[c] = positionsValue;
-    if (settings.onProgress && c % progressEvery === 0) settings.onProgress(c, cycleCount);
+    closeCycle(c, nowSec);
+    // then every cycle with no signal and nothing pending, in a small loop of its own
+    if (pending.length === 0) c = replayQuietCycles(c + 1) - 1;
   }
   settings.onProgress?.(cycleCount, cycleCount);
 
