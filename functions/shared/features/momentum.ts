@@ -116,33 +116,66 @@ export function computeCci(s: OhlcvSeries, m: Float64Array, ws: Workspace): void
   const high = s.high;
   const low = s.low;
   const close = s.close;
-  for (let i = 0; i < n; i++) tp[i] = (high[i] + low[i] + close[i]) / 3;
+  const first = Math.min(n, period - 1);
+  for (let i = 0; i < first; i++) tp[i] = (high[i] + low[i] + close[i]) / 3;
+  const cci = CCI * n;
   for (let i = period - 1; i < n; i++) {
-    // Four independent accumulators break the add dependency chain (period is a multiple of 4).
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let j = i - period + 1; j <= i; j += 4) {
-      s0 += tp[j];
-      s1 += tp[j + 1];
-      s2 += tp[j + 2];
-      s3 += tp[j + 3];
-    }
+    const t19 = (high[i] + low[i] + close[i]) / 3;
+    tp[i] = t19;
+    // Four independent accumulators break the add dependency chain; the 20-candle window is unrolled
+    // (the chains start at their first term: 0 + x is x for these positive prices and absolute values).
+    const b = i - 19;
+    const t0 = tp[b];
+    const t1 = tp[b + 1];
+    const t2 = tp[b + 2];
+    const t3 = tp[b + 3];
+    const t4 = tp[b + 4];
+    const t5 = tp[b + 5];
+    const t6 = tp[b + 6];
+    const t7 = tp[b + 7];
+    const t8 = tp[b + 8];
+    const t9 = tp[b + 9];
+    const t10 = tp[b + 10];
+    const t11 = tp[b + 11];
+    const t12 = tp[b + 12];
+    const t13 = tp[b + 13];
+    const t14 = tp[b + 14];
+    const t15 = tp[b + 15];
+    const t16 = tp[b + 16];
+    const t17 = tp[b + 17];
+    const t18 = tp[b + 18];
+    const s0 = t0 + t4 + t8 + t12 + t16;
+    const s1 = t1 + t5 + t9 + t13 + t17;
+    const s2 = t2 + t6 + t10 + t14 + t18;
+    const s3 = t3 + t7 + t11 + t15 + t19;
     const mean = (s0 + s1 + (s2 + s3)) / period;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    for (let j = i - period + 1; j <= i; j += 4) {
-      a0 += Math.abs(tp[j] - mean);
-      a1 += Math.abs(tp[j + 1] - mean);
-      a2 += Math.abs(tp[j + 2] - mean);
-      a3 += Math.abs(tp[j + 3] - mean);
-    }
+    const a0 =
+      Math.abs(t0 - mean) +
+      Math.abs(t4 - mean) +
+      Math.abs(t8 - mean) +
+      Math.abs(t12 - mean) +
+      Math.abs(t16 - mean);
+    const a1 =
+      Math.abs(t1 - mean) +
+      Math.abs(t5 - mean) +
+      Math.abs(t9 - mean) +
+      Math.abs(t13 - mean) +
+      Math.abs(t17 - mean);
+    const a2 =
+      Math.abs(t2 - mean) +
+      Math.abs(t6 - mean) +
+      Math.abs(t10 - mean) +
+      Math.abs(t14 - mean) +
+      Math.abs(t18 - mean);
+    const a3 =
+      Math.abs(t3 - mean) +
+      Math.abs(t7 - mean) +
+      Math.abs(t11 - mean) +
+      Math.abs(t15 - mean) +
+      Math.abs(t19 - mean);
     const deviation = a0 + a1 + (a2 + a3);
     const meanDeviation = deviation / period;
-    m[CCI * n + i] = meanDeviation === 0 ? 0 : (tp[i] - mean) / (0.015 * meanDeviation);
+    m[cci + i] = meanDeviation === 0 ? 0 : (t19 - mean) / (0.015 * meanDeviation);
   }
 }
 

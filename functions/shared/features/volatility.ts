@@ -14,39 +14,83 @@ export function computeBollinger(s: OhlcvSeries, m: Float64Array): void {
   const period = 20;
   const n = s.length;
   const close = s.close;
+  const pctB = BB_PCT_B * n;
+  const width = BB_WIDTH * n;
   for (let i = period - 1; i < n; i++) {
-    // Four independent accumulators break the add dependency chain (period is a multiple of 4).
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let j = i - period + 1; j <= i; j += 4) {
-      s0 += close[j];
-      s1 += close[j + 1];
-      s2 += close[j + 2];
-      s3 += close[j + 3];
-    }
+    // Four independent accumulators break the add dependency chain; the 20-candle window is unrolled
+    // (the chains start at their first term: 0 + x is x for these positive prices and squares).
+    const b = i - 19;
+    const c0 = close[b];
+    const c1 = close[b + 1];
+    const c2 = close[b + 2];
+    const c3 = close[b + 3];
+    const c4 = close[b + 4];
+    const c5 = close[b + 5];
+    const c6 = close[b + 6];
+    const c7 = close[b + 7];
+    const c8 = close[b + 8];
+    const c9 = close[b + 9];
+    const c10 = close[b + 10];
+    const c11 = close[b + 11];
+    const c12 = close[b + 12];
+    const c13 = close[b + 13];
+    const c14 = close[b + 14];
+    const c15 = close[b + 15];
+    const c16 = close[b + 16];
+    const c17 = close[b + 17];
+    const c18 = close[b + 18];
+    const c19 = close[i];
+    const s0 = c0 + c4 + c8 + c12 + c16;
+    const s1 = c1 + c5 + c9 + c13 + c17;
+    const s2 = c2 + c6 + c10 + c14 + c18;
+    const s3 = c3 + c7 + c11 + c15 + c19;
     const mean = (s0 + s1 + (s2 + s3)) / period;
-    let q0 = 0;
-    let q1 = 0;
-    let q2 = 0;
-    let q3 = 0;
-    for (let j = i - period + 1; j <= i; j += 4) {
-      const d0 = close[j] - mean;
-      const d1 = close[j + 1] - mean;
-      const d2 = close[j + 2] - mean;
-      const d3 = close[j + 3] - mean;
-      q0 += d0 * d0;
-      q1 += d1 * d1;
-      q2 += d2 * d2;
-      q3 += d3 * d3;
-    }
+    let d0 = c0 - mean;
+    let d1 = c1 - mean;
+    let d2 = c2 - mean;
+    let d3 = c3 - mean;
+    let q0 = d0 * d0;
+    let q1 = d1 * d1;
+    let q2 = d2 * d2;
+    let q3 = d3 * d3;
+    d0 = c4 - mean;
+    d1 = c5 - mean;
+    d2 = c6 - mean;
+    d3 = c7 - mean;
+    q0 += d0 * d0;
+    q1 += d1 * d1;
+    q2 += d2 * d2;
+    q3 += d3 * d3;
+    d0 = c8 - mean;
+    d1 = c9 - mean;
+    d2 = c10 - mean;
+    d3 = c11 - mean;
+    q0 += d0 * d0;
+    q1 += d1 * d1;
+    q2 += d2 * d2;
+    q3 += d3 * d3;
+    d0 = c12 - mean;
+    d1 = c13 - mean;
+    d2 = c14 - mean;
+    d3 = c15 - mean;
+    q0 += d0 * d0;
+    q1 += d1 * d1;
+    q2 += d2 * d2;
+    q3 += d3 * d3;
+    d0 = c16 - mean;
+    d1 = c17 - mean;
+    d2 = c18 - mean;
+    d3 = c19 - mean;
+    q0 += d0 * d0;
+    q1 += d1 * d1;
+    q2 += d2 * d2;
+    q3 += d3 * d3;
     const squares = q0 + q1 + (q2 + q3);
     const sd = Math.sqrt(squares / period);
     const lower = mean - 2 * sd;
     const upper = mean + 2 * sd;
-    m[BB_PCT_B * n + i] = sd === 0 ? 0.5 : (close[i] - lower) / (upper - lower);
-    m[BB_WIDTH * n + i] = (upper - lower) / mean;
+    m[pctB + i] = sd === 0 ? 0.5 : (c19 - lower) / (upper - lower);
+    m[width + i] = (upper - lower) / mean;
   }
 }
 
