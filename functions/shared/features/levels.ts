@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { rollingMaxInto, rollingMinInto } from "./rolling.js";
+import { rangeScansInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -11,17 +11,18 @@ const LOW_COLUMNS = LEVEL_WINDOWS.map((w) => featureIndex(`dist_low_${w}` as "di
 export function computeSupportResistance(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
   const n = s.length;
   const close = s.close;
-  const [highest, lowest, scratch] = ws.tmp;
+  const [highPrefix, highSuffix, lowPrefix, lowSuffix] = ws.tmp;
   for (let k = 0; k < LEVEL_WINDOWS.length; k++) {
     const w = LEVEL_WINDOWS[k];
-    const highCol = HIGH_COLUMNS[k];
-    const lowCol = LOW_COLUMNS[k];
-    rollingMaxInto(s.high, w, n, highest, scratch);
-    rollingMinInto(s.low, w, n, lowest, scratch);
-    for (let i = w - 1; i < n; i++) {
+    const highCol = HIGH_COLUMNS[k] * n;
+    const lowCol = LOW_COLUMNS[k] * n;
+    rangeScansInto(s.high, s.low, w, n, highPrefix, highSuffix, lowPrefix, lowSuffix);
+    for (let i = w - 1, first = 0; i < n; i++, first++) {
       const c = close[i];
-      m[highCol * n + i] = (c - highest[i]) / highest[i];
-      m[lowCol * n + i] = (c - lowest[i]) / lowest[i];
+      const highest = Math.max(highSuffix[first], highPrefix[i]);
+      const lowest = Math.min(lowSuffix[first], lowPrefix[i]);
+      m[highCol + i] = (c - highest) / highest;
+      m[lowCol + i] = (c - lowest) / lowest;
     }
   }
 }

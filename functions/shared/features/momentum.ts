@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { emaInto, rollingMaxInto, rollingMinInto, rollingSumInto } from "./rolling.js";
+import { emaInto, rangeScansInto, rollingSumInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -91,12 +91,12 @@ export function computeStochastic(s: OhlcvSeries, m: Float64Array, ws: Workspace
   const period = 14;
   const n = s.length;
   const close = s.close;
-  const [highest, lowest, scratch, k] = ws.tmp;
-  rollingMaxInto(s.high, period, n, highest, scratch);
-  rollingMinInto(s.low, period, n, lowest, scratch);
+  const [highPrefix, highSuffix, lowPrefix, lowSuffix, k] = ws.tmp;
+  rangeScansInto(s.high, s.low, period, n, highPrefix, highSuffix, lowPrefix, lowSuffix);
   for (let i = period - 1; i < n; i++) {
-    const hh = highest[i];
-    const ll = lowest[i];
+    const first = i - period + 1;
+    const hh = Math.max(highSuffix[first], highPrefix[i]);
+    const ll = Math.min(lowSuffix[first], lowPrefix[i]);
     const range = hh - ll;
     const stochK = range > 0 ? (100 * (close[i] - ll)) / range : 50;
     k[i] = stochK;

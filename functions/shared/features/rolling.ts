@@ -141,6 +141,51 @@ export function rollingMinInto(
   dst.fill(Number.NaN, 0, Math.min(n, window - 1));
 }
 
+/**
+ * Block scans of a sliding maximum of `high` and minimum of `low` over the same window, fused into one pass
+ * per direction. The extreme of window [i - window + 1, i] is then
+ * Math.max(highSuffix[i - window + 1], highPrefix[i]) (Math.min with the low scans), exactly what
+ * rollingMaxInto / rollingMinInto store.
+ */
+export function rangeScansInto(
+  high: Float64Array,
+  low: Float64Array,
+  window: number,
+  n: number,
+  highPrefix: Float64Array,
+  highSuffix: Float64Array,
+  lowPrefix: Float64Array,
+  lowSuffix: Float64Array,
+): void {
+  for (let blockStart = 0; blockStart < n; blockStart += window) {
+    const blockEnd = Math.min(blockStart + window, n) - 1;
+    let top = high[blockStart];
+    let bottom = low[blockStart];
+    highPrefix[blockStart] = top;
+    lowPrefix[blockStart] = bottom;
+    for (let i = blockStart + 1; i <= blockEnd; i++) {
+      const h = high[i];
+      const l = low[i];
+      if (h > top) top = h;
+      if (l < bottom) bottom = l;
+      highPrefix[i] = top;
+      lowPrefix[i] = bottom;
+    }
+    top = high[blockEnd];
+    bottom = low[blockEnd];
+    highSuffix[blockEnd] = top;
+    lowSuffix[blockEnd] = bottom;
+    for (let i = blockEnd - 1; i >= blockStart; i--) {
+      const h = high[i];
+      const l = low[i];
+      if (h > top) top = h;
+      if (l < bottom) bottom = l;
+      highSuffix[i] = top;
+      lowSuffix[i] = bottom;
+    }
+  }
+}
+
 /** prefix[i]: extreme from its block's start to i; suffix[i]: extreme from i to its block's end. */
 function blockScans(
   src: Float64Array,
