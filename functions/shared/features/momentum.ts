@@ -6,24 +6,40 @@ import type { Workspace } from "./workspace.js";
 const RETURN_HORIZONS = [1, 3, 6, 12, 24, 48] as const;
 const RET_COLUMNS = RETURN_HORIZONS.map((h) => featureIndex(`ret_${h}` as "ret_1"));
 
-/** Log returns over several horizons; also fills ws.r1 (used by realized volatility). */
+/** Log returns over several horizons; also fills ws.r1Squared (used by realized volatility). */
 export function computeReturns(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
   const n = s.length;
   const close = s.close;
-  const r1 = ws.r1;
-  if (n > 0) r1[0] = Number.NaN;
+  const r1Squared = ws.r1Squared;
+  const ret1 = RET_COLUMNS[0] * n;
   for (let i = 1; i < n; i++) {
     const prev = close[i - 1];
     // log1p of the relative change keeps tiny returns accurate (log(c/prev) loses digits near 0).
-    r1[i] = Math.log1p((close[i] - prev) / prev);
+    const r = Math.log1p((close[i] - prev) / prev);
+    m[ret1 + i] = r;
+    r1Squared[i] = r * r;
   }
-  for (let k = 0; k < RETURN_HORIZONS.length; k++) {
-    const h = RETURN_HORIZONS[k];
-    const col = RET_COLUMNS[k];
-    for (let i = h; i < n; i++) {
-      const prev = close[i - h];
-      m[col * n + i] = h === 1 ? r1[i] : Math.log1p((close[i] - prev) / prev);
-    }
+  const c3 = RET_COLUMNS[1] * n;
+  const c6 = RET_COLUMNS[2] * n;
+  const c12 = RET_COLUMNS[3] * n;
+  const c24 = RET_COLUMNS[4] * n;
+  const c48 = RET_COLUMNS[5] * n;
+  for (let i = 3; i < n; i++) {
+    const c = close[i];
+    let prev = close[i - 3];
+    m[c3 + i] = Math.log1p((c - prev) / prev);
+    if (i < 6) continue;
+    prev = close[i - 6];
+    m[c6 + i] = Math.log1p((c - prev) / prev);
+    if (i < 12) continue;
+    prev = close[i - 12];
+    m[c12 + i] = Math.log1p((c - prev) / prev);
+    if (i < 24) continue;
+    prev = close[i - 24];
+    m[c24 + i] = Math.log1p((c - prev) / prev);
+    if (i < 48) continue;
+    prev = close[i - 48];
+    m[c48 + i] = Math.log1p((c - prev) / prev);
   }
 }
 

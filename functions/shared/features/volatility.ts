@@ -100,12 +100,11 @@ const RV_RATIO = featureIndex("rv_ratio_24_168");
 const RV_24 = featureIndex("rv_24");
 const RV_168 = featureIndex("rv_168");
 
-/** Realized volatility sqrt(mean(r1^2)) over 12/24/72/168 candles (not annualised), and rv_24 / rv_168. Needs ws.r1. */
+/** Realized volatility sqrt(mean(r1^2)) over 12/24/72/168 candles (not annualised), and rv_24 / rv_168. Needs ws.r1Squared. */
 export function computeRealizedVolatility(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
   const n = s.length;
-  const r1 = ws.r1;
-  const [squared, sumA, sumB] = ws.tmp;
-  for (let i = 1; i < n; i++) squared[i] = r1[i] * r1[i];
+  const squared = ws.r1Squared;
+  const [sumA, sumB] = ws.tmp;
   for (let k = 0; k < RV_WINDOWS.length; k += 2) {
     const wA = RV_WINDOWS[k];
     const wB = RV_WINDOWS[k + 1];

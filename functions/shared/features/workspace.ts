@@ -9,8 +9,8 @@ export interface Workspace {
   columns: Float64Array;
   /** typical price (high + low + close) / 3 */
   tp: Float64Array;
-  /** one-candle log return, defined from row 1 */
-  r1: Float64Array;
+  /** square of the one-candle log return, defined from row 1 */
+  r1Squared: Float64Array;
   /** free columns an indicator may overwrite */
   tmp: Float64Array[];
 }
@@ -25,7 +25,7 @@ export function workspaceFor(n: number): Workspace {
     cached = {
       columns: new Float64Array(capacity * FEATURE_COUNT),
       tp: new Float64Array(capacity),
-      r1: new Float64Array(capacity),
+      r1Squared: new Float64Array(capacity),
       tmp: Array.from({ length: TMP_COLUMNS }, () => new Float64Array(capacity)),
     };
     cachedCapacity = capacity;
