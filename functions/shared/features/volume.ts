@@ -21,64 +21,84 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
   const n = s.length;
   const { high, low, close, volume } = s;
   const tp = ws.tp;
-  const [flow, flowSum, vol20, volOther, tpv, tpvSum, pvtFlow, pvtSum] = ws.tmp;
+  const [cmfFlow, obvFlow, pvtFlow, tpv, vol20, cmfSum, obvSum, pvtSum] = ws.tmp;
 
-  for (let i = 0; i < n; i++) {
+  // One pass builds every per-candle flow the window sums need.
+  if (n > 0) {
+    cmfFlow[0] = moneyFlow(high[0], low[0], close[0], volume[0]);
+    tpv[0] = tp[0] * volume[0];
+  }
+  for (let i = 1; i < n; i++) {
     const h = high[i];
     const l = low[i];
     const c = close[i];
-    const range = h - l;
-    flow[i] = range === 0 ? 0 : ((c - l - (h - c)) / range) * volume[i];
+    const v = volume[i];
+    const prev = close[i - 1];
+    cmfFlow[i] = moneyFlow(h, l, c, v);
+    // Branch-free sign: (+1 | -1 | 0) * volume gives exactly volume, -volume (-0 for no volume) and +0.
+    obvFlow[i] = (Number(c > prev) - Number(c < prev)) * v;
+    pvtFlow[i] = (v * (c - prev)) / prev;
+    tpv[i] = tp[i] * v;
   }
   rollingSumInto(volume, 0, 20, n, vol20);
-  rollingSumInto(flow, 0, 20, n, flowSum);
-  for (let i = 19; i < n; i++) m[CMF * n + i] = vol20[i] === 0 ? 0 : flowSum[i] / vol20[i];
-
-  for (let i = 1; i < n; i++) {
-    const c = close[i];
-    const prev = close[i - 1];
-    // Branch-free sign: (+1 | -1 | 0) * volume gives exactly volume, -volume (-0 for no volume) and +0.
-    flow[i] = (Number(c > prev) - Number(c < prev)) * volume[i];
-    pvtFlow[i] = (volume[i] * (c - prev)) / prev;
-  }
-  rollingSumInto(flow, 1, 20, n, flowSum);
+  rollingSumInto(cmfFlow, 0, 20, n, cmfSum);
+  rollingSumInto(obvFlow, 1, 20, n, obvSum);
   rollingSumInto(pvtFlow, 1, 20, n, pvtSum);
+  const cmf = CMF * n;
+  const ratio20 = VOL_RATIO_20 * n;
+  const obvSlope = OBV_SLOPE * n;
+  const pvtSlope = PVT_SLOPE * n;
+  if (n > 19) {
+    m[cmf + 19] = vol20[19] === 0 ? 0 : cmfSum[19] / vol20[19];
+    m[ratio20 + 19] = volumeRatio(volume[19], vol20[19] / 20);
+  }
   for (let i = 20; i < n; i++) {
     const v20 = vol20[i];
-    m[OBV_SLOPE * n + i] = v20 === 0 ? 0 : flowSum[i] / v20;
-    m[PVT_SLOPE * n + i] = v20 === 0 ? 0 : pvtSum[i] / v20;
+    m[cmf + i] = v20 === 0 ? 0 : cmfSum[i] / v20;
+    m[obvSlope + i] = v20 === 0 ? 0 : obvSum[i] / v20;
+    m[pvtSlope + i] = v20 === 0 ? 0 : pvtSum[i] / v20;
+    m[ratio20 + i] = volumeRatio(volume[i], v20 / 20);
   }
 
-  for (let i = 19; i < n; i++) m[VOL_RATIO_20 * n + i] = volumeRatio(volume[i], vol20[i] / 20);
-  rollingSumInto(volume, 0, 10, n, volOther);
-  rollingSumInto(volume, 0, 50, n, flowSum);
-  for (let i = 9; i < n; i++) m[VOL_RATIO_10 * n + i] = volumeRatio(volume[i], volOther[i] / 10);
-  for (let i = 49; i < n; i++) m[VOL_RATIO_50 * n + i] = volumeRatio(volume[i], flowSum[i] / 50);
+  const [vol10, vol50] = ws.tmp;
+  rollingSumInto(volume, 0, 10, n, vol10);
+  rollingSumInto(volume, 0, 50, n, vol50);
+  for (let i = 9; i < n; i++) m[VOL_RATIO_10 * n + i] = volumeRatio(volume[i], vol10[i] / 10);
+  for (let i = 49; i < n; i++) m[VOL_RATIO_50 * n + i] = volumeRatio(volume[i], vol50[i] / 50);
 
-  for (let i = 0; i < n; i++) tpv[i] = tp[i] * volume[i];
-  vwapDistance(close, tpv, 24, VWAP_24, n, m, volOther, tpvSum);
-  vwapDistance(close, tpv, 168, VWAP_168, n, m, volOther, tpvSum);
+  const volSum = ws.tmp[4];
+  const tpvSum = ws.tmp[5];
+  vwapDistance(close, volume, tpv, 24, VWAP_24, n, m, volSum, tpvSum);
+  vwapDistance(close, volume, tpv, 168, VWAP_168, n, m, volSum, tpvSum);
+}
 
-  function vwapDistance(
-    closes: Float64Array,
-    priceVolume: Float64Array,
-    window: number,
-    col: number,
-    count: number,
-    matrix: Float64Array,
-    volSum: Float64Array,
-    pvSum: Float64Array,
-  ): void {
-    rollingSumInto(volume, 0, window, count, volSum);
-    rollingSumInto(priceVolume, 0, window, count, pvSum);
-    for (let i = window - 1; i < count; i++) {
-      if (volSum[i] === 0) {
-        matrix[col * count + i] = 0;
-        continue;
-      }
-      const vwap = pvSum[i] / volSum[i];
-      matrix[col * count + i] = (closes[i] - vwap) / vwap;
+/** Chaikin money flow of one candle: close location in the range times volume (0 for a zero range). */
+function moneyFlow(h: number, l: number, c: number, v: number): number {
+  const range = h - l;
+  return range === 0 ? 0 : ((c - l - (h - c)) / range) * v;
+}
+
+function vwapDistance(
+  close: Float64Array,
+  volume: Float64Array,
+  priceVolume: Float64Array,
+  window: number,
+  col: number,
+  n: number,
+  m: Float64Array,
+  volSum: Float64Array,
+  pvSum: Float64Array,
+): void {
+  rollingSumInto(volume, 0, window, n, volSum);
+  rollingSumInto(priceVolume, 0, window, n, pvSum);
+  const out = col * n;
+  for (let i = window - 1; i < n; i++) {
+    if (volSum[i] === 0) {
+      m[out + i] = 0;
+      continue;
     }
+    const vwap = pvSum[i] / volSum[i];
+    m[out + i] = (close[i] - vwap) / vwap;
   }
 }
 
