@@ -90,7 +90,7 @@ function computeColumns(series: OhlcvSeries): Float64Array {
   computeRsi(series, m);
   computeMacd(series, m, ws);
   computeBollinger(series, m);
-  computeAtrAdx(series, m, ws);
+  computeAtrAdx(series, m);
   computeStochastic(series, m, ws);
   computeCci(series, m, ws);
   computeMfi(series, m, ws);

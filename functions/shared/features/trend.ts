@@ -12,13 +12,29 @@ const MINUS_DI = featureIndex("minus_di_14");
  * ATR(14) / close and ADX(14) with +DI / -DI, all Wilder-smoothed and seeded with the mean of their
  * first 14 inputs. True range of the first candle is high - low. Zero ATR gives DI 0; DI sum 0 gives DX 0.
  */
-export function computeAtrAdx(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+export function computeAtrAdx(s: OhlcvSeries, m: Float64Array): void {
   const period = 14;
   const n = s.length;
+  if (n === 0) return;
   const { high, low, close } = s;
-  const [trueRange, atr, plusDm, minusDm, plusSmooth, minusSmooth, dx, adx] = ws.tmp;
-  if (n > 0) trueRange[0] = high[0] - low[0];
-  for (let i = 1; i < n; i++) {
+  const factor = 1 / period;
+  const atrCol = ATR * n;
+  const plusCol = PLUS_DI * n;
+  const minusCol = MINUS_DI * n;
+  const adxCol = ADX * n;
+  // One pass carries the four Wilder averages; each is seeded, as before, with the plain sum of its
+  // first 14 inputs (ATR from row 0, the DMs from row 1, DX from row 14) divided by 14.
+  let trSum = 0;
+  let plusSum = 0;
+  let minusSum = 0;
+  let dxSum = 0;
+  let atr = 0;
+  let plusSmooth = 0;
+  let minusSmooth = 0;
+  let adx = 0;
+  trSum += high[0] - low[0];
+  const warm = Math.min(n, 2 * period);
+  for (let i = 1; i < warm; i++) {
     const prevClose = close[i - 1];
     const h = high[i];
     const l = low[i];
@@ -33,25 +49,73 @@ export function computeAtrAdx(s: OhlcvSeries, m: Float64Array, ws: Workspace): v
     tr = a * pick + tr * (1 - pick);
     pick = Number(b > tr);
     tr = b * pick + tr * (1 - pick);
-    trueRange[i] = tr;
-    plusDm[i] = up * (Number(up > down) * Number(up > 0)) + 0;
-    minusDm[i] = down * (Number(down > up) * Number(down > 0)) + 0;
-  }
-  wilderInto(trueRange, 0, period, n, atr);
-  wilderInto(plusDm, 1, period, n, plusSmooth);
-  wilderInto(minusDm, 1, period, n, minusSmooth);
-  for (let i = period - 1; i < n; i++) m[ATR * n + i] = atr[i] / close[i];
-  for (let i = period; i < n; i++) {
-    const range = atr[i];
-    const plus = range === 0 ? 0 : (100 * plusSmooth[i]) / range;
-    const minus = range === 0 ? 0 : (100 * minusSmooth[i]) / range;
-    m[PLUS_DI * n + i] = plus;
-    m[MINUS_DI * n + i] = minus;
+    const plusDm = up * (Number(up > down) * Number(up > 0)) + 0;
+    const minusDm = down * (Number(down > up) * Number(down > 0)) + 0;
+    if (i > period - 1) {
+      atr = (tr - atr) * factor + atr;
+    } else {
+      trSum += tr;
+      if (i < period - 1) {
+        plusSum += plusDm;
+        minusSum += minusDm;
+        continue;
+      }
+      atr = trSum / period;
+    }
+    m[atrCol + i] = atr / close[i];
+    if (i > period) {
+      plusSmooth = (plusDm - plusSmooth) * factor + plusSmooth;
+      minusSmooth = (minusDm - minusSmooth) * factor + minusSmooth;
+    } else {
+      plusSum += plusDm;
+      minusSum += minusDm;
+      if (i < period) continue;
+      plusSmooth = plusSum / period;
+      minusSmooth = minusSum / period;
+    }
+    const plus = atr === 0 ? 0 : (100 * plusSmooth) / atr;
+    const minus = atr === 0 ? 0 : (100 * minusSmooth) / atr;
+    m[plusCol + i] = plus;
+    m[minusCol + i] = minus;
     const sum = plus + minus;
-    dx[i] = sum === 0 ? 0 : (100 * Math.abs(plus - minus)) / sum;
+    const dx = sum === 0 ? 0 : (100 * Math.abs(plus - minus)) / sum;
+    if (i > 2 * period - 1) {
+      adx = (dx - adx) * factor + adx;
+    } else {
+      dxSum += dx;
+      if (i < 2 * period - 1) continue;
+      adx = dxSum / period;
+    }
+    m[adxCol + i] = adx;
   }
-  wilderInto(dx, period, period, n, adx);
-  for (let i = 2 * period - 1; i < n; i++) m[ADX * n + i] = adx[i];
+  for (let i = warm; i < n; i++) {
+    const prevClose = close[i - 1];
+    const h = high[i];
+    const l = low[i];
+    const up = h - high[i - 1];
+    const down = low[i - 1] - l;
+    let tr = h - l;
+    const a = Math.abs(h - prevClose);
+    const b = Math.abs(l - prevClose);
+    let pick = Number(a > tr);
+    tr = a * pick + tr * (1 - pick);
+    pick = Number(b > tr);
+    tr = b * pick + tr * (1 - pick);
+    const plusDm = up * (Number(up > down) * Number(up > 0)) + 0;
+    const minusDm = down * (Number(down > up) * Number(down > 0)) + 0;
+    atr = (tr - atr) * factor + atr;
+    m[atrCol + i] = atr / close[i];
+    plusSmooth = (plusDm - plusSmooth) * factor + plusSmooth;
+    minusSmooth = (minusDm - minusSmooth) * factor + minusSmooth;
+    const plus = atr === 0 ? 0 : (100 * plusSmooth) / atr;
+    const minus = atr === 0 ? 0 : (100 * minusSmooth) / atr;
+    m[plusCol + i] = plus;
+    m[minusCol + i] = minus;
+    const sum = plus + minus;
+    const dx = sum === 0 ? 0 : (100 * Math.abs(plus - minus)) / sum;
+    adx = (dx - adx) * factor + adx;
+    m[adxCol + i] = adx;
+  }
 }
 
 const EMA_9 = featureIndex("ema_dist_9");
