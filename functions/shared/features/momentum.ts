@@ -83,18 +83,43 @@ const MACD_HIST = featureIndex("macd_hist");
 export function computeMacd(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
   const n = s.length;
   const close = s.close;
+  const lineCol = MACD_LINE * n;
+  const signalCol = MACD_SIGNAL * n;
+  const histCol = MACD_HIST * n;
+  // The seeded warm-up runs as separate EMA passes; the rest continues all three EMAs in one loop.
+  const warm = Math.min(n, 34);
   const [fast, slow, line, signal] = ws.tmp;
-  emaInto(close, 0, 12, n, fast);
-  emaInto(close, 0, 26, n, slow);
-  for (let i = 25; i < n; i++) line[i] = fast[i] - slow[i];
-  emaInto(line, 25, 9, n, signal);
-  for (let i = 25; i < n; i++) {
+  emaInto(close, 0, 12, warm, fast);
+  emaInto(close, 0, 26, warm, slow);
+  for (let i = 25; i < warm; i++) line[i] = fast[i] - slow[i];
+  emaInto(line, 25, 9, warm, signal);
+  for (let i = 25; i < warm; i++) {
     const c = close[i];
-    m[MACD_LINE * n + i] = line[i] / c;
+    m[lineCol + i] = line[i] / c;
     if (i >= 33) {
-      m[MACD_SIGNAL * n + i] = signal[i] / c;
-      m[MACD_HIST * n + i] = (line[i] - signal[i]) / c;
+      m[signalCol + i] = signal[i] / c;
+      m[histCol + i] = (line[i] - signal[i]) / c;
     }
+  }
+  if (warm === n) return;
+  const fastAlpha = 2 / (12 + 1);
+  const fastKeep = 1 - fastAlpha;
+  const slowAlpha = 2 / (26 + 1);
+  const slowKeep = 1 - slowAlpha;
+  const signalAlpha = 2 / (9 + 1);
+  const signalKeep = 1 - signalAlpha;
+  let fastEma = fast[warm - 1];
+  let slowEma = slow[warm - 1];
+  let signalEma = signal[warm - 1];
+  for (let i = warm; i < n; i++) {
+    const c = close[i];
+    fastEma = c * fastAlpha + fastEma * fastKeep;
+    slowEma = c * slowAlpha + slowEma * slowKeep;
+    const macd = fastEma - slowEma;
+    signalEma = macd * signalAlpha + signalEma * signalKeep;
+    m[lineCol + i] = macd / c;
+    m[signalCol + i] = signalEma / c;
+    m[histCol + i] = (macd - signalEma) / c;
   }
 }
 
@@ -202,17 +227,45 @@ const WT2 = featureIndex("wt2");
 export function computeWaveTrend(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
   const n = s.length;
   const tp = ws.tp;
+  const wt1 = WT1 * n;
+  const wt2 = WT2 * n;
+  // The seeded warm-up runs as separate EMA passes; the rest continues the three EMAs in one loop.
+  const warm = Math.min(n, 42);
   const [esa, absDev, dev, ci, tci] = ws.tmp;
-  emaInto(tp, 0, 10, n, esa);
-  for (let i = 9; i < n; i++) {
+  emaInto(tp, 0, 10, warm, esa);
+  for (let i = 9; i < warm; i++) {
     absDev[i] = Math.abs(tp[i] - esa[i]);
   }
-  emaInto(absDev, 9, 10, n, dev);
-  for (let i = 18; i < n; i++) ci[i] = dev[i] === 0 ? 0 : (tp[i] - esa[i]) / (0.015 * dev[i]);
-  emaInto(ci, 18, 21, n, tci);
-  for (let i = 38; i < n; i++) {
-    m[WT1 * n + i] = tci[i];
-    if (i >= 41) m[WT2 * n + i] = (tci[i - 3] + tci[i - 2] + tci[i - 1] + tci[i]) / 4;
+  emaInto(absDev, 9, 10, warm, dev);
+  for (let i = 18; i < warm; i++) ci[i] = dev[i] === 0 ? 0 : (tp[i] - esa[i]) / (0.015 * dev[i]);
+  emaInto(ci, 18, 21, warm, tci);
+  for (let i = 38; i < warm; i++) {
+    m[wt1 + i] = tci[i];
+    if (i >= 41) m[wt2 + i] = (tci[i - 3] + tci[i - 2] + tci[i - 1] + tci[i]) / 4;
+  }
+  if (warm === n) return;
+  const channelAlpha = 2 / (10 + 1);
+  const channelKeep = 1 - channelAlpha;
+  const averageAlpha = 2 / (21 + 1);
+  const averageKeep = 1 - averageAlpha;
+  let esaEma = esa[warm - 1];
+  let devEma = dev[warm - 1];
+  let tciEma = tci[warm - 1];
+  let back1 = tci[warm - 1];
+  let back2 = tci[warm - 2];
+  let back3 = tci[warm - 3];
+  for (let i = warm; i < n; i++) {
+    const price = tp[i];
+    esaEma = price * channelAlpha + esaEma * channelKeep;
+    const deviation = Math.abs(price - esaEma);
+    devEma = deviation * channelAlpha + devEma * channelKeep;
+    const channelIndex = devEma === 0 ? 0 : (price - esaEma) / (0.015 * devEma);
+    tciEma = channelIndex * averageAlpha + tciEma * averageKeep;
+    m[wt1 + i] = tciEma;
+    m[wt2 + i] = (back3 + back2 + back1 + tciEma) / 4;
+    back3 = back2;
+    back2 = back1;
+    back1 = tciEma;
   }
 }
 

@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { emaInto, rollingSumInto, wilderInto } from "./rolling.js";
+import { emaInto, rollingSumInto } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -129,23 +129,45 @@ export function computeAverageDistances(s: OhlcvSeries, m: Float64Array, ws: Wor
   const n = s.length;
   const close = s.close;
   const [ema9, ema21, sum50, sum200] = ws.tmp;
-  emaInto(close, 0, 9, n, ema9);
-  emaInto(close, 0, 21, n, ema21);
   rollingSumInto(close, 0, 50, n, sum50);
   rollingSumInto(close, 0, 200, n, sum200);
-  for (let i = 8; i < n; i++) {
+  const ema9Col = EMA_9 * n;
+  const ema21Col = EMA_21 * n;
+  const crossCol = EMA_CROSS * n;
+  const sma50Col = SMA_50 * n;
+  const sma200Col = SMA_200 * n;
+  // The seeded warm-up runs as separate EMA passes; the rest continues both EMAs in the output loop.
+  const warm = Math.min(n, 21);
+  emaInto(close, 0, 9, warm, ema9);
+  emaInto(close, 0, 21, warm, ema21);
+  for (let i = 8; i < warm; i++) {
     const c = close[i];
     const fast = ema9[i];
-    m[EMA_9 * n + i] = (c - fast) / fast;
+    m[ema9Col + i] = (c - fast) / fast;
     if (i < 20) continue;
     const slow = ema21[i];
-    m[EMA_21 * n + i] = (c - slow) / slow;
-    m[EMA_CROSS * n + i] = (fast - slow) / slow;
+    m[ema21Col + i] = (c - slow) / slow;
+    m[crossCol + i] = (fast - slow) / slow;
+  }
+  if (warm === n) return;
+  const fastAlpha = 2 / (9 + 1);
+  const fastKeep = 1 - fastAlpha;
+  const slowAlpha = 2 / (21 + 1);
+  const slowKeep = 1 - slowAlpha;
+  let fast = ema9[warm - 1];
+  let slow = ema21[warm - 1];
+  for (let i = warm; i < n; i++) {
+    const c = close[i];
+    fast = c * fastAlpha + fast * fastKeep;
+    slow = c * slowAlpha + slow * slowKeep;
+    m[ema9Col + i] = (c - fast) / fast;
+    m[ema21Col + i] = (c - slow) / slow;
+    m[crossCol + i] = (fast - slow) / slow;
     if (i < 49) continue;
     const sma50 = sum50[i] / 50;
-    m[SMA_50 * n + i] = (c - sma50) / sma50;
+    m[sma50Col + i] = (c - sma50) / sma50;
     if (i < 199) continue;
     const sma200 = sum200[i] / 200;
-    m[SMA_200 * n + i] = (c - sma200) / sma200;
+    m[sma200Col + i] = (c - sma200) / sma200;
   }
 }
