@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   type BacktestSymbol,
@@ -94,5 +96,19 @@ describe("replay while the model is still scoring", () => {
     expect(threaded.tradesSha256).toBe(oneThread.tradesSha256);
     expect(Array.from(threaded.curves.equity)).toEqual(Array.from(oneThread.curves.equity));
     expect(threaded.buyAndHold).toEqual(oneThread.buyAndHold);
+  });
+
+  it("with a model that cannot be scored, says what is wrong with the model, not with the thread", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bad-model-"));
+    try {
+      const corrupt = join(dir, "signal-model.onnx");
+      writeFileSync(corrupt, readFileSync(MODEL_PATH).subarray(0, 1000));
+      copyFileSync(MODEL_PATH.replace(/\.onnx$/, ".card.json"), join(dir, "signal-model.card.json"));
+      await expect(
+        backtestCandles({ candlesDir: REPLAY, modelPath: corrupt, symbols: ["BTC-USD"] }),
+      ).rejects.toThrow(/Signal model .*signal-model\.onnx \(1000 bytes\) is not a loadable ONNX model/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

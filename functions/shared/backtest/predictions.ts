@@ -6,7 +6,7 @@
  * the model entirely.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Granularity } from "../domain/schemas.js";
 import { computeModelInputRows, FEATURE_COUNT } from "../features/index.js";
@@ -53,14 +53,24 @@ export function listMarketFiles(
   return files;
 }
 
+/** A candle file's bytes, read once, and their sha256 (the prediction cache key). */
+export interface MarketFile {
+  file: CandleFile;
+  bytes: Buffer;
+  sha256: string;
+}
+
+export function readMarketFiles(files: readonly CandleFile[]): MarketFile[] {
+  return files.map((file) => {
+    const bytes = readFileSync(file.path);
+    return { file, bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
+  });
+}
+
 /** One candle file read once: its columns and the sha256 of its bytes. */
 export function loadSeries(file: CandleFile): MarketSeries {
-  const bytes = readFileSync(file.path);
-  return {
-    file,
-    columns: parseCandleColumns(bytes, file.path),
-    sha256: createHash("sha256").update(bytes).digest("hex"),
-  };
+  const [read] = readMarketFiles([file]);
+  return { file, columns: parseCandleColumns(read.bytes, file.path), sha256: read.sha256 };
 }
 
 export function loadMarket(
@@ -69,6 +79,22 @@ export function loadMarket(
   symbols?: readonly string[],
 ): MarketSeries[] {
   return listMarketFiles(dir, granularity, symbols).map(loadSeries);
+}
+
+/** Whether the cache holds probabilities of this model for any file. */
+export function anyCachedPredictions(cacheDir: string | undefined, modelSha: string): boolean {
+  if (cacheDir === undefined || !existsSync(cacheDir)) return false;
+  const prefix = `${modelSha.slice(0, 16)}-`;
+  return readdirSync(cacheDir).some((name) => name.startsWith(prefix));
+}
+
+/** Whether the cache holds probabilities for this file and model (a damaged entry is found later). */
+export function hasCachedPredictions(
+  cacheDir: string | undefined,
+  modelSha: string,
+  market: MarketFile,
+): boolean {
+  return cacheDir !== undefined && existsSync(predictionCachePath(cacheDir, modelSha, market.sha256));
 }
 
 export interface PredictionTiming {
@@ -85,11 +111,12 @@ export interface PredictOptions {
   /** where cached probabilities live; undefined: no cache */
   cacheDir?: string;
   /**
-   * Score on a worker thread (a second session on this ONNX file, see inference-thread.ts) while
-   * this thread loads files and computes features for the next symbols. Without it, everything
-   * runs one step after the other on this thread.
+   * The worker thread to score on (a second session on the same ONNX file, see inference-thread.ts)
+   * while this thread parses files and computes features for the next symbols; asked for at the
+   * first symbol the model must score. The caller starts, reuses and closes it. Without it,
+   * everything runs one step after the other on this thread.
    */
-  inferenceWorker?: { modelPath: string };
+  inferenceThread?: () => InferenceThread;
   timing?: PredictionTiming;
   /** parts scored (each symbol counts two: its history and its most recent TAIL_SHARE) */
   onProgress?(done: number, total: number): void;
@@ -121,7 +148,7 @@ export interface MarketPredictions {
   symbols: BacktestSymbol[];
   /** for runBacktest: which rows are final when */
   phases: ScoringPhase[];
-  /** every row scored and cached and the inference thread stopped; rejects with the first failure */
+  /** every row scored and cached; rejects with the first failure */
   finished: Promise<void>;
 }
 
@@ -133,20 +160,33 @@ export interface MarketPredictions {
 export async function predictMarket(
   model: SignalModel,
   files: readonly CandleFile[],
-  options: PredictOptions = {},
+  options: Omit<PredictOptions, "inferenceThread"> & { inferenceWorker?: { modelPath: string } } = {},
 ): Promise<BacktestSymbol[]> {
-  const predictions = await startMarketPredictions(model, files, options);
-  await predictions.finished;
-  return predictions.symbols;
+  const { inferenceWorker, ...rest } = options;
+  let thread: InferenceThread | undefined;
+  try {
+    const predictions = await startMarketPredictions(model, readMarketFiles(files), {
+      ...rest,
+      ...(inferenceWorker
+        ? { inferenceThread: () => (thread ??= startInferenceThread(model, inferenceWorker.modelPath)) }
+        : {}),
+    });
+    await predictions.finished;
+    if (thread && options.timing) options.timing.inferenceMs += thread.busyMs;
+    return predictions.symbols;
+  } finally {
+    await thread?.close();
+  }
 }
 
 /**
  * Reads every file and computes its features, and returns once the last rows are on their way to
- * the model: with an inference thread, scoring goes on behind `phases` and `finished`.
+ * the model: with an inference thread, scoring goes on behind `phases` and `finished`, and only the
+ * model's sha256 (the cache key) is needed here.
  */
 export async function startMarketPredictions(
-  model: SignalModel,
-  files: readonly CandleFile[],
+  model: SignalModel | { readonly sha256: string },
+  files: readonly MarketFile[],
   options: PredictOptions = {},
 ): Promise<MarketPredictions> {
   const first = firstScorableRow();
@@ -176,80 +216,85 @@ export async function startMarketPredictions(
   // smallest files first: the model gets its first rows sooner, while this thread's code is still
   // cold; the results stay in the order of `files`
   const order = files
-    .map((file, k) => ({ k, bytes: statSync(file.path).size }))
+    .map((file, k) => ({ k, bytes: file.bytes.length }))
     .sort((a, b) => a.bytes - b.bytes || a.k - b.k)
     .map((entry) => entry.k);
-  try {
-    for (const k of order) {
-      const file = files[k];
-      const t0 = performance.now();
-      const series = loadSeries(file);
-      if (timing) timing.loadMs += performance.now() - t0;
-      const n = series.columns.length;
-      const path = options.cacheDir && predictionCachePath(options.cacheDir, model.sha256, series.sha256);
-      const cached = path ? readCached(path, n) : undefined;
-      const symbol: BacktestSymbol = {
-        productId: series.file.productId,
-        start: series.columns.start,
-        close: series.columns.close,
-        volume: series.columns.volume,
-        length: n,
-        probabilities: cached ?? new Float32Array(n * 3).fill(Number.NaN),
-      };
-      symbols[k] = symbol;
-      if (cached) {
-        if (timing) timing.cacheHits++;
-        progress(2);
-        continue;
-      }
-      if (n <= first) {
-        if (path && options.cacheDir) writeCached(options.cacheDir, path, symbol.probabilities);
-        progress(2);
-        continue;
-      }
-      const t1 = performance.now();
-      const input = modelInputOf(series.columns, first);
-      if (timing) timing.featuresMs += performance.now() - t1;
-      const rows = n - first;
-      let partsLeft = 2;
-      const scored = (fromRow: number, rowCount: number) => (probabilities: Float32Array) => {
-        symbol.probabilities.set(probabilities, (first + fromRow) * 3);
-        if (timing) timing.rowsInferred += rowCount;
-        progress(rowCount === rows ? 2 : 1);
-        partsLeft -= rowCount === rows ? 2 : 1;
-        if (partsLeft === 0 && path && options.cacheDir)
-          writeCached(options.cacheDir, path, symbol.probabilities);
-      };
-      if (!options.inferenceWorker) {
-        // one thread: nothing to overlap, score before reading the next file
-        const t2 = performance.now();
-        scored(0, rows)(await predictInBatches(model, input, rows));
-        if (timing) timing.inferenceMs += performance.now() - t2;
-        continue;
-      }
-      thread ??= startInferenceThread(model, options.inferenceWorker.modelPath);
-      const tailRows = Math.min(rows - 1, Math.ceil(rows * TAIL_SHARE));
-      const headRows = rows - tailRows;
-      if (tailRows > 0) {
-        headsBeforeSec = Math.min(headsBeforeSec, series.columns.start[first + headRows]);
-        const tailInput = input.slice(headRows * FEATURE_COUNT);
-        tails.push(
-          new Promise<Float32Array>((resolve, reject) =>
-            tailInputs.push({ rows: tailInput, rowCount: tailRows, resolve, reject }),
-          ).then(scored(headRows, tailRows)),
+  for (const k of order) {
+    const market = files[k];
+    const t0 = performance.now();
+    const series: MarketSeries = {
+      file: market.file,
+      columns: parseCandleColumns(market.bytes, market.file.path),
+      sha256: market.sha256,
+    };
+    if (timing) timing.loadMs += performance.now() - t0;
+    const n = series.columns.length;
+    const path = options.cacheDir && predictionCachePath(options.cacheDir, model.sha256, series.sha256);
+    const cached = path ? readCached(path, n) : undefined;
+    const symbol: BacktestSymbol = {
+      productId: series.file.productId,
+      start: series.columns.start,
+      close: series.columns.close,
+      volume: series.columns.volume,
+      length: n,
+      probabilities: cached ?? new Float32Array(n * 3).fill(Number.NaN),
+    };
+    symbols[k] = symbol;
+    if (cached) {
+      if (timing) timing.cacheHits++;
+      progress(2);
+      continue;
+    }
+    if (n <= first) {
+      if (path && options.cacheDir) writeCached(options.cacheDir, path, symbol.probabilities);
+      progress(2);
+      continue;
+    }
+    const t1 = performance.now();
+    const input = modelInputOf(series.columns, first);
+    if (timing) timing.featuresMs += performance.now() - t1;
+    const rows = n - first;
+    let partsLeft = 2;
+    const scored = (fromRow: number, rowCount: number) => (probabilities: Float32Array) => {
+      symbol.probabilities.set(probabilities, (first + fromRow) * 3);
+      if (timing) timing.rowsInferred += rowCount;
+      progress(rowCount === rows ? 2 : 1);
+      partsLeft -= rowCount === rows ? 2 : 1;
+      if (partsLeft === 0 && path && options.cacheDir)
+        writeCached(options.cacheDir, path, symbol.probabilities);
+    };
+    if (!options.inferenceThread) {
+      if (!("predict" in model)) {
+        throw new TypeError(
+          "startMarketPredictions: without an inference thread, pass the loaded SignalModel",
         );
       }
-      const head = thread
-        .predict(input.subarray(0, headRows * FEATURE_COUNT), headRows)
-        .then(scored(0, tailRows > 0 ? headRows : rows), fail);
-      heads.push(head);
-      inFlight.push(head);
-      while (inFlight.length >= SYMBOLS_IN_FLIGHT) await inFlight.shift();
-      if (failure) throw failure;
+      // one thread: nothing to overlap, score before reading the next file
+      const t2 = performance.now();
+      scored(0, rows)(await predictInBatches(model, input, rows));
+      if (timing) timing.inferenceMs += performance.now() - t2;
+      continue;
     }
-  } catch (error) {
-    await thread?.close();
-    throw error;
+    thread ??= options.inferenceThread();
+    const tailRows = Math.min(rows - 1, Math.ceil(rows * TAIL_SHARE));
+    const headRows = rows - tailRows;
+    if (tailRows > 0) {
+      headsBeforeSec = Math.min(headsBeforeSec, series.columns.start[first + headRows]);
+      const tailInput = input.slice(headRows * FEATURE_COUNT);
+      tails.push(
+        new Promise<Float32Array>((resolve, reject) =>
+          tailInputs.push({ rows: tailInput, rowCount: tailRows, resolve, reject }),
+        ).then(scored(headRows, tailRows)),
+      );
+    }
+    const head = thread
+      .predict(input.subarray(0, headRows * FEATURE_COUNT), headRows)
+      .then(scored(0, tailRows > 0 ? headRows : rows), fail);
+    heads.push(head);
+    inFlight.push(head);
+    while (inFlight.length >= SYMBOLS_IN_FLIGHT) await inFlight.shift();
+    // on a failure, scoring still queued is abandoned: the caller closes the thread
+    if (failure) throw failure;
   }
   // the tails go to the model after every head, in the same queue
   for (const tail of tailInputs) {
@@ -261,20 +306,16 @@ export async function startMarketPredictions(
   const allDone = Promise.all([...heads, ...tails]).then(() => {
     if (failure) throw failure;
   });
-  const finished = allDone.finally(async () => {
-    if (thread && timing) timing.inferenceMs += thread.busyMs;
-    await thread?.close();
-  });
   // a phase nobody waits for (the replay stopped at an earlier failure) must not be unhandled
   headsDone.catch(() => {});
-  finished.catch(() => {});
+  allDone.catch(() => {});
   return {
     symbols,
     phases: [
       ...(Number.isFinite(headsBeforeSec) ? [{ beforeSec: headsBeforeSec, done: headsDone }] : []),
       { beforeSec: Number.POSITIVE_INFINITY, done: allDone },
     ],
-    finished,
+    finished: allDone,
   };
 }
 

@@ -2,11 +2,20 @@
  * A whole backtest from a folder of candle files: load, predict (or read the prediction cache),
  * replay the live chain, compare with equal-weight buy-and-hold.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DEFAULT_BRIDGE_SETTINGS } from "../bridge/signal-bridge.js";
 import { GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
 import { bundledProductRules } from "../exchange/product-rules.js";
-import { DEFAULT_DECISION_THRESHOLDS, loadSignalModel, type SignalModel } from "../model/index.js";
+import { FEATURE_COUNT } from "../features/index.js";
+import {
+  DEFAULT_DECISION_THRESHOLDS,
+  loadSignalModel,
+  ModelLoadError,
+  type SignalModel,
+} from "../model/index.js";
+import { type InferenceThread, startInferenceThread } from "../model/inference-thread.js";
 import { DEFAULT_RISK_LIMITS, type RiskLimits } from "../risk/index.js";
 import {
   type BacktestRun,
@@ -19,7 +28,15 @@ import {
   tradesFingerprint,
 } from "./engine.js";
 import { type BuyAndHold, buyAndHold, type PerformanceMetrics, performanceOf } from "./metrics.js";
-import { listMarketFiles, type PredictionTiming, startMarketPredictions } from "./predictions.js";
+import {
+  anyCachedPredictions,
+  hasCachedPredictions,
+  listMarketFiles,
+  type MarketPredictions,
+  type PredictionTiming,
+  readMarketFiles,
+  startMarketPredictions,
+} from "./predictions.js";
 import { firstScorableRow } from "./signals.js";
 
 export const LLM_VETO_NOTE =
@@ -119,81 +136,135 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
   const cpu0 = process.cpuUsage();
   const granularity = options.granularity ?? "ONE_HOUR";
   const interval = GRANULARITY_SECONDS[granularity];
-  const model =
-    options.model ??
-    (await loadSignalModel(
-      options.modelPath,
-      options.cardPath ?? options.modelPath.replace(/\.onnx$/, ".card.json"),
-    ));
   const files = listMarketFiles(options.candlesDir, granularity, options.symbols);
+  const modelSha =
+    options.model?.sha256 ?? createHash("sha256").update(readModelFile(options.modelPath)).digest("hex");
   const inferenceThread = options.inferenceThread ?? true;
-  const t1 = performance.now();
-  const timing: BacktestTiming = {
-    modelMs: t1 - t0,
-    predictMs: 0,
-    inferenceThread,
-    cpuMs: 0,
-    peakRssMb: 0,
-    loadMs: 0,
-    featuresMs: 0,
-    inferenceMs: 0,
-    cacheHits: 0,
-    rowsInferred: 0,
-    replayMs: 0,
-    totalMs: 0,
-  };
-  const predictions = await startMarketPredictions(model, files, {
-    cacheDir: options.cacheDir,
-    ...(inferenceThread ? { inferenceWorker: { modelPath: options.modelPath } } : {}),
-    timing,
-    onProgress: (done, total) => options.onProgress?.("predict", done, total),
-  });
-  const symbols = predictions.symbols;
-  const span = defaultSpan(symbols, interval);
-  const fill: FillSettings = { ...DEFAULT_FILL_SETTINGS, ...options.fill };
-  const limits = options.limits ?? DEFAULT_RISK_LIMITS;
-  const startingCashUsd = options.startingCashUsd ?? 10_000;
-  const settings: BacktestSettings = {
-    granularity,
-    intervalSeconds: interval,
-    fromSec: options.fromSec ?? span.fromSec,
-    toSec: options.toSec ?? span.toSec,
-    startingCashUsd,
-    thresholds: DEFAULT_DECISION_THRESHOLDS,
-    bridge: DEFAULT_BRIDGE_SETTINGS,
-    limits,
-    fill,
-    modelVersion: model.version,
-    rulesFor: bundledProductRules,
-    killSwitchResumeAfterHours: options.killSwitchResumeAfterHours,
-    onProgress: (done, total) => options.onProgress?.("replay", done, total),
-  };
-  // buy-and-hold reads only candles: it runs while the model is still scoring
-  const hold: BuyAndHold = buyAndHold(
-    symbols,
-    cycleTimesFor(settings),
-    interval,
-    startingCashUsd,
-    fill,
-    bundledProductRules,
-  );
-  const scoring = predictions.finished.then(() => {
-    timing.predictMs = performance.now() - t1;
-  });
-  let run: BacktestRun;
+  let thread: InferenceThread | undefined;
+  const threadFor = () =>
+    (thread ??= startInferenceThread({ sha256: modelSha, featureCount: FEATURE_COUNT }, options.modelPath));
+  // the inference thread starts (~0.2 s) while this thread reads the candles and loads the model:
+  // at once when nothing of this model is cached, else when a file turns out not to be
+  if (inferenceThread && !anyCachedPredictions(options.cacheDir, modelSha)) threadFor();
+  const market = readMarketFiles(files);
+  const loadedMs = performance.now() - t0;
+  if (inferenceThread && market.some((m) => !hasCachedPredictions(options.cacheDir, modelSha, m)))
+    threadFor();
   try {
-    const t2 = performance.now();
-    run = await runBacktest(symbols, settings, predictions.phases);
-    timing.replayMs = performance.now() - t2 - run.waitedForScoresMs;
+    const timing: BacktestTiming = {
+      modelMs: 0,
+      predictMs: 0,
+      inferenceThread,
+      cpuMs: 0,
+      peakRssMb: 0,
+      loadMs: loadedMs,
+      featuresMs: 0,
+      inferenceMs: 0,
+      cacheHits: 0,
+      rowsInferred: 0,
+      replayMs: 0,
+      totalMs: 0,
+    };
+    let loaded: SignalModel | undefined = options.model;
+    const loadModel = async (): Promise<SignalModel> => {
+      if (loaded) return loaded;
+      const tm = performance.now();
+      loaded = await loadSignalModel(
+        options.modelPath,
+        options.cardPath ?? options.modelPath.replace(/\.onnx$/, ".card.json"),
+      );
+      timing.modelMs = performance.now() - tm;
+      if (loaded.sha256 !== modelSha) {
+        throw new ModelLoadError(
+          `${options.modelPath} changed while the backtest ran (sha256 ${loaded.sha256.slice(0, 12)}… after ${modelSha.slice(0, 12)}…); run it again.`,
+        );
+      }
+      return loaded;
+    };
+    const t1 = performance.now();
+    // with an inference thread this thread needs the model only for its name, version and checks:
+    // it loads it while the thread scores
+    let predictions: MarketPredictions;
+    try {
+      predictions = await startMarketPredictions(
+        inferenceThread ? { sha256: modelSha } : await loadModel(),
+        market,
+        {
+          cacheDir: options.cacheDir,
+          ...(inferenceThread ? { inferenceThread: threadFor } : {}),
+          timing,
+          onProgress: (done, total) => options.onProgress?.("predict", done, total),
+        },
+      );
+    } catch (error) {
+      // a model that cannot be scored: loadSignalModel says why better than the inference thread
+      await loadModel();
+      throw error;
+    }
+    const model = await loadModel();
+    const symbols = predictions.symbols;
+    const span = defaultSpan(symbols, interval);
+    const fill: FillSettings = { ...DEFAULT_FILL_SETTINGS, ...options.fill };
+    const limits = options.limits ?? DEFAULT_RISK_LIMITS;
+    const startingCashUsd = options.startingCashUsd ?? 10_000;
+    const settings: BacktestSettings = {
+      granularity,
+      intervalSeconds: interval,
+      fromSec: options.fromSec ?? span.fromSec,
+      toSec: options.toSec ?? span.toSec,
+      startingCashUsd,
+      thresholds: DEFAULT_DECISION_THRESHOLDS,
+      bridge: DEFAULT_BRIDGE_SETTINGS,
+      limits,
+      fill,
+      modelVersion: model.version,
+      rulesFor: bundledProductRules,
+      killSwitchResumeAfterHours: options.killSwitchResumeAfterHours,
+      onProgress: (done, total) => options.onProgress?.("replay", done, total),
+    };
+    // buy-and-hold reads only candles: it runs while the model is still scoring
+    const hold: BuyAndHold = buyAndHold(
+      symbols,
+      cycleTimesFor(settings),
+      interval,
+      startingCashUsd,
+      fill,
+      bundledProductRules,
+    );
+    const scoring = predictions.finished.then(() => {
+      timing.predictMs = performance.now() - t1;
+    });
+    let run: BacktestRun;
+    try {
+      const t2 = performance.now();
+      run = await runBacktest(symbols, settings, predictions.phases);
+      timing.replayMs = performance.now() - t2 - run.waitedForScoresMs;
+    } finally {
+      // on any failure, still let the scoring settle before the thread is closed
+      await scoring.catch(() => {});
+    }
+    await scoring;
+    if (thread) timing.inferenceMs += thread.busyMs;
+    timing.totalMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    timing.cpuMs = (cpu.user + cpu.system) / 1000;
+    timing.peakRssMb = process.resourceUsage().maxRSS / 1024;
+    return resultOf(options, model, symbols, settings, run, hold, timing);
   } finally {
-    // on any failure, still stop the inference thread before reporting it
-    await scoring.catch(() => {});
+    await thread?.close();
   }
-  await scoring;
-  timing.totalMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  timing.cpuMs = (cpu.user + cpu.system) / 1000;
-  timing.peakRssMb = process.resourceUsage().maxRSS / 1024;
+}
+
+function resultOf(
+  options: BacktestOptions,
+  model: SignalModel,
+  symbols: BacktestSymbol[],
+  settings: BacktestSettings,
+  run: BacktestRun,
+  hold: BuyAndHold,
+  timing: BacktestTiming,
+): BacktestResult {
+  const { startingCashUsd, fill, limits, intervalSeconds: interval } = settings;
   const n = run.cycleTimes.length;
   const iso = (s: number) => new Date(s * 1000).toISOString();
   return {
@@ -233,6 +304,17 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     curves: { cycleTimes: run.cycleTimes, equity: run.equity, buyAndHold: hold.equity },
     market: symbols,
   };
+}
+
+/** The model file's bytes for its sha256 before it is loaded; loadSignalModel says what is wrong with a bad one. */
+function readModelFile(modelPath: string): Buffer {
+  try {
+    return readFileSync(modelPath);
+  } catch (error) {
+    throw new ModelLoadError(
+      `Signal model ${modelPath} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Point --model at models/signal-model.onnx or run \`npm run train\` to build it.`,
+    );
+  }
 }
 
 function killSwitchNotes(run: BacktestRun, resumeAfterHours: number | undefined): string[] {

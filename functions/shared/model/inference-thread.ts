@@ -39,7 +39,7 @@ const WORKER_URL = new URL(
 );
 
 export function startInferenceThread(
-  model: SignalModel,
+  model: Pick<SignalModel, "sha256" | "featureCount">,
   modelPath: string,
   options: InferenceThreadOptions = {},
 ): InferenceThread {
