@@ -68,23 +68,10 @@ export function rollingSumInto(
   const firstFull = from + window - 1;
   dst.fill(Number.NaN, 0, Math.min(n, firstFull));
   if (firstFull >= n) return;
-  let s = 0;
-  let c = 0;
-  let nonZero = 0;
-  // Filling the first window and sliding it are separate loops so the hot loop carries no phase tests.
-  for (let i = from; i <= firstFull; i++) {
-    // Knuth's branch-free TwoSum: the rounding error of each add goes into c.
-    const x = src[i];
-    nonZero += Number(x !== 0);
-    const t = s + x;
-    const z = t - s;
-    c += s - (t - z) + (x - z);
-    s = t;
-  }
-  if (nonZero === 0) {
-    s = 0;
-    c = 0;
-  }
+  startWindowSum(src, from, window);
+  let s = windowSum[0];
+  let c = windowSum[1];
+  let nonZero = windowSum[2];
   dst[firstFull] = s + c;
   for (let i = firstFull + 1, leaving = from; i < n; i++, leaving++) {
     const x = src[i];
@@ -105,6 +92,37 @@ export function rollingSumInto(
     }
     dst[i] = s + c;
   }
+}
+
+/**
+ * [sum, compensation, non-zero inputs] of the first full window after startWindowSum. Kernels that fuse
+ * a window sum into their output loop continue from here with exactly rollingSumInto's sliding step
+ * (its value at a row is sum + compensation), so their sums are bit-identical to it.
+ */
+export const windowSum = new Float64Array(3);
+
+/** Sums src[from, from + window) into windowSum (the fill phase of rollingSumInto). */
+export function startWindowSum(src: Float64Array, from: number, window: number): void {
+  const firstFull = from + window - 1;
+  let s = 0;
+  let c = 0;
+  let nonZero = 0;
+  for (let i = from; i <= firstFull; i++) {
+    // Knuth's branch-free TwoSum: the rounding error of each add goes into c.
+    const x = src[i];
+    nonZero += Number(x !== 0);
+    const t = s + x;
+    const z = t - s;
+    c += s - (t - z) + (x - z);
+    s = t;
+  }
+  if (nonZero === 0) {
+    s = 0;
+    c = 0;
+  }
+  windowSum[0] = s;
+  windowSum[1] = c;
+  windowSum[2] = nonZero;
 }
 
 /** Sliding maximum over `window` rows (van Herk / Gil-Werman: O(1) per row, exact). */

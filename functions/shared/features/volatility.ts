@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { rollingSumInto } from "./rolling.js";
+import { startWindowSum, windowSum } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -104,20 +104,52 @@ const RV_168 = featureIndex("rv_168");
 export function computeRealizedVolatility(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
   const n = s.length;
   const squared = ws.r1Squared;
-  const [sumA, sumB] = ws.tmp;
-  for (let k = 0; k < RV_WINDOWS.length; k += 2) {
-    const wA = RV_WINDOWS[k];
-    const wB = RV_WINDOWS[k + 1];
-    const colA = RV_COLUMNS[k];
-    const colB = RV_COLUMNS[k + 1];
-    rollingSumInto(squared, 1, wA, n, sumA);
-    rollingSumInto(squared, 1, wB, n, sumB);
-    for (let i = wA; i < n; i++) m[colA * n + i] = Math.sqrt(sumA[i] / wA);
-    for (let i = wB; i < n; i++) m[colB * n + i] = Math.sqrt(sumB[i] / wB);
+  for (let k = 0; k < RV_WINDOWS.length; k++) {
+    realizedVolatilityInto(squared, RV_WINDOWS[k], n, m, RV_COLUMNS[k] * n);
   }
   for (let i = 168; i < n; i++) {
     const long = m[RV_168 * n + i];
     m[RV_RATIO * n + i] = long === 0 ? 1 : m[RV_24 * n + i] / long;
+  }
+}
+
+/**
+ * m[out + i] = sqrt(sum / window) for the window of squared returns ending at row i (from row `window` on).
+ * The sum is rollingSumInto's, step for step (same TwoSum order, same all-zero reset); taking the root in
+ * the same loop lets the division and square root overlap the latency-bound summation.
+ */
+function realizedVolatilityInto(
+  squared: Float64Array,
+  window: number,
+  n: number,
+  m: Float64Array,
+  out: number,
+): void {
+  const from = 1;
+  const firstFull = from + window - 1;
+  if (firstFull >= n) return;
+  startWindowSum(squared, from, window);
+  let s = windowSum[0];
+  let c = windowSum[1];
+  let nonZero = windowSum[2];
+  m[out + firstFull] = Math.sqrt((s + c) / window);
+  for (let i = firstFull + 1, leaving = from; i < n; i++, leaving++) {
+    const x = squared[i];
+    const y = -squared[leaving];
+    nonZero += Number(x !== 0) - Number(y !== 0);
+    let t = s + x;
+    let z = t - s;
+    c += s - (t - z) + (x - z);
+    s = t;
+    t = s + y;
+    z = t - s;
+    c += s - (t - z) + (y - z);
+    s = t;
+    if (nonZero === 0) {
+      s = 0;
+      c = 0;
+    }
+    m[out + i] = Math.sqrt((s + c) / window);
   }
 }
 

@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { rollingSumInto } from "./rolling.js";
+import { rollingSumInto, startWindowSum, windowSum } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -21,7 +21,7 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
   const n = s.length;
   const { high, low, close, volume } = s;
   const tp = ws.tp;
-  const [cmfFlow, obvFlow, pvtFlow, tpv, vol20, cmfSum, obvSum, pvtSum] = ws.tmp;
+  const [cmfFlow, obvFlow, pvtFlow, tpv, vol20, cmfSum, obvSum] = ws.tmp;
 
   // One pass builds every per-candle flow the window sums need.
   if (n > 0) {
@@ -43,7 +43,6 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
   rollingSumInto(volume, 0, 20, n, vol20);
   rollingSumInto(cmfFlow, 0, 20, n, cmfSum);
   rollingSumInto(obvFlow, 1, 20, n, obvSum);
-  rollingSumInto(pvtFlow, 1, 20, n, pvtSum);
   const cmf = CMF * n;
   const ratio20 = VOL_RATIO_20 * n;
   const obvSlope = OBV_SLOPE * n;
@@ -52,24 +51,44 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
     m[cmf + 19] = vol20[19] === 0 ? 0 : cmfSum[19] / vol20[19];
     m[ratio20 + 19] = volumeRatio(volume[19], vol20[19] / 20);
   }
-  for (let i = 20; i < n; i++) {
-    const v20 = vol20[i];
-    m[cmf + i] = v20 === 0 ? 0 : cmfSum[i] / v20;
-    m[obvSlope + i] = v20 === 0 ? 0 : obvSum[i] / v20;
-    m[pvtSlope + i] = v20 === 0 ? 0 : pvtSum[i] / v20;
-    m[ratio20 + i] = volumeRatio(volume[i], v20 / 20);
+  if (n > 20) {
+    // The PVT window sum (rollingSumInto'sum step, from row 1) runs inside the output loop.
+    startWindowSum(pvtFlow, 1, 20);
+    let sum = windowSum[0];
+    let error = windowSum[1];
+    let nonZero = windowSum[2];
+    for (let i = 20, leaving = 0; i < n; i++, leaving++) {
+      if (leaving > 0) {
+        const x = pvtFlow[i];
+        const y = -pvtFlow[leaving];
+        nonZero += Number(x !== 0) - Number(y !== 0);
+        let t = sum + x;
+        let z = t - sum;
+        error += sum - (t - z) + (x - z);
+        sum = t;
+        t = sum + y;
+        z = t - sum;
+        error += sum - (t - z) + (y - z);
+        sum = t;
+        if (nonZero === 0) {
+          sum = 0;
+          error = 0;
+        }
+      }
+      const v20 = vol20[i];
+      m[cmf + i] = v20 === 0 ? 0 : cmfSum[i] / v20;
+      m[obvSlope + i] = v20 === 0 ? 0 : obvSum[i] / v20;
+      m[pvtSlope + i] = v20 === 0 ? 0 : (sum + error) / v20;
+      m[ratio20 + i] = volumeRatio(volume[i], v20 / 20);
+    }
   }
 
-  const [vol10, vol50] = ws.tmp;
-  rollingSumInto(volume, 0, 10, n, vol10);
-  rollingSumInto(volume, 0, 50, n, vol50);
-  for (let i = 9; i < n; i++) m[VOL_RATIO_10 * n + i] = volumeRatio(volume[i], vol10[i] / 10);
-  for (let i = 49; i < n; i++) m[VOL_RATIO_50 * n + i] = volumeRatio(volume[i], vol50[i] / 50);
+  volumeRatioInto(volume, 10, n, m, VOL_RATIO_10 * n);
+  volumeRatioInto(volume, 50, n, m, VOL_RATIO_50 * n);
 
   const volSum = ws.tmp[4];
-  const tpvSum = ws.tmp[5];
-  vwapDistance(close, volume, tpv, 24, VWAP_24, n, m, volSum, tpvSum);
-  vwapDistance(close, volume, tpv, 168, VWAP_168, n, m, volSum, tpvSum);
+  vwapDistanceInto(close, volume, tpv, 24, n, m, VWAP_24 * n, volSum);
+  vwapDistanceInto(close, volume, tpv, 168, n, m, VWAP_168 * n, volSum);
 }
 
 /** Chaikin money flow of one candle: close location in the range times volume (0 for a zero range). */
@@ -78,27 +97,86 @@ function moneyFlow(h: number, l: number, c: number, v: number): number {
   return range === 0 ? 0 : ((c - l - (h - c)) / range) * v;
 }
 
-function vwapDistance(
+/**
+ * Relative distance of close to the VWAP of the window ending at each row (0 for a window without volume).
+ * The price-volume sum (rollingSumInto's step) runs inside the output loop.
+ */
+function vwapDistanceInto(
   close: Float64Array,
   volume: Float64Array,
   priceVolume: Float64Array,
   window: number,
-  col: number,
   n: number,
   m: Float64Array,
+  out: number,
   volSum: Float64Array,
-  pvSum: Float64Array,
 ): void {
+  const firstFull = window - 1;
+  if (firstFull >= n) return;
   rollingSumInto(volume, 0, window, n, volSum);
-  rollingSumInto(priceVolume, 0, window, n, pvSum);
-  const out = col * n;
-  for (let i = window - 1; i < n; i++) {
-    if (volSum[i] === 0) {
-      m[out + i] = 0;
-      continue;
+  startWindowSum(priceVolume, 0, window);
+  let s = windowSum[0];
+  let c = windowSum[1];
+  let nonZero = windowSum[2];
+  m[out + firstFull] = vwapDistance(close[firstFull], s + c, volSum[firstFull]);
+  for (let i = firstFull + 1, leaving = 0; i < n; i++, leaving++) {
+    const x = priceVolume[i];
+    const y = -priceVolume[leaving];
+    nonZero += Number(x !== 0) - Number(y !== 0);
+    let t = s + x;
+    let z = t - s;
+    c += s - (t - z) + (x - z);
+    s = t;
+    t = s + y;
+    z = t - s;
+    c += s - (t - z) + (y - z);
+    s = t;
+    if (nonZero === 0) {
+      s = 0;
+      c = 0;
     }
-    const vwap = pvSum[i] / volSum[i];
-    m[out + i] = (close[i] - vwap) / vwap;
+    m[out + i] = vwapDistance(close[i], s + c, volSum[i]);
+  }
+}
+
+function vwapDistance(close: number, priceVolumeSum: number, volumeSum: number): number {
+  if (volumeSum === 0) return 0;
+  const vwap = priceVolumeSum / volumeSum;
+  return (close - vwap) / vwap;
+}
+
+/** Volume over its mean of the window ending at each row; the window sum (rollingSumInto's step) is fused in. */
+function volumeRatioInto(
+  volume: Float64Array,
+  window: number,
+  n: number,
+  m: Float64Array,
+  out: number,
+): void {
+  const firstFull = window - 1;
+  if (firstFull >= n) return;
+  startWindowSum(volume, 0, window);
+  let s = windowSum[0];
+  let c = windowSum[1];
+  let nonZero = windowSum[2];
+  m[out + firstFull] = volumeRatio(volume[firstFull], (s + c) / window);
+  for (let i = firstFull + 1, leaving = 0; i < n; i++, leaving++) {
+    const x = volume[i];
+    const y = -volume[leaving];
+    nonZero += Number(x !== 0) - Number(y !== 0);
+    let t = s + x;
+    let z = t - s;
+    c += s - (t - z) + (x - z);
+    s = t;
+    t = s + y;
+    z = t - s;
+    c += s - (t - z) + (y - z);
+    s = t;
+    if (nonZero === 0) {
+      s = 0;
+      c = 0;
+    }
+    m[out + i] = volumeRatio(volume[i], (s + c) / window);
   }
 }
 
