@@ -34,16 +34,26 @@ export function actionableSignals(
   minConfidence: number,
   fromRow = 0,
 ): ActionableSignals {
+  // a tight first pass finds the rows where one class clears its threshold (decideSignal answers
+  // HOLD for every other row, so skipping them cannot change a decision); only those few go through
+  // decideSignal and isActionable
+  const buy = thresholds.buy;
+  const sell = thresholds.sell;
+  const from = Math.max(fromRow, firstScorableRow());
+  const candidates = new Int32Array(Math.max(0, rowCount - from));
+  let found = 0;
+  for (let i = from; i < rowCount; i++) {
+    if (probabilities[i * 3 + 2] > buy || probabilities[i * 3] > sell) candidates[found++] = i;
+  }
   const rows: number[] = [];
   const sides: number[] = [];
   const confidences: number[] = [];
-  for (let i = Math.max(fromRow, firstScorableRow()); i < rowCount; i++) {
-    const down = probabilities[i * 3];
-    const up = probabilities[i * 3 + 2];
-    // decideSignal answers HOLD unless one class clears its threshold; skipping those rows here
-    // saves ~1M object allocations on the full data set and cannot change a decision
-    if (!(up > thresholds.buy || down > thresholds.sell)) continue;
-    const decision = decideSignal({ down, hold: probabilities[i * 3 + 1], up }, thresholds);
+  for (let k = 0; k < found; k++) {
+    const i = candidates[k];
+    const decision = decideSignal(
+      { down: probabilities[i * 3], hold: probabilities[i * 3 + 1], up: probabilities[i * 3 + 2] },
+      thresholds,
+    );
     if (!isActionable(decision, minConfidence)) continue;
     rows.push(i);
     sides.push(decision.signalType === "BUY" ? SIDE_BUY : SIDE_SELL);
