@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { emaInto, rangeScansInto, rollingSumInto } from "./rolling.js";
+import { emaInto, rangeScansInto, rollingSumInto, startWindowSum, windowSum } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import type { Workspace } from "./workspace.js";
 
@@ -298,14 +298,41 @@ const EFFICIENCY = featureIndex("efficiency_ratio_10");
 export function computeEfficiencyRatio(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
   const period = 10;
   const n = s.length;
+  if (period >= n) return;
   const close = s.close;
-  const [path, pathSum] = ws.tmp;
-  for (let i = 1; i < n; i++) {
+  const path = ws.tmp[0];
+  for (let i = 1; i <= period; i++) {
     path[i] = Math.abs(close[i] - close[i - 1]);
   }
-  rollingSumInto(path, 1, period, n, pathSum);
-  for (let i = period; i < n; i++) {
-    const net = Math.abs(close[i] - close[i - period]);
-    m[EFFICIENCY * n + i] = pathSum[i] === 0 ? 0 : net / pathSum[i];
+  // The path-length window sum (rollingSumInto's step) runs inside the output loop.
+  startWindowSum(path, 1, period);
+  let sum = windowSum[0];
+  let error = windowSum[1];
+  let nonZero = windowSum[2];
+  const efficiency = EFFICIENCY * n;
+  m[efficiency + period] = ratioOrZero(Math.abs(close[period] - close[0]), sum + error);
+  for (let i = period + 1, leaving = 1; i < n; i++, leaving++) {
+    const c = close[i];
+    const x = Math.abs(c - close[i - 1]);
+    path[i] = x;
+    const y = -path[leaving];
+    nonZero += Number(x !== 0) - Number(y !== 0);
+    let t = sum + x;
+    let z = t - sum;
+    error += sum - (t - z) + (x - z);
+    sum = t;
+    t = sum + y;
+    z = t - sum;
+    error += sum - (t - z) + (y - z);
+    sum = t;
+    if (nonZero === 0) {
+      sum = 0;
+      error = 0;
+    }
+    m[efficiency + i] = ratioOrZero(Math.abs(c - close[i - period]), sum + error);
   }
+}
+
+function ratioOrZero(net: number, pathLength: number): number {
+  return pathLength === 0 ? 0 : net / pathLength;
 }
