@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { rollingSumInto } from "../../functions/shared/features/rolling.js";
+import { rollingSumChunk, rollingSumInto } from "../../functions/shared/features/rolling.js";
 
 // Values mixing zeros (the all-zero-window reset), tiny and large magnitudes (the TwoSum compensation).
 const value = fc.oneof(
@@ -64,6 +64,49 @@ describe("rollingSumInto", () => {
           const actual = new Float64Array(n).fill(-1);
           rollingSumInto(src, from, window, n, actual);
           for (let i = 0; i < n; i++) {
+            expect(Object.is(actual[i], expected[i]), `[${i}] ${actual[i]} vs ${expected[i]}`).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+// Prices and volumes with inexact decimal fractions, so the compensation carried between chunks is rarely 0.
+const inexact = fc.oneof(
+  value,
+  fc.integer({ min: -1_000_000, max: 1_000_000 }).map((k) => (k / 3.7) * 1e3),
+);
+
+describe("rollingSumChunk", () => {
+  it("continued chunk by chunk, is bit-identical to the one-loop reference", () => {
+    fc.assert(
+      fc.property(
+        fc.array(inexact, { minLength: 0, maxLength: 400 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 1, maxLength: 20 }),
+        (values, window, first, later) => {
+          const n = values.length;
+          const src = Float64Array.from(values);
+          const expected = new Float64Array(n).fill(-1);
+          referenceRollingSum(src, first, window, n, expected);
+          // Chunk 0 reaches the first full window (as the engine's chunks do); later chunks have any length.
+          const bounds = [Math.min(n, first + window + later[0])];
+          for (let k = 1; bounds[bounds.length - 1] < n; k++) {
+            bounds.push(Math.min(n, bounds[bounds.length - 1] + later[k % later.length]));
+          }
+          const state = new Float64Array(5).fill(7);
+          const actual = new Float64Array(n).fill(-1);
+          let from = 0;
+          for (const to of bounds) {
+            const dst = new Float64Array(to - from).fill(-1);
+            rollingSumChunk(src, first, window, from, to, dst, state, 2);
+            actual.set(dst, from);
+            from = to;
+          }
+          for (let i = first + window - 1; i < n; i++) {
             expect(Object.is(actual[i], expected[i]), `[${i}] ${actual[i]} vs ${expected[i]}`).toBe(true);
           }
         },

@@ -15,7 +15,7 @@ import { assertSeriesShape, type OhlcvSeries, sliceSeries } from "./series.js";
 import { computeAtrAdx, computeAverageDistances } from "./trend.js";
 import { computeBollinger, computeCandleShape, computeRealizedVolatility } from "./volatility.js";
 import { computeVolumeFeatures } from "./volume.js";
-import { workspaceFor } from "./workspace.js";
+import { CHUNK_ROWS, type Workspace, workspaceFor } from "./workspace.js";
 
 /** First row whose 51 features are all defined: SMA(200) needs rows 0..199. */
 export const WARMUP_CANDLES = 199;
@@ -31,9 +31,15 @@ export const SERVING_WINDOW = 500;
 /**
  * Computes the n x 51 row-major feature matrix (row i = features of candle i, NaN inside each
  * feature's warm-up). Rows are consecutive candles: fill or reject gaps before calling.
+ * chunkRows (rows computed per cache-sized chunk) never changes the result; tests vary it.
  */
-export function computeFeatureMatrix(series: OhlcvSeries, out?: Float64Array): Float64Array {
+export function computeFeatureMatrix(
+  series: OhlcvSeries,
+  out?: Float64Array,
+  chunkRows: number = CHUNK_ROWS,
+): Float64Array {
   assertSeriesShape(series);
+  assertChunkRows(chunkRows);
   const n = series.length;
   const size = n * FEATURE_COUNT;
   if (out !== undefined && out.length < size) {
@@ -42,7 +48,12 @@ export function computeFeatureMatrix(series: OhlcvSeries, out?: Float64Array): F
     );
   }
   const matrix = out ?? new Float64Array(size);
-  transposeInto(computeColumns(series), n, matrix);
+  const ws = workspaceFor(n);
+  for (let from = 0; from < n; from += chunkRows) {
+    const to = Math.min(from + chunkRows, n);
+    computeChunk(series, ws, from, to);
+    transposeInto(ws.chunk, from, to, matrix);
+  }
   return matrix;
 }
 
@@ -72,66 +83,91 @@ export function computeModelInputRows(
   }
   const input = out ?? new Float32Array(size);
   if (size === 0) return input;
-  transposeToModelInput(computeColumns(series), n, firstRow, input);
+  const ws = workspaceFor(n);
+  for (let from = 0; from < n; from += CHUNK_ROWS) {
+    const to = Math.min(from + CHUNK_ROWS, n);
+    computeChunk(series, ws, from, to);
+    if (to > firstRow) transposeToModelInput(ws.chunk, Math.max(from, firstRow), from, to, firstRow, input);
+  }
   return input;
 }
 
-/** Runs every indicator into the workspace's column-major matrix (feature k of row i at k * n + i). */
-function computeColumns(series: OhlcvSeries): Float64Array {
-  const n = series.length;
-  const ws = workspaceFor(n);
-  // Indicators write column-major (contiguous, cache-friendly passes); one blocked transpose at the end.
-  const m = ws.columns;
-  // Every indicator writes all rows from its first defined row on, so only the warm-up needs NaN.
-  const warmup = Math.min(n, WARMUP_CANDLES + 1);
-  for (let k = 0; k < FEATURE_COUNT; k++) m.fill(Number.NaN, k * n, k * n + warmup);
+/** The smallest chunk that holds every warm-up (200 rows) and starts every sliding-extreme block on a chunk boundary. */
+const CHUNK_ALIGNMENT = 168;
 
-  computeReturns(series, m, ws);
-  computeRsi(series, m);
-  computeMacd(series, m, ws);
-  computeBollinger(series, m);
-  computeAtrAdx(series, m);
-  computeStochastic(series, m, ws);
-  computeCci(series, m, ws);
-  computeMfi(series, m, ws);
-  computeVolumeFeatures(series, m, ws);
-  computeRealizedVolatility(series, m, ws);
-  computeWaveTrend(series, m, ws);
-  computeSupportResistance(series, m, ws);
-  computeRegime(series, m);
-  computeCandleShape(series, m);
-  computeAverageDistances(series, m, ws);
-  computeEfficiencyRatio(series, m, ws);
-  return m;
+function assertChunkRows(chunkRows: number): void {
+  if (
+    !Number.isInteger(chunkRows) ||
+    chunkRows % CHUNK_ALIGNMENT !== 0 ||
+    chunkRows <= WARMUP_CANDLES + 1 ||
+    chunkRows > CHUNK_ROWS
+  ) {
+    throw new RangeError(
+      `computeFeatureMatrix: chunkRows must be a multiple of ${CHUNK_ALIGNMENT} in (${WARMUP_CANDLES + 1}, ${CHUNK_ROWS}], got ${chunkRows}; omit it to use ${CHUNK_ROWS}.`,
+    );
+  }
+}
+
+/**
+ * Runs every indicator over rows [from, to) into ws.chunk (feature k of row i at k * CHUNK_ROWS + i - from).
+ * Chunks must come in order from row 0: indicators carry their running state from one chunk to the next.
+ */
+function computeChunk(series: OhlcvSeries, ws: Workspace, from: number, to: number): void {
+  ws.from = from;
+  ws.to = to;
+  if (from === 0) {
+    // Every indicator writes all rows from its first defined row on, so only the warm-up needs NaN.
+    const m = ws.chunk;
+    const warmup = Math.min(to, WARMUP_CANDLES + 1);
+    for (let k = 0; k < FEATURE_COUNT; k++) m.fill(Number.NaN, k * CHUNK_ROWS, k * CHUNK_ROWS + warmup);
+  }
+  computeReturns(series, ws);
+  computeRsi(series, ws);
+  computeMacd(series, ws);
+  computeBollinger(series, ws);
+  computeAtrAdx(series, ws);
+  computeStochastic(series, ws);
+  computeCci(series, ws);
+  computeMfi(series, ws);
+  computeVolumeFeatures(series, ws);
+  computeRealizedVolatility(ws);
+  computeWaveTrend(ws);
+  computeSupportResistance(series, ws);
+  computeRegime(ws);
+  computeCandleShape(series, ws);
+  computeAverageDistances(series, ws);
+  computeEfficiencyRatio(series, ws);
 }
 
 const TRANSPOSE_BLOCK = 64;
 /** Columns moved per pass: eight 8-byte values fill one 64-byte cache line of a row. */
 const TRANSPOSE_LANES = 8;
 
-function transposeInto(columns: Float64Array, n: number, rows: Float64Array): void {
-  for (let start = 0; start < n; start += TRANSPOSE_BLOCK) {
-    const end = Math.min(start + TRANSPOSE_BLOCK, n);
+/** Copies the chunk's rows [from, to) into the row-major matrix (row i at i * FEATURE_COUNT). */
+function transposeInto(columns: Float64Array, from: number, to: number, rows: Float64Array): void {
+  const C = CHUNK_ROWS;
+  for (let start = from; start < to; start += TRANSPOSE_BLOCK) {
+    const end = Math.min(start + TRANSPOSE_BLOCK, to);
     let k = 0;
     for (; k + TRANSPOSE_LANES <= FEATURE_COUNT; k += TRANSPOSE_LANES) {
       for (
-        let i = start, j = k * n + start, o = start * FEATURE_COUNT + k;
+        let i = start, j = k * C + start - from, o = start * FEATURE_COUNT + k;
         i < end;
         i++, j++, o += FEATURE_COUNT
       ) {
         rows[o] = columns[j];
-        rows[o + 1] = columns[j + n];
-        rows[o + 2] = columns[j + 2 * n];
-        rows[o + 3] = columns[j + 3 * n];
-        rows[o + 4] = columns[j + 4 * n];
-        rows[o + 5] = columns[j + 5 * n];
-        rows[o + 6] = columns[j + 6 * n];
-        rows[o + 7] = columns[j + 7 * n];
+        rows[o + 1] = columns[j + C];
+        rows[o + 2] = columns[j + 2 * C];
+        rows[o + 3] = columns[j + 3 * C];
+        rows[o + 4] = columns[j + 4 * C];
+        rows[o + 5] = columns[j + 5 * C];
+        rows[o + 6] = columns[j + 6 * C];
+        rows[o + 7] = columns[j + 7 * C];
       }
     }
     for (; k < FEATURE_COUNT; k++) {
       for (
-        let i = start, j = k * n + start, o = start * FEATURE_COUNT + k;
+        let i = start, j = k * C + start - from, o = start * FEATURE_COUNT + k;
         i < end;
         i++, j++, o += FEATURE_COUNT
       ) {
@@ -147,34 +183,38 @@ function modelValue(x: number): number {
   return Number.isFinite(v) ? v : Number.NaN;
 }
 
+/** Rows [first, to) of the chunk starting at row `from`, as model input rows (row i at (i - firstRow) * FEATURE_COUNT). */
 function transposeToModelInput(
   columns: Float64Array,
-  n: number,
+  first: number,
+  from: number,
+  to: number,
   firstRow: number,
   input: Float32Array,
 ): void {
-  for (let start = firstRow; start < n; start += TRANSPOSE_BLOCK) {
-    const end = Math.min(start + TRANSPOSE_BLOCK, n);
+  const C = CHUNK_ROWS;
+  for (let start = first; start < to; start += TRANSPOSE_BLOCK) {
+    const end = Math.min(start + TRANSPOSE_BLOCK, to);
     let k = 0;
     for (; k + TRANSPOSE_LANES <= FEATURE_COUNT; k += TRANSPOSE_LANES) {
       for (
-        let i = start, j = k * n + start, o = (start - firstRow) * FEATURE_COUNT + k;
+        let i = start, j = k * C + start - from, o = (start - firstRow) * FEATURE_COUNT + k;
         i < end;
         i++, j++, o += FEATURE_COUNT
       ) {
         input[o] = modelValue(columns[j]);
-        input[o + 1] = modelValue(columns[j + n]);
-        input[o + 2] = modelValue(columns[j + 2 * n]);
-        input[o + 3] = modelValue(columns[j + 3 * n]);
-        input[o + 4] = modelValue(columns[j + 4 * n]);
-        input[o + 5] = modelValue(columns[j + 5 * n]);
-        input[o + 6] = modelValue(columns[j + 6 * n]);
-        input[o + 7] = modelValue(columns[j + 7 * n]);
+        input[o + 1] = modelValue(columns[j + C]);
+        input[o + 2] = modelValue(columns[j + 2 * C]);
+        input[o + 3] = modelValue(columns[j + 3 * C]);
+        input[o + 4] = modelValue(columns[j + 4 * C]);
+        input[o + 5] = modelValue(columns[j + 5 * C]);
+        input[o + 6] = modelValue(columns[j + 6 * C]);
+        input[o + 7] = modelValue(columns[j + 7 * C]);
       }
     }
     for (; k < FEATURE_COUNT; k++) {
       for (
-        let i = start, j = k * n + start, o = (start - firstRow) * FEATURE_COUNT + k;
+        let i = start, j = k * C + start - from, o = (start - firstRow) * FEATURE_COUNT + k;
         i < end;
         i++, j++, o += FEATURE_COUNT
       ) {

@@ -1,30 +1,30 @@
 import { featureIndex } from "./names.js";
-import { emaInto, rangeScansInto, rollingSumInto, startWindowSum, windowSum } from "./rolling.js";
+import { emaInto, rangeScansInto, rollingSumChunk, startWindowSum, windowSum } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
-import type { Workspace } from "./workspace.js";
+import { CHUNK_ROWS, HISTORY, type Workspace } from "./workspace.js";
 
 const RETURN_HORIZONS = [1, 3, 6, 12, 24, 48] as const;
 const RET_COLUMNS = RETURN_HORIZONS.map((h) => featureIndex(`ret_${h}` as "ret_1"));
 
 /** Log returns over several horizons; also fills ws.r1Squared (used by realized volatility). */
-export function computeReturns(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
-  const n = s.length;
+export function computeReturns(s: OhlcvSeries, ws: Workspace): void {
+  const { from, to, chunk: m } = ws;
   const close = s.close;
   const r1Squared = ws.r1Squared;
-  const ret1 = RET_COLUMNS[0] * n;
-  for (let i = 1; i < n; i++) {
+  const ret1 = RET_COLUMNS[0] * CHUNK_ROWS - from;
+  for (let i = Math.max(from, 1); i < to; i++) {
     const prev = close[i - 1];
     // log1p of the relative change keeps tiny returns accurate (log(c/prev) loses digits near 0).
     const r = Math.log1p((close[i] - prev) / prev);
     m[ret1 + i] = r;
     r1Squared[i] = r * r;
   }
-  const c3 = RET_COLUMNS[1] * n;
-  const c6 = RET_COLUMNS[2] * n;
-  const c12 = RET_COLUMNS[3] * n;
-  const c24 = RET_COLUMNS[4] * n;
-  const c48 = RET_COLUMNS[5] * n;
-  for (let i = 3; i < n; i++) {
+  const c3 = RET_COLUMNS[1] * CHUNK_ROWS - from;
+  const c6 = RET_COLUMNS[2] * CHUNK_ROWS - from;
+  const c12 = RET_COLUMNS[3] * CHUNK_ROWS - from;
+  const c24 = RET_COLUMNS[4] * CHUNK_ROWS - from;
+  const c48 = RET_COLUMNS[5] * CHUNK_ROWS - from;
+  for (let i = Math.max(from, 3); i < to; i++) {
     const c = close[i];
     let prev = close[i - 3];
     m[c3 + i] = Math.log1p((c - prev) / prev);
@@ -46,14 +46,15 @@ export function computeReturns(s: OhlcvSeries, m: Float64Array, ws: Workspace): 
 const RSI = featureIndex("rsi_14");
 
 /** RSI(14) with Wilder smoothing seeded by the mean of the first 14 changes; flat window = 50. */
-export function computeRsi(s: OhlcvSeries, m: Float64Array): void {
+export function computeRsi(s: OhlcvSeries, ws: Workspace): void {
   const period = 14;
-  const n = s.length;
+  const { from, to, chunk: m } = ws;
   const close = s.close;
   const factor = 1 / period;
-  let avgGain = 0;
-  let avgLoss = 0;
-  for (let i = 1; i < n; i++) {
+  const rsi = RSI * CHUNK_ROWS - from;
+  let avgGain = from === 0 ? 0 : rsiState[0];
+  let avgLoss = from === 0 ? 0 : rsiState[1];
+  for (let i = Math.max(from, 1); i < to; i++) {
     const change = close[i] - close[i - 1];
     // Branch-free selects (price changes are unpredictable); x * 0 + 0 is +0, so the values match
     // Math.max(change, 0) and (change > 0 ? 0 : -change) up to the sign of a zero loss, which no sum sees.
@@ -71,47 +72,59 @@ export function computeRsi(s: OhlcvSeries, m: Float64Array): void {
       avgGain = (gain - avgGain) * factor + avgGain;
       avgLoss = (loss - avgLoss) * factor + avgLoss;
     }
-    m[RSI * n + i] = avgLoss === 0 ? (avgGain === 0 ? 50 : 100) : 100 - 100 / (avgGain / avgLoss + 1);
+    m[rsi + i] = avgLoss === 0 ? (avgGain === 0 ? 50 : 100) : 100 - 100 / (avgGain / avgLoss + 1);
   }
+  rsiState[0] = avgGain;
+  rsiState[1] = avgLoss;
 }
+
+/** Running state carried from one chunk to the next. */
+const rsiState = new Float64Array(2);
 
 const MACD_LINE = featureIndex("macd_line");
 const MACD_SIGNAL = featureIndex("macd_signal");
 const MACD_HIST = featureIndex("macd_hist");
 
 /** MACD(12,26,9), each of line / signal / histogram divided by close. */
-export function computeMacd(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
-  const n = s.length;
+export function computeMacd(s: OhlcvSeries, ws: Workspace): void {
+  const { from, to, chunk: m } = ws;
   const close = s.close;
-  const lineCol = MACD_LINE * n;
-  const signalCol = MACD_SIGNAL * n;
-  const histCol = MACD_HIST * n;
-  // The seeded warm-up runs as separate EMA passes; the rest continues all three EMAs in one loop.
-  const warm = Math.min(n, 34);
-  const [fast, slow, line, signal] = ws.tmp;
-  emaInto(close, 0, 12, warm, fast);
-  emaInto(close, 0, 26, warm, slow);
-  for (let i = 25; i < warm; i++) line[i] = fast[i] - slow[i];
-  emaInto(line, 25, 9, warm, signal);
-  for (let i = 25; i < warm; i++) {
-    const c = close[i];
-    m[lineCol + i] = line[i] / c;
-    if (i >= 33) {
-      m[signalCol + i] = signal[i] / c;
-      m[histCol + i] = (line[i] - signal[i]) / c;
+  const lineCol = MACD_LINE * CHUNK_ROWS - from;
+  const signalCol = MACD_SIGNAL * CHUNK_ROWS - from;
+  const histCol = MACD_HIST * CHUNK_ROWS - from;
+  // The seeded warm-up (chunk 0) runs as separate EMA passes; the rest continues all three EMAs in one loop.
+  let start = from;
+  if (from === 0) {
+    const warm = Math.min(to, 34);
+    const [fast, slow, line, signal] = ws.tmp;
+    emaInto(close, 0, 12, warm, fast);
+    emaInto(close, 0, 26, warm, slow);
+    for (let i = 25; i < warm; i++) line[i] = fast[i] - slow[i];
+    emaInto(line, 25, 9, warm, signal);
+    for (let i = 25; i < warm; i++) {
+      const c = close[i];
+      m[lineCol + i] = line[i] / c;
+      if (i >= 33) {
+        m[signalCol + i] = signal[i] / c;
+        m[histCol + i] = (line[i] - signal[i]) / c;
+      }
     }
+    if (warm === to) return;
+    macdState[0] = fast[warm - 1];
+    macdState[1] = slow[warm - 1];
+    macdState[2] = signal[warm - 1];
+    start = warm;
   }
-  if (warm === n) return;
   const fastAlpha = 2 / (12 + 1);
   const fastKeep = 1 - fastAlpha;
   const slowAlpha = 2 / (26 + 1);
   const slowKeep = 1 - slowAlpha;
   const signalAlpha = 2 / (9 + 1);
   const signalKeep = 1 - signalAlpha;
-  let fastEma = fast[warm - 1];
-  let slowEma = slow[warm - 1];
-  let signalEma = signal[warm - 1];
-  for (let i = warm; i < n; i++) {
+  let fastEma = macdState[0];
+  let slowEma = macdState[1];
+  let signalEma = macdState[2];
+  for (let i = start; i < to; i++) {
     const c = close[i];
     fastEma = c * fastAlpha + fastEma * fastKeep;
     slowEma = c * slowAlpha + slowEma * slowKeep;
@@ -121,46 +134,60 @@ export function computeMacd(s: OhlcvSeries, m: Float64Array, ws: Workspace): voi
     m[signalCol + i] = signalEma / c;
     m[histCol + i] = (macd - signalEma) / c;
   }
+  macdState[0] = fastEma;
+  macdState[1] = slowEma;
+  macdState[2] = signalEma;
 }
+
+const macdState = new Float64Array(3);
 
 const STOCH_K = featureIndex("stoch_k_14");
 const STOCH_D = featureIndex("stoch_d_14_3");
 const WILLIAMS_R = featureIndex("williams_r_14");
 
 /** Fast stochastic %K(14), %D = SMA(3) of %K, Williams %R(14); a flat 14-candle range gives 50 / -50. */
-export function computeStochastic(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+export function computeStochastic(s: OhlcvSeries, ws: Workspace): void {
   const period = 14;
-  const n = s.length;
+  const { from, to, chunk: m } = ws;
   const close = s.close;
-  const [highPrefix, highSuffix, lowPrefix, lowSuffix, k] = ws.tmp;
-  rangeScansInto(s.high, s.low, period, n, highPrefix, highSuffix, lowPrefix, lowSuffix);
-  for (let i = period - 1; i < n; i++) {
+  const h = ws.history;
+  const highPrefix = h[HISTORY.stochHighPrefix];
+  const highSuffix = h[HISTORY.stochHighSuffix];
+  const lowPrefix = h[HISTORY.stochLowPrefix];
+  const lowSuffix = h[HISTORY.stochLowSuffix];
+  const k = h[HISTORY.stochK];
+  // Chunks start on a block boundary (CHUNK_ROWS is a multiple of the window), so each chunk scans its own blocks.
+  rangeScansInto(s.high, s.low, period, from, to, highPrefix, highSuffix, lowPrefix, lowSuffix);
+  const stochK = STOCH_K * CHUNK_ROWS - from;
+  const williams = WILLIAMS_R * CHUNK_ROWS - from;
+  const stochD = STOCH_D * CHUNK_ROWS - from;
+  for (let i = Math.max(from, period - 1); i < to; i++) {
     const first = i - period + 1;
     const hh = Math.max(highSuffix[first], highPrefix[i]);
     const ll = Math.min(lowSuffix[first], lowPrefix[i]);
     const range = hh - ll;
-    const stochK = range > 0 ? (100 * (close[i] - ll)) / range : 50;
-    k[i] = stochK;
-    m[STOCH_K * n + i] = stochK;
-    m[WILLIAMS_R * n + i] = range > 0 ? (-100 * (hh - close[i])) / range : -50;
-    if (i >= period + 1) m[STOCH_D * n + i] = (k[i - 2] + k[i - 1] + stochK) / 3;
+    const percentK = range > 0 ? (100 * (close[i] - ll)) / range : 50;
+    k[i] = percentK;
+    m[stochK + i] = percentK;
+    m[williams + i] = range > 0 ? (-100 * (hh - close[i])) / range : -50;
+    if (i >= period + 1) m[stochD + i] = (k[i - 2] + k[i - 1] + percentK) / 3;
   }
 }
 
 const CCI = featureIndex("cci_20");
 
 /** CCI(20) on the typical price; zero mean deviation gives 0. Fills ws.tp. */
-export function computeCci(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+export function computeCci(s: OhlcvSeries, ws: Workspace): void {
   const period = 20;
-  const n = s.length;
+  const { from, to, chunk: m } = ws;
   const tp = ws.tp;
   const high = s.high;
   const low = s.low;
   const close = s.close;
-  const first = Math.min(n, period - 1);
-  for (let i = 0; i < first; i++) tp[i] = (high[i] + low[i] + close[i]) / 3;
-  const cci = CCI * n;
-  for (let i = period - 1; i < n; i++) {
+  const first = Math.min(to, period - 1);
+  for (let i = from; i < first; i++) tp[i] = (high[i] + low[i] + close[i]) / 3;
+  const cci = CCI * CHUNK_ROWS - from;
+  for (let i = Math.max(from, period - 1); i < to; i++) {
     const t19 = (high[i] + low[i] + close[i]) / 3;
     tp[i] = t19;
     // Four independent accumulators break the add dependency chain; the 20-candle window is unrolled
@@ -224,37 +251,46 @@ const WT1 = featureIndex("wt1");
 const WT2 = featureIndex("wt2");
 
 /** LazyBear Wave Trend: channel 10, average 21, signal SMA 4, on the typical price. Needs ws.tp. */
-export function computeWaveTrend(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
-  const n = s.length;
+export function computeWaveTrend(ws: Workspace): void {
+  const { from, to, chunk: m } = ws;
   const tp = ws.tp;
-  const wt1 = WT1 * n;
-  const wt2 = WT2 * n;
-  // The seeded warm-up runs as separate EMA passes; the rest continues the three EMAs in one loop.
-  const warm = Math.min(n, 42);
-  const [esa, absDev, dev, ci, tci] = ws.tmp;
-  emaInto(tp, 0, 10, warm, esa);
-  for (let i = 9; i < warm; i++) {
-    absDev[i] = Math.abs(tp[i] - esa[i]);
+  const wt1 = WT1 * CHUNK_ROWS - from;
+  const wt2 = WT2 * CHUNK_ROWS - from;
+  // The seeded warm-up (chunk 0) runs as separate EMA passes; the rest continues the three EMAs in one loop.
+  let start = from;
+  if (from === 0) {
+    const warm = Math.min(to, 42);
+    const [esa, absDev, dev, ci, tci] = ws.tmp;
+    emaInto(tp, 0, 10, warm, esa);
+    for (let i = 9; i < warm; i++) {
+      absDev[i] = Math.abs(tp[i] - esa[i]);
+    }
+    emaInto(absDev, 9, 10, warm, dev);
+    for (let i = 18; i < warm; i++) ci[i] = dev[i] === 0 ? 0 : (tp[i] - esa[i]) / (0.015 * dev[i]);
+    emaInto(ci, 18, 21, warm, tci);
+    for (let i = 38; i < warm; i++) {
+      m[wt1 + i] = tci[i];
+      if (i >= 41) m[wt2 + i] = (tci[i - 3] + tci[i - 2] + tci[i - 1] + tci[i]) / 4;
+    }
+    if (warm === to) return;
+    waveTrendState[0] = esa[warm - 1];
+    waveTrendState[1] = dev[warm - 1];
+    waveTrendState[2] = tci[warm - 1];
+    waveTrendState[3] = tci[warm - 2];
+    waveTrendState[4] = tci[warm - 3];
+    start = warm;
   }
-  emaInto(absDev, 9, 10, warm, dev);
-  for (let i = 18; i < warm; i++) ci[i] = dev[i] === 0 ? 0 : (tp[i] - esa[i]) / (0.015 * dev[i]);
-  emaInto(ci, 18, 21, warm, tci);
-  for (let i = 38; i < warm; i++) {
-    m[wt1 + i] = tci[i];
-    if (i >= 41) m[wt2 + i] = (tci[i - 3] + tci[i - 2] + tci[i - 1] + tci[i]) / 4;
-  }
-  if (warm === n) return;
   const channelAlpha = 2 / (10 + 1);
   const channelKeep = 1 - channelAlpha;
   const averageAlpha = 2 / (21 + 1);
   const averageKeep = 1 - averageAlpha;
-  let esaEma = esa[warm - 1];
-  let devEma = dev[warm - 1];
-  let tciEma = tci[warm - 1];
-  let back1 = tci[warm - 1];
-  let back2 = tci[warm - 2];
-  let back3 = tci[warm - 3];
-  for (let i = warm; i < n; i++) {
+  let esaEma = waveTrendState[0];
+  let devEma = waveTrendState[1];
+  let tciEma = waveTrendState[2];
+  let back1 = waveTrendState[2];
+  let back2 = waveTrendState[3];
+  let back3 = waveTrendState[4];
+  for (let i = start; i < to; i++) {
     const price = tp[i];
     esaEma = price * channelAlpha + esaEma * channelKeep;
     const deviation = Math.abs(price - esaEma);
@@ -267,55 +303,74 @@ export function computeWaveTrend(s: OhlcvSeries, m: Float64Array, ws: Workspace)
     back2 = back1;
     back1 = tciEma;
   }
+  waveTrendState[0] = esaEma;
+  waveTrendState[1] = devEma;
+  waveTrendState[2] = tciEma;
+  waveTrendState[3] = back2;
+  waveTrendState[4] = back3;
 }
+
+const waveTrendState = new Float64Array(5);
 
 const MFI = featureIndex("mfi_14");
 
 /** Money Flow Index(14): candles whose typical price is unchanged count on neither side; no flow = 50. Needs ws.tp. */
-export function computeMfi(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+export function computeMfi(s: OhlcvSeries, ws: Workspace): void {
   const period = 14;
-  const n = s.length;
+  const { from, to, chunk: m } = ws;
   const tp = ws.tp;
   const volume = s.volume;
-  const [positive, negative, positiveSum, negativeSum] = ws.tmp;
-  for (let i = 1; i < n; i++) {
+  const positive = ws.history[HISTORY.mfiPositive];
+  const negative = ws.history[HISTORY.mfiNegative];
+  const [positiveSum, negativeSum] = ws.tmp;
+  for (let i = Math.max(from, 1); i < to; i++) {
     const flow = tp[i] * volume[i];
     // Branch-free select: flow >= 0, so flow * 0 is +0 like the 0 it replaces.
     positive[i] = flow * Number(tp[i] > tp[i - 1]);
     negative[i] = flow * Number(tp[i] < tp[i - 1]);
   }
-  rollingSumInto(positive, 1, period, n, positiveSum);
-  rollingSumInto(negative, 1, period, n, negativeSum);
-  for (let i = period; i < n; i++) {
-    const total = positiveSum[i] + negativeSum[i];
-    m[MFI * n + i] = total === 0 ? 50 : (100 * positiveSum[i]) / total;
+  rollingSumChunk(positive, 1, period, from, to, positiveSum, mfiState, 0);
+  rollingSumChunk(negative, 1, period, from, to, negativeSum, mfiState, 3);
+  const mfi = MFI * CHUNK_ROWS - from;
+  for (let i = Math.max(from, period); i < to; i++) {
+    const total = positiveSum[i - from] + negativeSum[i - from];
+    m[mfi + i] = total === 0 ? 50 : (100 * positiveSum[i - from]) / total;
   }
 }
+
+const mfiState = new Float64Array(6);
 
 const EFFICIENCY = featureIndex("efficiency_ratio_10");
 
 /** Kaufman efficiency ratio(10): |net change| / sum of |changes|; no movement = 0. */
-export function computeEfficiencyRatio(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
+export function computeEfficiencyRatio(s: OhlcvSeries, ws: Workspace): void {
   const period = 10;
-  const n = s.length;
-  if (period >= n) return;
+  const { from, to, chunk: m } = ws;
   const close = s.close;
-  const path = ws.tmp[0];
-  for (let i = 1; i <= period; i++) {
-    path[i] = Math.abs(close[i] - close[i - 1]);
+  const path = ws.history[HISTORY.path];
+  const efficiency = EFFICIENCY * CHUNK_ROWS - from;
+  let start = from;
+  if (from === 0) {
+    if (period >= to) return;
+    for (let i = 1; i <= period; i++) {
+      path[i] = Math.abs(close[i] - close[i - 1]);
+    }
+    // The path-length window sum (rollingSumInto's step) runs inside the output loop.
+    startWindowSum(path, 1, period);
+    efficiencyState[0] = windowSum[0];
+    efficiencyState[1] = windowSum[1];
+    efficiencyState[2] = windowSum[2];
+    m[efficiency + period] = ratioOrZero(Math.abs(close[period] - close[0]), windowSum[0] + windowSum[1]);
+    start = period + 1;
   }
-  // The path-length window sum (rollingSumInto's step) runs inside the output loop.
-  startWindowSum(path, 1, period);
-  let sum = windowSum[0];
-  let error = windowSum[1];
-  let nonZero = windowSum[2];
-  const efficiency = EFFICIENCY * n;
-  m[efficiency + period] = ratioOrZero(Math.abs(close[period] - close[0]), sum + error);
-  for (let i = period + 1, leaving = 1; i < n; i++, leaving++) {
+  let sum = efficiencyState[0];
+  let error = efficiencyState[1];
+  let nonZero = efficiencyState[2];
+  for (let i = start; i < to; i++) {
     const c = close[i];
     const x = Math.abs(c - close[i - 1]);
     path[i] = x;
-    const y = -path[leaving];
+    const y = -path[i - period];
     nonZero += Number(x !== 0) - Number(y !== 0);
     let t = sum + x;
     let z = t - sum;
@@ -331,7 +386,12 @@ export function computeEfficiencyRatio(s: OhlcvSeries, m: Float64Array, ws: Work
     }
     m[efficiency + i] = ratioOrZero(Math.abs(c - close[i - period]), sum + error);
   }
+  efficiencyState[0] = sum;
+  efficiencyState[1] = error;
+  efficiencyState[2] = nonZero;
 }
+
+const efficiencyState = new Float64Array(3);
 
 function ratioOrZero(net: number, pathLength: number): number {
   return pathLength === 0 ? 0 : net / pathLength;

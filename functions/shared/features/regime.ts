@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import type { OhlcvSeries } from "./series.js";
+import { CHUNK_ROWS, type Workspace } from "./workspace.js";
 
 export type MarketRegime = "TRENDING_UP" | "TRENDING_DOWN" | "RANGING" | "VOLATILE";
 
@@ -26,15 +26,19 @@ const RV_RATIO = featureIndex("rv_ratio_24_168");
  * VOLATILE when rv_24 / rv_168 >= 1.75; otherwise TRENDING_UP / TRENDING_DOWN when ADX >= 25
  * (direction from +DI vs -DI); otherwise RANGING. Reads the ADX and volatility columns already in m.
  */
-export function computeRegime(s: OhlcvSeries, m: Float64Array): void {
-  const n = s.length;
-  for (let i = 168; i < n; i++) {
+export function computeRegime(ws: Workspace): void {
+  const { from, to, chunk: m } = ws;
+  const ratio = RV_RATIO * CHUNK_ROWS - from;
+  const adx = ADX * CHUNK_ROWS - from;
+  const plus = PLUS_DI * CHUNK_ROWS - from;
+  const minus = MINUS_DI * CHUNK_ROWS - from;
+  const regime = REGIME * CHUNK_ROWS - from;
+  for (let i = Math.max(from, 168); i < to; i++) {
     let code = REGIME_CODES.RANGING;
-    if (m[RV_RATIO * n + i] >= VOLATILE_RV_RATIO) code = REGIME_CODES.VOLATILE;
-    else if (m[ADX * n + i] >= TRENDING_ADX)
-      code =
-        m[PLUS_DI * n + i] >= m[MINUS_DI * n + i] ? REGIME_CODES.TRENDING_UP : REGIME_CODES.TRENDING_DOWN;
-    m[REGIME * n + i] = code;
+    if (m[ratio + i] >= VOLATILE_RV_RATIO) code = REGIME_CODES.VOLATILE;
+    else if (m[adx + i] >= TRENDING_ADX)
+      code = m[plus + i] >= m[minus + i] ? REGIME_CODES.TRENDING_UP : REGIME_CODES.TRENDING_DOWN;
+    m[regime + i] = code;
   }
 }
 

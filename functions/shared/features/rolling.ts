@@ -9,28 +9,6 @@ export function emaInto(src: Float64Array, from: number, period: number, n: numb
   smoothInto(src, from, period, n, dst, alpha);
 }
 
-/** Wilder's smoothing (RMA, alpha 1/period), seeded with the SMA of its first `period` inputs. */
-export function wilderInto(
-  src: Float64Array,
-  from: number,
-  period: number,
-  n: number,
-  dst: Float64Array,
-): void {
-  const seedEnd = from + period - 1;
-  dst.fill(Number.NaN, 0, Math.min(n, seedEnd));
-  if (seedEnd >= n) return;
-  let sum = 0;
-  for (let i = from; i <= seedEnd; i++) sum += src[i];
-  let prev = sum / period;
-  dst[seedEnd] = prev;
-  const factor = 1 / period;
-  for (let i = seedEnd + 1; i < n; i++) {
-    prev = (src[i] - prev) * factor + prev;
-    dst[i] = prev;
-  }
-}
-
 function smoothInto(
   src: Float64Array,
   from: number,
@@ -125,43 +103,9 @@ export function startWindowSum(src: Float64Array, from: number, window: number):
   windowSum[2] = nonZero;
 }
 
-/** Sliding maximum over `window` rows (van Herk / Gil-Werman: O(1) per row, exact). */
-export function rollingMaxInto(
-  src: Float64Array,
-  window: number,
-  n: number,
-  dst: Float64Array,
-  scratch: Float64Array,
-): void {
-  blockScans(src, window, n, dst, scratch, true);
-  for (let i = n - 1; i >= window - 1; i--) {
-    const a = scratch[i - window + 1];
-    const b = dst[i];
-    dst[i] = Math.max(a, b);
-  }
-  dst.fill(Number.NaN, 0, Math.min(n, window - 1));
-}
-
-/** Sliding minimum over `window` rows. */
-export function rollingMinInto(
-  src: Float64Array,
-  window: number,
-  n: number,
-  dst: Float64Array,
-  scratch: Float64Array,
-): void {
-  blockScans(src, window, n, dst, scratch, false);
-  for (let i = n - 1; i >= window - 1; i--) {
-    const a = scratch[i - window + 1];
-    const b = dst[i];
-    dst[i] = Math.min(a, b);
-  }
-  dst.fill(Number.NaN, 0, Math.min(n, window - 1));
-}
-
 /**
  * Block scans of a sliding maximum of `high` and minimum of `low` over the same window, fused into one pass
- * per direction. The extreme of window [i - window + 1, i] is then
+ * per direction, for the blocks of rows [from, to) (from a multiple of window; blocks start at multiples of it). The extreme of window [i - window + 1, i] is then
  * Math.max(highSuffix[i - window + 1], highPrefix[i]) (Math.min with the low scans), exactly what
  * rollingMaxInto / rollingMinInto store.
  */
@@ -169,14 +113,15 @@ export function rangeScansInto(
   high: Float64Array,
   low: Float64Array,
   window: number,
-  n: number,
+  from: number,
+  to: number,
   highPrefix: Float64Array,
   highSuffix: Float64Array,
   lowPrefix: Float64Array,
   lowSuffix: Float64Array,
 ): void {
-  for (let blockStart = 0; blockStart < n; blockStart += window) {
-    const blockEnd = Math.min(blockStart + window, n) - 1;
+  for (let blockStart = from; blockStart < to; blockStart += window) {
+    const blockEnd = Math.min(blockStart + window, to) - 1;
     let top = high[blockStart];
     let bottom = low[blockStart];
     highPrefix[blockStart] = top;
@@ -204,30 +149,55 @@ export function rangeScansInto(
   }
 }
 
-/** prefix[i]: extreme from its block's start to i; suffix[i]: extreme from i to its block's end. */
-function blockScans(
+/**
+ * rollingSumInto for rows [from, to) of a series processed chunk by chunk: dst[i - from] = the window sum at
+ * row i (for rows with a full window). state[slot..slot + 2] carries [sum, compensation, non-zero inputs]
+ * between consecutive calls; the call with from = 0 starts it (its chunk must reach the first full
+ * window unless it is the whole series). Same steps as rollingSumInto, so the sums are bit-identical.
+ */
+export function rollingSumChunk(
   src: Float64Array,
+  first: number,
   window: number,
-  n: number,
-  prefix: Float64Array,
-  suffix: Float64Array,
-  max: boolean,
+  from: number,
+  to: number,
+  dst: Float64Array,
+  state: Float64Array,
+  slot: number,
 ): void {
-  for (let blockStart = 0; blockStart < n; blockStart += window) {
-    const blockEnd = Math.min(blockStart + window, n) - 1;
-    let run = src[blockStart];
-    prefix[blockStart] = run;
-    for (let i = blockStart + 1; i <= blockEnd; i++) {
-      const x = src[i];
-      if (max ? x > run : x < run) run = x;
-      prefix[i] = run;
-    }
-    run = src[blockEnd];
-    suffix[blockEnd] = run;
-    for (let i = blockEnd - 1; i >= blockStart; i--) {
-      const x = src[i];
-      if (max ? x > run : x < run) run = x;
-      suffix[i] = run;
-    }
+  const firstFull = first + window - 1;
+  let start = from;
+  if (from === 0) {
+    if (firstFull >= to) return;
+    startWindowSum(src, first, window);
+    state[slot] = windowSum[0];
+    state[slot + 1] = windowSum[1];
+    state[slot + 2] = windowSum[2];
+    dst[firstFull] = windowSum[0] + windowSum[1];
+    start = firstFull + 1;
   }
+  let s = state[slot];
+  let c = state[slot + 1];
+  let nonZero = state[slot + 2];
+  for (let i = start; i < to; i++) {
+    const x = src[i];
+    const y = -src[i - window];
+    nonZero += Number(x !== 0) - Number(y !== 0);
+    let t = s + x;
+    let z = t - s;
+    c += s - (t - z) + (x - z);
+    s = t;
+    t = s + y;
+    z = t - s;
+    c += s - (t - z) + (y - z);
+    s = t;
+    if (nonZero === 0) {
+      s = 0;
+      c = 0;
+    }
+    dst[i - from] = s + c;
+  }
+  state[slot] = s;
+  state[slot + 1] = c;
+  state[slot + 2] = nonZero;
 }

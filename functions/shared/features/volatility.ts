@@ -1,7 +1,7 @@
 import { featureIndex } from "./names.js";
 import { startWindowSum, windowSum } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
-import type { Workspace } from "./workspace.js";
+import { CHUNK_ROWS, type Workspace } from "./workspace.js";
 
 const BB_PCT_B = featureIndex("bb_pct_b_20");
 const BB_WIDTH = featureIndex("bb_width_20");
@@ -10,13 +10,13 @@ const BB_WIDTH = featureIndex("bb_width_20");
  * Bollinger(20, 2) on close with the population standard deviation, computed from the window itself
  * (not running sums of squares, which cancel catastrophically at high prices). Zero deviation: %B 0.5, width 0.
  */
-export function computeBollinger(s: OhlcvSeries, m: Float64Array): void {
+export function computeBollinger(s: OhlcvSeries, ws: Workspace): void {
   const period = 20;
-  const n = s.length;
+  const { from, to, chunk: m } = ws;
   const close = s.close;
-  const pctB = BB_PCT_B * n;
-  const width = BB_WIDTH * n;
-  for (let i = period - 1; i < n; i++) {
+  const pctB = BB_PCT_B * CHUNK_ROWS - from;
+  const width = BB_WIDTH * CHUNK_ROWS - from;
+  for (let i = Math.max(from, period - 1); i < to; i++) {
     // Four independent accumulators break the add dependency chain; the 20-candle window is unrolled
     // (the chains start at their first term: 0 + x is x for these positive prices and squares).
     const b = i - 19;
@@ -101,41 +101,57 @@ const RV_24 = featureIndex("rv_24");
 const RV_168 = featureIndex("rv_168");
 
 /** Realized volatility sqrt(mean(r1^2)) over 12/24/72/168 candles (not annualised), and rv_24 / rv_168. Needs ws.r1Squared. */
-export function computeRealizedVolatility(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
-  const n = s.length;
+export function computeRealizedVolatility(ws: Workspace): void {
+  const { from, to, chunk: m } = ws;
   const squared = ws.r1Squared;
   for (let k = 0; k < RV_WINDOWS.length; k++) {
-    realizedVolatilityInto(squared, RV_WINDOWS[k], n, m, RV_COLUMNS[k] * n);
+    realizedVolatilityChunk(squared, RV_WINDOWS[k], from, to, m, RV_COLUMNS[k] * CHUNK_ROWS - from, 3 * k);
   }
-  for (let i = 168; i < n; i++) {
-    const long = m[RV_168 * n + i];
-    m[RV_RATIO * n + i] = long === 0 ? 1 : m[RV_24 * n + i] / long;
+  const ratio = RV_RATIO * CHUNK_ROWS - from;
+  const short = RV_24 * CHUNK_ROWS - from;
+  const long = RV_168 * CHUNK_ROWS - from;
+  for (let i = Math.max(from, 168); i < to; i++) {
+    const weekly = m[long + i];
+    m[ratio + i] = weekly === 0 ? 1 : m[short + i] / weekly;
   }
 }
 
+/** Window-sum state [sum, compensation, non-zero inputs] of each RV window, carried between chunks. */
+const realizedVolatilityState = new Float64Array(3 * RV_WINDOWS.length);
+
 /**
- * m[out + i] = sqrt(sum / window) for the window of squared returns ending at row i (from row `window` on).
- * The sum is rollingSumInto's, step for step (same TwoSum order, same all-zero reset); taking the root in
- * the same loop lets the division and square root overlap the latency-bound summation.
+ * m[out + i] = sqrt(sum / window) for the window of squared returns ending at row i (from row `window` on),
+ * for rows [from, to). The sum is rollingSumInto's, step for step (same TwoSum order, same all-zero reset);
+ * taking the root in the same loop lets the division and square root overlap the latency-bound summation.
  */
-function realizedVolatilityInto(
+function realizedVolatilityChunk(
   squared: Float64Array,
   window: number,
-  n: number,
+  from: number,
+  to: number,
   m: Float64Array,
   out: number,
+  slot: number,
 ): void {
-  const from = 1;
-  const firstFull = from + window - 1;
-  if (firstFull >= n) return;
-  startWindowSum(squared, from, window);
-  let s = windowSum[0];
-  let c = windowSum[1];
-  let nonZero = windowSum[2];
-  m[out + firstFull] = Math.sqrt((s + c) / window);
-  for (let i = firstFull + 1, leaving = from; i < n; i++, leaving++) {
+  const state = realizedVolatilityState;
+  const first = 1;
+  const firstFull = first + window - 1;
+  let start = from;
+  if (from === 0) {
+    if (firstFull >= to) return;
+    startWindowSum(squared, first, window);
+    state[slot] = windowSum[0];
+    state[slot + 1] = windowSum[1];
+    state[slot + 2] = windowSum[2];
+    m[out + firstFull] = Math.sqrt((windowSum[0] + windowSum[1]) / window);
+    start = firstFull + 1;
+  }
+  let s = state[slot];
+  let c = state[slot + 1];
+  let nonZero = state[slot + 2];
+  for (let i = start; i < to; i++) {
     const x = squared[i];
-    const y = -squared[leaving];
+    const y = -squared[i - window];
     nonZero += Number(x !== 0) - Number(y !== 0);
     let t = s + x;
     let z = t - s;
@@ -151,6 +167,9 @@ function realizedVolatilityInto(
     }
     m[out + i] = Math.sqrt((s + c) / window);
   }
+  state[slot] = s;
+  state[slot + 1] = c;
+  state[slot + 2] = nonZero;
 }
 
 const BODY = featureIndex("body_ratio");
@@ -159,28 +178,32 @@ const LOWER = featureIndex("lower_shadow_ratio");
 const RANGE = featureIndex("range_pct");
 
 /** Candle anatomy as fractions of the high-low range (all 0 for a zero-range candle), and range / close. */
-export function computeCandleShape(s: OhlcvSeries, m: Float64Array): void {
-  const n = s.length;
+export function computeCandleShape(s: OhlcvSeries, ws: Workspace): void {
+  const { from, to, chunk: m } = ws;
   const { open, high, low, close } = s;
-  for (let i = 0; i < n; i++) {
+  const rangeCol = RANGE * CHUNK_ROWS - from;
+  const bodyCol = BODY * CHUNK_ROWS - from;
+  const upperCol = UPPER * CHUNK_ROWS - from;
+  const lowerCol = LOWER * CHUNK_ROWS - from;
+  for (let i = from; i < to; i++) {
     const o = open[i];
     const h = high[i];
     const l = low[i];
     const c = close[i];
     const range = h - l;
-    m[RANGE * n + i] = range / c;
+    m[rangeCol + i] = range / c;
     if (range > 0) {
       // Branch-free Math.max / Math.min of two positive prices (o * 0 + c is c exactly).
       const openAbove = Number(o > c);
       const top = o * openAbove + c * (1 - openAbove);
       const bottom = c * openAbove + o * (1 - openAbove);
-      m[BODY * n + i] = (c - o) / range;
-      m[UPPER * n + i] = (h - top) / range;
-      m[LOWER * n + i] = (bottom - l) / range;
+      m[bodyCol + i] = (c - o) / range;
+      m[upperCol + i] = (h - top) / range;
+      m[lowerCol + i] = (bottom - l) / range;
     } else {
-      m[BODY * n + i] = 0;
-      m[UPPER * n + i] = 0;
-      m[LOWER * n + i] = 0;
+      m[bodyCol + i] = 0;
+      m[upperCol + i] = 0;
+      m[lowerCol + i] = 0;
     }
   }
 }

@@ -1,7 +1,7 @@
 import { featureIndex } from "./names.js";
-import { rollingSumInto, startWindowSum, windowSum } from "./rolling.js";
+import { rollingSumChunk, startWindowSum, windowSum } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
-import type { Workspace } from "./workspace.js";
+import { CHUNK_ROWS, HISTORY, type Workspace } from "./workspace.js";
 
 const OBV_SLOPE = featureIndex("obv_slope_20");
 const PVT_SLOPE = featureIndex("pvt_slope_20");
@@ -17,18 +17,23 @@ const VWAP_168 = featureIndex("vwap_dist_168");
  * the 20-candle volume: obv_slope in [-1, 1], pvt_slope = volume-weighted mean return. A window with no
  * volume gives slope 0, CMF 0, VWAP distance 0 and volume ratio 1. Needs ws.tp.
  */
-export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Workspace): void {
-  const n = s.length;
+export function computeVolumeFeatures(s: OhlcvSeries, ws: Workspace): void {
+  const { from, to, chunk: m } = ws;
   const { high, low, close, volume } = s;
   const tp = ws.tp;
-  const [cmfFlow, obvFlow, pvtFlow, tpv, vol20, cmfSum, obvSum] = ws.tmp;
+  const cmfFlow = ws.history[HISTORY.cmfFlow];
+  const obvFlow = ws.history[HISTORY.obvFlow];
+  const pvtFlow = ws.history[HISTORY.pvtFlow];
+  const tpv = ws.history[HISTORY.priceVolume];
+  const [vol20, cmfSum, obvSum, pvtSum, volSum] = ws.tmp;
+  const state = volumeState;
 
   // One pass builds every per-candle flow the window sums need.
-  if (n > 0) {
+  if (from === 0) {
     cmfFlow[0] = moneyFlow(high[0], low[0], close[0], volume[0]);
     tpv[0] = tp[0] * volume[0];
   }
-  for (let i = 1; i < n; i++) {
+  for (let i = Math.max(from, 1); i < to; i++) {
     const h = high[i];
     const l = low[i];
     const c = close[i];
@@ -40,56 +45,38 @@ export function computeVolumeFeatures(s: OhlcvSeries, m: Float64Array, ws: Works
     pvtFlow[i] = (v * (c - prev)) / prev;
     tpv[i] = tp[i] * v;
   }
-  rollingSumInto(volume, 0, 20, n, vol20);
-  rollingSumInto(cmfFlow, 0, 20, n, cmfSum);
-  rollingSumInto(obvFlow, 1, 20, n, obvSum);
-  const cmf = CMF * n;
-  const ratio20 = VOL_RATIO_20 * n;
-  const obvSlope = OBV_SLOPE * n;
-  const pvtSlope = PVT_SLOPE * n;
-  if (n > 19) {
+  rollingSumChunk(volume, 0, 20, from, to, vol20, state, 0);
+  rollingSumChunk(cmfFlow, 0, 20, from, to, cmfSum, state, 3);
+  rollingSumChunk(obvFlow, 1, 20, from, to, obvSum, state, 6);
+  rollingSumChunk(pvtFlow, 1, 20, from, to, pvtSum, state, 9);
+  const cmf = CMF * CHUNK_ROWS - from;
+  const ratio20 = VOL_RATIO_20 * CHUNK_ROWS - from;
+  const obvSlope = OBV_SLOPE * CHUNK_ROWS - from;
+  const pvtSlope = PVT_SLOPE * CHUNK_ROWS - from;
+  if (from === 0 && to > 19) {
     m[cmf + 19] = vol20[19] === 0 ? 0 : cmfSum[19] / vol20[19];
     m[ratio20 + 19] = volumeRatio(volume[19], vol20[19] / 20);
   }
-  if (n > 20) {
-    // The PVT window sum (rollingSumInto'sum step, from row 1) runs inside the output loop.
-    startWindowSum(pvtFlow, 1, 20);
-    let sum = windowSum[0];
-    let error = windowSum[1];
-    let nonZero = windowSum[2];
-    for (let i = 20, leaving = 0; i < n; i++, leaving++) {
-      if (leaving > 0) {
-        const x = pvtFlow[i];
-        const y = -pvtFlow[leaving];
-        nonZero += Number(x !== 0) - Number(y !== 0);
-        let t = sum + x;
-        let z = t - sum;
-        error += sum - (t - z) + (x - z);
-        sum = t;
-        t = sum + y;
-        z = t - sum;
-        error += sum - (t - z) + (y - z);
-        sum = t;
-        if (nonZero === 0) {
-          sum = 0;
-          error = 0;
-        }
-      }
-      const v20 = vol20[i];
-      m[cmf + i] = v20 === 0 ? 0 : cmfSum[i] / v20;
-      m[obvSlope + i] = v20 === 0 ? 0 : obvSum[i] / v20;
-      m[pvtSlope + i] = v20 === 0 ? 0 : (sum + error) / v20;
-      m[ratio20 + i] = volumeRatio(volume[i], v20 / 20);
-    }
+  for (let i = Math.max(from, 20); i < to; i++) {
+    const r = i - from;
+    const v20 = vol20[r];
+    m[cmf + i] = v20 === 0 ? 0 : cmfSum[r] / v20;
+    m[obvSlope + i] = v20 === 0 ? 0 : obvSum[r] / v20;
+    m[pvtSlope + i] = v20 === 0 ? 0 : pvtSum[r] / v20;
+    m[ratio20 + i] = volumeRatio(volume[i], v20 / 20);
   }
 
-  volumeRatioInto(volume, 10, n, m, VOL_RATIO_10 * n);
-  volumeRatioInto(volume, 50, n, m, VOL_RATIO_50 * n);
+  volumeRatioChunk(volume, 10, from, to, m, VOL_RATIO_10 * CHUNK_ROWS - from, 12);
+  volumeRatioChunk(volume, 50, from, to, m, VOL_RATIO_50 * CHUNK_ROWS - from, 15);
 
-  const volSum = ws.tmp[4];
-  vwapDistanceInto(close, volume, tpv, 24, n, m, VWAP_24 * n, volSum);
-  vwapDistanceInto(close, volume, tpv, 168, n, m, VWAP_168 * n, volSum);
+  rollingSumChunk(volume, 0, 24, from, to, volSum, state, 18);
+  vwapDistanceChunk(close, tpv, 24, from, to, m, VWAP_24 * CHUNK_ROWS - from, volSum, 21);
+  rollingSumChunk(volume, 0, 168, from, to, volSum, state, 24);
+  vwapDistanceChunk(close, tpv, 168, from, to, m, VWAP_168 * CHUNK_ROWS - from, volSum, 27);
 }
+
+/** Window-sum states [sum, compensation, non-zero inputs] carried from one chunk to the next. */
+const volumeState = new Float64Array(30);
 
 /** Chaikin money flow of one candle: close location in the range times volume (0 for a zero range). */
 function moneyFlow(h: number, l: number, c: number, v: number): number {
@@ -98,30 +85,39 @@ function moneyFlow(h: number, l: number, c: number, v: number): number {
 }
 
 /**
- * Relative distance of close to the VWAP of the window ending at each row (0 for a window without volume).
- * The price-volume sum (rollingSumInto's step) runs inside the output loop.
+ * Relative distance of close to the VWAP of the window ending at each row (0 for a window without volume),
+ * rows [from, to); volSum holds the chunk's volume sums. The price-volume sum (rollingSumInto's step) runs
+ * inside the output loop.
  */
-function vwapDistanceInto(
+function vwapDistanceChunk(
   close: Float64Array,
-  volume: Float64Array,
   priceVolume: Float64Array,
   window: number,
-  n: number,
+  from: number,
+  to: number,
   m: Float64Array,
   out: number,
   volSum: Float64Array,
+  slot: number,
 ): void {
+  const state = volumeState;
   const firstFull = window - 1;
-  if (firstFull >= n) return;
-  rollingSumInto(volume, 0, window, n, volSum);
-  startWindowSum(priceVolume, 0, window);
-  let s = windowSum[0];
-  let c = windowSum[1];
-  let nonZero = windowSum[2];
-  m[out + firstFull] = vwapDistance(close[firstFull], s + c, volSum[firstFull]);
-  for (let i = firstFull + 1, leaving = 0; i < n; i++, leaving++) {
+  let start = from;
+  if (from === 0) {
+    if (firstFull >= to) return;
+    startWindowSum(priceVolume, 0, window);
+    state[slot] = windowSum[0];
+    state[slot + 1] = windowSum[1];
+    state[slot + 2] = windowSum[2];
+    m[out + firstFull] = vwapDistance(close[firstFull], windowSum[0] + windowSum[1], volSum[firstFull]);
+    start = firstFull + 1;
+  }
+  let s = state[slot];
+  let c = state[slot + 1];
+  let nonZero = state[slot + 2];
+  for (let i = start; i < to; i++) {
     const x = priceVolume[i];
-    const y = -priceVolume[leaving];
+    const y = -priceVolume[i - window];
     nonZero += Number(x !== 0) - Number(y !== 0);
     let t = s + x;
     let z = t - s;
@@ -135,8 +131,11 @@ function vwapDistanceInto(
       s = 0;
       c = 0;
     }
-    m[out + i] = vwapDistance(close[i], s + c, volSum[i]);
+    m[out + i] = vwapDistance(close[i], s + c, volSum[i - from]);
   }
+  state[slot] = s;
+  state[slot + 1] = c;
+  state[slot + 2] = nonZero;
 }
 
 function vwapDistance(close: number, priceVolumeSum: number, volumeSum: number): number {
@@ -145,24 +144,34 @@ function vwapDistance(close: number, priceVolumeSum: number, volumeSum: number):
   return (close - vwap) / vwap;
 }
 
-/** Volume over its mean of the window ending at each row; the window sum (rollingSumInto's step) is fused in. */
-function volumeRatioInto(
+/** Volume over its mean of the window ending at each row, rows [from, to); the window sum (rollingSumInto's step) is fused in. */
+function volumeRatioChunk(
   volume: Float64Array,
   window: number,
-  n: number,
+  from: number,
+  to: number,
   m: Float64Array,
   out: number,
+  slot: number,
 ): void {
+  const state = volumeState;
   const firstFull = window - 1;
-  if (firstFull >= n) return;
-  startWindowSum(volume, 0, window);
-  let s = windowSum[0];
-  let c = windowSum[1];
-  let nonZero = windowSum[2];
-  m[out + firstFull] = volumeRatio(volume[firstFull], (s + c) / window);
-  for (let i = firstFull + 1, leaving = 0; i < n; i++, leaving++) {
+  let start = from;
+  if (from === 0) {
+    if (firstFull >= to) return;
+    startWindowSum(volume, 0, window);
+    state[slot] = windowSum[0];
+    state[slot + 1] = windowSum[1];
+    state[slot + 2] = windowSum[2];
+    m[out + firstFull] = volumeRatio(volume[firstFull], (windowSum[0] + windowSum[1]) / window);
+    start = firstFull + 1;
+  }
+  let s = state[slot];
+  let c = state[slot + 1];
+  let nonZero = state[slot + 2];
+  for (let i = start; i < to; i++) {
     const x = volume[i];
-    const y = -volume[leaving];
+    const y = -volume[i - window];
     nonZero += Number(x !== 0) - Number(y !== 0);
     let t = s + x;
     let z = t - s;
@@ -178,6 +187,9 @@ function volumeRatioInto(
     }
     m[out + i] = volumeRatio(volume[i], (s + c) / window);
   }
+  state[slot] = s;
+  state[slot + 1] = c;
+  state[slot + 2] = nonZero;
 }
 
 function volumeRatio(current: number, average: number): number {
