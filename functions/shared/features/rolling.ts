@@ -1,6 +1,7 @@
 /**
- * Whole-array kernels shared by the indicators. Each writes dst[0, n) and leaves NaN where the
- * window is not yet full. `from` is the first index at which src is defined.
+ * Kernels shared by the indicators. emaInto and rollingSumInto work on whole arrays: each writes dst[0, n)
+ * and leaves NaN where the window is not yet full; `from` is the first index at which src is defined.
+ * rollingSumChunk and rangeScansInto work on rows [from, to) of a series the engine computes chunk by chunk.
  */
 
 /** EMA with alpha 2/(period+1), seeded with the SMA of its first `period` inputs (TA-Lib convention). */
@@ -34,7 +35,8 @@ function smoothInto(
 /**
  * Sliding-window sum with compensated (TwoSum) summation, so the value at a row depends on the window only
  * (to ~1 ulp), not on how much history came before it: that is what makes live == training.
- * A window whose inputs are all zero sums to exactly 0.
+ * A window whose inputs are all zero sums to exactly 0. The chunked and fused window sums of the indicators
+ * (rollingSumChunk, startWindowSum + the same sliding step) reproduce it bit for bit.
  */
 export function rollingSumInto(
   src: Float64Array,
