@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { emaInto, rangeScansInto, rollingSumChunk, startWindowSum, windowSum } from "./rolling.js";
+import { emaInto, rangeScansInto, rollingSumChunk } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import { CHUNK_ROWS, HISTORY, type Workspace } from "./workspace.js";
 
@@ -348,47 +348,13 @@ export function computeEfficiencyRatio(s: OhlcvSeries, ws: Workspace): void {
   const { from, to, chunk: m } = ws;
   const close = s.close;
   const path = ws.history[HISTORY.path];
+  const pathSum = ws.tmp[0];
+  for (let i = Math.max(from, 1); i < to; i++) path[i] = Math.abs(close[i] - close[i - 1]);
+  rollingSumChunk(path, 1, period, from, to, pathSum, efficiencyState, 0);
   const efficiency = EFFICIENCY * CHUNK_ROWS - from;
-  let start = from;
-  if (from === 0) {
-    if (period >= to) return;
-    for (let i = 1; i <= period; i++) {
-      path[i] = Math.abs(close[i] - close[i - 1]);
-    }
-    // The path-length window sum (rollingSumInto's step) runs inside the output loop.
-    startWindowSum(path, 1, period);
-    efficiencyState[0] = windowSum[0];
-    efficiencyState[1] = windowSum[1];
-    efficiencyState[2] = windowSum[2];
-    m[efficiency + period] = ratioOrZero(Math.abs(close[period] - close[0]), windowSum[0] + windowSum[1]);
-    start = period + 1;
+  for (let i = Math.max(from, period); i < to; i++) {
+    m[efficiency + i] = ratioOrZero(Math.abs(close[i] - close[i - period]), pathSum[i - from]);
   }
-  let sum = efficiencyState[0];
-  let error = efficiencyState[1];
-  let nonZero = efficiencyState[2];
-  for (let i = start; i < to; i++) {
-    const c = close[i];
-    const x = Math.abs(c - close[i - 1]);
-    path[i] = x;
-    const y = -path[i - period];
-    nonZero += Number(x !== 0) - Number(y !== 0);
-    let t = sum + x;
-    let z = t - sum;
-    error += sum - (t - z) + (x - z);
-    sum = t;
-    t = sum + y;
-    z = t - sum;
-    error += sum - (t - z) + (y - z);
-    sum = t;
-    if (nonZero === 0) {
-      sum = 0;
-      error = 0;
-    }
-    m[efficiency + i] = ratioOrZero(Math.abs(c - close[i - period]), sum + error);
-  }
-  efficiencyState[0] = sum;
-  efficiencyState[1] = error;
-  efficiencyState[2] = nonZero;
 }
 
 const efficiencyState = new Float64Array(3);

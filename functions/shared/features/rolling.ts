@@ -1,7 +1,7 @@
 /**
- * Kernels shared by the indicators. emaInto and rollingSumInto work on whole arrays: each writes dst[0, n)
- * and leaves NaN where the window is not yet full; `from` is the first index at which src is defined.
- * rollingSumChunk and rangeScansInto work on rows [from, to) of a series the engine computes chunk by chunk.
+ * Kernels shared by the indicators. emaInto works on whole arrays: it writes dst[0, n) and leaves NaN
+ * where the window is not yet full; `from` is the first index at which src is defined. rollingSumChunk
+ * and rangeScansInto work on rows [from, to) of a series the engine computes chunk by chunk.
  */
 
 /** EMA with alpha 2/(period+1), seeded with the SMA of its first `period` inputs (TA-Lib convention). */
@@ -32,57 +32,11 @@ function smoothInto(
   }
 }
 
-/**
- * Sliding-window sum with compensated (TwoSum) summation, so the value at a row depends on the window only
- * (to ~1 ulp), not on how much history came before it: that is what makes live == training.
- * A window whose inputs are all zero sums to exactly 0. The chunked and fused window sums of the indicators
- * (rollingSumChunk, startWindowSum + the same sliding step) reproduce it bit for bit.
- */
-export function rollingSumInto(
-  src: Float64Array,
-  from: number,
-  window: number,
-  n: number,
-  dst: Float64Array,
-): void {
-  const firstFull = from + window - 1;
-  dst.fill(Number.NaN, 0, Math.min(n, firstFull));
-  if (firstFull >= n) return;
-  startWindowSum(src, from, window);
-  let s = windowSum[0];
-  let c = windowSum[1];
-  let nonZero = windowSum[2];
-  dst[firstFull] = s + c;
-  for (let i = firstFull + 1, leaving = from; i < n; i++, leaving++) {
-    const x = src[i];
-    const y = -src[leaving];
-    // Number(bool) compiles without a branch; a ternary mispredicts on columns that are often zero (MFI flows).
-    nonZero += Number(x !== 0) - Number(y !== 0);
-    let t = s + x;
-    let z = t - s;
-    c += s - (t - z) + (x - z);
-    s = t;
-    t = s + y;
-    z = t - s;
-    c += s - (t - z) + (y - z);
-    s = t;
-    if (nonZero === 0) {
-      s = 0;
-      c = 0;
-    }
-    dst[i] = s + c;
-  }
-}
+/** [sum, compensation, non-zero inputs] of the first full window after startWindowSum. */
+const windowSum = new Float64Array(3);
 
-/**
- * [sum, compensation, non-zero inputs] of the first full window after startWindowSum. Kernels that fuse
- * a window sum into their output loop continue from here with exactly rollingSumInto's sliding step
- * (its value at a row is sum + compensation), so their sums are bit-identical to it.
- */
-export const windowSum = new Float64Array(3);
-
-/** Sums src[from, from + window) into windowSum (the fill phase of rollingSumInto). */
-export function startWindowSum(src: Float64Array, from: number, window: number): void {
+/** Sums src[from, from + window) into windowSum (the fill phase of rollingSumChunk). */
+function startWindowSum(src: Float64Array, from: number, window: number): void {
   const firstFull = from + window - 1;
   let s = 0;
   let c = 0;
@@ -152,10 +106,16 @@ export function rangeScansInto(
 }
 
 /**
- * rollingSumInto for rows [from, to) of a series processed chunk by chunk: dst[i - from] = the window sum at
- * row i (for rows with a full window). state[slot..slot + 2] carries [sum, compensation, non-zero inputs]
- * between consecutive calls; the call with from = 0 starts it (its chunk must reach the first full
- * window unless it is the whole series). Same steps as rollingSumInto, so the sums are bit-identical.
+ * Sliding-window sum with compensated (TwoSum) summation, so the value at a row depends on the window only
+ * (to ~1 ulp), not on how much history came before it: that is what makes live == training. A window whose
+ * inputs are all zero sums to exactly 0. The one implementation of it; every window sum of the indicators
+ * goes through here, so they all equal the one-loop sum the model was trained on, bit for bit
+ * (test/features/rolling-sum.test.ts).
+ *
+ * Rows [from, to) of a series processed chunk by chunk: dst[i - from] = the window sum at row i (for rows
+ * with a full window). state[slot..slot + 2] carries [sum, compensation, non-zero inputs] between
+ * consecutive calls; the call with from = 0 starts it (its chunk must reach the first full window unless
+ * it is the whole series).
  */
 export function rollingSumChunk(
   src: Float64Array,

@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { startWindowSum, windowSum } from "./rolling.js";
+import { rollingSumChunk } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import { CHUNK_ROWS, type Workspace } from "./workspace.js";
 
@@ -105,7 +105,16 @@ export function computeRealizedVolatility(ws: Workspace): void {
   const { from, to, chunk: m } = ws;
   const squared = ws.r1Squared;
   for (let k = 0; k < RV_WINDOWS.length; k++) {
-    realizedVolatilityChunk(squared, RV_WINDOWS[k], from, to, m, RV_COLUMNS[k] * CHUNK_ROWS - from, 3 * k);
+    realizedVolatilityChunk(
+      squared,
+      RV_WINDOWS[k],
+      from,
+      to,
+      m,
+      RV_COLUMNS[k] * CHUNK_ROWS - from,
+      ws.tmp[0],
+      3 * k,
+    );
   }
   const ratio = RV_RATIO * CHUNK_ROWS - from;
   const short = RV_24 * CHUNK_ROWS - from;
@@ -121,8 +130,7 @@ const realizedVolatilityState = new Float64Array(3 * RV_WINDOWS.length);
 
 /**
  * m[out + i] = sqrt(sum / window) for the window of squared returns ending at row i (from row `window` on),
- * for rows [from, to). The sum is rollingSumInto's, step for step (same TwoSum order, same all-zero reset);
- * taking the root in the same loop lets the division and square root overlap the latency-bound summation.
+ * for rows [from, to); `sum` receives the window sums (rollingSumChunk).
  */
 function realizedVolatilityChunk(
   squared: Float64Array,
@@ -131,45 +139,11 @@ function realizedVolatilityChunk(
   to: number,
   m: Float64Array,
   out: number,
+  sum: Float64Array,
   slot: number,
 ): void {
-  const state = realizedVolatilityState;
-  const first = 1;
-  const firstFull = first + window - 1;
-  let start = from;
-  if (from === 0) {
-    if (firstFull >= to) return;
-    startWindowSum(squared, first, window);
-    state[slot] = windowSum[0];
-    state[slot + 1] = windowSum[1];
-    state[slot + 2] = windowSum[2];
-    m[out + firstFull] = Math.sqrt((windowSum[0] + windowSum[1]) / window);
-    start = firstFull + 1;
-  }
-  let s = state[slot];
-  let c = state[slot + 1];
-  let nonZero = state[slot + 2];
-  for (let i = start; i < to; i++) {
-    const x = squared[i];
-    const y = -squared[i - window];
-    nonZero += Number(x !== 0) - Number(y !== 0);
-    let t = s + x;
-    let z = t - s;
-    c += s - (t - z) + (x - z);
-    s = t;
-    t = s + y;
-    z = t - s;
-    c += s - (t - z) + (y - z);
-    s = t;
-    if (nonZero === 0) {
-      s = 0;
-      c = 0;
-    }
-    m[out + i] = Math.sqrt((s + c) / window);
-  }
-  state[slot] = s;
-  state[slot + 1] = c;
-  state[slot + 2] = nonZero;
+  rollingSumChunk(squared, 1, window, from, to, sum, realizedVolatilityState, slot);
+  for (let i = Math.max(from, window); i < to; i++) m[out + i] = Math.sqrt(sum[i - from] / window);
 }
 
 const BODY = featureIndex("body_ratio");

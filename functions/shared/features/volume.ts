@@ -1,5 +1,5 @@
 import { featureIndex } from "./names.js";
-import { rollingSumChunk, startWindowSum, windowSum } from "./rolling.js";
+import { rollingSumChunk } from "./rolling.js";
 import type { OhlcvSeries } from "./series.js";
 import { CHUNK_ROWS, HISTORY, type Workspace } from "./workspace.js";
 
@@ -66,13 +66,13 @@ export function computeVolumeFeatures(s: OhlcvSeries, ws: Workspace): void {
     m[ratio20 + i] = volumeRatio(volume[i], v20 / 20);
   }
 
-  volumeRatioChunk(volume, 10, from, to, m, VOL_RATIO_10 * CHUNK_ROWS - from, 12);
-  volumeRatioChunk(volume, 50, from, to, m, VOL_RATIO_50 * CHUNK_ROWS - from, 15);
+  volumeRatioChunk(volume, 10, from, to, m, VOL_RATIO_10 * CHUNK_ROWS - from, cmfSum, 12);
+  volumeRatioChunk(volume, 50, from, to, m, VOL_RATIO_50 * CHUNK_ROWS - from, cmfSum, 15);
 
   rollingSumChunk(volume, 0, 24, from, to, volSum, state, 18);
-  vwapDistanceChunk(close, tpv, 24, from, to, m, VWAP_24 * CHUNK_ROWS - from, volSum, 21);
+  vwapDistanceChunk(close, tpv, 24, from, to, m, VWAP_24 * CHUNK_ROWS - from, volSum, obvSum, 21);
   rollingSumChunk(volume, 0, 168, from, to, volSum, state, 24);
-  vwapDistanceChunk(close, tpv, 168, from, to, m, VWAP_168 * CHUNK_ROWS - from, volSum, 27);
+  vwapDistanceChunk(close, tpv, 168, from, to, m, VWAP_168 * CHUNK_ROWS - from, volSum, obvSum, 27);
 }
 
 /** Window-sum states [sum, compensation, non-zero inputs] carried from one chunk to the next. */
@@ -86,8 +86,7 @@ function moneyFlow(h: number, l: number, c: number, v: number): number {
 
 /**
  * Relative distance of close to the VWAP of the window ending at each row (0 for a window without volume),
- * rows [from, to); volSum holds the chunk's volume sums. The price-volume sum (rollingSumInto's step) runs
- * inside the output loop.
+ * rows [from, to); `volSum` holds the window's volume sums, `pvSum` receives its price x volume sums.
  */
 function vwapDistanceChunk(
   close: Float64Array,
@@ -98,44 +97,13 @@ function vwapDistanceChunk(
   m: Float64Array,
   out: number,
   volSum: Float64Array,
+  pvSum: Float64Array,
   slot: number,
 ): void {
-  const state = volumeState;
-  const firstFull = window - 1;
-  let start = from;
-  if (from === 0) {
-    if (firstFull >= to) return;
-    startWindowSum(priceVolume, 0, window);
-    state[slot] = windowSum[0];
-    state[slot + 1] = windowSum[1];
-    state[slot + 2] = windowSum[2];
-    m[out + firstFull] = vwapDistance(close[firstFull], windowSum[0] + windowSum[1], volSum[firstFull]);
-    start = firstFull + 1;
+  rollingSumChunk(priceVolume, 0, window, from, to, pvSum, volumeState, slot);
+  for (let i = Math.max(from, window - 1); i < to; i++) {
+    m[out + i] = vwapDistance(close[i], pvSum[i - from], volSum[i - from]);
   }
-  let s = state[slot];
-  let c = state[slot + 1];
-  let nonZero = state[slot + 2];
-  for (let i = start; i < to; i++) {
-    const x = priceVolume[i];
-    const y = -priceVolume[i - window];
-    nonZero += Number(x !== 0) - Number(y !== 0);
-    let t = s + x;
-    let z = t - s;
-    c += s - (t - z) + (x - z);
-    s = t;
-    t = s + y;
-    z = t - s;
-    c += s - (t - z) + (y - z);
-    s = t;
-    if (nonZero === 0) {
-      s = 0;
-      c = 0;
-    }
-    m[out + i] = vwapDistance(close[i], s + c, volSum[i - from]);
-  }
-  state[slot] = s;
-  state[slot + 1] = c;
-  state[slot + 2] = nonZero;
 }
 
 function vwapDistance(close: number, priceVolumeSum: number, volumeSum: number): number {
@@ -144,7 +112,7 @@ function vwapDistance(close: number, priceVolumeSum: number, volumeSum: number):
   return (close - vwap) / vwap;
 }
 
-/** Volume over its mean of the window ending at each row, rows [from, to); the window sum (rollingSumInto's step) is fused in. */
+/** Volume over its mean of the window ending at each row, rows [from, to); `sum` receives the window sums. */
 function volumeRatioChunk(
   volume: Float64Array,
   window: number,
@@ -152,44 +120,12 @@ function volumeRatioChunk(
   to: number,
   m: Float64Array,
   out: number,
+  sum: Float64Array,
   slot: number,
 ): void {
-  const state = volumeState;
-  const firstFull = window - 1;
-  let start = from;
-  if (from === 0) {
-    if (firstFull >= to) return;
-    startWindowSum(volume, 0, window);
-    state[slot] = windowSum[0];
-    state[slot + 1] = windowSum[1];
-    state[slot + 2] = windowSum[2];
-    m[out + firstFull] = volumeRatio(volume[firstFull], (windowSum[0] + windowSum[1]) / window);
-    start = firstFull + 1;
-  }
-  let s = state[slot];
-  let c = state[slot + 1];
-  let nonZero = state[slot + 2];
-  for (let i = start; i < to; i++) {
-    const x = volume[i];
-    const y = -volume[i - window];
-    nonZero += Number(x !== 0) - Number(y !== 0);
-    let t = s + x;
-    let z = t - s;
-    c += s - (t - z) + (x - z);
-    s = t;
-    t = s + y;
-    z = t - s;
-    c += s - (t - z) + (y - z);
-    s = t;
-    if (nonZero === 0) {
-      s = 0;
-      c = 0;
-    }
-    m[out + i] = volumeRatio(volume[i], (s + c) / window);
-  }
-  state[slot] = s;
-  state[slot + 1] = c;
-  state[slot + 2] = nonZero;
+  rollingSumChunk(volume, 0, window, from, to, sum, volumeState, slot);
+  for (let i = Math.max(from, window - 1); i < to; i++)
+    m[out + i] = volumeRatio(volume[i], sum[i - from] / window);
 }
 
 function volumeRatio(current: number, average: number): number {
