@@ -37,22 +37,11 @@ export function computeAtrAdx(s: OhlcvSeries, ws: Workspace): void {
     const warm = Math.min(to, 2 * period);
     start = warm;
     for (let i = 1; i < warm; i++) {
-      const prevClose = close[i - 1];
-      const h = high[i];
-      const l = low[i];
-      const up = h - high[i - 1];
-      const down = low[i - 1] - l;
-      // Branch-free selects (the comparisons are unpredictable): x * 1 + 0 is x and x * 0 + 0 is +0 for the
-      // non-negative finite ranges here, and a - b == -(b - a) exactly, so Math.abs matches the old ternaries.
-      let tr = h - l;
-      const a = Math.abs(h - prevClose);
-      const b = Math.abs(l - prevClose);
-      let pick = Number(a > tr);
-      tr = a * pick + tr * (1 - pick);
-      pick = Number(b > tr);
-      tr = b * pick + tr * (1 - pick);
-      const plusDm = up * (Number(up > down) * Number(up > 0)) + 0;
-      const minusDm = down * (Number(down > up) * Number(down > 0)) + 0;
+      const tr = trueRange(high[i], low[i], close[i - 1]);
+      const up = high[i] - high[i - 1];
+      const down = low[i - 1] - low[i];
+      const plusDm = directionalMove(up, down);
+      const minusDm = directionalMove(down, up);
       if (i > period - 1) {
         atr = (tr - atr) * factor + atr;
       } else {
@@ -92,20 +81,11 @@ export function computeAtrAdx(s: OhlcvSeries, ws: Workspace): void {
     }
   }
   for (let i = start; i < to; i++) {
-    const prevClose = close[i - 1];
-    const h = high[i];
-    const l = low[i];
-    const up = h - high[i - 1];
-    const down = low[i - 1] - l;
-    let tr = h - l;
-    const a = Math.abs(h - prevClose);
-    const b = Math.abs(l - prevClose);
-    let pick = Number(a > tr);
-    tr = a * pick + tr * (1 - pick);
-    pick = Number(b > tr);
-    tr = b * pick + tr * (1 - pick);
-    const plusDm = up * (Number(up > down) * Number(up > 0)) + 0;
-    const minusDm = down * (Number(down > up) * Number(down > 0)) + 0;
+    const tr = trueRange(high[i], low[i], close[i - 1]);
+    const up = high[i] - high[i - 1];
+    const down = low[i - 1] - low[i];
+    const plusDm = directionalMove(up, down);
+    const minusDm = directionalMove(down, up);
     atr = (tr - atr) * factor + atr;
     m[atrCol + i] = atr / close[i];
     plusSmooth = (plusDm - plusSmooth) * factor + plusSmooth;
@@ -126,6 +106,25 @@ export function computeAtrAdx(s: OhlcvSeries, ws: Workspace): void {
 }
 
 const atrAdxState = new Float64Array(4);
+
+// Branch-free selects (the comparisons are unpredictable): x * 1 + 0 is x and x * 0 + 0 is +0 for the
+// non-negative finite ranges here, and a - b == -(b - a) exactly, so Math.abs matches the old ternaries.
+
+/** max(high - low, |high - prevClose|, |low - prevClose|). */
+function trueRange(h: number, l: number, prevClose: number): number {
+  let tr = h - l;
+  const a = Math.abs(h - prevClose);
+  const b = Math.abs(l - prevClose);
+  let pick = Number(a > tr);
+  tr = a * pick + tr * (1 - pick);
+  pick = Number(b > tr);
+  return b * pick + tr * (1 - pick);
+}
+
+/** Wilder's directional movement: `move` when it is positive and larger than `other`, else +0. */
+function directionalMove(move: number, other: number): number {
+  return move * (Number(move > other) * Number(move > 0)) + 0;
+}
 
 const EMA_9 = featureIndex("ema_dist_9");
 const EMA_21 = featureIndex("ema_dist_21");
