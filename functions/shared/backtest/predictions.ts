@@ -1,7 +1,7 @@
 /**
  * Candles and model probabilities for a backtest: the live feature engine over each whole series
- * (computeModelInputRows; equal to the live 500-candle window to 1e-9 relative, see SERVING_WINDOW),
- * the live float32 conversion (toModelInput) and batched inference. Probabilities are cached on
+ * (computeModelInputRows: the features equal the live 500-candle window to 1e-9 relative, see
+ * SERVING_WINDOW, and the float32 conversion is the live toModelInput's) and batched inference. Probabilities are cached on
  * disk per (model sha256, candle file sha256), so a re-run with other risk or fee settings skips
  * the model entirely.
  */
@@ -154,8 +154,8 @@ export interface MarketPredictions {
 
 /**
  * rows x 3 probabilities for every scorable row of each file's series (rows before the window:
- * NaN), in the order of `files`. Files are read one at a time, smallest first, so with an
- * inference thread the model scores the first symbols while later files are still being read.
+ * NaN), in the order of `files`. Files are parsed one at a time, smallest first, so with an
+ * inference thread the model scores the first symbols while later files are still being parsed.
  */
 export async function predictMarket(
   model: SignalModel,

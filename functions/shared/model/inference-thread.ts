@@ -1,8 +1,9 @@
 /**
  * Batched inference on a worker thread, so a caller (the backtest) prepares the next rows while the
- * model scores the previous ones. The worker opens its own onnxruntime session on the same ONNX file
- * the caller loaded and checked with loadSignalModel (it refuses a file with another sha256) and with
- * the same single-threaded session options; it only adds a second thread for the caller's own work.
+ * model scores the previous ones. The worker opens its own onnxruntime session on the caller's ONNX
+ * file (it refuses the file unless its sha256 is the one the caller names; the caller checks the
+ * model itself with loadSignalModel) with the same single-threaded session options: it only adds a
+ * second thread for the caller's own work.
  * This is not for Lambda: a handler scores one small batch per cycle on its own thread.
  */
 import { Worker } from "node:worker_threads";
