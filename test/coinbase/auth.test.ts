@@ -1,4 +1,5 @@
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
@@ -11,15 +12,9 @@ import {
 import { es256TestKey, escapedNewlines } from "./test-keys.js";
 
 // protocols.md D.2: self-generated Ed25519 key, deterministic signature
-const D2 = {
-  secret: "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyB5tVYuj+ZU+UB4sRLoqYunkB+FOuaVvtfg45ELrQSWZA==",
-  seedHex: "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20",
-  name: "organizations/00000000-0000-0000-0000-000000000000/apiKeys/11111111-1111-1111-1111-111111111111",
-  token:
-    "eyJhbGciOiJFZERTQSIsImtpZCI6Im9yZ2FuaXphdGlvbnMvMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwL2FwaUtleXMvMTExMTExMTEtMTExMS0xMTExLTExMTEtMTExMTExMTExMTExIiwidHlwIjoiSldUIiwibm9uY2UiOiIwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZiJ9" +
-    ".eyJzdWIiOiJvcmdhbml6YXRpb25zLzAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMC9hcGlLZXlzLzExMTExMTExLTExMTEtMTExMS0xMTExLTExMTExMTExMTExMSIsImlzcyI6ImNkcCIsIm5iZiI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMTIwLCJ1cmkiOiJHRVQgYXBpLmNvaW5iYXNlLmNvbS9hcGkvdjMvYnJva2VyYWdlL2FjY291bnRzIn0" +
-    ".ii4KR_y1MmMlpXoJnlinaeO91_XV4z8vKmSgInZUq36_8FGY4akL8UDudKp4hqpud1QhJRiD0YSKfIOFrKE1CA",
-};
+const D2 = JSON.parse(
+  readFileSync(new URL("../fixtures/coinbase/d2-ed25519-vector.json", import.meta.url), "utf8"),
+) as { name: string; secret: string; seedHex: string; token: string };
 const fixedClock = { nowSeconds: () => 1700000000, nonce: () => "0123456789abcdef0123456789abcdef" };
 
 describe("signRequestJwt", () => {
