@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
+import type { OhlcvSeries } from "../features/series.js";
 import type { CandleSource } from "./ingest.js";
 
 export const FILE_GRANULARITIES: Readonly<Record<string, Granularity>> = {
@@ -32,15 +33,8 @@ export interface CandleFile {
   granularity: Granularity;
 }
 
-export interface CandleColumns {
-  start: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
-  length: number;
-}
+/** A candle file as columns: the feature engine's series type, so it is scored without copying. */
+export type CandleColumns = OhlcvSeries;
 
 /** Unix seconds; `from` inclusive, `to` exclusive (bucket open times). */
 export interface TimeRange {

@@ -2,6 +2,7 @@
  * A deterministic candle series: every bucket is a pure function of (seed, product, bucket
  * start), so any window can be served without storing history, and pages always agree.
  */
+import type { OhlcvCandleLike } from "../../../functions/shared/features/series.js";
 
 function hash32(a: number, b: number, c: number): number {
   let h = (a ^ 0x9e3779b9) >>> 0;
@@ -18,14 +19,7 @@ export function stringHash(s: string): number {
   return h;
 }
 
-export interface SeriesCandle {
-  start: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+export type SeriesCandle = OhlcvCandleLike;
 
 export function closeAt(
   seed: number,
