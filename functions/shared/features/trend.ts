@@ -64,12 +64,11 @@ export function computeAtrAdx(s: OhlcvSeries, ws: Workspace): void {
         plusSmooth = plusSum / period;
         minusSmooth = minusSum / period;
       }
-      const plus = atr === 0 ? 0 : (100 * plusSmooth) / atr;
-      const minus = atr === 0 ? 0 : (100 * minusSmooth) / atr;
+      const plus = directionalIndex(plusSmooth, atr);
+      const minus = directionalIndex(minusSmooth, atr);
       m[plusCol + i] = plus;
       m[minusCol + i] = minus;
-      const sum = plus + minus;
-      const dx = sum === 0 ? 0 : (100 * Math.abs(plus - minus)) / sum;
+      const dx = directionalMovementIndex(plus, minus);
       if (i > 2 * period - 1) {
         adx = (dx - adx) * factor + adx;
       } else {
@@ -90,12 +89,11 @@ export function computeAtrAdx(s: OhlcvSeries, ws: Workspace): void {
     m[atrCol + i] = atr / close[i];
     plusSmooth = (plusDm - plusSmooth) * factor + plusSmooth;
     minusSmooth = (minusDm - minusSmooth) * factor + minusSmooth;
-    const plus = atr === 0 ? 0 : (100 * plusSmooth) / atr;
-    const minus = atr === 0 ? 0 : (100 * minusSmooth) / atr;
+    const plus = directionalIndex(plusSmooth, atr);
+    const minus = directionalIndex(minusSmooth, atr);
     m[plusCol + i] = plus;
     m[minusCol + i] = minus;
-    const sum = plus + minus;
-    const dx = sum === 0 ? 0 : (100 * Math.abs(plus - minus)) / sum;
+    const dx = directionalMovementIndex(plus, minus);
     adx = (dx - adx) * factor + adx;
     m[adxCol + i] = adx;
   }
@@ -119,6 +117,17 @@ function trueRange(h: number, l: number, prevClose: number): number {
   tr = a * pick + tr * (1 - pick);
   pick = Number(b > tr);
   return b * pick + tr * (1 - pick);
+}
+
+/** +DI or -DI: the smoothed directional movement as a percentage of ATR (0 when ATR is 0). */
+function directionalIndex(smoothedMove: number, atr: number): number {
+  return atr === 0 ? 0 : (100 * smoothedMove) / atr;
+}
+
+/** DX: |+DI - -DI| as a percentage of their sum (0 when both are 0). */
+function directionalMovementIndex(plus: number, minus: number): number {
+  const sum = plus + minus;
+  return sum === 0 ? 0 : (100 * Math.abs(plus - minus)) / sum;
 }
 
 /** Wilder's directional movement: `move` when it is positive and larger than `other`, else +0. */
