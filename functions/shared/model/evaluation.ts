@@ -115,12 +115,15 @@ export function buildLabelledRows(
   return rows;
 }
 
+/** Rows per session.run when scoring many: a whole 1h symbol of the shared set in one run. */
+export const INFERENCE_BATCH_ROWS = 65_536;
+
 /** Scores many rows with bounded memory: one session.run per batch. */
 export async function predictInBatches(
   model: SignalModel,
   features: Float32Array,
   rowCount: number,
-  batchRows = 65_536,
+  batchRows = INFERENCE_BATCH_ROWS,
 ): Promise<Float32Array> {
   const k = model.featureCount;
   const out = new Float32Array(rowCount * 3);

@@ -7,8 +7,9 @@
  * This is not for Lambda: a handler scores one small batch per cycle on its own thread.
  */
 import { Worker } from "node:worker_threads";
+import { INFERENCE_BATCH_ROWS } from "./evaluation.js";
 import type { InferenceReply, InferenceRequest, InferenceWorkerData } from "./inference-worker.js";
-import type { SignalModel } from "./runtime.js";
+import { CLASS_COUNT, PROBABILITIES_OUTPUT, type SignalModel, signalModelSessionOptions } from "./runtime.js";
 
 export interface InferenceThread {
   /**
@@ -48,8 +49,10 @@ export function startInferenceThread(
     modelPath,
     sha256: model.sha256,
     featureCount: model.featureCount,
-    intraOpNumThreads: options.intraOpNumThreads ?? 1,
-    batchRows: options.batchRows ?? 65_536,
+    sessionOptions: signalModelSessionOptions(options.intraOpNumThreads ?? 1),
+    outputName: PROBABILITIES_OUTPUT,
+    classCount: CLASS_COUNT,
+    batchRows: options.batchRows ?? INFERENCE_BATCH_ROWS,
   };
   // no inherited loader hooks (tsx, vitest): the worker needs none and starts faster without them
   const worker = new Worker(WORKER_URL, {

@@ -13,7 +13,11 @@ export interface InferenceWorkerData {
   /** the sha256 of the model the main thread loaded and checked; any other file is refused */
   sha256: string;
   featureCount: number;
-  intraOpNumThreads: number;
+  /** the main thread's signalModelSessionOptions, so both sessions are the same */
+  sessionOptions: InferenceSession.SessionOptions;
+  /** output name and classes per row (runtime.ts PROBABILITIES_OUTPUT, CLASS_COUNT) */
+  outputName: string;
+  classCount: number;
   batchRows: number;
 }
 
@@ -32,9 +36,6 @@ export type InferenceReply =
   | { type: "probabilities"; id: number; probabilities: Float32Array; ms: number }
   | { type: "error"; id: number; message: string };
 
-const CLASS_COUNT = 3;
-const PROBABILITIES_OUTPUT = "probabilities";
-
 async function openSession(data: InferenceWorkerData): Promise<InferenceSession> {
   const bytes = await readFile(data.modelPath);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
@@ -43,12 +44,7 @@ async function openSession(data: InferenceWorkerData): Promise<InferenceSession>
       `${data.modelPath} changed on disk after it was loaded (sha256 ${sha256.slice(0, 12)}… instead of ${data.sha256.slice(0, 12)}…); run again so one model scores every row.`,
     );
   }
-  return InferenceSession.create(bytes, {
-    intraOpNumThreads: data.intraOpNumThreads,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "all",
-  });
+  return InferenceSession.create(bytes, data.sessionOptions);
 }
 
 async function score(
@@ -62,16 +58,16 @@ async function score(
     throw new RangeError(`got ${rows.length} values for ${rowCount} rows of ${k} features`);
   }
   const input = session.inputNames[0] as string;
-  const out = new Float32Array(rowCount * CLASS_COUNT);
+  const out = new Float32Array(rowCount * data.classCount);
   for (let r = 0; r < rowCount; r += data.batchRows) {
     const n = Math.min(data.batchRows, rowCount - r);
     const tensor = new Tensor("float32", rows.subarray(r * k, (r + n) * k), [n, k]);
-    const result = await session.run({ [input]: tensor }, [PROBABILITIES_OUTPUT]);
-    const probabilities = result[PROBABILITIES_OUTPUT]?.data;
-    if (!(probabilities instanceof Float32Array) || probabilities.length !== n * CLASS_COUNT) {
+    const result = await session.run({ [input]: tensor }, [data.outputName]);
+    const probabilities = result[data.outputName]?.data;
+    if (!(probabilities instanceof Float32Array) || probabilities.length !== n * data.classCount) {
       throw new Error(`the model returned ${probabilities?.length} probabilities for ${n} rows`);
     }
-    out.set(probabilities, r * CLASS_COUNT);
+    out.set(probabilities, r * data.classCount);
   }
   return out;
 }

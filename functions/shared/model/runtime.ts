@@ -30,8 +30,19 @@ export interface LoadSignalModelOptions {
   expectedFeatureCount?: number;
 }
 
-const CLASS_COUNT = CLASS_NAMES.length;
-const PROBABILITIES_OUTPUT = "probabilities";
+export const CLASS_COUNT = CLASS_NAMES.length;
+/** The model output read for scores: rows x CLASS_COUNT class probabilities. */
+export const PROBABILITIES_OUTPUT = "probabilities";
+
+/** The onnxruntime session options every signal-model session uses (also the inference thread's). */
+export function signalModelSessionOptions(intraOpNumThreads: number): InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+  };
+}
 
 async function readModelBytes(modelPath: string): Promise<Uint8Array> {
   try {
@@ -120,12 +131,7 @@ export async function loadSignalModel(
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   let session: InferenceSession;
   try {
-    session = await InferenceSession.create(bytes, {
-      intraOpNumThreads: options.intraOpNumThreads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-    });
+    session = await InferenceSession.create(bytes, signalModelSessionOptions(options.intraOpNumThreads ?? 1));
   } catch (error) {
     throw new ModelLoadError(
       `Signal model ${modelPath} (${bytes.length} bytes) is not a loadable ONNX model: ${(error as Error).message}`,
