@@ -129,21 +129,22 @@ export function killSwitchBreach(
   figures: EquityFigures,
   limits: Pick<ReconcileSettings, "maxDailyLoss" | "maxDrawdown">,
 ): string | undefined {
+  const dailyLossBreached = figures.dailyLoss >= limits.maxDailyLoss;
+  const drawdownBreached = figures.drawdown >= limits.maxDrawdown;
   // the common answer allocates nothing: the backtest asks once per replayed hour
-  if (!(figures.dailyLoss >= limits.maxDailyLoss) && !(figures.drawdown >= limits.maxDrawdown))
-    return undefined;
+  if (!dailyLossBreached && !drawdownBreached) return undefined;
   const breaches: string[] = [];
-  if (figures.dailyLoss >= limits.maxDailyLoss) {
+  if (dailyLossBreached) {
     breaches.push(
       `daily loss ${(figures.dailyLoss * 100).toFixed(2)}% reached the ${(limits.maxDailyLoss * 100).toFixed(1)}% limit`,
     );
   }
-  if (figures.drawdown >= limits.maxDrawdown) {
+  if (drawdownBreached) {
     breaches.push(
       `drawdown ${(figures.drawdown * 100).toFixed(2)}% from peak ${figures.peakEquityUsd.toFixed(2)} reached the ${(limits.maxDrawdown * 100).toFixed(1)}% limit`,
     );
   }
-  return breaches.length > 0 ? breaches.join("; ") : undefined;
+  return breaches.join("; ");
 }
 
 export async function reconcilePortfolio(
