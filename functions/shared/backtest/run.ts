@@ -2,8 +2,6 @@
  * A whole backtest from a folder of candle files: load, predict (or read the prediction cache),
  * replay the live chain, compare with equal-weight buy-and-hold.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DEFAULT_BRIDGE_SETTINGS } from "../bridge/signal-bridge.js";
 import { GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
@@ -14,6 +12,7 @@ import {
   loadSignalModel,
   ModelLoadError,
   type SignalModel,
+  signalModelSha256,
 } from "../model/index.js";
 import { type InferenceThread, startInferenceThread } from "../model/inference-thread.js";
 import { DEFAULT_RISK_LIMITS, type RiskLimits } from "../risk/index.js";
@@ -137,8 +136,7 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
   const granularity = options.granularity ?? "ONE_HOUR";
   const interval = GRANULARITY_SECONDS[granularity];
   const files = listMarketFiles(options.candlesDir, granularity, options.symbols);
-  const modelSha =
-    options.model?.sha256 ?? createHash("sha256").update(readModelFile(options.modelPath)).digest("hex");
+  const modelSha = options.model?.sha256 ?? (await signalModelSha256(options.modelPath));
   const inferenceThread = options.inferenceThread ?? true;
   let thread: InferenceThread | undefined;
   const threadFor = () =>
@@ -304,17 +302,6 @@ function resultOf(
     curves: { cycleTimes: run.cycleTimes, equity: run.equity, buyAndHold: hold.equity },
     market: symbols,
   };
-}
-
-/** The model file's bytes for its sha256 before it is loaded; loadSignalModel says what is wrong with a bad one. */
-function readModelFile(modelPath: string): Buffer {
-  try {
-    return readFileSync(modelPath);
-  } catch (error) {
-    throw new ModelLoadError(
-      `Signal model ${modelPath} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). Point --model at models/signal-model.onnx or run \`npm run train\` to build it.`,
-    );
-  }
 }
 
 function killSwitchNotes(run: BacktestRun, resumeAfterHours: number | undefined): string[] {

@@ -27,4 +27,10 @@ export {
   UNLABELLED,
 } from "./labels.js";
 export { type ClassificationMetrics, computeClassificationMetrics } from "./metrics.js";
-export { type LoadSignalModelOptions, loadSignalModel, ModelLoadError, type SignalModel } from "./runtime.js";
+export {
+  type LoadSignalModelOptions,
+  loadSignalModel,
+  ModelLoadError,
+  type SignalModel,
+  signalModelSha256,
+} from "./runtime.js";

@@ -44,6 +44,18 @@ export function signalModelSessionOptions(intraOpNumThreads: number): InferenceS
   };
 }
 
+function sha256Of(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * The sha256 of a model file, the model's identity (SignalModel.sha256, the prediction cache key),
+ * without loading it; a missing or unreadable file fails as loadSignalModel does.
+ */
+export async function signalModelSha256(modelPath: string): Promise<string> {
+  return sha256Of(await readModelBytes(modelPath));
+}
+
 async function readModelBytes(modelPath: string): Promise<Uint8Array> {
   try {
     return await readFile(modelPath);
@@ -128,7 +140,7 @@ export async function loadSignalModel(
 ): Promise<SignalModel> {
   const featureCount = options.expectedFeatureCount ?? FEATURE_COUNT;
   const bytes = await readModelBytes(modelPath);
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const sha256 = sha256Of(bytes);
   let session: InferenceSession;
   try {
     session = await InferenceSession.create(bytes, signalModelSessionOptions(options.intraOpNumThreads ?? 1));
