@@ -32,6 +32,7 @@ import {
   hasCachedPredictions,
   listMarketFiles,
   type MarketPredictions,
+  type MarketSource,
   type PredictionTiming,
   readMarketFiles,
   startMarketPredictions,
@@ -142,12 +143,18 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
   const threadFor = () =>
     (thread ??= startInferenceThread({ sha256: modelSha, featureCount: FEATURE_COUNT }, options.modelPath));
   // the inference thread starts (~0.2 s) while this thread reads the candles and loads the model:
-  // at once when nothing of this model is cached, else when a file turns out not to be
-  if (inferenceThread && !anyCachedPredictions(options.cacheDir, modelSha)) threadFor();
-  const market = readMarketFiles(files);
+  // at once when nothing of this model is cached (each file is then read when its turn comes),
+  // else once the files are read and hashed and one of them turns out not to be cached
+  let market: MarketSource[] = files;
+  if (!anyCachedPredictions(options.cacheDir, modelSha)) {
+    if (inferenceThread) threadFor();
+  } else {
+    const read = readMarketFiles(files);
+    market = read;
+    if (inferenceThread && read.some((m) => !hasCachedPredictions(options.cacheDir, modelSha, m)))
+      threadFor();
+  }
   const loadedMs = performance.now() - t0;
-  if (inferenceThread && market.some((m) => !hasCachedPredictions(options.cacheDir, modelSha, m)))
-    threadFor();
   try {
     const timing: BacktestTiming = {
       modelMs: 0,

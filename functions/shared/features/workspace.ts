@@ -60,7 +60,9 @@ let cachedCapacity = 0;
 
 export function workspaceFor(n: number): Workspace {
   if (cached === undefined || cachedCapacity < n) {
-    const capacity = Math.max(n, 256);
+    // grows by at least half: a caller going through series of rising lengths (the backtest, smallest
+    // first) reallocates a few times, not once per series (each time ~22 full-length columns)
+    const capacity = Math.max(n, 256, Math.ceil(cachedCapacity * 1.5));
     cached = {
       chunk: new Float64Array(CHUNK_ROWS * FEATURE_COUNT),
       from: 0,

@@ -7,9 +7,38 @@
  * This is not for Lambda: a handler scores one small batch per cycle on its own thread.
  */
 import { Worker } from "node:worker_threads";
+import type { InferenceSession } from "onnxruntime-node";
 import { INFERENCE_BATCH_ROWS } from "./evaluation.js";
-import type { InferenceReply, InferenceRequest, InferenceWorkerData } from "./inference-worker.js";
 import { CLASS_COUNT, PROBABILITIES_OUTPUT, type SignalModel, signalModelSessionOptions } from "./runtime.js";
+
+/** What inference-worker.mjs is started with. */
+export interface InferenceWorkerData {
+  modelPath: string;
+  /** the sha256 of the model the main thread loaded and checked; any other file is refused */
+  sha256: string;
+  featureCount: number;
+  /** the main thread's signalModelSessionOptions, so both sessions are the same */
+  sessionOptions: InferenceSession.SessionOptions;
+  /** output name and classes per row (runtime.ts PROBABILITIES_OUTPUT, CLASS_COUNT) */
+  outputName: string;
+  classCount: number;
+  batchRows: number;
+}
+
+/** float32 rows as a transferred buffer and the view of them inside it */
+export type InferenceRequest = {
+  id: number;
+  buffer: ArrayBuffer;
+  byteOffset: number;
+  length: number;
+  rowCount: number;
+};
+
+export type InferenceReply =
+  | { type: "ready" }
+  | { type: "failed"; message: string }
+  | { type: "probabilities"; id: number; probabilities: Float32Array; ms: number }
+  | { type: "error"; id: number; message: string };
 
 export interface InferenceThread {
   /**
@@ -34,11 +63,7 @@ export class InferenceThreadError extends Error {
   override readonly name = "InferenceThreadError";
 }
 
-// Node's built-in type stripping runs the .ts worker (Node >= 22.6; on by default from 22.18).
-const WORKER_URL = new URL(
-  import.meta.url.endsWith(".ts") ? "./inference-worker.ts" : "./inference-worker.js",
-  import.meta.url,
-);
+const WORKER_URL = new URL("./inference-worker.mjs", import.meta.url);
 
 export function startInferenceThread(
   model: Pick<SignalModel, "sha256" | "featureCount">,
@@ -54,11 +79,8 @@ export function startInferenceThread(
     classCount: CLASS_COUNT,
     batchRows: options.batchRows ?? INFERENCE_BATCH_ROWS,
   };
-  // no inherited loader hooks (tsx, vitest): the worker needs none and starts faster without them
-  const worker = new Worker(WORKER_URL, {
-    workerData,
-    execArgv: process.features.typescript ? [] : ["--experimental-strip-types"],
-  });
+  // no inherited loader hooks (tsx, vitest): the worker is JavaScript and starts faster without them
+  const worker = new Worker(WORKER_URL, { workerData, execArgv: [] });
   const pending = new Map<number, { resolve(p: Float32Array): void; reject(e: Error): void }>();
   let nextId = 0;
   let broken: InferenceThreadError | undefined;
