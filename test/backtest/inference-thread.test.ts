@@ -80,11 +80,12 @@ describe("inference on a worker thread", () => {
         /got 52 values for 1 rows of 51 features/,
       );
       const view = new Float32Array(FEATURE_COUNT * 3).subarray(FEATURE_COUNT);
-      const probabilities = await thread.predict(view, 2);
+      const { probabilities, rows } = await thread.predict(view, 2);
       expect(probabilities).toHaveLength(6);
       expect(probabilities[0] + probabilities[1] + probabilities[2]).toBeCloseTo(1, 5);
-      // transferred, not copied
+      // transferred, not copied, and handed back whole
       expect(view.length).toBe(0);
+      expect(rows.byteLength).toBe(FEATURE_COUNT * 3 * 4);
     } finally {
       await thread.close();
     }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  CHUNK_ROWS,
   computeFeatureMatrix,
   computeModelInputRows,
+  computeModelInputRowsInParts,
   FEATURE_COUNT,
   FEATURE_NAMES,
   type OhlcvSeries,
@@ -126,5 +128,67 @@ describe("computeModelInputRows", () => {
     expect(computeModelInputRows(series, 100, new Float32Array(200 * FEATURE_COUNT))).toHaveLength(
       200 * FEATURE_COUNT,
     );
+  });
+});
+
+describe("computeModelInputRowsInParts", () => {
+  /** The parts of one series, each copied out of a buffer that is then reused (as a caller's pool would). */
+  function inParts(series: OhlcvSeries, firstRow: number, partRows: number) {
+    const pool: Float32Array[] = [new Float32Array(partRows * FEATURE_COUNT).fill(-7)];
+    const parts: { fromRow: number; rowCount: number; rows: Float32Array }[] = [];
+    computeModelInputRowsInParts(series, firstRow, partRows, {
+      take: (rowCount) => {
+        expect(rowCount).toBeLessThanOrEqual(partRows);
+        return pool.pop() ?? new Float32Array(partRows * FEATURE_COUNT);
+      },
+      done: (part, fromRow, rowCount) => {
+        parts.push({ fromRow, rowCount, rows: part.slice(0, rowCount * FEATURE_COUNT) });
+        pool.push(part.fill(-7));
+      },
+    });
+    return parts;
+  }
+
+  it("gives computeModelInputRows' rows, bit for bit, in consecutive parts ending at multiples of partRows", () => {
+    const file = hourlyFiles().find((f) => f.startsWith("DOGE-"));
+    expect(file).toBeDefined();
+    const series = readSeries(file as string);
+    const n = series.length;
+    for (const partRows of [CHUNK_ROWS, 3 * CHUNK_ROWS, 16 * CHUNK_ROWS]) {
+      for (const firstRow of [0, WARMUP_CANDLES, 499, partRows, partRows + 1, n - 1]) {
+        const parts = inParts(series, firstRow, partRows);
+        const whole = computeModelInputRows(series, firstRow);
+        let row = firstRow;
+        for (const [k, part] of parts.entries()) {
+          expect(part.fromRow).toBe(row);
+          const end = part.fromRow + part.rowCount;
+          expect(end === n || end % partRows === 0, `part ${k} ends at ${end}`).toBe(true);
+          expect(part.rowCount).toBeGreaterThan(0);
+          expectIdentical(
+            part.rows,
+            whole.subarray((part.fromRow - firstRow) * FEATURE_COUNT, (end - firstRow) * FEATURE_COUNT),
+            `parts of ${partRows} from ${firstRow}, part ${k}`,
+          );
+          row = end;
+        }
+        expect(row).toBe(n);
+      }
+    }
+    expect(inParts(series, n, CHUNK_ROWS)).toEqual([]);
+  });
+
+  it("rejects a part size that is not a multiple of the chunk, and a buffer too small for its part", () => {
+    const series = syntheticSeries(3000);
+    const parts = { take: () => new Float32Array(CHUNK_ROWS * FEATURE_COUNT), done: () => {} };
+    for (const partRows of [0, CHUNK_ROWS + 1, -CHUNK_ROWS, 1.5]) {
+      expect(() => computeModelInputRowsInParts(series, 0, partRows, parts)).toThrow(RangeError);
+    }
+    expect(() => computeModelInputRowsInParts(series, 3001, CHUNK_ROWS, parts)).toThrow(RangeError);
+    expect(() =>
+      computeModelInputRowsInParts(series, 0, 2 * CHUNK_ROWS, {
+        take: () => new Float32Array(2 * CHUNK_ROWS * FEATURE_COUNT - 1),
+        done: () => {},
+      }),
+    ).toThrow(/take\(2016\) gave 102815 values/);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Backtest benchmark on the shared 1h set, with `npm run backtest` itself in fresh processes (what a
  * user runs, JIT cold): a cold run (empty prediction cache: candles, features, inference, replay)
- * against pure batched inference over the same rows, and cached re-runs with two risk settings.
+ * against pure batched inference over the same rows (also in a fresh process each time:
+ * pure-inference-entry.ts), and cached re-runs with two risk settings.
  * The cold run scores on a worker thread while the main thread reads files and computes features;
  * both it and the pure-inference baseline use one onnxruntime thread. The one-thread cold run and
  * the cold run's CPU time are printed beside it so the overlap is visible, not hidden. Cold runs
@@ -11,49 +12,43 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Worker } from "node:worker_threads";
 import type { BenchFigure } from "../bench/figures.js";
 import { median } from "../bench/stats.js";
-import { loadSignalModel, predictInBatches, type SignalModel } from "../model/index.js";
-import { loadMarket, modelInputOf } from "./predictions.js";
 import type { BacktestTiming } from "./run.js";
-import { firstScorableRow } from "./signals.js";
 
 export type { BenchFigure };
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
-/** Pure batched inference over every scorable row of the folder: inputs prepared outside the clock. */
-async function pureInference(model: SignalModel, candlesDir: string): Promise<{ ms: number; rows: number }> {
-  let ms = 0;
-  let rows = 0;
-  for (const series of loadMarket(candlesDir, "ONE_HOUR")) {
-    const first = firstScorableRow();
-    const n = series.columns.length - first;
-    if (n <= 0) continue;
-    const input = modelInputOf(series.columns, first);
-    const t0 = performance.now();
-    await predictInBatches(model, input, n);
-    ms += performance.now() - t0;
-    rows += n;
-  }
-  return { ms, rows };
+/** Pure batched inference over the folder's scorable rows in a fresh process (pure-inference-entry.ts). */
+async function pureInference(
+  candlesDir: string,
+  modelPath: string,
+  besideBusyThread = false,
+): Promise<{ ms: number; rows: number }> {
+  const entry = resolve(import.meta.dirname, "pure-inference-entry.ts");
+  const args = [entry, candlesDir, modelPath, ...(besideBusyThread ? ["--beside-busy-thread"] : [])];
+  const stdout = await runTsx(args, `pure inference over ${candlesDir}`);
+  return JSON.parse(stdout.trim().split("\n").at(-1) as string) as { ms: number; rows: number };
 }
 
-/**
- * Pure inference while another thread spins a plain integer loop: on a machine whose two vCPUs are
- * hyper-threads of one core, any work beside inference slows it, which bounds what overlapping
- * the backtest's own work with inference can win.
- */
-async function pureInferenceBesideBusyThread(model: SignalModel, candlesDir: string): Promise<number> {
-  // terminate() interrupts the loop; nothing else stops it
-  const spinner = new Worker("let x = 0; for (;;) x = (x * 1664525 + 1013904223) | 0;", { eval: true });
-  try {
-    await new Promise((online) => spinner.once("online", online));
-    return (await pureInference(model, candlesDir)).ms;
-  } finally {
-    await spinner.terminate();
-  }
+/** A TypeScript entry under tsx in a fresh node process; its standard output. */
+async function runTsx(args: readonly string[], what: string): Promise<string> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((done) => child.on("close", done));
+  if (code !== 0) throw new Error(`${what} exited ${code}: ${stderr.slice(-2000)}`);
+  return stdout;
 }
 
 interface CliRun {
@@ -65,18 +60,10 @@ interface CliRun {
 /** `npm run backtest -- <args> --json <file>` in a fresh node process; its JSON result. */
 async function backtestCli(args: readonly string[], work: string): Promise<CliRun> {
   const json = join(work, `run-${Math.random().toString(36).slice(2)}.json`);
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", resolve(ROOT, "bin/backtest.ts"), ...args, "--json", json],
-    { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+  await runTsx(
+    [resolve(ROOT, "bin/backtest.ts"), ...args, "--json", json],
+    `npm run backtest -- ${args.join(" ")}`,
   );
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((done) => child.on("close", done));
-  if (code !== 0)
-    throw new Error(`npm run backtest -- ${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`);
   return JSON.parse(readFileSync(json, "utf8")) as CliRun;
 }
 
@@ -88,7 +75,6 @@ export async function benchBacktest(
   const candlesDir =
     options.candlesDir ?? (!options.quick && existsSync(shared) ? shared : resolve(ROOT, "data/replay"));
   const modelPath = resolve(ROOT, "models/signal-model.onnx");
-  const model = await loadSignalModel(modelPath, modelPath.replace(/\.onnx$/, ".card.json"));
   const work = mkdtempSync(join(tmpdir(), "backtest-bench-"));
   const cacheDir = join(work, "predictions");
   const base = ["--candles", candlesDir];
@@ -97,11 +83,11 @@ export async function benchBacktest(
     let rows = 0;
     for (let round = 0; round < (options.quick ? 1 : 3); round++) {
       const cold = await backtestCli([...base, "--no-cache"], work);
-      const pure = await pureInference(model, candlesDir);
+      const pure = await pureInference(candlesDir, modelPath);
       rows = pure.rows;
       rounds.push({ cold, inferenceMs: pure.ms });
     }
-    const besideBusyMs = await pureInferenceBesideBusyThread(model, candlesDir);
+    const besideBusyMs = (await pureInference(candlesDir, modelPath, true)).ms;
     const oneThread = await backtestCli([...base, "--no-cache", "--single-thread"], work);
     // fill the cache, then re-run with two risk settings
     await backtestCli([...base, "--cache-dir", cacheDir], work);
@@ -199,6 +185,5 @@ export async function benchBacktest(
     ];
   } finally {
     rmSync(work, { recursive: true, force: true });
-    await model.release();
   }
 }

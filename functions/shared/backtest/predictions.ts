@@ -21,7 +21,12 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { Granularity } from "../domain/schemas.js";
-import { computeModelInputRows, FEATURE_COUNT } from "../features/index.js";
+import {
+  CHUNK_ROWS,
+  computeModelInputRows,
+  computeModelInputRowsInParts,
+  FEATURE_COUNT,
+} from "../features/index.js";
 import {
   type CandleColumns,
   type CandleFile,
@@ -30,7 +35,7 @@ import {
   toCoinbaseProductId,
 } from "../market-data/replay.js";
 import { predictInBatches, type SignalModel } from "../model/index.js";
-import { type InferenceThread, startInferenceThread } from "../model/inference-thread.js";
+import { type InferenceThread, type Scored, startInferenceThread } from "../model/inference-thread.js";
 import type { BacktestSymbol, ScoringPhase } from "./engine.js";
 import { firstScorableRow } from "./signals.js";
 
@@ -191,6 +196,12 @@ export function modelInputOf(columns: CandleColumns, first: number): Float32Arra
   return computeModelInputRows(columns, Math.min(first, columns.length));
 }
 
+/**
+ * Rows per message to the inference thread (16 chunks of the feature engine, 3.3 MB): parts of one
+ * size, so a few buffers, handed back by the model, carry every series whatever its length.
+ */
+const PART_ROWS = 16 * CHUNK_ROWS;
+const PART_BYTES = PART_ROWS * FEATURE_COUNT * Float32Array.BYTES_PER_ELEMENT;
 /** Symbols whose features wait for, or are being scored by, the model at once (bounds memory). */
 const SYMBOLS_IN_FLIGHT = 3;
 /**
@@ -239,7 +250,8 @@ export async function predictMarket(
  * Reads every file and computes its features, and returns once the last rows are on their way to
  * the model: with an inference thread, scoring goes on behind `phases` and `finished`, and only the
  * model's sha256 (the cache key) is needed here. Files not yet read are read one at a time, each
- * when its turn comes, so the model gets its first rows after one file, not after all of them.
+ * when its turn comes, and their rows go to the model in parts of PART_ROWS as they are computed, so
+ * the model starts on the first rows of the first file.
  */
 export async function startMarketPredictions(
   model: SignalModel | { readonly sha256: string },
@@ -254,14 +266,16 @@ export async function startMarketPredictions(
   const tailInputs: {
     rows: Float32Array;
     rowCount: number;
-    resolve(p: Float32Array): void;
+    resolve(scored: Scored): void;
     reject(e: unknown): void;
   }[] = [];
-  const inFlight: Promise<void>[] = [];
+  const inFlight: Promise<unknown>[] = [];
   let failure: unknown;
   let thread: InferenceThread | undefined;
   /** rows with a candle start before this are in the first phase */
   let headsBeforeSec = Number.POSITIVE_INFINITY;
+  /** part buffers back from the model, for the next parts */
+  const spare: ArrayBuffer[] = [];
   let done = 0;
   const progress = (parts: number) => {
     done += parts;
@@ -305,24 +319,12 @@ export async function startMarketPredictions(
       progress(2);
       continue;
     }
-    if (n <= first) {
+    const rows = n - first;
+    if (rows <= 0) {
       if (path && options.cacheDir) writeCached(options.cacheDir, path, symbol.probabilities);
       progress(2);
       continue;
     }
-    const t1 = performance.now();
-    const input = modelInputOf(series.columns, first);
-    if (timing) timing.featuresMs += performance.now() - t1;
-    const rows = n - first;
-    let partsLeft = 2;
-    const scored = (fromRow: number, rowCount: number) => (probabilities: Float32Array) => {
-      symbol.probabilities.set(probabilities, (first + fromRow) * 3);
-      if (timing) timing.rowsInferred += rowCount;
-      progress(rowCount === rows ? 2 : 1);
-      partsLeft -= rowCount === rows ? 2 : 1;
-      if (partsLeft === 0 && path && options.cacheDir)
-        writeCached(options.cacheDir, path, symbol.probabilities);
-    };
     if (!options.inferenceThread) {
       if (!("predict" in model)) {
         throw new TypeError(
@@ -330,28 +332,72 @@ export async function startMarketPredictions(
         );
       }
       // one thread: nothing to overlap, score before reading the next file
+      const t1 = performance.now();
+      const input = modelInputOf(series.columns, first);
       const t2 = performance.now();
-      scored(0, rows)(await predictInBatches(model, input, rows));
-      if (timing) timing.inferenceMs += performance.now() - t2;
+      symbol.probabilities.set(await predictInBatches(model, input, rows), first * 3);
+      if (timing) {
+        timing.featuresMs += t2 - t1;
+        timing.inferenceMs += performance.now() - t2;
+        timing.rowsInferred += rows;
+      }
+      if (path && options.cacheDir) writeCached(options.cacheDir, path, symbol.probabilities);
+      progress(2);
       continue;
     }
-    thread ??= options.inferenceThread();
+    const scoring = options.inferenceThread;
+    thread ??= scoring();
+    // rows [first, split) are the symbol's history (first phase), [split, n) its most recent TAIL_SHARE
     const tailRows = Math.min(rows - 1, Math.ceil(rows * TAIL_SHARE));
-    const headRows = rows - tailRows;
+    const split = n - tailRows;
+    const tail = new Float32Array(tailRows * FEATURE_COUNT);
+    if (tailRows > 0) headsBeforeSec = Math.min(headsBeforeSec, series.columns.start[split]);
+    let headPartsLeft = 0;
+    let piecesLeft = tailRows > 0 ? 1 : 0;
+    /** probabilities of rows [fromRow, fromRow + rowCount) are in */
+    const scored = (fromRow: number, rowCount: number, head: boolean) => (result: Scored) => {
+      symbol.probabilities.set(result.probabilities, fromRow * 3);
+      if (result.rows.byteLength === PART_BYTES) spare.push(result.rows);
+      if (timing) timing.rowsInferred += rowCount;
+      if (head && --headPartsLeft === 0) progress(tailRows > 0 ? 1 : 2);
+      if (!head) progress(1);
+      if (--piecesLeft === 0 && path && options.cacheDir)
+        writeCached(options.cacheDir, path, symbol.probabilities);
+    };
+    const symbolHeads: Promise<void>[] = [];
+    const t1 = performance.now();
+    computeModelInputRowsInParts(series.columns, first, PART_ROWS, {
+      take: () => new Float32Array(spare.pop() ?? new ArrayBuffer(PART_BYTES)),
+      done: (part, fromRow, rowCount) => {
+        const headCount = Math.max(0, Math.min(split - fromRow, rowCount));
+        // the part's rows from the split on wait in the tail, which the model scores after every head
+        if (headCount < rowCount)
+          tail.set(
+            part.subarray(headCount * FEATURE_COUNT, rowCount * FEATURE_COUNT),
+            (fromRow + headCount - split) * FEATURE_COUNT,
+          );
+        if (headCount === 0) {
+          spare.push(part.buffer as ArrayBuffer);
+          return;
+        }
+        headPartsLeft++;
+        piecesLeft++;
+        const head = (thread as InferenceThread)
+          .predict(part.subarray(0, headCount * FEATURE_COUNT), headCount)
+          .then(scored(fromRow, headCount, true), fail);
+        symbolHeads.push(head);
+        heads.push(head);
+      },
+    });
+    if (timing) timing.featuresMs += performance.now() - t1;
     if (tailRows > 0) {
-      headsBeforeSec = Math.min(headsBeforeSec, series.columns.start[first + headRows]);
-      const tailInput = input.slice(headRows * FEATURE_COUNT);
       tails.push(
-        new Promise<Float32Array>((resolve, reject) =>
-          tailInputs.push({ rows: tailInput, rowCount: tailRows, resolve, reject }),
-        ).then(scored(headRows, tailRows)),
+        new Promise<Scored>((resolve, reject) =>
+          tailInputs.push({ rows: tail, rowCount: tailRows, resolve, reject }),
+        ).then(scored(split, tailRows, false)),
       );
     }
-    const head = thread
-      .predict(input.subarray(0, headRows * FEATURE_COUNT), headRows)
-      .then(scored(0, tailRows > 0 ? headRows : rows), fail);
-    heads.push(head);
-    inFlight.push(head);
+    inFlight.push(Promise.all(symbolHeads));
     while (inFlight.length >= SYMBOLS_IN_FLIGHT) await inFlight.shift();
     // on a failure, scoring still queued is abandoned: the caller closes the thread
     if (failure) throw failure;

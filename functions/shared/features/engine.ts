@@ -70,11 +70,7 @@ export function computeModelInputRows(
 ): Float32Array {
   assertSeriesShape(series);
   const n = series.length;
-  if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow > n) {
-    throw new RangeError(
-      `computeModelInputRows: firstRow must be an integer in [0, ${n}] for a series of ${n} candles, got ${firstRow}; pass the index of the first candle whose features the model should score.`,
-    );
-  }
+  assertFirstRow("computeModelInputRows", firstRow, n);
   const size = (n - firstRow) * FEATURE_COUNT;
   if (out !== undefined && out.length < size) {
     throw new RangeError(
@@ -82,14 +78,76 @@ export function computeModelInputRows(
     );
   }
   const input = out ?? new Float32Array(size);
-  if (size === 0) return input;
+  // one part holding every row
+  const wholeSeries = Math.max(1, Math.ceil(n / CHUNK_ROWS)) * CHUNK_ROWS;
+  computeModelInputRowsInParts(series, firstRow, wholeSeries, { take: () => input, done: () => {} });
+  return input;
+}
+
+/** Buffers for computeModelInputRowsInParts, and what to do with each finished part. */
+export interface ModelInputParts {
+  /** A buffer for the next part, of at least that part's rows x FEATURE_COUNT values. */
+  take(rowCount: number): Float32Array;
+  /**
+   * Model input rows [fromRow, fromRow + rowCount) are in part[0, rowCount x FEATURE_COUNT): called
+   * once per part, in row order, before the next part is computed. It must not compute features
+   * itself (the engine is in the middle of this series).
+   */
+  done(part: Float32Array, fromRow: number, rowCount: number): void;
+}
+
+/**
+ * computeModelInputRows in parts of at most partRows rows (a multiple of CHUNK_ROWS; parts end at
+ * multiples of partRows, so only the first can be shorter): a caller hands each part on (to a model
+ * on another thread) while the next is being computed, and reuses a few buffers of one size for series
+ * of any length. The rows are the same values, bit for bit, as computeModelInputRows.
+ */
+export function computeModelInputRowsInParts(
+  series: OhlcvSeries,
+  firstRow: number,
+  partRows: number,
+  parts: ModelInputParts,
+): void {
+  assertSeriesShape(series);
+  const n = series.length;
+  assertFirstRow("computeModelInputRowsInParts", firstRow, n);
+  if (!Number.isInteger(partRows) || partRows <= 0 || partRows % CHUNK_ROWS !== 0) {
+    throw new RangeError(
+      `computeModelInputRowsInParts: partRows must be a positive multiple of ${CHUNK_ROWS} (rows per chunk), got ${partRows}.`,
+    );
+  }
+  if (firstRow === n) return;
   const ws = workspaceFor(n);
+  let part: Float32Array | undefined;
+  let partStart = firstRow;
   for (let from = 0; from < n; from += CHUNK_ROWS) {
     const to = Math.min(from + CHUNK_ROWS, n);
     computeChunk(series, ws, from, to);
-    if (to > firstRow) transposeToModelInput(ws.chunk, Math.max(from, firstRow), from, to, firstRow, input);
+    if (to <= firstRow) continue;
+    if (part === undefined) {
+      const rowCount = Math.min((Math.floor(partStart / partRows) + 1) * partRows, n) - partStart;
+      part = parts.take(rowCount);
+      if (part.length < rowCount * FEATURE_COUNT) {
+        throw new RangeError(
+          `computeModelInputRowsInParts: take(${rowCount}) gave ${part.length} values; rows ${partStart}..${partStart + rowCount - 1} x ${FEATURE_COUNT} features need ${rowCount * FEATURE_COUNT}.`,
+        );
+      }
+    }
+    transposeToModelInput(ws.chunk, Math.max(from, firstRow), from, to, partStart, part);
+    if (to === n || to % partRows === 0) {
+      parts.done(part, partStart, to - partStart);
+      part = undefined;
+      partStart = to;
+    }
   }
-  return input;
+}
+
+function assertFirstRow(caller: string, firstRow: number, n: number): void {
+  if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow > n) {
+    throw new RangeError(
+      `${caller}: firstRow must be an integer in [0, ${n}] for a series of ${n} candles, got ${firstRow}; pass the index of the first candle whose features the model should score.`,
+    );
+  }
 }
 
 /** The smallest chunk that holds every warm-up (200 rows) and starts every sliding-extreme block on a chunk boundary. */
@@ -183,7 +241,7 @@ function modelValue(x: number): number {
   return Number.isFinite(v) ? v : Number.NaN;
 }
 
-/** Rows [first, to) of the chunk starting at row `from`, as model input rows (row i at (i - firstRow) * FEATURE_COUNT). */
+/** Rows [first, to) of the chunk starting at row `from`, as model input rows (row i at (i - firstRow) * FEATURE_COUNT of `input`). */
 function transposeToModelInput(
   columns: Float64Array,
   first: number,

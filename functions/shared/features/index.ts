@@ -1,7 +1,9 @@
 export {
   computeFeatureMatrix,
   computeModelInputRows,
+  computeModelInputRowsInParts,
   latestFeatures,
+  type ModelInputParts,
   SERVING_WINDOW,
   WARMUP_CANDLES,
 } from "./engine.js";
@@ -14,3 +16,4 @@ export {
   VOLATILE_RV_RATIO,
 } from "./regime.js";
 export { type OhlcvCandleLike, type OhlcvSeries, seriesFromCandles, sliceSeries } from "./series.js";
+export { CHUNK_ROWS } from "./workspace.js";

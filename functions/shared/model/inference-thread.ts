@@ -37,8 +37,17 @@ export type InferenceRequest = {
 export type InferenceReply =
   | { type: "ready" }
   | { type: "failed"; message: string }
-  | { type: "probabilities"; id: number; probabilities: Float32Array; ms: number }
+  /** `rows`: the request's buffer, transferred back for reuse */
+  | { type: "probabilities"; id: number; probabilities: Float32Array; rows: ArrayBuffer; ms: number }
   | { type: "error"; id: number; message: string };
+
+/** What a prediction gives back. */
+export interface Scored {
+  /** rowCount x 3 class probabilities */
+  probabilities: Float32Array;
+  /** the buffer the rows were sent in, back from the worker (not copied): the caller may reuse it */
+  rows: ArrayBuffer;
+}
 
 export interface InferenceThread {
   /**
@@ -46,7 +55,7 @@ export interface InferenceThread {
    * `rows` is transferred to the worker, not copied: it (and every view of it) is empty once this
    * returns, so copy out first whatever else it holds that you still need.
    */
-  predict(rows: Float32Array, rowCount: number): Promise<Float32Array>;
+  predict(rows: Float32Array, rowCount: number): Promise<Scored>;
   /** milliseconds the worker has spent scoring so far */
   readonly busyMs: number;
   /** Stops the worker; pending predictions fail. */
@@ -81,7 +90,7 @@ export function startInferenceThread(
   };
   // no inherited loader hooks (tsx, vitest): the worker is JavaScript and starts faster without them
   const worker = new Worker(WORKER_URL, { workerData, execArgv: [] });
-  const pending = new Map<number, { resolve(p: Float32Array): void; reject(e: Error): void }>();
+  const pending = new Map<number, { resolve(scored: Scored): void; reject(e: Error): void }>();
   let nextId = 0;
   let broken: InferenceThreadError | undefined;
   let closing = false;
@@ -103,7 +112,7 @@ export function startInferenceThread(
     pending.delete(reply.id);
     if (reply.type === "probabilities") {
       busyMs += reply.ms;
-      p.resolve(reply.probabilities);
+      p.resolve({ probabilities: reply.probabilities, rows: reply.rows });
     } else p.reject(new InferenceThreadError(`inference on the worker thread failed: ${reply.message}`));
   });
   worker.on("error", (error) =>
@@ -120,7 +129,7 @@ export function startInferenceThread(
     predict(rows, rowCount) {
       if (broken) return Promise.reject(broken);
       const id = nextId++;
-      const result = new Promise<Float32Array>((resolve, reject) => pending.set(id, { resolve, reject }));
+      const result = new Promise<Scored>((resolve, reject) => pending.set(id, { resolve, reject }));
       worker.ref();
       const request: InferenceRequest = {
         id,

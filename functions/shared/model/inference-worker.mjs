@@ -85,8 +85,10 @@ async function serve() {
         const rows = new Float32Array(request.buffer, request.byteOffset, request.length);
         const probabilities = await score(session, data, rows, request.rowCount);
         const ms = performance.now() - t0;
-        send(port, { type: "probabilities", id: request.id, probabilities, ms }, [
+        const reply = { type: /** @type {const} */ ("probabilities"), id: request.id, probabilities, ms };
+        send(port, { ...reply, rows: request.buffer }, [
           /** @type {ArrayBuffer} */ (probabilities.buffer),
+          request.buffer,
         ]);
       } catch (error) {
         send(port, { type: "error", id: request.id, message: /** @type {Error} */ (error).message });
