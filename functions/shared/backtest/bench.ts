@@ -5,8 +5,9 @@
  * pure-inference-entry.ts), and cached re-runs with two risk settings.
  * The cold run scores on a worker thread while the main thread reads files and computes features;
  * both it and the pure-inference baseline use one onnxruntime thread. The one-thread cold run and
- * the cold run's CPU time are printed beside it so the overlap is visible, not hidden. Cold runs
- * and pure inference alternate, so a machine that drifts (this one: ±10%) moves both.
+ * the cold run's CPU time are printed beside it so the overlap is visible, not hidden. Pure
+ * inference runs before the first cold run and after each, and each cold run is compared with the
+ * pure runs either side of it, so a machine that drifts (this one: 10-20% within a minute) moves both.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -19,6 +20,8 @@ import type { BacktestTiming } from "./run.js";
 export type { BenchFigure };
 
 const ROOT = resolve(import.meta.dirname, "../../..");
+/** Cold runs whose ratios to pure inference give the verdict (their median). */
+const COLD_ROUNDS = 5;
 
 /** Pure batched inference over the folder's scorable rows in a fresh process (pure-inference-entry.ts). */
 async function pureInference(
@@ -79,13 +82,17 @@ export async function benchBacktest(
   const cacheDir = join(work, "predictions");
   const base = ["--candles", candlesDir];
   try {
+    // pure inference before the first cold run and after each: each cold run is compared with the
+    // mean of the pure runs either side of it, so a machine drifting steadily (this one: 10-20%
+    // within a minute) moves the baseline with it
+    let before = await pureInference(candlesDir, modelPath);
+    const rows = before.rows;
     const rounds: { cold: CliRun; inferenceMs: number }[] = [];
-    let rows = 0;
-    for (let round = 0; round < (options.quick ? 1 : 3); round++) {
+    for (let round = 0; round < (options.quick ? 1 : COLD_ROUNDS); round++) {
       const cold = await backtestCli([...base, "--no-cache"], work);
-      const pure = await pureInference(candlesDir, modelPath);
-      rows = pure.rows;
-      rounds.push({ cold, inferenceMs: pure.ms });
+      const after = await pureInference(candlesDir, modelPath);
+      rounds.push({ cold, inferenceMs: (before.ms + after.ms) / 2 });
+      before = after;
     }
     const besideBusyMs = (await pureInference(candlesDir, modelPath, true)).ms;
     const oneThread = await backtestCli([...base, "--no-cache", "--single-thread"], work);
@@ -134,7 +141,7 @@ export async function benchBacktest(
         unit: "s",
       },
       {
-        name: `pure batched inference, same rows (one thread), median of ${rounds.length}`,
+        name: `pure batched inference, same rows (one thread), median of ${rounds.length} (mean of the runs before and after each cold run)`,
         value: inferenceMs / 1000,
         unit: "s",
       },
@@ -143,6 +150,11 @@ export async function benchBacktest(
         value: median(ratios),
         unit: "x",
         target: { comparison: "<", value: 1.25 },
+      },
+      {
+        name: "median cold backtest / median pure inference (the same runs, paired by median instead of by round)",
+        value: middle((r) => r.cold.timing.totalMs) / inferenceMs,
+        unit: "x",
       },
       {
         name: "pure inference, same rows, beside a thread spinning an integer loop",
