@@ -345,8 +345,7 @@ export async function startMarketPredictions(
       progress(2);
       continue;
     }
-    const scoring = options.inferenceThread;
-    thread ??= scoring();
+    const worker = (thread ??= options.inferenceThread());
     // rows [first, split) are the symbol's history (first phase), [split, n) its most recent TAIL_SHARE
     const tailRows = Math.min(rows - 1, Math.ceil(rows * TAIL_SHARE));
     const split = n - tailRows;
@@ -382,7 +381,7 @@ export async function startMarketPredictions(
         }
         headPartsLeft++;
         piecesLeft++;
-        const head = (thread as InferenceThread)
+        const head = worker
           .predict(part.subarray(0, headCount * FEATURE_COUNT), headCount)
           .then(scored(fromRow, headCount, true), fail);
         symbolHeads.push(head);

@@ -98,7 +98,7 @@ export interface ModelInputParts {
 
 /**
  * computeModelInputRows in parts of at most partRows rows (a multiple of CHUNK_ROWS; parts end at
- * multiples of partRows, so only the first can be shorter): a caller hands each part on (to a model
+ * multiples of partRows, so only the first and the last can be shorter): a caller hands each part on (to a model
  * on another thread) while the next is being computed, and reuses a few buffers of one size for series
  * of any length. The rows are the same values, bit for bit, as computeModelInputRows.
  */

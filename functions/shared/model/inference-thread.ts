@@ -53,7 +53,8 @@ export interface InferenceThread {
   /**
    * rowCount x featureCount float32 rows in, rowCount x 3 probabilities out. The buffer under
    * `rows` is transferred to the worker, not copied: it (and every view of it) is empty once this
-   * returns, so copy out first whatever else it holds that you still need.
+   * returns, so copy out first whatever else it holds that you still need; it comes back whole in
+   * Scored.rows.
    */
   predict(rows: Float32Array, rowCount: number): Promise<Scored>;
   /** milliseconds the worker has spent scoring so far */
