@@ -6,6 +6,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { cardPathFor } from "../functions/shared/model/card.js";
 import { loadSignalModel } from "../functions/shared/model/runtime.js";
 import { evaluateOnCandles } from "../models/training/evaluate-candles.js";
 import { formatMetrics } from "../models/training/report.js";
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     },
   });
   if (!values.model || !values.candles) throw new Error(`--model and --candles are required\n${usage}`);
-  const cardPath = values.card ?? values.model.replace(/\.onnx$/, ".card.json");
+  const cardPath = values.card ?? cardPathFor(values.model);
   const model = await loadSignalModel(values.model, cardPath);
   const card = model.card!;
   const from = parseTime("from", values.from);

@@ -12,7 +12,7 @@ import { listMarketFiles, predictMarket } from "../../functions/shared/backtest/
 import { backtestCandles, DEFAULT_FILL_SETTINGS, defaultSpan } from "../../functions/shared/backtest/run.js";
 import { DEFAULT_BRIDGE_SETTINGS } from "../../functions/shared/bridge/signal-bridge.js";
 import { bundledProductRules } from "../../functions/shared/exchange/product-rules.js";
-import { DEFAULT_DECISION_THRESHOLDS } from "../../functions/shared/model/index.js";
+import { cardPathFor, DEFAULT_DECISION_THRESHOLDS } from "../../functions/shared/model/index.js";
 import { DEFAULT_RISK_LIMITS } from "../../functions/shared/risk/index.js";
 import { shippedModel } from "../e2e/support.js";
 import { REPO_ROOT } from "../support/paths.js";
@@ -103,7 +103,7 @@ describe("replay while the model is still scoring", () => {
     try {
       const corrupt = join(dir, "signal-model.onnx");
       writeFileSync(corrupt, readFileSync(MODEL_PATH).subarray(0, 1000));
-      copyFileSync(MODEL_PATH.replace(/\.onnx$/, ".card.json"), join(dir, "signal-model.card.json"));
+      copyFileSync(cardPathFor(MODEL_PATH), cardPathFor(corrupt));
       await expect(
         backtestCandles({ candlesDir: REPLAY, modelPath: corrupt, symbols: ["BTC-USD"] }),
       ).rejects.toThrow(/Signal model .*signal-model\.onnx \(1000 bytes\) is not a loadable ONNX model/);

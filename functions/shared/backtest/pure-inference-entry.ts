@@ -9,7 +9,7 @@
  * Prints one JSON line: { "ms": number, "rows": number }.
  */
 import { Worker } from "node:worker_threads";
-import { loadSignalModel, predictInBatches } from "../model/index.js";
+import { cardPathFor, loadSignalModel, predictInBatches } from "../model/index.js";
 import { loadMarket, modelInputOf } from "./predictions.js";
 import { firstScorableRow } from "./signals.js";
 
@@ -17,7 +17,7 @@ const [candlesDir, modelPath, flag] = process.argv.slice(2);
 if (!candlesDir || !modelPath || (flag !== undefined && flag !== "--beside-busy-thread")) {
   throw new Error("usage: tsx pure-inference-entry.ts <candles dir> <model.onnx> [--beside-busy-thread]");
 }
-const model = await loadSignalModel(modelPath, modelPath.replace(/\.onnx$/, ".card.json"));
+const model = await loadSignalModel(modelPath, cardPathFor(modelPath));
 const first = firstScorableRow();
 const inputs = loadMarket(candlesDir, "ONE_HOUR")
   .filter((series) => series.columns.length > first)

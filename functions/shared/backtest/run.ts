@@ -8,6 +8,7 @@ import { GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
 import { bundledProductRules } from "../exchange/product-rules.js";
 import { FEATURE_COUNT } from "../features/index.js";
 import {
+  cardPathFor,
   DEFAULT_DECISION_THRESHOLDS,
   loadSignalModel,
   ModelLoadError,
@@ -174,10 +175,7 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     const loadModel = async (): Promise<SignalModel> => {
       if (loaded) return loaded;
       const tm = performance.now();
-      loaded = await loadSignalModel(
-        options.modelPath,
-        options.cardPath ?? options.modelPath.replace(/\.onnx$/, ".card.json"),
-      );
+      loaded = await loadSignalModel(options.modelPath, options.cardPath ?? cardPathFor(options.modelPath));
       timing.modelMs = performance.now() - tm;
       if (loaded.sha256 !== modelSha) {
         throw new ModelLoadError(

@@ -129,3 +129,8 @@ export const ModelCardSchema = z.object({
   featureImportanceTop: z.array(z.object({ feature: z.string(), share: Share })),
 });
 export type ModelCard = z.infer<typeof ModelCardSchema>;
+
+/** Where a model's card ships: beside it, `<name>.card.json` for `<name>.onnx`. */
+export function cardPathFor(modelPath: string): string {
+  return modelPath.replace(/\.onnx$/, ".card.json");
+}

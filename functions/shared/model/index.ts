@@ -1,4 +1,4 @@
-export { type ModelCard, ModelCardSchema } from "./card.js";
+export { cardPathFor, type ModelCard, ModelCardSchema } from "./card.js";
 export {
   type ClassProbabilities,
   DEFAULT_DECISION_THRESHOLDS,
