@@ -4,6 +4,7 @@ import {
   computeFeatureMatrix,
   computeModelInputRows,
   computeModelInputRowsInParts,
+  emptySeries,
   FEATURE_COUNT,
   FEATURE_NAMES,
   type OhlcvSeries,
@@ -30,15 +31,7 @@ function expectIdentical(actual: Float32Array, expected: Float32Array, label: st
 
 /** A short random walk with flat, zero-volume stretches, plus candles whose range_pct overflows float32. */
 function syntheticSeries(n: number): OhlcvSeries {
-  const s: OhlcvSeries = {
-    start: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-    length: n,
-  };
+  const s = emptySeries(n);
   let seed = 12345;
   const random = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;

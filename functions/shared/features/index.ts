@@ -15,5 +15,11 @@ export {
   TRENDING_ADX,
   VOLATILE_RV_RATIO,
 } from "./regime.js";
-export { type OhlcvCandleLike, type OhlcvSeries, seriesFromCandles, sliceSeries } from "./series.js";
+export {
+  emptySeries,
+  type OhlcvCandleLike,
+  type OhlcvSeries,
+  seriesFromCandles,
+  sliceSeries,
+} from "./series.js";
 export { CHUNK_ROWS } from "./workspace.js";

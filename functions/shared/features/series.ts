@@ -9,6 +9,19 @@ export interface OhlcvSeries {
   length: number;
 }
 
+/** A series of n candles, every field zero: for a caller that fills the columns itself. */
+export function emptySeries(n: number): OhlcvSeries {
+  return {
+    start: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+    length: n,
+  };
+}
+
 export interface OhlcvCandleLike {
   start: number;
   open: number;
@@ -21,15 +34,7 @@ export interface OhlcvCandleLike {
 /** Copies candles (oldest first, consecutive, no gaps) into an OhlcvSeries. */
 export function seriesFromCandles(candles: readonly OhlcvCandleLike[]): OhlcvSeries {
   const n = candles.length;
-  const series: OhlcvSeries = {
-    start: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-    length: n,
-  };
+  const series = emptySeries(n);
   for (let i = 0; i < n; i++) {
     const c = candles[i];
     if (i > 0 && !(c.start > candles[i - 1].start)) {

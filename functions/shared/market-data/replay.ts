@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
-import type { OhlcvSeries } from "../features/series.js";
+import { emptySeries, type OhlcvSeries } from "../features/series.js";
 import type { CandleSource } from "./ingest.js";
 
 export const FILE_GRANULARITIES: Readonly<Record<string, Granularity>> = {
@@ -122,15 +122,7 @@ export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange
   }
   let rows = 0;
   for (let i = pos; i >= 0 && i < size; i = bytes.indexOf(10, i + 1)) rows++;
-  const cols: CandleColumns = {
-    start: new Float64Array(rows),
-    open: new Float64Array(rows),
-    high: new Float64Array(rows),
-    low: new Float64Array(rows),
-    close: new Float64Array(rows),
-    volume: new Float64Array(rows),
-    length: 0,
-  };
+  const cols: CandleColumns = emptySeries(rows);
   const targets = [cols.start, cols.open, cols.high, cols.low, cols.close, cols.volume];
   const from = range.from ?? Number.NEGATIVE_INFINITY;
   const to = range.to ?? Number.POSITIVE_INFINITY;
