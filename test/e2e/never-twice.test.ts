@@ -15,7 +15,7 @@ import {
 } from "../../functions/shared/store/dynamo/index.js";
 import { es256TestKey } from "../coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { coinbaseExchangeOn, riskApprovedRecommendation } from "../support/chain.js";
+import { buyRequest, coinbaseExchangeOn, riskApprovedRecommendation } from "../support/chain.js";
 import { isolatedCloud } from "../support/local-cloud.js";
 
 const testKey = es256TestKey();
@@ -74,15 +74,7 @@ describe("never twice: every execution message delivered 3 times, some concurren
     for (const [i, symbol] of symbols.entries()) {
       const id = `nt-${i}`;
       await riskApprovedRecommendation(stores, id, symbol, 40 + i, NOW);
-      messages.push({
-        schemaVersion: 1,
-        type: "ExecuteTrade",
-        recommendationId: id,
-        symbol,
-        side: "BUY",
-        amountUsd: 40 + i,
-        sentAt: NOW.toISOString(),
-      });
+      messages.push(buyRequest(id, symbol, 40 + i, NOW));
     }
 
     // the first three order creations are accepted by the exchange and then never answered
@@ -124,15 +116,7 @@ describe("never twice: every execution message delivered 3 times, some concurren
     await stores.killSwitch.set(true, "ops", "test pause", NOW);
     const result = await executeTrade(
       { ...stores, exchange: coinbaseExchangeOn(fake, testKey), log: silentLog },
-      {
-        schemaVersion: 1,
-        type: "ExecuteTrade",
-        recommendationId: "nt-kill",
-        symbol: "ETH-USD",
-        side: "BUY",
-        amountUsd: 30,
-        sentAt: NOW.toISOString(),
-      },
+      buyRequest("nt-kill", "ETH-USD", 30, NOW),
       NOW,
     );
     expect(result).toMatchObject({ outcome: "cancelled" });
@@ -148,15 +132,7 @@ describe("never twice: every execution message delivered 3 times, some concurren
     fake.faults.reject({ error: "INSUFFICIENT_FUND", message: "Insufficient balance in source account" }, 1);
     const result = await executeTrade(
       { ...stores, exchange: coinbaseExchangeOn(fake, testKey), log: silentLog },
-      {
-        schemaVersion: 1,
-        type: "ExecuteTrade",
-        recommendationId: "nt-refused",
-        symbol: "SOL-USD",
-        side: "BUY",
-        amountUsd: 25,
-        sentAt: NOW.toISOString(),
-      },
+      buyRequest("nt-refused", "SOL-USD", 25, NOW),
       NOW,
     );
     expect(result).toMatchObject({ outcome: "failed" });

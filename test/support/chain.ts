@@ -1,6 +1,7 @@
 import { loadCoinbaseKey } from "../../functions/shared/coinbase/auth.js";
 import { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
 import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
+import type { ExecutionRequest } from "../../functions/shared/domain/schemas.js";
 import type { Stores } from "../../functions/shared/store/dynamo/index.js";
 import type { es256TestKey } from "../coinbase/test-keys.js";
 import type { FakeCoinbase } from "../fakes/fake-coinbase.js";
@@ -29,6 +30,19 @@ export async function riskApprovedRecommendation(
       to === "RISK_APPROVED" ? { approvedAmountUsd: amountUsd } : {},
     );
   }
+}
+
+/** The executor's message for a risk-approved BUY of amountUsd, without stop levels. */
+export function buyRequest(id: string, symbol: string, amountUsd: number, at: Date): ExecutionRequest {
+  return {
+    schemaVersion: 1,
+    type: "ExecuteTrade",
+    recommendationId: id,
+    symbol,
+    side: "BUY",
+    amountUsd,
+    sentAt: at.toISOString(),
+  };
 }
 
 /** The live venue signing with a test key the fake Coinbase trusts. */
