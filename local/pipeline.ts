@@ -8,7 +8,7 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "../functions/shared/bridge/signal-bridge.js";
 import { assessRecommendation } from "../functions/shared/chain/assess-recommendation.js";
-import { executeTrade } from "../functions/shared/chain/execute-trade.js";
+import { DEFAULT_EXECUTION_SETTINGS, executeTrade } from "../functions/shared/chain/execute-trade.js";
 import { type MarkSource, reconcilePortfolio } from "../functions/shared/chain/reconcile-portfolio.js";
 import {
   ExecutionRequest,
@@ -124,7 +124,10 @@ export function createLocalPipeline(
     schema: ExecutionRequest,
     logger: options.handlerLogger,
     process: (message) =>
-      executeTrade({ ...stores, exchange: options.exchange, log: options.log }, message, now),
+      executeTrade({ ...stores, exchange: options.exchange, log: options.log }, message, now, {
+        ...DEFAULT_EXECUTION_SETTINGS,
+        granularity,
+      }),
   });
 
   const drain = (

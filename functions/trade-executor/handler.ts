@@ -1,5 +1,6 @@
 import type { Context, SQSEvent } from "aws-lambda";
-import { executeTrade } from "../shared/chain/execute-trade.js";
+import { z } from "zod";
+import { executeTrade, resolveStuckExecution } from "../shared/chain/execute-trade.js";
 import { ExecutionRequest } from "../shared/domain/schemas.js";
 import { deployedVenue } from "../shared/exchange/venue.js";
 import { handlerContext } from "../shared/runtime/handler-context.js";
@@ -7,20 +8,29 @@ import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-even
 import { countBy, MetricUnit } from "../shared/runtime/observability.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
 
+/** Operators: settle a recommendation stuck in EXECUTING against the exchange (docs/OPERATIONS.md). */
+const ResolveStuck = z.object({
+  action: z.literal("resolve-stuck"),
+  recommendationId: z.string().min(1),
+  by: z.string().min(1),
+});
+
 const { config, logger, metrics, stores } = handlerContext("trade-executor");
 const venue = await deployedVenue(config, stores.candles);
 logger.info("venue ready", { venue: venue.exchange.venue, mode: config.TRADING_MODE });
+const deps = { ...stores, exchange: venue.exchange, log: logger };
+const settings = {
+  priceBand: config.EXECUTION_PRICE_BAND,
+  granularity: config.CANDLE_GRANULARITY,
+  claimLeaseMs: 120_000,
+};
 
 const consume = sqsHandler({
   queue: "execution",
   schema: ExecutionRequest,
   logger,
   process: async (message) => {
-    const result = await executeTrade(
-      { ...stores, exchange: venue.exchange, log: logger },
-      message,
-      new Date(),
-    );
+    const result = await executeTrade(deps, message, new Date(), settings);
     if (result.outcome === "executed") {
       countBy(metrics, "OrdersPlaced", "venue", venue.exchange.venue);
       countBy(metrics, "RecommendationsByState", "state", "EXECUTED");
@@ -28,15 +38,18 @@ const consume = sqsHandler({
       const fillPrice = Number(result.order.averageFilledPrice);
       if (rec && fillPrice > 0) {
         // against the signal's price: positive = paid more (BUY) or got less (SELL)
-        const signed = message.side === "BUY" ? fillPrice - rec.entryPrice : rec.entryPrice - fillPrice;
+        const signed = rec.side === "BUY" ? fillPrice - rec.entryPrice : rec.entryPrice - fillPrice;
         const m = metrics.singleMetric();
         m.addDimension("venue", venue.exchange.venue);
         m.addMetric("SlippageBps", MetricUnit.Count, (signed / rec.entryPrice) * 10_000);
       }
     } else if (result.outcome === "failed") {
       countBy(metrics, "RecommendationsByState", "state", "FAILED");
+      if (result.priceRefusal) metrics.singleMetric().addMetric("ExecutionPriceRefused", MetricUnit.Count, 1);
     } else if (result.outcome === "cancelled") {
       countBy(metrics, "RecommendationsByState", "state", "CANCELLED");
+    } else if (result.outcome === "message-refused") {
+      metrics.singleMetric().addMetric("ExecutionMessageMismatch", MetricUnit.Count, 1);
     }
     return result;
   },
@@ -49,6 +62,16 @@ export const handler = async (event: unknown, context?: Context) => {
       exchange: async () =>
         `${venue.exchange.venue}: ${Object.keys(await venue.exchange.getBalances()).length} balances`,
     });
+  }
+  const resolve = ResolveStuck.safeParse(event);
+  if (resolve.success) {
+    const result = await resolveStuckExecution(deps, resolve.data.recommendationId, new Date());
+    logger.warn("stuck execution resolved by an operator", {
+      correlationId: resolve.data.recommendationId,
+      by: resolve.data.by,
+      ...result,
+    });
+    return result;
   }
   return consume(event as SQSEvent, context);
 };

@@ -60,7 +60,7 @@ const ceilTo = (x: number, inc: number) => Math.ceil(x / inc - 1e-9) * inc;
 /**
  * BTC-USD by hand: ask/bid = close ± 1 bp, 5 bps slippage against the taker, price onto the 0.01
  * grid, base onto 1e-8, fee 60 bps of value. A $100 BUY spends 100 including the fee; a $100 SELL
- * sells min(100 / bid on the grid, held).
+ * sells min(100 / the signal's close, held): the risk decision fixes the base size, not the bid.
  */
 export function handBuy(close: number, quote = 100) {
   const price = ceilTo(close * 1.0001 * 1.0005, 0.01);
@@ -70,8 +70,7 @@ export function handBuy(close: number, quote = 100) {
 }
 
 export function handSell(close: number, held: number, amountUsd = 100) {
-  const bidOnGrid = floorTo(close * 0.9999, 0.01);
-  const base = Math.min(floorTo(amountUsd / bidOnGrid, 1e-8), held);
+  const base = Math.min(floorTo(amountUsd / close, 1e-8), held);
   const price = floorTo(close * 0.9999 * 0.9995, 0.01);
   const value = base * price;
   return { price, base, fee: value * 0.006, received: value * 0.994 };

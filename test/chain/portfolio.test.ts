@@ -10,7 +10,12 @@ import {
 } from "../../functions/shared/store/dynamo/index.js";
 import { es256TestKey } from "../coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { buyRequest, coinbaseExchangeOn, riskApprovedRecommendation } from "../support/chain.js";
+import {
+  buyRequest,
+  coinbaseExchangeOn,
+  referenceClosesFromVenue,
+  riskApprovedRecommendation,
+} from "../support/chain.js";
 import { isolatedCloud } from "../support/local-cloud.js";
 
 const testKey = es256TestKey();
@@ -49,7 +54,8 @@ describe("portfolio reconciliation against the exchange (the fake Coinbase)", ()
       { recommendationId: id, symbol, side: "BUY", amountUsd, createdAt: T0.toISOString() },
       "2024-06-30",
     );
-    return executeTrade({ ...stores, exchange, log: silentLog }, buyRequest(id, symbol, amountUsd, T0), T0);
+    await referenceClosesFromVenue(stores, exchange, [symbol], T0);
+    return executeTrade({ ...stores, exchange, log: silentLog }, buyRequest(id, symbol, T0), T0);
   }
 
   it("books partial fills as they come, releases the reservation when the order is done, and matches the exchange", async () => {

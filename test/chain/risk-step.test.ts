@@ -85,10 +85,18 @@ describe("risk step on the local cloud", () => {
     expect(rec?.takeProfit).toBeGreaterThan(60_000);
     expect(await stores.portfolio.reservations()).toHaveLength(1);
     expect(await stores.portfolio.approvalsOn("2024-06-30")).toBe(1);
-    const messages = (await drainMessages(cloud.queues.execution.url)).map((m) => ExecutionRequest.parse(m));
-    expect(messages).toEqual([
-      expect.objectContaining({ recommendationId: "r-ok", amountUsd: 100, side: "BUY" }),
-    ]);
+    const raw = await drainMessages(cloud.queues.execution.url);
+    const messages = raw.map((m) => ExecutionRequest.parse(m));
+    expect(messages).toEqual([expect.objectContaining({ recommendationId: "r-ok", side: "BUY" })]);
+    // ids only on the wire; the size lives in the stored decision the executor re-reads
+    expect(Object.keys(raw[0] as object).sort()).toEqual(
+      ["recommendationId", "schemaVersion", "sentAt", "side", "symbol", "type"].sort(),
+    );
+    expect((await stores.decisions.getRiskDecision("r-ok"))?.order).toEqual({
+      symbol: "BTC-USD",
+      side: "BUY",
+      quoteSize: "100",
+    });
   });
 
   it("duplicate and concurrent deliveries create one decision, one approval and one execution message", async () => {

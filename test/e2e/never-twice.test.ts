@@ -15,7 +15,12 @@ import {
 } from "../../functions/shared/store/dynamo/index.js";
 import { es256TestKey } from "../coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { buyRequest, coinbaseExchangeOn, riskApprovedRecommendation } from "../support/chain.js";
+import {
+  buyRequest,
+  coinbaseExchangeOn,
+  referenceClosesFromVenue,
+  riskApprovedRecommendation,
+} from "../support/chain.js";
 import { isolatedCloud } from "../support/local-cloud.js";
 
 const testKey = es256TestKey();
@@ -54,6 +59,12 @@ describe("never twice: every execution message delivered 3 times, some concurren
       keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
       balances: { USD: "10000", BTC: "0", ETH: "0", SOL: "0", DOGE: "0" },
     });
+    await referenceClosesFromVenue(
+      stores,
+      coinbaseExchangeOn(fake, testKey),
+      ["BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD"],
+      NOW,
+    );
   });
   afterAll(async () => {
     await fake.close();
@@ -74,7 +85,7 @@ describe("never twice: every execution message delivered 3 times, some concurren
     for (const [i, symbol] of symbols.entries()) {
       const id = `nt-${i}`;
       await riskApprovedRecommendation(stores, id, symbol, 40 + i, NOW);
-      messages.push(buyRequest(id, symbol, 40 + i, NOW));
+      messages.push(buyRequest(id, symbol, NOW));
     }
 
     // the first three order creations are accepted by the exchange and then never answered
@@ -116,7 +127,7 @@ describe("never twice: every execution message delivered 3 times, some concurren
     await stores.killSwitch.set(true, "ops", "test pause", NOW);
     const result = await executeTrade(
       { ...stores, exchange: coinbaseExchangeOn(fake, testKey), log: silentLog },
-      buyRequest("nt-kill", "ETH-USD", 30, NOW),
+      buyRequest("nt-kill", "ETH-USD", NOW),
       NOW,
     );
     expect(result).toMatchObject({ outcome: "cancelled" });
@@ -132,7 +143,7 @@ describe("never twice: every execution message delivered 3 times, some concurren
     fake.faults.reject({ error: "INSUFFICIENT_FUND", message: "Insufficient balance in source account" }, 1);
     const result = await executeTrade(
       { ...stores, exchange: coinbaseExchangeOn(fake, testKey), log: silentLog },
-      buyRequest("nt-refused", "SOL-USD", 25, NOW),
+      buyRequest("nt-refused", "SOL-USD", NOW),
       NOW,
     );
     expect(result).toMatchObject({ outcome: "failed" });

@@ -1,21 +1,42 @@
 import { loadCoinbaseKey } from "../../functions/shared/coinbase/auth.js";
 import { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
 import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
-import type { ExecutionRequest } from "../../functions/shared/domain/schemas.js";
+import type { ExecutionRequest, Side } from "../../functions/shared/domain/schemas.js";
+import type { Exchange } from "../../functions/shared/exchange/exchange.js";
 import type { Stores } from "../../functions/shared/store/dynamo/index.js";
 import type { es256TestKey } from "../coinbase/test-keys.js";
 import type { FakeCoinbase } from "../fakes/fake-coinbase.js";
-import { recommendation } from "../store/fixtures.js";
+import { candle, recommendation } from "../store/fixtures.js";
 
-/** A recommendation carried through the lifecycle up to RISK_APPROVED, as the chain would leave it. */
+/**
+ * A recommendation carried through the lifecycle up to RISK_APPROVED, as the chain would leave it,
+ * with its stored risk decision: a BUY spends amountUsd, a SELL sells `baseSize`.
+ */
 export async function riskApprovedRecommendation(
   stores: Stores,
   id: string,
   symbol: string,
   amountUsd: number,
   at: Date,
+  sell?: { baseSize: string },
 ): Promise<void> {
-  await stores.recommendations.create(recommendation({ recommendationId: id, symbol, amountUsd }));
+  const side = sell ? "SELL" : "BUY";
+  await stores.recommendations.create(recommendation({ recommendationId: id, symbol, side, amountUsd }));
+  await stores.decisions.putRiskDecision({
+    recommendationId: id,
+    decision: "APPROVE",
+    refusals: [],
+    volatility14d: 0.5,
+    portfolioHeat: 0,
+    riskScore: 10,
+    kellyFraction: 0.1,
+    requestedAmountUsd: amountUsd,
+    adjustedAmountUsd: amountUsd,
+    order: sell
+      ? { symbol, side: "SELL", baseSize: sell.baseSize }
+      : { symbol, side: "BUY", quoteSize: String(amountUsd) },
+    createdAt: at.toISOString(),
+  });
   for (const [from, to] of [
     ["PENDING", "QUEUED"],
     ["QUEUED", "VALIDATED"],
@@ -32,17 +53,34 @@ export async function riskApprovedRecommendation(
   }
 }
 
-/** The executor's message for a risk-approved BUY of amountUsd, without stop levels. */
-export function buyRequest(id: string, symbol: string, amountUsd: number, at: Date): ExecutionRequest {
+/** The executor's message for a risk-approved recommendation: ids only. */
+export function executionMessage(id: string, symbol: string, side: Side, at: Date): ExecutionRequest {
   return {
     schemaVersion: 1,
     type: "ExecuteTrade",
     recommendationId: id,
     symbol,
-    side: "BUY",
-    amountUsd,
+    side,
     sentAt: at.toISOString(),
   };
+}
+
+export function buyRequest(id: string, symbol: string, at: Date): ExecutionRequest {
+  return executionMessage(id, symbol, "BUY", at);
+}
+
+/** Stores the venue's current mid as each product's last close: the executor's price-sanity reference. */
+export async function referenceClosesFromVenue(
+  stores: Stores,
+  exchange: Exchange,
+  symbols: readonly string[],
+  at: Date,
+): Promise<void> {
+  const start = Math.floor(at.getTime() / 3_600_000) * 3600 - 3600;
+  for (const symbol of new Set(symbols)) {
+    const { bid, ask } = await exchange.getBestBidAsk(symbol);
+    await stores.candles.putCandles([candle(symbol, start, (Number(bid) + Number(ask)) / 2)]);
+  }
 }
 
 /** The live venue signing with a test key the fake Coinbase trusts. */

@@ -3,7 +3,7 @@
  * → risk → execution → portfolio), cycle after cycle, on precomputed model probabilities.
  *
  * Every decision is the live code's: decideSignal / isActionable (signals.ts), the bridge's
- * expiredPending / selectForValidation, portfolioStateFrom + assessRisk, executionRequestFor,
+ * expiredPending / selectForValidation, portfolioStateFrom + assessRisk, approvedOrder,
  * orderRequestFor + localRefusal + marketFillNumbers (the paper venue's fill model), applyFill.
  * What the loop re-states, because live keeps it inside DynamoDB-bound code, is marked "as live"
  * and pinned by the parity test against local/pipeline.ts: the paper venue's bid/ask grid,
@@ -20,12 +20,12 @@ import {
   recommendationIdFor,
   selectForValidation,
 } from "../bridge/signal-bridge.js";
-import { executionRequestFor } from "../chain/assess-recommendation.js";
-import { clientOrderIdFor, orderRequestFor } from "../chain/execute-trade.js";
+import { approvedOrder } from "../chain/assess-recommendation.js";
+import { type ApprovedOrder, clientOrderIdFor, orderRequestFor } from "../chain/execute-trade.js";
 import { portfolioStateFrom } from "../chain/portfolio-state.js";
 import { applyFill, equityFigures, killSwitchBreach } from "../chain/reconcile-portfolio.js";
 import type { EquitySnapshot, Fill, Granularity, Position, Side } from "../domain/schemas.js";
-import type { Exchange, ProductRules } from "../exchange/exchange.js";
+import type { ProductRules } from "../exchange/exchange.js";
 import { marketFillNumbers } from "../exchange/fill-model.js";
 import { localRefusal } from "../exchange/order-request.js";
 import type { DecisionThresholds } from "../model/index.js";
@@ -405,8 +405,12 @@ export async function runBacktest(
       const snapshot = Number.isNaN(snapshotAtMs) ? undefined : snapshotOf();
       const storedPositions = positionsAtLastMark();
       const reservations: Reservation[] = [];
-      const executions: { rec: PendingRecommendation; request: ReturnType<typeof executionRequestFor> }[] =
-        [];
+      const executions: {
+        rec: PendingRecommendation;
+        order: ApprovedOrder;
+        stopLoss: number | undefined;
+        takeProfit: number | undefined;
+      }[] = [];
       for (const rec of chosen) {
         const sym = symbols[rec.symbol];
         const last = next[rec.symbol] - 1;
@@ -451,18 +455,19 @@ export async function runBacktest(
           amountUsd: assessment.adjustedAmountUsd,
           createdAt: nowIso,
         });
-        executions.push({
-          rec,
-          request: executionRequestFor(
-            assessment,
-            { recommendationId: rec.recommendationId, symbol: sym.productId, side: rec.side },
-            now,
-          ),
-        });
+        // as live: the decision fixes the order (assess-recommendation.ts), the executor trades it
+        const order = approvedOrder(
+          { symbol: sym.productId, side: rec.side, entryPrice: rec.entryPrice },
+          assessment.adjustedAmountUsd,
+          portfolio.positions[sym.productId]?.quantity ?? 0,
+        );
+        if (order)
+          executions.push({ rec, order, stopLoss: assessment.stopLoss, takeProfit: assessment.takeProfit });
       }
 
       // 5. execution: market orders on the paper venue's fill model
-      for (const { rec, request } of executions) {
+      for (const { rec, order, stopLoss, takeProfit } of executions) {
+        const request = order;
         const s = rec.symbol;
         const sym = symbols[s];
         const last = next[s] - 1;
@@ -470,9 +475,10 @@ export async function runBacktest(
         const half = settings.fill.spreadBps / 2 / 10_000;
         const bid = lastClose * (1 - half);
         const ask = lastClose * (1 + half);
-        const orderRequest = await orderRequestFor(
-          venueView(s, bid, ask, nowIso),
-          request,
+        const orderRequest = orderRequestFor(
+          order,
+          rules[s],
+          new Decimal(quantity[s]).toFixed(),
           clientOrderIdFor(rec.recommendationId),
         );
         const checked = localRefusal(orderRequest, rules[s]);
@@ -544,8 +550,8 @@ export async function runBacktest(
           fee: fill.fee,
           slippageUsd: Math.abs(fill.averagePrice - lastClose) * fill.baseSize,
           confidence: rec.confidence,
-          ...(request.stopLoss !== undefined ? { stopLoss: request.stopLoss } : {}),
-          ...(request.takeProfit !== undefined ? { takeProfit: request.takeProfit } : {}),
+          ...(stopLoss !== undefined ? { stopLoss } : {}),
+          ...(takeProfit !== undefined ? { takeProfit } : {}),
         };
         if (request.side === "SELL") {
           trade.entryTime = openedAt[s];
@@ -617,34 +623,6 @@ export async function runBacktest(
       });
     }
     return out;
-  }
-
-  /** What orderRequestFor reads from a venue: rules, the paper venue's bid/ask on the grid, balances. */
-  function venueView(s: number, bid: number, ask: number, time: string): Exchange {
-    const r = rules[s];
-    const base = symbols[s].productId.split("-")[0];
-    const inc = new Decimal(r.priceIncrement);
-    // as live (PaperExchange.getBestBidAsk): bid down and ask up onto the price grid
-    const onGrid = (price: number, up: boolean) => {
-      const steps = new Decimal(price).div(inc);
-      return (up ? steps.ceil() : steps.floor()).mul(inc).toFixed(Math.max(0, inc.decimalPlaces()));
-    };
-    const unused = (): never => {
-      throw new Error("the backtest venue only prices orders; nothing else is asked of it");
-    };
-    return {
-      venue: "paper",
-      getProductRules: async () => r,
-      getBestBidAsk: async () => ({ bid: onGrid(bid, false), ask: onGrid(ask, true), time }),
-      getBalances: async () => ({
-        USD: { available: new Decimal(cash).toFixed(), hold: "0" },
-        [base]: { available: new Decimal(quantity[s]).toFixed(), hold: "0" },
-      }),
-      placeOrder: unused,
-      getOrder: unused,
-      listFills: unused,
-      cancelOrder: unused,
-    };
   }
 }
 

@@ -3,6 +3,7 @@
  * VALIDATED → RISK_APPROVED (and on to the execution queue) or VALIDATED → REFUSED_BY_RISK.
  * Idempotent: a redelivered message reuses the stored decision and never approves twice.
  */
+import { Decimal } from "decimal.js";
 import {
   type ExecutionRequest,
   GRANULARITY_SECONDS,
@@ -45,8 +46,8 @@ export type RiskStepOutcome =
   | { outcome: "refused"; decision: RiskDecision }
   | { outcome: "resent" | "already-done"; status: string };
 
+/** Ids only: the executor re-reads the stored decision (docs/ARCHITECTURE.md, trust boundary). */
 export function executionRequestFor(
-  decision: RiskDecision,
   rec: { recommendationId: string; symbol: string; side: "BUY" | "SELL" },
   now: Date,
 ): ExecutionRequest {
@@ -56,10 +57,29 @@ export function executionRequestFor(
     recommendationId: rec.recommendationId,
     symbol: rec.symbol,
     side: rec.side,
-    amountUsd: decision.adjustedAmountUsd,
-    stopLoss: decision.stopLoss,
-    takeProfit: decision.takeProfit,
     sentAt: now.toISOString(),
+  };
+}
+
+/**
+ * The order an approval stands for, fixed once at decision time: a BUY spends the approved quote
+ * amount; a SELL sells the approved amount's worth at the recommendation's price, never more than
+ * the position held (net of sells already approved).
+ */
+export function approvedOrder(
+  rec: { symbol: string; side: "BUY" | "SELL"; entryPrice: number },
+  adjustedAmountUsd: number,
+  heldQuantity: number,
+): NonNullable<RiskDecision["order"]> | undefined {
+  if (adjustedAmountUsd <= 0) return undefined;
+  if (rec.side === "BUY") {
+    return { symbol: rec.symbol, side: "BUY", quoteSize: new Decimal(adjustedAmountUsd).toFixed() };
+  }
+  const base = Decimal.min(new Decimal(adjustedAmountUsd).div(rec.entryPrice), Math.max(0, heldQuantity));
+  return {
+    symbol: rec.symbol,
+    side: "SELL",
+    baseSize: base.toSignificantDigits(15, Decimal.ROUND_DOWN).toFixed(),
   };
 }
 
@@ -81,7 +101,7 @@ export async function assessRecommendation(
     const stored = await deps.decisions.getRiskDecision(id);
     if (rec.status === "RISK_APPROVED" && stored?.decision === "APPROVE") {
       // approved but the process died before sending: send again (the executor is idempotent)
-      await deps.sendToExecution(executionRequestFor(stored, rec, now));
+      await deps.sendToExecution(executionRequestFor(rec, now));
       deps.log.info("re-sent the execution request of an approved recommendation", { correlationId: id });
       return { outcome: "resent", status: rec.status };
     }
@@ -116,7 +136,11 @@ export async function assessRecommendation(
       now,
     );
     // the stored decision is the schema's fields of the assessment (zod drops the diagnostics)
-    const stored = await deps.decisions.putRiskDecision(RiskDecision.parse(assessment));
+    const order =
+      assessment.decision === "APPROVE"
+        ? approvedOrder(rec, assessment.adjustedAmountUsd, portfolio.positions[rec.symbol]?.quantity ?? 0)
+        : undefined;
+    const stored = await deps.decisions.putRiskDecision(RiskDecision.parse({ ...assessment, order }));
     decision = stored.decision;
     deps.log.info("risk decision", {
       correlationId: id,
@@ -158,6 +182,6 @@ export async function assessRecommendation(
   // only the delivery that made the move sends; a concurrent twin stops here (a crash before the
   // send is repaired by the redelivery, which finds RISK_APPROVED and re-sends above)
   if (!changed) return { outcome: "already-done", status: "RISK_APPROVED" };
-  await deps.sendToExecution(executionRequestFor(decision, rec, now));
+  await deps.sendToExecution(executionRequestFor(rec, now));
   return { outcome: "approved", decision };
 }

@@ -189,6 +189,15 @@ export class CoinbaseExchange implements Exchange {
     return exchangeOrderFrom(order);
   }
 
+  async findOrderByClientOrderId(
+    clientOrderId: string,
+    productId: string,
+    placedSince: Date,
+  ): Promise<ExchangeOrder | undefined> {
+    const earlier = await this.earlierOrder(clientOrderId, productId, placedSince);
+    return earlier && exchangeOrderFrom(earlier);
+  }
+
   async listFills(orderId: string): Promise<Fill[]> {
     const fills = await this.client.listFills({ orderIds: [orderId] });
     if (fills.length === 0) return [];
@@ -232,15 +241,26 @@ export class CoinbaseExchange implements Exchange {
     reason: string,
     message: string,
   ): Promise<PlaceOrderResult> {
-    const since = new Date(this.now() - (this.options.replayLookbackMs ?? 7 * 86_400_000)).toISOString();
-    const earlier = (
-      await this.client.listOrders({ productIds: [request.productId], startDate: since })
-    ).find((o) => o.client_order_id === request.clientOrderId);
-    if (earlier) {
-      this.clientOrderIds.set(earlier.order_id, request.clientOrderId);
+    const since = new Date(this.now() - (this.options.replayLookbackMs ?? 7 * 86_400_000));
+    const earlier = await this.earlierOrder(request.clientOrderId, request.productId, since);
+    if (earlier)
       return { accepted: true, orderId: earlier.order_id, clientOrderId: request.clientOrderId, submitted };
-    }
     return { accepted: false, reason, message };
+  }
+
+  /** Coinbase has no lookup by client_order_id that is sure to last (protocols A.5): list and match. */
+  private async earlierOrder(
+    clientOrderId: string,
+    productId: string,
+    since: Date,
+  ): Promise<OrderWire | undefined> {
+    // a minute of slack for clock skew between this host and the exchange
+    const startDate = new Date(since.getTime() - 60_000).toISOString();
+    const earlier = (await this.client.listOrders({ productIds: [productId], startDate })).find(
+      (o) => o.client_order_id === clientOrderId,
+    );
+    if (earlier) this.clientOrderIds.set(earlier.order_id, clientOrderId);
+    return earlier;
   }
 }
 

@@ -222,6 +222,20 @@ export const RiskDecision = z.object({
   adjustedAmountUsd: FiniteNumber.nonnegative(),
   stopLoss: FiniteNumber.positive().optional(),
   takeProfit: FiniteNumber.positive().optional(),
+  /** what the executor trades, fixed here once (never recomputed from balances on a retry) */
+  order: z
+    .object({
+      symbol: ProductId,
+      side: Side,
+      /** BUY: quote currency to spend */
+      quoteSize: DecimalString.optional(),
+      /** SELL: base currency to sell (at most the position held at decision time) */
+      baseSize: DecimalString.optional(),
+    })
+    .refine((o) => (o.side === "BUY" ? o.quoteSize !== undefined : o.baseSize !== undefined), {
+      message: "a BUY is sized in quote (quoteSize), a SELL in base (baseSize)",
+    })
+    .optional(),
   createdAt: IsoTime,
 });
 export type RiskDecision = z.infer<typeof RiskDecision>;
@@ -329,12 +343,14 @@ export type ValidationRequest = z.infer<typeof ValidationRequest>;
 export const RiskRequest = MessageBase.extend({ type: z.literal("AssessRisk") });
 export type RiskRequest = z.infer<typeof RiskRequest>;
 
+/**
+ * Ids only: the executor re-reads the approved risk decision and trades exactly that. `symbol` and
+ * `side` are echoes for routing and logs; one that disagrees with the store refuses the message.
+ * Any other field (an amount, a price) is dropped at parsing and never read.
+ */
 export const ExecutionRequest = MessageBase.extend({
   type: z.literal("ExecuteTrade"),
   side: Side,
-  amountUsd: FiniteNumber.positive(),
-  stopLoss: FiniteNumber.positive().optional(),
-  takeProfit: FiniteNumber.positive().optional(),
 });
 export type ExecutionRequest = z.infer<typeof ExecutionRequest>;
 

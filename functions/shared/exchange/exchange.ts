@@ -100,6 +100,15 @@ export interface Exchange {
   placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderResult>;
   /** undefined when the venue does not know the order */
   getOrder(orderId: string): Promise<ExchangeOrder | undefined>;
+  /**
+   * The order created with this clientOrderId, if the venue holds one: what a retry adopts instead
+   * of placing again. `placedSince` bounds the search (no order with this id is older).
+   */
+  findOrderByClientOrderId(
+    clientOrderId: string,
+    productId: string,
+    placedSince: Date,
+  ): Promise<ExchangeOrder | undefined>;
   listFills(orderId: string): Promise<Fill[]>;
   cancelOrder(orderId: string): Promise<CancelResult>;
 }

@@ -99,7 +99,17 @@ export interface OrderStore {
   /** Creates the order record unless one with this clientOrderId exists; returns the stored one. */
   putOrderIfAbsent(order: Order): Promise<{ created: boolean; order: Order }>;
   getOrder(clientOrderId: string): Promise<Order | undefined>;
+  /** Writes what the exchange says of the order (the truth; unconditional but for existence). */
   updateOrder(order: Order): Promise<void>;
+  /**
+   * Records a refusal on an order that was never placed: only while the record is PENDING with no
+   * exchange order id, so a local refusal never overwrites a placed order. Returns the stored order.
+   */
+  failOrderIfUnplaced(
+    clientOrderId: string,
+    reason: string,
+    now: Date,
+  ): Promise<{ changed: boolean; order: Order | undefined }>;
   /** Orders still working, or finished but not yet reconciled into the positions, oldest first. */
   openOrders(): Promise<Order[]>;
   putFill(fill: Fill): Promise<boolean>;

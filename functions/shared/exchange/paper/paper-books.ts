@@ -218,6 +218,19 @@ export class PaperBooks {
     return orderId;
   }
 
+  /** The order id that owns this clientOrderId, if any placement claimed it. */
+  async claimedOrderId(clientOrderId: string): Promise<string | undefined> {
+    const res = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: PAPER_PK.clientOrder, sk: clientOrderId },
+        ConsistentRead: true,
+      }),
+    );
+    const orderId = res.Item?.orderId;
+    return typeof orderId === "string" ? orderId : undefined;
+  }
+
   /** A refused placement frees its clientOrderId, as a refused order does on Coinbase. */
   async releaseClaim(clientOrderId: string, orderId: string): Promise<void> {
     await this.deleteIf(

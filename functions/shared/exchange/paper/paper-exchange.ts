@@ -152,6 +152,11 @@ export class PaperExchange implements Exchange {
     return order ? exchangeOrderOf(order) : undefined;
   }
 
+  async findOrderByClientOrderId(clientOrderId: string): Promise<ExchangeOrder | undefined> {
+    const orderId = await this.books.claimedOrderId(clientOrderId);
+    return orderId ? this.getOrder(orderId) : undefined;
+  }
+
   listFills(orderId: string): Promise<Fill[]> {
     return this.books.fills(orderId);
   }

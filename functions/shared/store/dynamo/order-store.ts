@@ -1,7 +1,13 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { Fill, Order, TERMINAL_ORDER_STATUSES } from "../../domain/schemas.js";
 import type { OrderStore } from "../ports.js";
-import { putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
+import { isConditionalCheckFailure, putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
 const ORDER_KEYS = ["item", "openVenue", "openSince"] as const;
 
@@ -41,6 +47,38 @@ export class DynamoOrderStore implements OrderStore {
         ConditionExpression: "attribute_exists(clientOrderId)",
       }),
     );
+  }
+
+  async failOrderIfUnplaced(
+    clientOrderId: string,
+    reason: string,
+    now: Date,
+  ): Promise<{ changed: boolean; order: Order | undefined }> {
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { clientOrderId, item: "ORDER" },
+          ConditionExpression: "#status = :pending AND orderId = :none",
+          UpdateExpression:
+            "SET #status = :failed, failureReason = :reason, reconciled = :true, updatedAt = :at REMOVE openVenue, openSince",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":pending": "PENDING",
+            ":none": "",
+            ":failed": "FAILED",
+            ":reason": reason,
+            ":true": true,
+            ":at": now.toISOString(),
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return { changed: true, order: Order.parse(withoutKeys(res.Attributes ?? {}, ORDER_KEYS)) };
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      return { changed: false, order: await this.getOrder(clientOrderId) };
+    }
   }
 
   async openOrders(): Promise<Order[]> {
