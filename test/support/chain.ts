@@ -21,7 +21,9 @@ export async function riskApprovedRecommendation(
   sell?: { baseSize: string },
 ): Promise<void> {
   const side = sell ? "SELL" : "BUY";
-  await stores.recommendations.create(recommendation({ recommendationId: id, symbol, side, amountUsd }));
+  await stores.recommendations.create(
+    recommendation({ recommendationId: id, symbol, side, amountUsd, createdAt: at.toISOString() }),
+  );
   await stores.decisions.putRiskDecision({
     recommendationId: id,
     decision: "APPROVE",

@@ -12,8 +12,9 @@
  *   client_order_id, before anything is sent, and holds the sizes every later attempt re-sends;
  * - a delivery that finds an order record it did not create (a retry, or a concurrent twin) first
  *   asks the venue for the order by client_order_id and adopts what the venue did;
- * - a refusal is recorded only on a record never placed (conditional write), and only by the
- *   delivery that created it or after its claim lapsed; anyone else retries later.
+ * - one sender at a time: only the delivery that created the record sends it until its claim
+ *   lapses (longer than the executor's timeout); a twin that finds the venue silent retries later;
+ * - a refusal is recorded only on a record never placed (conditional write).
  * The kill switch is honoured before EXECUTING. Once EXECUTING, the order may already exist at the
  * exchange, so the step completes (idempotently) rather than leaving an unknown order behind.
  */
@@ -270,7 +271,7 @@ async function completeOrder(
   }
   if (record.orderId) return adopt(deps, rec, record, record.orderId, now);
 
-  const mayRecordRefusal = owner || now.getTime() - Date.parse(record.createdAt) >= settings.claimLeaseMs;
+  const ageMs = now.getTime() - Date.parse(record.createdAt);
   if (!owner) {
     const found = await deps.exchange.findOrderByClientOrderId(
       record.clientOrderId,
@@ -279,14 +280,15 @@ async function completeOrder(
     );
     // a paper placement claimed but unfinished is completed by placing again (idempotent)
     if (found && found.status !== "PENDING") return adopt(deps, rec, record, found.orderId, now, found);
+    // one sender at a time: the record's creator owns it until its claim lapses
+    if (ageMs < settings.claimLeaseMs && !found) {
+      throw new ClaimHeldElsewhereError(
+        `Recommendation ${id}: order ${record.clientOrderId} was recorded ${Math.round(ageMs / 1000)} s ago by another delivery that may still be placing it, and the venue does not show it yet. Nothing was sent; the message will be retried.`,
+      );
+    }
   }
 
   const refuse = async (reason: string, priceRefusal: boolean): Promise<ExecutionOutcome> => {
-    if (!mayRecordRefusal) {
-      throw new ClaimHeldElsewhereError(
-        `Recommendation ${id}: ${reason}. Another delivery created order ${record.clientOrderId} ${Math.round((now.getTime() - Date.parse(record.createdAt)) / 1000)} s ago and may still be placing it, so this one records nothing and will be retried.`,
-      );
-    }
     const failed = await deps.orders.failOrderIfUnplaced(record.clientOrderId, reason, now);
     if (!failed.changed && failed.order?.orderId) {
       return adopt(deps, rec, failed.order, failed.order.orderId, now);
