@@ -44,6 +44,12 @@ export async function chooseLocalTrading(flags: TradingFlags, env: NodeJS.Proces
 
   const config = configFrom({ ...env, TRADING_MODE: "live" });
   const baseUrl = env.COINBASE_API_BASE_URL?.trim();
+  if (!flags.confirmed) {
+    const venue = baseUrl ? config.COINBASE_API_BASE_URL : "the venue at COINBASE_API_BASE_URL (not set yet)";
+    throw new LocalRunRefused(
+      `--${LIVE_FLAG} places REAL orders at ${venue} with the Coinbase key in COINBASE_KEY_FILE; add --${LIVE_CONFIRMATION_FLAG} to confirm.`,
+    );
+  }
   if (!baseUrl) {
     throw new LocalRunRefused(
       `--${LIVE_FLAG} sends orders to COINBASE_API_BASE_URL, which is not set: set it to the venue (a sandbox, the project's fake Coinbase, or https://${PRODUCTION_HOST}/api/v3/brokerage for real money).`,
@@ -53,11 +59,6 @@ export async function chooseLocalTrading(flags: TradingFlags, env: NodeJS.Proces
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
     throw new LocalRunRefused(
       `COINBASE_API_BASE_URL=${baseUrl}: --${LIVE_FLAG} sends signed requests, so the venue must be https:// (plain http:// only on 127.0.0.1 or localhost).`,
-    );
-  }
-  if (!flags.confirmed) {
-    throw new LocalRunRefused(
-      `--${LIVE_FLAG} places REAL orders at ${config.COINBASE_API_BASE_URL} with the Coinbase key in COINBASE_KEY_FILE; add --${LIVE_CONFIRMATION_FLAG} to confirm.`,
     );
   }
   const keyFile = config.COINBASE_KEY_FILE;

@@ -54,6 +54,13 @@ describe("npm start's paper/live switch", () => {
     );
   });
 
+  it("--live without the confirmation flag names the flag even before the venue is set", async () => {
+    const message = await refusal(chooseLocalTrading({ live: true, confirmed: false }, {}));
+    expect(message).toBe(
+      "--live places REAL orders at the venue at COINBASE_API_BASE_URL (not set yet) with the Coinbase key in COINBASE_KEY_FILE; add --yes-i-understand-real-orders to confirm.",
+    );
+  });
+
   it("--live needs COINBASE_API_BASE_URL set on purpose: the default is Coinbase itself", async () => {
     const message = await refusal(chooseLocalTrading(LIVE, { COINBASE_KEY_FILE: keyPath }));
     expect(message).toMatch(/COINBASE_API_BASE_URL, which is not set/);
