@@ -3,12 +3,17 @@
  *
  *   npm start -- [--candles data/replay] [--hours 24] [--symbols BTC-USD,ETH-USD]
  *                [--ollama-host http://127.0.0.1:11434] [--ollama-model phi3:3.8b] [--json out.json]
+ *                [--live --yes-i-understand-real-orders]
+ *
+ * Paper by default. With --live (and the confirmation flag) the executor and the portfolio step talk
+ * to Coinbase Advanced Trade at COINBASE_API_BASE_URL, signed with the CDP key file at
+ * COINBASE_KEY_FILE; the replayed candles still drive the signals. A refusal is one line on stderr
+ * and exit code 2.
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { loadConfig } from "../functions/shared/config.js";
 import { GRANULARITY_SECONDS } from "../functions/shared/domain/schemas.js";
 import { bundledRules, createVenue } from "../functions/shared/exchange/venue.js";
 import { checkOllamaHealth, createOllamaVerdictClient } from "../functions/shared/llm/index.js";
@@ -20,33 +25,67 @@ import { createStores } from "../functions/shared/store/dynamo/index.js";
 import { startLocalCloud } from "../local/cloud.js";
 import { createLocalPipeline } from "../local/pipeline.js";
 import { formatSummary, summarizeRun } from "../local/summary.js";
+import {
+  chooseLocalTrading,
+  LIVE_CONFIRMATION_FLAG,
+  LIVE_FLAG,
+  LocalRunRefused,
+  type LocalTrading,
+} from "../local/trading-mode.js";
 
-const { values: args } = parseArgs({
-  options: {
-    candles: { type: "string", default: "data/replay" },
-    hours: { type: "string", default: "24" },
-    symbols: { type: "string" },
-    "ollama-host": { type: "string" },
-    "ollama-model": { type: "string" },
-    json: { type: "string" },
-    verbose: { type: "boolean", default: false },
-  },
-});
+/** a refusal before anything started: one line on stderr, exit code 2 */
+function refuse(message: string): never {
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(2);
+}
 
-const config = loadConfig({ ...process.env, TRADING_MODE: "paper" });
+let args: ReturnType<typeof parseCliArgs>;
+let trading: LocalTrading;
+try {
+  args = parseCliArgs();
+  trading = await chooseLocalTrading(
+    { live: args[LIVE_FLAG], confirmed: args[LIVE_CONFIRMATION_FLAG] },
+    process.env,
+  );
+} catch (error) {
+  const code = (error as { code?: unknown }).code;
+  if (error instanceof LocalRunRefused || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")))
+    refuse((error as Error).message);
+  throw error;
+}
+
+function parseCliArgs() {
+  return parseArgs({
+    options: {
+      candles: { type: "string", default: "data/replay" },
+      hours: { type: "string", default: "24" },
+      symbols: { type: "string" },
+      "ollama-host": { type: "string" },
+      "ollama-model": { type: "string" },
+      json: { type: "string" },
+      verbose: { type: "boolean", default: false },
+      [LIVE_FLAG]: { type: "boolean", default: false },
+      [LIVE_CONFIRMATION_FLAG]: { type: "boolean", default: false },
+    },
+  }).values;
+}
+
+const config = trading.config;
+const tradingLabel =
+  trading.mode === "live" ? `LIVE trading: real orders at ${trading.baseUrl}` : "paper trading";
 const ollamaHost = args["ollama-host"] ?? config.OLLAMA_HOST;
 const ollamaModel = args["ollama-model"] ?? config.OLLAMA_MODEL;
 const hours = Number(args.hours);
 if (!Number.isInteger(hours) || hours < 1)
-  throw new Error(`--hours must be a positive whole number, got ${args.hours}`);
+  refuse(`--hours must be a positive whole number, got ${args.hours}`);
 
 const files = listCandleFiles(args.candles).filter((f) => f.granularity === "ONE_HOUR");
-if (files.length === 0) throw new Error(`no 1h candle files (<BASE>-<QUOTE>_1h.csv) in ${args.candles}`);
+if (files.length === 0) refuse(`no 1h candle files (<BASE>-<QUOTE>_1h.csv) in ${args.candles}`);
 const wanted = args.symbols?.split(",").map((s) => s.trim().toUpperCase());
 const chosen = wanted ? files.filter((f) => wanted.includes(f.productId)) : files;
 if (wanted && chosen.length !== wanted.length) {
   const known = files.map((f) => f.productId).join(", ");
-  throw new Error(`--symbols ${args.symbols}: not all are in ${args.candles} (available: ${known})`);
+  refuse(`--symbols ${args.symbols}: not all are in ${args.candles} (available: ${known})`);
 }
 const symbols = chosen.map((f) => f.productId);
 const lastStart = Math.min(
@@ -67,6 +106,11 @@ const quiet: Log = {
   error: (m, ...x) => console.error(m, ...x),
 };
 
+if (trading.mode === "live") {
+  say(`Trading: LIVE. Orders go to ${trading.baseUrl}, signed with the key in ${trading.keyFile}.`);
+  say("  Signals come from the replayed candles below; the exchange's balances and fills are the books.");
+  for (const warning of trading.warnings) say(`  WARNING: ${warning}`);
+}
 say(`Local cloud: starting DynamoDB (dynalite) and SQS (local-aws-sqs) on 127.0.0.1`);
 const cloud = await startLocalCloud();
 try {
@@ -127,7 +171,7 @@ try {
   });
 
   say(
-    `Replay: ${symbols.length} symbols, ${hours} hourly cycles from ${from.toISOString()} to ${to.toISOString()} (paper trading)`,
+    `Replay: ${symbols.length} symbols, ${hours} hourly cycles from ${from.toISOString()} to ${to.toISOString()} (${tradingLabel})`,
   );
   const started = performance.now();
   await pipeline.run();
@@ -139,6 +183,7 @@ try {
     new Date(to.getTime() + 3_600_000),
   );
   say("");
+  say(`Trading          ${trading.mode === "live" ? `LIVE at ${trading.baseUrl}` : "paper"}`);
   say(formatSummary(summary));
   const sqs = new SQSClient({});
   for (const q of Object.values(cloud.queues)) {
@@ -159,7 +204,11 @@ try {
   );
   const pending = Number(waiting.Attributes?.ApproximateNumberOfMessages ?? 0);
   if (pending > 0) say(`Validation queue: ${pending} message(s) waiting for the LLM`);
-  if (args.json) writeFileSync(args.json, JSON.stringify(summary, null, 2));
+  if (args.json) {
+    const mode =
+      trading.mode === "live" ? { mode: "live", venueBaseUrl: trading.baseUrl } : { mode: "paper" };
+    writeFileSync(args.json, JSON.stringify({ trading: mode, ...summary }, null, 2));
+  }
 } finally {
   await cloud.stop();
 }

@@ -27,6 +27,8 @@ export const ConfigSchema = z.object({
   CANDLE_BACKFILL: z.coerce.number().int().min(1).default(720),
   COINBASE_API_BASE_URL: z.url().default("https://api.coinbase.com/api/v3/brokerage"),
   COINBASE_SECRET_ARN: z.string().optional(),
+  /** local runs: path of a CDP key file, instead of COINBASE_SECRET_ARN (never both) */
+  COINBASE_KEY_FILE: z.string().trim().min(1, "a path to the CDP key file, not blank").optional(),
   MODEL_PATH: z.string().default("models/signal-model.onnx"),
   MODEL_CARD_PATH: z.string().default("models/signal-model.card.json"),
   SIGNAL_BUY_THRESHOLD: fraction(0.5),

@@ -1,14 +1,16 @@
 /**
  * Which venue orders go to: the paper exchange (default) or Coinbase Advanced Trade (TRADING_MODE=live).
- * The live key is read from Secrets Manager through Powertools Parameters (cached for 5 minutes) and
- * never logged; a missing or malformed secret stops the function with what to put there.
+ * The live key is read from Secrets Manager through Powertools Parameters (cached for 5 minutes), or,
+ * for local runs, from the CDP key file at COINBASE_KEY_FILE (setting both is refused). It is never
+ * logged; a missing or malformed key stops the function with what to put where.
  */
 import { randomUUID } from "node:crypto";
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { MarkSource } from "../chain/reconcile-portfolio.js";
-import { parseCoinbaseKeyFile } from "../coinbase/auth.js";
+import { type CoinbaseKey, CoinbaseKeyError, parseCoinbaseKeyFile } from "../coinbase/auth.js";
 import { CoinbaseExchange } from "../coinbase/coinbase-exchange.js";
+import { readCoinbaseKeyFile } from "../coinbase/key-file.js";
 import { CoinbaseMarketData } from "../coinbase/market-data.js";
 import { CoinbaseTradingClient } from "../coinbase/trading.js";
 import type { Config } from "../config.js";
@@ -35,7 +37,7 @@ export interface VenueDeps {
   granularity: Granularity;
   /** paper: where product rules come from (default: the public Coinbase endpoint) */
   rules?: ProductRulesSource;
-  /** live: reads the key file JSON (default: Secrets Manager at COINBASE_SECRET_ARN) */
+  /** live: reads the key file JSON (default: COINBASE_KEY_FILE, else Secrets Manager at COINBASE_SECRET_ARN) */
   readSecret?: () => Promise<string>;
   now?: () => Date;
   /** bid/ask around the last close for paper fills */
@@ -73,11 +75,32 @@ async function secretFromSecretsManager(arn: string | undefined): Promise<string
   return value;
 }
 
+/**
+ * The live key: from the local file COINBASE_KEY_FILE (for `npm start -- --live`) or from Secrets
+ * Manager at COINBASE_SECRET_ARN (deployed functions). Both set is ambiguous about which account
+ * trades, so it is refused; neither set says what to set.
+ */
+export async function loadLiveKey(
+  config: Pick<Config, "COINBASE_KEY_FILE" | "COINBASE_SECRET_ARN">,
+): Promise<CoinbaseKey> {
+  if (config.COINBASE_KEY_FILE && config.COINBASE_SECRET_ARN) {
+    throw new CoinbaseKeyError(
+      "TRADING_MODE=live: both COINBASE_KEY_FILE and COINBASE_SECRET_ARN are set, so it is unclear which Coinbase key trades. Set only one: COINBASE_KEY_FILE (a local CDP key file) for local runs, COINBASE_SECRET_ARN (Secrets Manager) for deployed functions.",
+    );
+  }
+  if (config.COINBASE_KEY_FILE) return readCoinbaseKeyFile(config.COINBASE_KEY_FILE);
+  if (!config.COINBASE_SECRET_ARN) {
+    throw new CoinbaseKeyError(
+      'TRADING_MODE=live needs a Coinbase key: COINBASE_SECRET_ARN (deployed: the ARN of the Secrets Manager secret holding the CDP key file JSON {"name": ..., "privateKey": ...}) or COINBASE_KEY_FILE (local runs: the path of that key file).',
+    );
+  }
+  return parseCoinbaseKeyFile(await secretFromSecretsManager(config.COINBASE_SECRET_ARN));
+}
+
 export async function createVenue(config: Config, deps: VenueDeps): Promise<Venue> {
   const marks = candleMarks(deps.candles, deps.granularity);
   if (config.TRADING_MODE === "live") {
-    const keyJson = await (deps.readSecret ?? (() => secretFromSecretsManager(config.COINBASE_SECRET_ARN)))();
-    const key = parseCoinbaseKeyFile(keyJson);
+    const key = deps.readSecret ? parseCoinbaseKeyFile(await deps.readSecret()) : await loadLiveKey(config);
     const client = new CoinbaseTradingClient({ baseUrl: config.COINBASE_API_BASE_URL, key });
     return { exchange: new CoinbaseExchange(client), marks };
   }
