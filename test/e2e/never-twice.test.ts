@@ -17,7 +17,6 @@ import {
 import { es256TestKey } from "../coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
 import {
-  buyRequest,
   coinbaseExchangeOn,
   executionMessage,
   referenceClosesFromVenue,
