@@ -1,12 +1,14 @@
 /**
  * Which schema each sample event in events/ must satisfy, by file name:
- * `<function>.scheduled.json`, `<function>.sqs.json`, `kill-switch.<action>.json`, `health.json`.
+ * `<function>.scheduled.json`, `<function>.sqs.json`, `kill-switch.<action>.json`, `health.json`,
+ * `trade-executor.resolve-stuck.json`.
  * SQS events are Lambda SQS batches whose bodies parse through the queue message schemas.
  */
 import { z } from "zod";
 import { KillSwitchCommand } from "../functions/kill-switch/handler.js";
 import { ExecutionRequest, RiskRequest, ValidationRequest } from "../functions/shared/domain/schemas.js";
 import { HealthCheckEvent, ScheduledEvent } from "../functions/shared/runtime/lambda-events.js";
+import { ResolveStuckCommand } from "../functions/shared/runtime/operator-commands.js";
 
 // the kill switch's own command schema, so the samples cannot drift from what it accepts
 export { KillSwitchCommand };
@@ -56,6 +58,8 @@ export function sampleEventSchemaFor(file: string): z.ZodType {
       return sqsBatchOf(RiskRequest);
     case "trade-executor.sqs.json":
       return sqsBatchOf(ExecutionRequest);
+    case "trade-executor.resolve-stuck.json":
+      return ResolveStuckCommand;
   }
   throw new Error(
     `events/${file} has no schema: name it <function>.scheduled.json, <function>.sqs.json, kill-switch.<action>.json or health.json.`,

@@ -1,19 +1,12 @@
 import type { Context, SQSEvent } from "aws-lambda";
-import { z } from "zod";
 import { executeTrade, resolveStuckExecution } from "../shared/chain/execute-trade.js";
 import { ExecutionRequest } from "../shared/domain/schemas.js";
 import { deployedVenue } from "../shared/exchange/venue.js";
 import { handlerContext } from "../shared/runtime/handler-context.js";
 import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
 import { countBy, MetricUnit } from "../shared/runtime/observability.js";
+import { ResolveStuckCommand } from "../shared/runtime/operator-commands.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
-
-/** Operators: settle a recommendation stuck in EXECUTING against the exchange (docs/OPERATIONS.md). */
-const ResolveStuck = z.object({
-  action: z.literal("resolve-stuck"),
-  recommendationId: z.string().min(1),
-  by: z.string().min(1),
-});
 
 const { config, logger, metrics, stores } = handlerContext("trade-executor");
 const venue = await deployedVenue(config, stores.candles);
@@ -63,7 +56,7 @@ export const handler = async (event: unknown, context?: Context) => {
         `${venue.exchange.venue}: ${Object.keys(await venue.exchange.getBalances()).length} balances`,
     });
   }
-  const resolve = ResolveStuck.safeParse(event);
+  const resolve = ResolveStuckCommand.safeParse(event);
   if (resolve.success) {
     const result = await resolveStuckExecution(deps, resolve.data.recommendationId, new Date());
     logger.warn("stuck execution resolved by an operator", {
