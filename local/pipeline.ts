@@ -3,7 +3,8 @@
  * bridge → LLM validation → risk → execution → portfolio. Every stage is the same domain code the
  * Lambdas run; the queues are real (local SQS) and consumed through the same SQS batch handler, so
  * retries and dead-letter queues behave as in AWS. Time is the replay's: each cycle runs one minute
- * after a candle closed.
+ * after a candle closed. The risk manager sizes entries only against a current equity snapshot, so
+ * the first cycle takes one (after its ingest) when the store has none yet.
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "../functions/shared/bridge/signal-bridge.js";
@@ -53,6 +54,8 @@ export interface LocalPipelineOptions {
   marks: MarkSource;
   startingCashUsd: number;
   limits?: RiskLimits;
+  /** BUYs wait for a snapshot younger than this; default two cycles (the portfolio runs once a cycle) */
+  maxSnapshotAgeMinutes?: number;
   thresholds?: { buy: number; sell: number };
   bridge?: typeof DEFAULT_BRIDGE_SETTINGS;
   log: Log;
@@ -92,7 +95,9 @@ export function createLocalPipeline(
   const sendToValidation = queueSender(cloud.queues.validation.url, QUEUES.validation.urlEnvVar, sqs);
   const sendToRisk = queueSender(cloud.queues.risk.url, QUEUES.risk.urlEnvVar, sqs);
   const sendToExecution = queueSender(cloud.queues.execution.url, QUEUES.execution.urlEnvVar, sqs);
+  const maxSnapshotAgeMinutes = options.maxSnapshotAgeMinutes ?? (2 * interval) / 60;
   let now = options.from;
+  let snapshotChecked = false;
 
   const validationHandler = options.verdicts
     ? sqsHandler({
@@ -114,7 +119,7 @@ export function createLocalPipeline(
     process: (message) =>
       assessRecommendation(
         { ...stores, sendToExecution, log: options.log },
-        { limits, granularity, startingCashUsd: options.startingCashUsd },
+        { limits, granularity, startingCashUsd: options.startingCashUsd, maxSnapshotAgeMinutes },
         message,
         now,
       ),
@@ -142,6 +147,19 @@ export function createLocalPipeline(
       retryDelaySeconds: 0,
     });
 
+  const reconcile = (at: Date) =>
+    reconcilePortfolio(
+      {
+        ...stores,
+        exchange: options.exchange,
+        marks: options.marks,
+        log: options.log,
+        settleRestingOrders: options.settleRestingOrders,
+      },
+      { maxDailyLoss: limits.maxDailyLoss, maxDrawdown: limits.maxDrawdown, quoteCurrency: "USD" },
+      at,
+    );
+
   async function runCycle(at: Date): Promise<CycleReport> {
     now = at;
     const backfill = Math.max(SERVING_WINDOW, closesNeededForVolatility(interval)) + 24;
@@ -155,6 +173,11 @@ export function createLocalPipeline(
     });
     for (const r of ingest)
       if (!r.ok) options.log.warn("replay ingest failed", { symbol: r.symbol, error: r.error });
+    if (!snapshotChecked) {
+      // as in AWS, where the portfolio runs every minute: no entry is sized before a first snapshot
+      if (!(await stores.portfolio.latestEquitySnapshot())) await reconcile(at);
+      snapshotChecked = true;
+    }
     const signals = await generateSignals(
       { candles: stores.candles, signals: stores.signals, model: options.model, log: options.log },
       {
@@ -174,17 +197,7 @@ export function createLocalPipeline(
     const validated = validationHandler ? await drain("validation", validationHandler) : { received: 0 };
     const risk = await drain("risk", riskHandler);
     const executed = await drain("execution", executionHandler);
-    const portfolio = await reconcilePortfolio(
-      {
-        ...stores,
-        exchange: options.exchange,
-        marks: options.marks,
-        log: options.log,
-        settleRestingOrders: options.settleRestingOrders,
-      },
-      { maxDailyLoss: limits.maxDailyLoss, maxDrawdown: limits.maxDrawdown, quoteCurrency: "USD" },
-      at,
-    );
+    const portfolio = await reconcile(at);
     const report: CycleReport = {
       at: at.toISOString(),
       ingested: ingest.reduce((n, r) => n + r.written, 0),

@@ -47,10 +47,13 @@ export const handler = middy(async (raw: unknown) => {
   countBy(metrics, "OrderFills", "venue", venue.exchange.venue, report.newFills.length);
   if (report.unknownExposure.length > 0)
     countBy(metrics, "UnknownExposure", "venue", venue.exchange.venue, report.unknownExposure.length);
+  // every run, 0 included: the alarm on held assets that cannot be marked reads a continuous series
+  countBy(metrics, "UnpricedAssets", "venue", venue.exchange.venue, report.unpriced.length);
   return {
     snapshot: report.snapshot,
     newFills: report.newFills.length,
     unknownExposure: report.unknownExposure,
+    unpriced: report.unpriced,
     killSwitchTripped: report.killSwitchTripped,
   };
 });

@@ -13,6 +13,7 @@ const settings = {
   limits: riskLimitsFromConfig(config),
   granularity: config.CANDLE_GRANULARITY,
   startingCashUsd: config.PAPER_STARTING_CASH_USD,
+  maxSnapshotAgeMinutes: config.RISK_MAX_SNAPSHOT_AGE_MINUTES,
 };
 
 const consume = sqsHandler({

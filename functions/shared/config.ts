@@ -54,6 +54,8 @@ export const ConfigSchema = z.object({
   RISK_MAX_DAILY_LOSS: fraction(0.05),
   RISK_MAX_DRAWDOWN: fraction(0.15),
   RISK_KELLY_FRACTION: fraction(0.25),
+  /** the risk manager refuses BUYs when the latest equity snapshot is older (portfolio runs every minute) */
+  RISK_MAX_SNAPSHOT_AGE_MINUTES: z.coerce.number().int().positive().default(15),
   /** the venue's quote may sit this far from the last stored close before an order is refused */
   EXECUTION_PRICE_BAND: z.coerce.number().gt(0).max(1).default(0.1),
   /** a recommendation EXECUTING longer than this is reported stuck (health report, alarm) */

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { clientOrderIdFor, executeTrade } from "../../functions/shared/chain/execute-trade.js";
-import { applyFill, reconcilePortfolio } from "../../functions/shared/chain/reconcile-portfolio.js";
+import {
+  applyFill,
+  MarkUnavailableError,
+  reconcilePortfolio,
+} from "../../functions/shared/chain/reconcile-portfolio.js";
 import type { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
+import { candleMarks } from "../../functions/shared/exchange/venue.js";
 import { silentLog } from "../../functions/shared/runtime/log.js";
 import {
   createDocumentClient,
@@ -10,6 +15,7 @@ import {
 } from "../../functions/shared/store/dynamo/index.js";
 import { es256TestKey } from "../coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { candle } from "../store/fixtures.js";
 import {
   buyRequest,
   coinbaseExchangeOn,
@@ -132,6 +138,133 @@ describe("portfolio reconciliation against the exchange (the fake Coinbase)", ()
     marks["BTC-USD"] = 64_000 * 0.7; // −30% on 20% of equity: −6% on the day
     const report = await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 3_600_000));
     expect(report.killSwitchTripped).toMatch(/daily loss .* reached the 5.0% limit/);
+  });
+});
+
+describe("assets outside the traded universe (dust, stablecoins, airdrops)", () => {
+  let fake: FakeCoinbase;
+  let stores: Stores;
+  let exchange: CoinbaseExchange;
+  const HOUR = Math.floor(T0.getTime() / 3_600_000) * 3600;
+  /** the portfolio function's own marks: stored closes, then the venue's best bid */
+  const deps = () => ({
+    ...stores,
+    exchange,
+    marks: candleMarks(stores.candles, "ONE_HOUR", exchange),
+    log: silentLog,
+  });
+
+  beforeEach(async () => {
+    await isolatedCloud("portfolio-dust");
+    stores = createStores(createDocumentClient());
+    // 3 ATOM (no ATOM product at this venue) and 25 USDT (USDT-USD is listed) beside the cash
+    fake = await startFakeCoinbase({
+      keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
+      balances: { USD: "10000", BTC: "0", ATOM: "3", USDT: "25" },
+    });
+    exchange = coinbaseExchangeOn(fake, testKey);
+    await stores.candles.putCandles([candle("BTC-USD", HOUR - 3600, 64_000)]);
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it("writes the snapshot with what it can price, reports the rest, and the kill switch still trips at a 50% drawdown", async () => {
+    await riskApprovedRecommendation(stores, "d-1", "BTC-USD", 9_000, T0);
+    await executeTrade({ ...stores, exchange, log: silentLog }, buyRequest("d-1", "BTC-USD", T0), T0);
+    const first = await reconcilePortfolio(deps(), SETTINGS, T0);
+    expect(first.unpriced).toEqual([
+      {
+        symbol: "ATOM-USD",
+        quantity: "3",
+        reason: expect.stringMatching(/no ONE_HOUR candle stored.*ATOM-USD/),
+      },
+    ]);
+    const usdtBid = Number(fake.state.bestBidAsk("USDT-USD").bid);
+    const btc = Number(fake.state.balance("BTC").available);
+    const usd = Number(fake.state.balance("USD").available);
+    // USDT is marked at the venue's best bid; ATOM counts 0 and gets no invented position
+    expect(first.snapshot.equityUsd).toBeCloseTo(usd + btc * 64_000 + 25 * usdtBid, 6);
+    expect(first.snapshot.unpricedAssets).toBe(1);
+    expect((await stores.portfolio.latestEquitySnapshot())?.unpricedAssets).toBe(1);
+    expect((await stores.portfolio.getPositions()).map((p) => [p.symbol, p.quantity, p.markPrice])).toEqual([
+      ["BTC-USD", String(btc), "64000"],
+      ["USDT-USD", "25", String(usdtBid)],
+    ]);
+
+    // the next day BTC closes 60% lower: about half the equity is gone
+    await stores.candles.putCandles([candle("BTC-USD", HOUR + 12 * 3600, 64_000 * 0.4)]);
+    const crash = await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-01T00:30:00.000Z"));
+    expect(crash.snapshot.drawdownPct).toBeGreaterThan(50);
+    expect(crash.snapshot.unpricedAssets).toBe(1);
+    expect(crash.killSwitchTripped).toMatch(/drawdown .* reached the 15.0% limit/);
+    expect(await stores.killSwitch.get()).toMatchObject({ active: true, changedBy: "portfolio (automatic)" });
+  });
+
+  it("a stored position that can no longer be priced keeps its last mark and quantity but counts 0 in equity", async () => {
+    fake.state.addProduct({ productId: "ATOM-USD", price: "8.50", spread: "0.02" });
+    const priced = await reconcilePortfolio(deps(), SETTINGS, T0);
+    expect(priced.unpriced).toEqual([]);
+    const atom = (await stores.portfolio.getPositions()).find((p) => p.symbol === "ATOM-USD");
+    expect(atom).toMatchObject({ quantity: "3", markPrice: "8.49" });
+    expect(priced.snapshot.equityUsd).toBeCloseTo(
+      10_000 + 3 * 8.49 + 25 * Number(fake.state.bestBidAsk("USDT-USD").bid),
+      6,
+    );
+
+    fake.state.books.delete("ATOM-USD"); // delisted
+    fake.state.setBalance("ATOM", "3.5"); // and a staking reward arrived
+    const later = await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 60_000));
+    expect(later.unpriced.map((u) => [u.symbol, u.quantity])).toEqual([["ATOM-USD", "3.5"]]);
+    expect(later.snapshot.positionsValueUsd).toBeCloseTo(
+      25 * Number(fake.state.bestBidAsk("USDT-USD").bid),
+      6,
+    );
+    expect((await stores.portfolio.getPositions()).find((p) => p.symbol === "ATOM-USD")).toMatchObject({
+      quantity: "3.5",
+      markPrice: "8.49",
+    });
+  });
+
+  it("a mark that is not a positive number is unpriced; a failing store fails the run instead of zeroing a position", async () => {
+    const garbage = await reconcilePortfolio(
+      { ...deps(), marks: { markPrice: async (s: string) => (s === "USDT-USD" ? Number.NaN : 1) } },
+      SETTINGS,
+      T0,
+    );
+    expect(garbage.unpriced.map((u) => [u.symbol, u.reason])).toEqual([
+      ["USDT-USD", "the mark price NaN is not a positive finite number"],
+    ]);
+    expect(garbage.snapshot.equityUsd).toBe(10_000 + 3);
+    await expect(
+      reconcilePortfolio(
+        {
+          ...deps(),
+          marks: {
+            markPrice: async () => {
+              throw new Error("ProvisionedThroughputExceededException");
+            },
+          },
+        },
+        SETTINGS,
+        T0,
+      ),
+    ).rejects.toThrow(/ProvisionedThroughputExceeded/);
+    // an explicit "no price" is unpriced, not a failure
+    const none = await reconcilePortfolio(
+      {
+        ...deps(),
+        marks: {
+          markPrice: async (s: string) => {
+            throw new MarkUnavailableError(s, "no price anywhere");
+          },
+        },
+      },
+      SETTINGS,
+      T0,
+    );
+    expect(none.unpriced.map((u) => u.symbol)).toEqual(["ATOM-USD", "USDT-USD"]);
+    expect(none.snapshot.equityUsd).toBe(10_000);
   });
 });
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { assessRecommendation } from "../../functions/shared/chain/assess-recommendation.js";
 import {
   type Candle,
+  type EquitySnapshot,
   ExecutionRequest,
   type RiskRequest,
   RiskRequest as RiskRequestSchema,
@@ -23,7 +24,28 @@ import { isolatedCloud } from "../support/local-cloud.js";
 import { drainQueue as drainMessages } from "../support/sqs.js";
 
 const NOW = new Date("2024-06-30T12:01:00.000Z");
-const SETTINGS = { limits: DEFAULT_RISK_LIMITS, granularity: "ONE_HOUR" as const, startingCashUsd: 10_000 };
+const SETTINGS = {
+  limits: DEFAULT_RISK_LIMITS,
+  granularity: "ONE_HOUR" as const,
+  startingCashUsd: 10_000,
+  maxSnapshotAgeMinutes: 15,
+};
+
+/** What the portfolio function writes: here a flat $10,000 account marked at `at`. */
+function equitySnapshot(at: Date): EquitySnapshot {
+  return {
+    at: at.toISOString(),
+    equityUsd: 10_000,
+    cashUsd: 10_000,
+    positionsValueUsd: 0,
+    peakEquityUsd: 10_000,
+    drawdownPct: 0,
+    dayStartEquityUsd: 10_000,
+    dailyPnlUsd: 0,
+    dailyPnlPct: 0,
+    tradesToday: 0,
+  };
+}
 
 /** 20 days of hourly candles with a gentle oscillation (about 1% daily volatility). */
 function hourlyCandles(symbol: string, price: number): Candle[] {
@@ -68,6 +90,7 @@ describe("risk step on the local cloud", () => {
     cloud = await isolatedCloud("risk");
     stores = createStores(createDocumentClient());
     await stores.candles.putCandles(hourlyCandles("BTC-USD", 60_000));
+    await stores.portfolio.putEquitySnapshot(equitySnapshot(new Date(NOW.getTime() - 60_000)));
     deps = {
       ...stores,
       sendToExecution: queueSender(cloud.queues.execution.url, "EXECUTION_QUEUE_URL"),
@@ -136,6 +159,73 @@ describe("risk step on the local cloud", () => {
     expect(rec?.status).toBe("REFUSED_BY_RISK");
     expect(rec?.statusReason).toMatch(/KILL_SWITCH_ACTIVE/);
     expect(await drainMessages(cloud.queues.execution.url)).toEqual([]);
+  });
+});
+
+describe("risk step without a current equity snapshot (fail closed for entries, never for exits)", () => {
+  let stores: Stores;
+  let cloud: Awaited<ReturnType<typeof isolatedCloud>>;
+  let deps: Parameters<typeof assessRecommendation>[0];
+  beforeEach(async () => {
+    cloud = await isolatedCloud("risk-stale");
+    stores = createStores(createDocumentClient());
+    await stores.candles.putCandles(hourlyCandles("BTC-USD", 60_000));
+    deps = {
+      ...stores,
+      sendToExecution: queueSender(cloud.queues.execution.url, "EXECUTION_QUEUE_URL"),
+      log: silentLog,
+    };
+  });
+
+  it("refuses a BUY before the portfolio function wrote any snapshot, saying why and what to check", async () => {
+    await validated(stores, "s-none");
+    const result = await assessRecommendation(deps, SETTINGS, request("s-none"), NOW);
+    expect(result.outcome).toBe("refused");
+    const decision = await stores.decisions.getRiskDecision("s-none");
+    expect(decision?.refusals).toEqual([
+      {
+        reason: "PORTFOLIO_STALE",
+        detail: expect.stringMatching(/no equity snapshot yet.*portfolio function/),
+      },
+    ]);
+    const rec = await stores.recommendations.get("s-none");
+    expect(rec?.status).toBe("REFUSED_BY_RISK");
+    expect(rec?.statusReason).toMatch(/^PORTFOLIO_STALE: no equity snapshot yet/);
+    expect(await stores.portfolio.reservations()).toEqual([]);
+    expect(await drainMessages(cloud.queues.execution.url)).toEqual([]);
+  });
+
+  it("refuses a BUY when the latest snapshot is older than the bound, naming its time, age and the bound", async () => {
+    await stores.portfolio.putEquitySnapshot(equitySnapshot(new Date(NOW.getTime() - 47 * 60_000)));
+    await validated(stores, "s-old");
+    expect((await assessRecommendation(deps, SETTINGS, request("s-old"), NOW)).outcome).toBe("refused");
+    const [refusal] = (await stores.decisions.getRiskDecision("s-old"))?.refusals ?? [];
+    expect(refusal.reason).toBe("PORTFOLIO_STALE");
+    expect(refusal.detail).toContain("from 2024-06-30T11:14:00.000Z, 47.0 minutes old");
+    expect(refusal.detail).toContain("the 15-minute bound (RISK_MAX_SNAPSHOT_AGE_MINUTES)");
+    // within the bound it approves
+    await stores.portfolio.putEquitySnapshot(equitySnapshot(new Date(NOW.getTime() - 15 * 60_000)));
+    await validated(stores, "s-fresh");
+    expect((await assessRecommendation(deps, SETTINGS, request("s-fresh"), NOW)).outcome).toBe("approved");
+  });
+
+  it("still sells a held position when the snapshot is stale: an exit never waits for the portfolio", async () => {
+    await stores.portfolio.putEquitySnapshot(equitySnapshot(new Date(NOW.getTime() - 6 * 3_600_000)));
+    await stores.portfolio.putPosition({
+      symbol: "BTC-USD",
+      quantity: "0.01",
+      averageEntryPrice: "58000",
+      costBasisUsd: "580",
+      realizedPnlUsd: "0",
+      markPrice: "60000",
+      marketValueUsd: "600",
+      updatedAt: NOW.toISOString(),
+    });
+    await validated(stores, "s-sell", { side: "SELL" });
+    const result = await assessRecommendation(deps, SETTINGS, request("s-sell"), NOW);
+    expect(result.outcome).toBe("approved");
+    const messages = (await drainMessages(cloud.queues.execution.url)).map((m) => ExecutionRequest.parse(m));
+    expect(messages).toEqual([expect.objectContaining({ recommendationId: "s-sell", side: "SELL" })]);
   });
 });
 

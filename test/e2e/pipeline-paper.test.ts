@@ -67,6 +67,25 @@ describe("the whole pipeline on the local cloud, paper venue: candles → signal
     for (const q of Object.values(cloud.queues)) expect(await queueDepth(q.deadLetterUrl)).toBe(0);
   });
 
+  it("the first cycle snapshots the portfolio before its first risk decision, so its entries are sized, not refused as stale", async () => {
+    const cloud = await isolatedCloud("e2e-first-cycle");
+    ollama.reset();
+    ollama.setDefault("approve");
+    // start at the cycle where the first recommendations appear: nothing ran before it
+    const pipeline = await aprilPipeline(cloud, {
+      ollamaHost: ollama.host,
+      from: new Date("2024-04-14T12:00:00Z"),
+    });
+    const [first] = await pipeline.run();
+    expect(first).toMatchObject({ at: "2024-04-14T12:01:00.000Z", risk: 3, executed: 3 });
+    for (const rec of await allRecommendations(pipeline.stores)) {
+      const decision = await pipeline.stores.decisions.getRiskDecision(rec.recommendationId);
+      expect(decision?.refusals.map((r) => r.reason) ?? []).not.toContain("PORTFOLIO_STALE");
+    }
+    // the peak starts at the starting cash, as the first snapshot saw it before any fee was paid
+    expect((await summarizeRun(pipeline.stores, APRIL_FROM, APRIL_TO)).equity?.peakEquityUsd).toBe(10_000);
+  });
+
   it("a rejecting LLM: recommendations end REJECTED_BY_LLM with the model's reasoning and no order is placed", async () => {
     const cloud = await isolatedCloud("e2e-reject");
     ollama.reset();

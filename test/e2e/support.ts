@@ -29,7 +29,7 @@ export function shippedModel(): Promise<SignalModel> {
 
 export async function aprilPipeline(
   cloud: Awaited<ReturnType<typeof isolatedCloud>>,
-  options: { ollamaHost?: string; exchange?: Exchange; ollamaTimeoutMs?: number },
+  options: { ollamaHost?: string; exchange?: Exchange; ollamaTimeoutMs?: number; from?: Date },
 ) {
   const stores = createStores(createDocumentClient());
   const config = loadConfig({ TRADING_MODE: "paper" });
@@ -49,7 +49,7 @@ export async function aprilPipeline(
   return createLocalPipeline(cloud, {
     candlesDir: APRIL_CANDLES,
     symbols: APRIL_SYMBOLS,
-    from: APRIL_FROM,
+    from: options.from ?? APRIL_FROM,
     to: APRIL_TO,
     model: await shippedModel(),
     verdicts: options.ollamaHost

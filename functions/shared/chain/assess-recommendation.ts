@@ -39,6 +39,8 @@ export interface RiskStepSettings {
   limits: RiskLimits;
   granularity: Granularity;
   startingCashUsd: number;
+  /** BUYs are refused (PORTFOLIO_STALE) when the latest equity snapshot is older than this */
+  maxSnapshotAgeMinutes: number;
 }
 
 export type RiskStepOutcome =
@@ -115,7 +117,13 @@ export async function assessRecommendation(
   if (!decision) {
     const interval = GRANULARITY_SECONDS[settings.granularity];
     const [portfolio, candles] = await Promise.all([
-      loadPortfolioState(deps.portfolio, deps.killSwitch, settings.startingCashUsd, now),
+      loadPortfolioState(
+        deps.portfolio,
+        deps.killSwitch,
+        settings.startingCashUsd,
+        now,
+        settings.maxSnapshotAgeMinutes,
+      ),
       deps.candles.latestCandles(rec.symbol, settings.granularity, closesNeededForVolatility(interval)),
     ]);
     const assessment = assessRisk(

@@ -3,6 +3,10 @@
  * the positions, PLUS every exposure already approved but not yet in the books (reservations), and
  * the trades approved today. Without the reservations, three approvals inside one minute would each
  * see the same free cash and together break the exposure limits.
+ *
+ * Fail closed: with no equity snapshot, or one older than the bound (RISK_MAX_SNAPSHOT_AGE_MINUTES),
+ * equity, cash and drawdown are unknown, so new entries (BUYs) are refused with PORTFOLIO_STALE
+ * until the portfolio function writes a current one. Sells still go: an exit must never wait.
  */
 import type { EquitySnapshot, Position } from "../domain/schemas.js";
 import type { PortfolioState } from "../risk/index.js";
@@ -10,6 +14,43 @@ import type { KillSwitchStore, PortfolioStore, Reservation } from "../store/port
 
 export function utcDay(at: Date | string): string {
   return (typeof at === "string" ? at : at.toISOString()).slice(0, 10);
+}
+
+/**
+ * Why the latest equity snapshot cannot size a new entry at `now`, or undefined when it can: there
+ * is none yet, or it is more than `maxAgeMinutes` old, or stamped more than that ahead of `now` (a
+ * run with a wrong time, which would otherwise stay "latest" forever). Says what to do about it.
+ */
+export function snapshotStaleness(
+  snapshot: Pick<EquitySnapshot, "at"> | undefined,
+  now: Date,
+  maxAgeMinutes: number,
+): string | undefined {
+  const bound = `the ${maxAgeMinutes}-minute bound (RISK_MAX_SNAPSHOT_AGE_MINUTES)`;
+  if (!snapshot) {
+    return (
+      "no equity snapshot yet: the portfolio function has not completed a run, so equity, cash and " +
+      "drawdown are unknown; new entries wait for its first snapshot (check that its schedule is " +
+      "enabled and its runs succeed). Sells are not blocked"
+    );
+  }
+  const ageMinutes = (now.getTime() - Date.parse(snapshot.at)) / 60_000;
+  if (ageMinutes > maxAgeMinutes) {
+    return (
+      `the latest equity snapshot is from ${snapshot.at}, ${ageMinutes.toFixed(1)} minutes old, ` +
+      `beyond ${bound}: the portfolio function has not completed a run since; check its errors, ` +
+      "throttles and schedule. New entries resume with its next snapshot; sells are not blocked"
+    );
+  }
+  if (-ageMinutes > maxAgeMinutes) {
+    return (
+      `the latest equity snapshot is stamped ${snapshot.at}, ${(-ageMinutes).toFixed(1)} minutes ahead ` +
+      `of ${now.toISOString()}, beyond ${bound}: a portfolio run used a wrong time; check the events ` +
+      `invoking it, then delete that snapshot (portfolio table, pk EQUITY, sk ${snapshot.at}). ` +
+      "Sells are not blocked"
+    );
+  }
+  return undefined;
 }
 
 export function portfolioStateFrom(
@@ -56,6 +97,7 @@ export async function loadPortfolioState(
   killSwitch: KillSwitchStore,
   startingCashUsd: number,
   now: Date,
+  maxSnapshotAgeMinutes: number,
 ): Promise<PortfolioState> {
   const [snapshot, positions, reservations, approvals, kill] = await Promise.all([
     portfolio.latestEquitySnapshot(),
@@ -64,5 +106,16 @@ export async function loadPortfolioState(
     portfolio.approvalsOn(utcDay(now)),
     killSwitch.get(),
   ]);
-  return portfolioStateFrom(snapshot, positions, reservations, approvals, kill.active, startingCashUsd, now);
+  const state = portfolioStateFrom(
+    snapshot,
+    positions,
+    reservations,
+    approvals,
+    kill.active,
+    startingCashUsd,
+    now,
+  );
+  const stale = snapshotStaleness(snapshot, now, maxSnapshotAgeMinutes);
+  if (stale !== undefined) state.staleSnapshot = stale;
+  return state;
 }

@@ -5,7 +5,9 @@
  * 2. positions are compared with the exchange's balances: a difference is flagged and the
  *    exchange's quantity is adopted;
  * 3. positions are marked to market; an equity snapshot carries equity, cash, peak, drawdown and
- *    the day's P&L and trade count (what the risk manager reads);
+ *    the day's P&L and trade count (what the risk manager reads). An asset that cannot be priced
+ *    (dust, an airdrop, a coin with no USD product at the venue) never stops the snapshot: it is
+ *    reported as unpriced and counts 0 in equity, which overstates drawdown rather than hiding it;
  * 4. the kill switch trips by itself when the daily loss or drawdown limit is reached.
  */
 import { Decimal } from "decimal.js";
@@ -17,8 +19,22 @@ import { withExchangeState } from "./execute-trade.js";
 import { utcDay } from "./portfolio-state.js";
 
 export interface MarkSource {
-  /** last traded (or close) price of a product */
+  /**
+   * Last traded (or close) price of a product. Throws MarkUnavailableError when the product cannot
+   * be priced at all; any other error (an unreachable store) fails the run, to be retried.
+   */
   markPrice(productId: string): Promise<number>;
+}
+
+/** The product has no price to mark with: no stored candle and no usable quote at the venue. */
+export class MarkUnavailableError extends Error {
+  override readonly name = "MarkUnavailableError";
+  constructor(
+    readonly productId: string,
+    readonly reason: string,
+  ) {
+    super(`cannot mark ${productId} to market: ${reason}`);
+  }
 }
 
 export interface ReconcileDeps {
@@ -44,10 +60,20 @@ export interface UnknownExposure {
   exchangeQuantity: string;
 }
 
+/** A held asset that could not be marked to market: it counts 0 in the snapshot's equity. */
+export interface UnpricedAsset {
+  symbol: string;
+  /** what the exchange holds */
+  quantity: string;
+  /** why no price was found */
+  reason: string;
+}
+
 export interface ReconcileReport {
   ordersChecked: number;
   newFills: Fill[];
   unknownExposure: UnknownExposure[];
+  unpriced: UnpricedAsset[];
   snapshot: EquitySnapshot;
   positions: Position[];
   killSwitchTripped?: string;
@@ -147,6 +173,21 @@ export function killSwitchBreach(
   return breaches.join("; ");
 }
 
+/** The mark of a product as a positive finite Decimal, or why there is none. */
+async function markOf(marks: MarkSource, symbol: string): Promise<Decimal | string> {
+  let price: number;
+  try {
+    price = await marks.markPrice(symbol);
+  } catch (error) {
+    if (error instanceof MarkUnavailableError) return error.reason;
+    throw error;
+  }
+  if (!(typeof price === "number" && price > 0 && price < Number.POSITIVE_INFINITY)) {
+    return `the mark price ${price} is not a positive finite number`;
+  }
+  return new Decimal(price);
+}
+
 export async function reconcilePortfolio(
   deps: ReconcileDeps,
   settings: ReconcileSettings,
@@ -183,6 +224,7 @@ export async function reconcilePortfolio(
 
   const balances = await deps.exchange.getBalances();
   const unknownExposure: UnknownExposure[] = [];
+  const unpriced: UnpricedAsset[] = [];
   const symbols = new Set([...positions.keys()]);
   for (const [currency, balance] of Object.entries(balances)) {
     if (currency === settings.quoteCurrency) continue;
@@ -209,7 +251,24 @@ export async function reconcilePortfolio(
       });
     }
     if (exchangeQty.isZero() && !position) continue;
-    const mark = new Decimal(await deps.marks.markPrice(symbol));
+    const mark = await markOf(deps.marks, symbol);
+    if (typeof mark === "string") {
+      if (exchangeQty.gt(0)) {
+        unpriced.push({ symbol, quantity: exchangeQty.toFixed(), reason: mark });
+        deps.log.warn("held asset cannot be marked to market; it counts 0 in equity", {
+          symbol,
+          quantity: exchangeQty.toFixed(),
+          reason: mark,
+        });
+      }
+      if (!position) continue; // nothing stored: no position is invented without a price
+      // the exchange's quantity is adopted; the last known mark stays, and its value is not in equity
+      position = { ...position, quantity: exchangeQty.toFixed(), updatedAt: at };
+      position.marketValueUsd = exchangeQty.mul(position.markPrice).toFixed(8);
+      await deps.portfolio.putPosition(position);
+      marked.push(position);
+      continue;
+    }
     const value = exchangeQty.mul(mark);
     positionsValue = positionsValue.plus(value);
     position = {
@@ -247,6 +306,7 @@ export async function reconcilePortfolio(
     dailyPnlUsd: dailyPnl,
     dailyPnlPct: figures.dayStartEquityUsd > 0 ? (dailyPnl / figures.dayStartEquityUsd) * 100 : 0,
     tradesToday: await deps.portfolio.approvalsOn(utcDay(now)),
+    unpricedAssets: unpriced.length,
   };
   await deps.portfolio.putEquitySnapshot(snapshot);
 
@@ -254,6 +314,7 @@ export async function reconcilePortfolio(
     ordersChecked: toReconcile.length,
     newFills,
     unknownExposure,
+    unpriced,
     snapshot,
     positions: marked,
   };

@@ -207,6 +207,8 @@ export const RiskRefusalReason = z.enum([
   "INSUFFICIENT_DATA",
   "SIZE_BELOW_MINIMUM",
   "NO_POSITION_TO_SELL",
+  /** no equity snapshot, or the latest is older than RISK_MAX_SNAPSHOT_AGE_MINUTES: BUYs wait, sells go */
+  "PORTFOLIO_STALE",
 ]);
 export type RiskRefusalReason = z.infer<typeof RiskRefusalReason>;
 
@@ -316,6 +318,8 @@ export const EquitySnapshot = z.object({
   dailyPnlUsd: FiniteNumber,
   dailyPnlPct: FiniteNumber,
   tradesToday: z.number().int().nonnegative(),
+  /** held assets that could not be marked to market; they count 0 in equity (absent on old items) */
+  unpricedAssets: z.number().int().nonnegative().optional(),
 });
 export type EquitySnapshot = z.infer<typeof EquitySnapshot>;
 

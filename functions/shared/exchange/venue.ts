@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { MarkSource } from "../chain/reconcile-portfolio.js";
+import { type MarkSource, MarkUnavailableError } from "../chain/reconcile-portfolio.js";
 import { type CoinbaseKey, CoinbaseKeyError, parseCoinbaseKeyFile } from "../coinbase/auth.js";
 import { CoinbaseExchange } from "../coinbase/coinbase-exchange.js";
 import { readCoinbaseKeyFile } from "../coinbase/key-file.js";
@@ -18,7 +18,7 @@ import type { Granularity } from "../domain/schemas.js";
 import { sharedDocumentClient } from "../store/dynamo/client.js";
 import type { CandleStore } from "../store/ports.js";
 import { tableName } from "../store/tables.js";
-import type { Exchange } from "./exchange.js";
+import type { BestBidAsk, Exchange } from "./exchange.js";
 import { candlePriceSource, PaperExchange } from "./paper/index.js";
 import { catalogueProductRules, coinbaseProductRules, type ProductRulesSource } from "./product-rules.js";
 
@@ -44,20 +44,51 @@ export interface VenueDeps {
   paperSpreadBps?: number;
 }
 
+/**
+ * Marks for the portfolio: the last stored close of the product; for an asset the pipeline stores
+ * no candles of (dust, USDT, an airdrop), the venue's best bid, i.e. what it would sell for now.
+ * No candle and no usable quote (no such product, an empty or crossed book, the lookup failed):
+ * MarkUnavailableError, which the portfolio reports as unpriced. A store error propagates.
+ */
 export function candleMarks(
   candles: Pick<CandleStore, "latestCandles">,
   granularity: Granularity,
+  venuePrices?: Pick<Exchange, "getBestBidAsk">,
 ): MarkSource {
   return {
     async markPrice(productId) {
       const [latest] = await candles.latestCandles(productId, granularity, 1);
-      if (!latest)
-        throw new Error(
-          `no ${granularity} candle stored for ${productId}: cannot mark the position to market`,
-        );
-      return latest.close;
+      if (latest) return latest.close;
+      const noCandle = `no ${granularity} candle stored`;
+      if (!venuePrices) throw new MarkUnavailableError(productId, `${noCandle} and no venue price source`);
+      let quote: BestBidAsk;
+      try {
+        quote = await venuePrices.getBestBidAsk(productId);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        throw new MarkUnavailableError(productId, `${noCandle}, and the venue has no price: ${why}`);
+      }
+      return bidMark(productId, quote, noCandle);
     },
   };
+}
+
+function bidMark(productId: string, quote: BestBidAsk, noCandle: string): number {
+  const bid = Number(quote.bid);
+  const ask = Number(quote.ask);
+  if (!(bid > 0 && bid < Number.POSITIVE_INFINITY)) {
+    throw new MarkUnavailableError(
+      productId,
+      `${noCandle}, and the venue's best bid "${quote.bid}" is not a positive price`,
+    );
+  }
+  if (ask < bid) {
+    throw new MarkUnavailableError(
+      productId,
+      `${noCandle}, and the venue's book is crossed (bid ${quote.bid} > ask ${quote.ask})`,
+    );
+  }
+  return bid;
 }
 
 async function secretFromSecretsManager(arn: string | undefined): Promise<string> {
@@ -98,11 +129,11 @@ export async function loadLiveKey(
 }
 
 export async function createVenue(config: Config, deps: VenueDeps): Promise<Venue> {
-  const marks = candleMarks(deps.candles, deps.granularity);
   if (config.TRADING_MODE === "live") {
     const key = deps.readSecret ? parseCoinbaseKeyFile(await deps.readSecret()) : await loadLiveKey(config);
     const client = new CoinbaseTradingClient({ baseUrl: config.COINBASE_API_BASE_URL, key });
-    return { exchange: new CoinbaseExchange(client), marks };
+    const exchange = new CoinbaseExchange(client);
+    return { exchange, marks: candleMarks(deps.candles, deps.granularity, exchange) };
   }
   const paper = new PaperExchange({
     db: deps.db,
@@ -122,7 +153,7 @@ export async function createVenue(config: Config, deps: VenueDeps): Promise<Venu
   });
   return {
     exchange: paper,
-    marks,
+    marks: candleMarks(deps.candles, deps.granularity, paper),
     settleRestingOrders: async (productIds) => {
       for (const id of productIds) await paper.settleRestingOrders(id);
     },

@@ -3,7 +3,8 @@
  *
  * Shrink or refuse:
  * - Hard stops always refuse: kill switch, daily trade count, daily loss, drawdown, missing candle
- *   history (INSUFFICIENT_DATA), and for a SELL, nothing held (NO_POSITION_TO_SELL).
+ *   history (INSUFFICIENT_DATA), and for a SELL, nothing held (NO_POSITION_TO_SELL). A BUY is also
+ *   refused when the portfolio figures are stale (PORTFOLIO_STALE); a SELL never is.
  * - Sizing limits shrink. A BUY is cut to the smallest of: the requested amount, the fractional
  *   Kelly stake, the room left under the asset concentration limit, the room left under total
  *   exposure and the cash reserve, and the largest amount whose loss at the stop stays within the
@@ -142,6 +143,10 @@ export function assessRisk(input: RiskInput, now: Date): RiskAssessment {
       reason: "KILL_SWITCH_ACTIVE",
       detail: "the kill switch is on: no new orders until an operator turns it off",
     });
+  }
+  // never blocks a sell: an exit only reduces exposure, and must not wait for the portfolio
+  if (portfolio.staleSnapshot !== undefined && side === "BUY") {
+    refusals.push({ reason: "PORTFOLIO_STALE", detail: portfolio.staleSnapshot });
   }
   if (portfolio.tradesToday >= limits.maxTradesPerDay) {
     refusals.push({

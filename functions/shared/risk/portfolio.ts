@@ -19,6 +19,12 @@ export interface PortfolioState {
   /** keyed by product id, e.g. "BTC-USD" */
   positions: Record<string, PositionMark>;
   killSwitchActive: boolean;
+  /**
+   * Why these figures cannot be trusted for a new entry (no equity snapshot yet, or the latest is
+   * too old): a BUY is refused with PORTFOLIO_STALE, a SELL still goes. Unset: the figures are
+   * current (the backtester, which marks every step, never sets it).
+   */
+  staleSnapshot?: string;
 }
 
 /** Market value of every position (quantity × mark), USD. Throws on a negative or non-finite mark. */
