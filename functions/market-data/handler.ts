@@ -33,7 +33,10 @@ export const handler = middy(async (raw: unknown) => {
     nowMs: () => runTime(event).getTime(),
   });
   for (const r of reports) {
-    if (!r.ok) logger.error("ingest failed for a symbol", { report: r });
+    if (!r.ok) {
+      logger.error("ingest failed for a symbol", { report: r });
+      countBy(metrics, "SymbolFailed", "symbol", r.symbol);
+    }
     else if (r.gaps.length > 0) logger.warn("gaps in the candles", { symbol: r.symbol, gaps: r.gaps });
     countBy(metrics, "CandlesIngested", "symbol", r.symbol, r.ok ? r.written : 0);
   }
