@@ -36,8 +36,7 @@ export const handler = middy(async (raw: unknown) => {
     if (!r.ok) {
       logger.error("ingest failed for a symbol", { report: r });
       countBy(metrics, "SymbolFailed", "symbol", r.symbol);
-    }
-    else if (r.gaps.length > 0) logger.warn("gaps in the candles", { symbol: r.symbol, gaps: r.gaps });
+    } else if (r.gaps.length > 0) logger.warn("gaps in the candles", { symbol: r.symbol, gaps: r.gaps });
     countBy(metrics, "CandlesIngested", "symbol", r.symbol, r.ok ? r.written : 0);
   }
   const failed = reports.filter((r) => !r.ok);
