@@ -45,12 +45,19 @@ export const handler = middy(async (raw: unknown) => {
     runTime(event),
   );
   for (const s of report.signals) countBy(metrics, "SignalsGenerated", "signalType", s.signalType);
+  for (const f of report.failed) countBy(metrics, "SymbolFailed", "symbol", f.symbol);
   const latency = metrics.singleMetric();
   latency.addMetric("SignalCycleMs", MetricUnit.Milliseconds, performance.now() - started);
   latency.addMetric("InferenceMs", MetricUnit.Milliseconds, report.inferenceMs);
+  if (report.failed.length > 0 && report.failed.length === symbols.length) {
+    throw new Error(
+      `signal-generator wrote nothing: every symbol failed (${report.failed.map((f) => `${f.symbol}: ${f.reason}`).join("; ")}).`,
+    );
+  }
   return {
     written: report.written,
     signals: report.signals.map((s) => ({ symbol: s.symbol, type: s.signalType, confidence: s.confidence })),
     skipped: report.skipped,
+    failed: report.failed,
   };
 });

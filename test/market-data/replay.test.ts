@@ -3,10 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Candle, CandleNumbers } from "../../functions/shared/domain/schemas.js";
+import { Candle, CandleNumbers, isValidCandleNumbers } from "../../functions/shared/domain/schemas.js";
 import { detectGaps } from "../../functions/shared/market-data/gaps.js";
 import {
-  isValidCandleRow,
   listCandleFiles,
   ReplayCandleSource,
   readCandleColumns,
@@ -156,7 +155,7 @@ describe("replay rows are validated where they enter", () => {
     fc.assert(
       fc.property(start, price, price, price, price, price, (t, o, h, l, c, v) => {
         const schema = CandleNumbers.safeParse({ start: t, open: o, high: h, low: l, close: c, volume: v });
-        expect(isValidCandleRow(t, o, h, l, c, v)).toBe(schema.success);
+        expect(isValidCandleNumbers(t, o, h, l, c, v)).toBe(schema.success);
       }),
       { numRuns: 5_000 },
     );

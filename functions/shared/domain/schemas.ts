@@ -76,6 +76,34 @@ export const CandleNumbers = z
   .refine(bracketsOpenAndClose, { message: BRACKET_MESSAGE });
 export type CandleNumbers = z.infer<typeof CandleNumbers>;
 
+/**
+ * The rules of CandleNumbers (whole non-negative timestamp, finite positive prices, high/low
+ * bracketing open and close, volume >= 0) as one fast test, for hot loops (the CSV parser, the
+ * signal window); the schema words the problem when a row fails. A property test holds them equal.
+ */
+export function isValidCandleNumbers(
+  start: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+): boolean {
+  return (
+    Number.isSafeInteger(start) &&
+    start >= 0 &&
+    Number.isFinite(high) &&
+    Number.isFinite(volume) &&
+    open > 0 &&
+    close > 0 &&
+    low > 0 &&
+    volume >= 0 &&
+    high >= low &&
+    high >= (open > close ? open : close) &&
+    low <= (open < close ? open : close)
+  );
+}
+
 export const SignalType = z.enum(["BUY", "SELL", "HOLD"]);
 export type SignalType = z.infer<typeof SignalType>;
 

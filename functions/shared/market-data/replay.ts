@@ -8,7 +8,13 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type Candle, CandleNumbers, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
+import {
+  type Candle,
+  CandleNumbers,
+  GRANULARITY_SECONDS,
+  type Granularity,
+  isValidCandleNumbers,
+} from "../domain/schemas.js";
 import { emptySeries, type OhlcvSeries } from "../features/series.js";
 import type { CandleSource } from "./ingest.js";
 
@@ -107,34 +113,6 @@ function parseNumber(bytes: Buffer, from: number, to: number): number {
   return negative ? -value : value;
 }
 
-/**
- * The Candle schema's rules for one row (whole non-negative timestamp, finite positive prices,
- * high/low bracketing open and close, volume >= 0), as one fast test for the parser's hot loop;
- * `CandleNumbers` words the problem when a row fails. A property test holds the two equal.
- */
-export function isValidCandleRow(
-  start: number,
-  open: number,
-  high: number,
-  low: number,
-  close: number,
-  volume: number,
-): boolean {
-  return (
-    Number.isSafeInteger(start) &&
-    start >= 0 &&
-    Number.isFinite(high) &&
-    Number.isFinite(volume) &&
-    open > 0 &&
-    close > 0 &&
-    low > 0 &&
-    volume >= 0 &&
-    high >= low &&
-    high >= (open > close ? open : close) &&
-    low <= (open < close ? open : close)
-  );
-}
-
 /** Why a row is not a candle, in the schema's words. */
 function candleRowProblem(values: CandleNumbers): string {
   const parsed = CandleNumbers.safeParse(values);
@@ -199,7 +177,7 @@ export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange
     const low = cols.low[n]!;
     const close = cols.close[n]!;
     const volume = cols.volume[n]!;
-    if (!isValidCandleRow(start, open, high, low, close, volume)) {
+    if (!isValidCandleNumbers(start, open, high, low, close, volume)) {
       const problem = candleRowProblem({ start, open, high, low, close, volume });
       const row = bytes.toString("latin1", lineStart, end).slice(0, 120);
       throw new Error(
