@@ -23,6 +23,7 @@ export const handler = middy(async (raw: unknown) => {
       exchange: async () => `Coinbase time ${(await marketData.getServerTime()).iso}`,
     });
   }
+  const at = runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES });
   const symbols = await resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData);
   const reports = await ingestCandles({
     source: marketData,
@@ -30,7 +31,7 @@ export const handler = middy(async (raw: unknown) => {
     symbols,
     granularity: config.CANDLE_GRANULARITY,
     backfillBuckets: config.CANDLE_BACKFILL,
-    nowMs: () => runTime(event).getTime(),
+    nowMs: () => at.getTime(),
   });
   for (const r of reports) {
     if (!r.ok) {

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { Granularity, ProductId, TradingMode } from "./domain/schemas.js";
+import { DEFAULT_MAX_EVENT_AGE_MINUTES } from "./runtime/lambda-events.js";
 
 /** Plain decimal text, optionally with an exponent: no blanks, hex, "Infinity" or "NaN". */
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -92,7 +93,7 @@ export const ConfigSchema = z.object({
   /** candles fetched for a symbol seen for the first time; ingest fetches at most 5000 a run */
   CANDLE_BACKFILL: wholeNumber(720, 1, 5000),
   /** scheduled handlers refuse an event stamped longer ago than this (or over 5 minutes ahead) */
-  SCHEDULED_EVENT_MAX_AGE_MINUTES: wholeNumber(15, 1, 1440),
+  SCHEDULED_EVENT_MAX_AGE_MINUTES: wholeNumber(DEFAULT_MAX_EVENT_AGE_MINUTES, 1, 1440),
   COINBASE_API_BASE_URL: httpUrl("https://api.coinbase.com/api/v3/brokerage"),
   COINBASE_SECRET_ARN: z
     .string()
