@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Context } from "aws-lambda";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Candle, Signal } from "../../functions/shared/domain/schemas.js";
 import { SERVING_WINDOW } from "../../functions/shared/features/index.js";
@@ -207,6 +208,42 @@ describe("signal-generator handler init (no fallback)", () => {
     vi.stubEnv("SYMBOLS", "BTC-USD");
     await expect(import("../../functions/signal-generator/handler.js")).rejects.toThrow(
       /ModelLoadError|cannot be loaded|corrupt|sha256/i,
+    );
+  });
+});
+
+describe("signal-generator handler: per-symbol failures", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it("returns the failed symbols beside the others, and throws only when every symbol failed", async () => {
+    await isolatedCloud("signal-handler-failed");
+    const stores = createStores(createDocumentClient());
+    const badOf = (symbol: string) => {
+      const c = candlesOf(symbol).slice(-5);
+      return [...c.slice(0, 4), { ...c[4], high: c[4].low / 2 }];
+    };
+    await stores.candles.putCandles([...badOf("ETH-USD"), ...candlesOf("BTC-USD").slice(-5)]);
+    vi.stubEnv("SYMBOLS", "BTC-USD,ETH-USD");
+    vi.resetModules();
+    const { handler } = await import("../../functions/signal-generator/handler.js");
+    const run = () => handler({ action: "run" }, {} as Context);
+
+    const result = (await run()) as {
+      failed: { symbol: string; reason: string }[];
+      skipped: { symbol: string }[];
+    };
+    expect(result.failed.map((f) => f.symbol)).toEqual(["ETH-USD"]);
+    expect(result.failed[0].reason).toMatch(
+      /stored candle ETH-USD#ONE_HOUR start=\d+ is invalid \(candle high\/low/,
+    );
+    expect(result.skipped.map((s) => s.symbol)).toEqual(["BTC-USD"]); // old candles: market-data is behind
+
+    await stores.candles.putCandles(badOf("BTC-USD"));
+    await expect(run()).rejects.toThrow(
+      /signal-generator wrote nothing: every symbol failed \(BTC-USD: its stored candles could not be read: .*; ETH-USD: /,
     );
   });
 });
