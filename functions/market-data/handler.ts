@@ -23,6 +23,7 @@ export const handler = middy(async (raw: unknown) => {
       exchange: async () => `Coinbase time ${(await marketData.getServerTime()).iso}`,
     });
   }
+  const at = runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES });
   const symbols = await resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData);
   const reports = await ingestCandles({
     source: marketData,
@@ -30,11 +31,13 @@ export const handler = middy(async (raw: unknown) => {
     symbols,
     granularity: config.CANDLE_GRANULARITY,
     backfillBuckets: config.CANDLE_BACKFILL,
-    nowMs: () => runTime(event).getTime(),
+    nowMs: () => at.getTime(),
   });
   for (const r of reports) {
-    if (!r.ok) logger.error("ingest failed for a symbol", { report: r });
-    else if (r.gaps.length > 0) logger.warn("gaps in the candles", { symbol: r.symbol, gaps: r.gaps });
+    if (!r.ok) {
+      logger.error("ingest failed for a symbol", { report: r });
+      countBy(metrics, "SymbolFailed", "symbol", r.symbol);
+    } else if (r.gaps.length > 0) logger.warn("gaps in the candles", { symbol: r.symbol, gaps: r.gaps });
     countBy(metrics, "CandlesIngested", "symbol", r.symbol, r.ok ? r.written : 0);
   }
   const failed = reports.filter((r) => !r.ok);

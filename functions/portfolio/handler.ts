@@ -38,7 +38,7 @@ export const handler = middy(async (raw: unknown) => {
         : undefined,
     },
     { maxDailyLoss: config.RISK_MAX_DAILY_LOSS, maxDrawdown: config.RISK_MAX_DRAWDOWN, quoteCurrency: "USD" },
-    runTime(event),
+    runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES }),
   );
   const m = metrics.singleMetric();
   m.addMetric("EquityUsd", MetricUnit.Count, report.snapshot.equityUsd);

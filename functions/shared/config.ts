@@ -2,64 +2,148 @@
  * Every setting of the pipeline, read from the environment once and validated. The README's
  * configuration table lists the same variables; a wrong value stops the function at init with the
  * variable's name, what was given and what is expected.
+ *
+ * Fail closed: an unset or empty variable takes its default; surrounding whitespace is ignored; a
+ * value of only whitespace, a number that is not plain decimal text (`Number(" ")` is 0,
+ * `Number("0x10")` is 16), a URL that is not http(s), and any value outside the variable's domain
+ * is an error. Values are echoed in errors, so no secret may ever be read through this schema.
  */
 import { z } from "zod";
-import { Granularity, TradingMode } from "./domain/schemas.js";
+import { Granularity, ProductId, TradingMode } from "./domain/schemas.js";
+import { DEFAULT_MAX_EVENT_AGE_MINUTES } from "./runtime/lambda-events.js";
 
-const num = (def: number) => z.coerce.number().finite().default(def);
-const fraction = (def: number) => z.coerce.number().min(0).max(1).default(def);
+/** Plain decimal text, optionally with an exponent: no blanks, hex, "Infinity" or "NaN". */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A number read from decimal text that `inDomain` accepts; `expected` says what that is. */
+function numberSetting(def: number, expected: string, inDomain: (n: number) => boolean) {
+  return z
+    .string()
+    .trim()
+    .refine((s) => DECIMAL.test(s) && Number.isFinite(Number(s)) && inDomain(Number(s)), {
+      error: `expected ${expected} (default ${def})`,
+    })
+    .transform(Number)
+    .default(def);
+}
+
+const wholeNumber = (def: number, min: number, max: number) =>
+  numberSetting(
+    def,
+    `a whole number from ${min} to ${max}`,
+    (n) => Number.isInteger(n) && n >= min && n <= max,
+  );
+const positive = (def: number) => numberSetting(def, "a number above 0", (n) => n > 0);
+/** a probability threshold or a share of equity: (0, 1] */
+const fraction = (def: number) =>
+  numberSetting(def, "a fraction above 0 and at most 1, such as 0.05 for 5%", (n) => n > 0 && n <= 1);
+/** a loss limit: (0, 1), since a limit of 100% never trips */
+const lossLimit = (def: number) =>
+  numberSetting(def, "a fraction above 0 and below 1, such as 0.15 for 15%", (n) => n > 0 && n < 1);
+/** paper costs, in basis points of the trade's value: at most 10% */
+const basisPoints = (def: number) =>
+  numberSetting(def, "basis points from 0 to 1000 (10%)", (n) => n >= 0 && n <= 1000);
+/** the longest timer Node can set; a longer one fires at once */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const httpUrl = (def: string) =>
+  z
+    .string()
+    .trim()
+    .pipe(z.url({ protocol: /^https?$/, error: `expected an http:// or https:// URL (default ${def})` }))
+    .default(def);
+
+const text = (def: string, pattern: RegExp, expected: string) =>
+  z
+    .string()
+    .trim()
+    .regex(pattern, { error: `expected ${expected} (default ${def})` })
+    .default(def);
+
+/** Comma-separated USD product ids: each BASE-USD, none twice, no empty item. */
+const symbolList = z
+  .string()
+  .trim()
+  .transform((s, ctx) => {
+    const symbols = s.split(",").map((x) => x.trim().toUpperCase());
+    const problems: string[] = [];
+    symbols.forEach((symbol, i) => {
+      if (symbol === "") problems.push(`item ${i + 1} is empty`);
+      else if (!ProductId.safeParse(symbol).success || !symbol.endsWith("-USD"))
+        problems.push(`"${symbol}" is not a USD product id`);
+      else if (symbols.indexOf(symbol) < i) problems.push(`"${symbol}" is listed twice`);
+    });
+    if (problems.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${problems.join(", ")}: expected comma-separated Coinbase USD products such as BTC-USD,ETH-USD (the pipeline keeps cash, sizes and P&L in USD), or leave it empty for the top TOP_N_SYMBOLS`,
+      });
+      return z.NEVER;
+    }
+    return symbols;
+  })
+  .default([]);
 
 export const ConfigSchema = z.object({
-  TRADING_MODE: TradingMode.default("paper"),
+  TRADING_MODE: z.string().trim().pipe(TradingMode).default("paper"),
   /** comma-separated product ids; empty = the top N USD products by 24h volume */
-  SYMBOLS: z
+  SYMBOLS: symbolList,
+  TOP_N_SYMBOLS: wholeNumber(20, 1, 100),
+  CANDLE_GRANULARITY: z.string().trim().pipe(Granularity).default("ONE_HOUR"),
+  /** candles fetched for a symbol seen for the first time; ingest fetches at most 5000 a run */
+  CANDLE_BACKFILL: wholeNumber(720, 1, 5000),
+  /** scheduled handlers refuse an event stamped longer ago than this (or over 5 minutes ahead) */
+  SCHEDULED_EVENT_MAX_AGE_MINUTES: wholeNumber(DEFAULT_MAX_EVENT_AGE_MINUTES, 1, 1440),
+  COINBASE_API_BASE_URL: httpUrl("https://api.coinbase.com/api/v3/brokerage"),
+  COINBASE_SECRET_ARN: z
     .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim().toUpperCase())
-        .filter(Boolean),
-    ),
-  TOP_N_SYMBOLS: z.coerce.number().int().min(1).max(100).default(20),
-  CANDLE_GRANULARITY: Granularity.default("ONE_HOUR"),
-  /** candles fetched for a symbol seen for the first time */
-  CANDLE_BACKFILL: z.coerce.number().int().min(1).default(720),
-  COINBASE_API_BASE_URL: z.url().default("https://api.coinbase.com/api/v3/brokerage"),
-  COINBASE_SECRET_ARN: z.string().optional(),
+    .trim()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, {
+      error:
+        "expected the ARN of a Secrets Manager secret, such as arn:aws:secretsmanager:us-east-1:123456789012:secret:coinbase-AbCdEf",
+    })
+    .optional(),
   /** local runs: path of a CDP key file, instead of COINBASE_SECRET_ARN (never both) */
-  COINBASE_KEY_FILE: z.string().trim().min(1, "a path to the CDP key file, not blank").optional(),
-  MODEL_PATH: z.string().default("models/signal-model.onnx"),
-  MODEL_CARD_PATH: z.string().default("models/signal-model.card.json"),
+  COINBASE_KEY_FILE: z.string().trim().min(1, "expected the path of a CDP key file").optional(),
+  MODEL_PATH: text("models/signal-model.onnx", /^\S(?:.*\S)?\.onnx$/, "the path of an .onnx file"),
+  MODEL_CARD_PATH: text(
+    "models/signal-model.card.json",
+    /^\S(?:.*\S)?\.json$/,
+    "the path of a .json model card",
+  ),
   SIGNAL_BUY_THRESHOLD: fraction(0.5),
   SIGNAL_SELL_THRESHOLD: fraction(0.6),
-  SIGNAL_TTL_DAYS: num(30),
+  SIGNAL_TTL_DAYS: positive(30),
   BRIDGE_MIN_CONFIDENCE: fraction(0.6),
-  RECOMMENDATION_AMOUNT_USD: z.coerce.number().positive().default(100),
-  BRIDGE_LOOKBACK_MINUTES: z.coerce.number().int().positive().default(60),
-  BRIDGE_QUEUE_WINDOW_MINUTES: z.coerce.number().int().positive().default(120),
-  BRIDGE_MAX_PER_CYCLE: z.coerce.number().int().positive().default(3),
-  OLLAMA_HOST: z.url().default("http://127.0.0.1:11434"),
-  OLLAMA_MODEL: z.string().min(1).default("phi3:3.8b"),
-  OLLAMA_TIMEOUT_MS: z.coerce.number().int().positive().default(90_000),
-  OLLAMA_SEED: z.coerce.number().int().default(42),
-  PAPER_STARTING_CASH_USD: z.coerce.number().positive().default(10_000),
-  PAPER_SLIPPAGE_BPS: z.coerce.number().min(0).default(5),
-  PAPER_TAKER_FEE_BPS: z.coerce.number().min(0).default(60),
-  PAPER_MAKER_FEE_BPS: z.coerce.number().min(0).default(40),
+  RECOMMENDATION_AMOUNT_USD: positive(100),
+  BRIDGE_LOOKBACK_MINUTES: wholeNumber(60, 1, 10_080),
+  BRIDGE_QUEUE_WINDOW_MINUTES: wholeNumber(120, 1, 10_080),
+  BRIDGE_MAX_PER_CYCLE: wholeNumber(3, 1, 1000),
+  OLLAMA_HOST: httpUrl("http://127.0.0.1:11434"),
+  OLLAMA_MODEL: text("phi3:3.8b", /^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, "an Ollama model name such as phi3:3.8b"),
+  OLLAMA_TIMEOUT_MS: wholeNumber(90_000, 1, MAX_TIMER_MS),
+  OLLAMA_SEED: wholeNumber(42, -MAX_TIMER_MS - 1, MAX_TIMER_MS),
+  PAPER_STARTING_CASH_USD: positive(10_000),
+  PAPER_SLIPPAGE_BPS: basisPoints(5),
+  PAPER_TAKER_FEE_BPS: basisPoints(60),
+  PAPER_MAKER_FEE_BPS: basisPoints(40),
   RISK_MAX_ASSET_FRACTION: fraction(0.05),
   RISK_MAX_TOTAL_EXPOSURE: fraction(0.8),
   RISK_MAX_RISK_PER_TRADE: fraction(0.03),
-  RISK_MAX_TRADES_PER_DAY: z.coerce.number().int().min(0).default(10),
-  RISK_MAX_DAILY_LOSS: fraction(0.05),
-  RISK_MAX_DRAWDOWN: fraction(0.15),
+  RISK_MAX_TRADES_PER_DAY: wholeNumber(10, 0, 10_000),
+  RISK_MAX_DAILY_LOSS: lossLimit(0.05),
+  RISK_MAX_DRAWDOWN: lossLimit(0.15),
   RISK_KELLY_FRACTION: fraction(0.25),
   /** the risk manager refuses BUYs when the latest equity snapshot is older (portfolio runs every minute) */
-  RISK_MAX_SNAPSHOT_AGE_MINUTES: z.coerce.number().int().positive().default(15),
+  RISK_MAX_SNAPSHOT_AGE_MINUTES: wholeNumber(15, 1, 1440),
   /** the venue's quote may sit this far from the last stored close before an order is refused */
-  EXECUTION_PRICE_BAND: z.coerce.number().gt(0).max(1).default(0.1),
+  EXECUTION_PRICE_BAND: numberSetting(
+    0.1,
+    "a fraction above 0 and at most 0.5, such as 0.1 for ±10%",
+    (n) => n > 0 && n <= 0.5,
+  ),
   /** a recommendation EXECUTING longer than this is reported stuck (health report, alarm) */
-  EXECUTION_STUCK_MINUTES: z.coerce.number().int().positive().default(15),
+  EXECUTION_STUCK_MINUTES: wholeNumber(15, 1, 1440),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -68,15 +152,25 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const keys = Object.keys(ConfigSchema.shape);
+  // whitespace-only is refused here, for every variable (including ones added later with other
+  // schemas): it is a typo, never a choice; only an empty value means "the default"
+  const blank = keys.filter((k) => env[k] !== undefined && env[k] !== "" && env[k]!.trim() === "");
   const present = Object.fromEntries(
-    Object.keys(ConfigSchema.shape).map((k) => [k, env[k] === "" ? undefined : env[k]]),
+    keys.filter((k) => !blank.includes(k)).map((k) => [k, env[k] === "" ? undefined : env[k]]),
   );
   const parsed = ConfigSchema.safeParse(present);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => {
-    const key = String(i.path[0]);
-    return `${key}=${JSON.stringify(env[key])}: ${i.message}`;
-  });
+  const problems = blank.map(
+    (k) =>
+      `${k}=${JSON.stringify(env[k])}: only whitespace; leave it empty or unset for the default, or give a value`,
+  );
+  if (parsed.success && problems.length === 0) return parsed.data;
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const key = String(i.path[0]);
+      if (!blank.includes(key)) problems.push(`${key}=${JSON.stringify(env[key])}: ${i.message}`);
+    }
+  }
   throw new ConfigError(
     `Invalid configuration: ${problems.join("; ")}. See the configuration table in README.md.`,
   );

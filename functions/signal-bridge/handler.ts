@@ -28,7 +28,11 @@ export const handler = middy(async (raw: unknown) => {
       store: async () => `kill switch ${(await stores.killSwitch.get()).active ? "ON" : "off"}`,
     });
   }
-  const report = await runBridgeCycle({ ...stores, sendToValidation, log: logger }, settings, runTime(event));
+  const report = await runBridgeCycle(
+    { ...stores, sendToValidation, log: logger },
+    settings,
+    runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES }),
+  );
   countBy(metrics, "RecommendationsByState", "state", "PENDING", report.created.length);
   countBy(metrics, "RecommendationsByState", "state", "QUEUED", report.queued.length);
   countBy(metrics, "RecommendationsByState", "state", "EXPIRED", report.expired.length);

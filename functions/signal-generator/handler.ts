@@ -31,6 +31,7 @@ export const handler = middy(async (raw: unknown) => {
         `latest BTC-USD candle ${await stores.candles.latestCandleStart("BTC-USD", config.CANDLE_GRANULARITY)}`,
     });
   }
+  const at = runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES });
   const started = performance.now();
   const symbols = await resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData);
   const report = await generateSignals(
@@ -42,15 +43,22 @@ export const handler = middy(async (raw: unknown) => {
       ttlDays: config.SIGNAL_TTL_DAYS,
       dataSource: "coinbase",
     },
-    runTime(event),
+    at,
   );
   for (const s of report.signals) countBy(metrics, "SignalsGenerated", "signalType", s.signalType);
+  for (const f of report.failed) countBy(metrics, "SymbolFailed", "symbol", f.symbol);
   const latency = metrics.singleMetric();
   latency.addMetric("SignalCycleMs", MetricUnit.Milliseconds, performance.now() - started);
   latency.addMetric("InferenceMs", MetricUnit.Milliseconds, report.inferenceMs);
+  if (report.failed.length > 0 && report.failed.length === symbols.length) {
+    throw new Error(
+      `signal-generator wrote nothing: every symbol failed (${report.failed.map((f) => `${f.symbol}: ${f.reason}`).join("; ")}).`,
+    );
+  }
   return {
     written: report.written,
     signals: report.signals.map((s) => ({ symbol: s.symbol, type: s.signalType, confidence: s.confidence })),
     skipped: report.skipped,
+    failed: report.failed,
   };
 });

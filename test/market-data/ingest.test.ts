@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CoinbaseMarketData } from "../../functions/shared/coinbase/market-data.js";
 import type { Candle, Granularity } from "../../functions/shared/domain/schemas.js";
@@ -165,5 +168,93 @@ describe("ingestCandles", () => {
     });
     expect(reports[0]).toMatchObject({ ok: true, fetched: 720, written: 720, gaps: [] });
     expect([...sink.rows.values()].every((c) => c.source === "replay" && c.symbol === "BTC-USD")).toBe(true);
+  });
+});
+
+describe("ingestCandles validates what it stores, per symbol", () => {
+  const candle = (symbol: string, start: number, close = 101): Candle => ({
+    symbol,
+    granularity: "ONE_HOUR",
+    start,
+    open: 100,
+    high: Math.max(102, close),
+    low: 99,
+    close,
+    volume: 5,
+    source: "replay",
+  });
+  /** a source that serves whatever the test gives each symbol */
+  const sourceOf = (bySymbol: Record<string, (from: number) => Candle[]>): CandleSource => ({
+    getCandles: async (productId, _granularity, from) => bySymbol[productId]!(from),
+  });
+
+  it("refuses a symbol whose source hands over an invalid candle, stores none of it, and goes on", async () => {
+    const sink = new MemorySink();
+    const reports = await ingestCandles({
+      source: sourceOf({
+        "AAA-USD": (from) => [
+          candle("AAA-USD", from),
+          candle("AAA-USD", from + HOUR, 0),
+          candle("AAA-USD", from + 2 * HOUR),
+        ],
+        "BBB-USD": (from) => [candle("BBB-USD", from), candle("BBB-USD", from + HOUR)],
+      }),
+      sink,
+      symbols: ["AAA-USD", "BBB-USD"],
+      granularity: "ONE_HOUR",
+      backfillBuckets: 3,
+      nowMs: () => NOW_MS,
+    });
+    const from = OPEN_BUCKET - 3 * HOUR;
+    expect(reports[0]).toMatchObject({ symbol: "AAA-USD", ok: false, written: 0 });
+    expect((reports[0] as { error: string }).error).toBe(
+      `AAA-USD ONE_HOUR: candle start=${from + HOUR} (${new Date((from + HOUR) * 1000).toISOString()}) from the source is invalid, nothing was stored for this symbol: close: Too small: expected number to be >0; candle high/low must bracket open and close`,
+    );
+    expect(reports[1]).toMatchObject({ symbol: "BBB-USD", ok: true, fetched: 2, written: 2 });
+    expect([...sink.rows.values()].map((c) => c.symbol)).toEqual(["BBB-USD", "BBB-USD"]);
+  });
+
+  it("refuses candles of another series than the one asked for", async () => {
+    const sink = new MemorySink();
+    const [report] = await ingestCandles({
+      source: sourceOf({ "AAA-USD": (from) => [candle("ZZZ-USD", from)] }),
+      sink,
+      symbols: ["AAA-USD"],
+      granularity: "ONE_HOUR",
+      backfillBuckets: 1,
+      nowMs: () => NOW_MS,
+    });
+    expect(report).toMatchObject({ ok: false, written: 0 });
+    expect((report as { error: string }).error).toMatch(/is for ZZZ-USD ONE_HOUR, not the series asked for/);
+    expect(sink.rows.size).toBe(0);
+  });
+
+  it("one replay file with a zero price fails its symbol with file:line; the others are ingested", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ingest-replay-"));
+    const first = OPEN_BUCKET - 3 * HOUR;
+    const rows = (closeOfSecond: number) =>
+      [
+        "timestamp,open,high,low,close,volume",
+        `${first},100,102,99,101,5`,
+        `${first + HOUR},100,102,99,${closeOfSecond},5`,
+        `${first + 2 * HOUR},100,102,99,101,5`,
+      ].join("\n");
+    writeFileSync(join(dir, "AAA-USDT_1h.csv"), rows(0));
+    writeFileSync(join(dir, "BBB-USDT_1h.csv"), rows(101));
+    const sink = new MemorySink();
+    const reports = await ingestCandles({
+      source: new ReplayCandleSource(dir),
+      sink,
+      symbols: ["AAA-USD", "BBB-USD"],
+      granularity: "ONE_HOUR",
+      backfillBuckets: 3,
+      nowMs: () => NOW_MS,
+    });
+    expect(reports[0]).toMatchObject({ symbol: "AAA-USD", ok: false, written: 0 });
+    expect((reports[0] as { error: string }).error).toContain(
+      `AAA-USD ONE_HOUR: ${join(dir, "AAA-USDT_1h.csv")}:3: not a valid candle (close: Too small: expected number to be >0; candle high/low must bracket open and close) in row "${first + HOUR},100,102,99,0,5"`,
+    );
+    expect(reports[1]).toMatchObject({ symbol: "BBB-USD", ok: true, fetched: 3, written: 3 });
+    expect([...sink.rows.values()].every((c) => c.symbol === "BBB-USD")).toBe(true);
   });
 });

@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Candle } from "../../functions/shared/domain/schemas.js";
+import { Candle, CandleNumbers, isValidCandleNumbers } from "../../functions/shared/domain/schemas.js";
 import { detectGaps } from "../../functions/shared/market-data/gaps.js";
 import {
   listCandleFiles,
@@ -101,6 +102,71 @@ describe("replay files", () => {
     expect(() => readCandleColumns(bad)).toThrow(/first line must be/);
     writeFileSync(bad, "timestamp,open,high,low,close,volume\r\n3600,1,2,0.5,1.5,10\r\n7200,1,2,0.5,1.5,10");
     expect(readCandleColumns(bad).length).toBe(2);
+  });
+});
+
+describe("replay rows are validated where they enter", () => {
+  const HEADER = "timestamp,open,high,low,close,volume";
+  const GOOD = "3600,1,2,0.5,1.5,10";
+  // each bad row is line 3 of its file, after a good first row
+  const badRows: [string, string, RegExp][] = [
+    ["zero close", "7200,1,2,0.5,0,10", /close: .*>0/],
+    ["negative open", "7200,-1,2,0.5,1.5,10", /open: .*>0/],
+    ["zero low", "7200,1,2,0,1.5,10", /low: .*>0/],
+    ["negative volume", "7200,1,2,0.5,1.5,-3", /volume: .*>=0/],
+    ["high below close", "7200,1,1.2,0.5,1.5,10", /high\/low must bracket open and close/],
+    ["low above open", "7200,1,2,1.2,1.5,10", /high\/low must bracket open and close/],
+    ["high below low", "7200,1,0.4,0.5,1.5,10", /high\/low must bracket open and close/],
+    ["fractional timestamp", "7200.5,1,2,0.5,1.5,10", /start: .*int/i],
+  ];
+
+  it.each(badRows)("refuses a row with a %s, naming file:line, the rule and the row", (_, row, rule) => {
+    const dir = mkdtempSync(join(tmpdir(), "replay-bad-"));
+    const file = join(dir, "AAA-USDT_1h.csv");
+    writeFileSync(file, `${HEADER}\n${GOOD}\n${row}\n10800,1,2,0.5,1.5,10\n`);
+    let message = "";
+    try {
+      readCandleColumns(file);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`${file}:3: not a valid candle (`);
+    expect(message).toMatch(rule);
+    expect(message).toContain(`row "${row}"`);
+  });
+
+  it("a negative timestamp is refused too (Unix seconds are never negative)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replay-bad-"));
+    const file = join(dir, "AAA-USDT_1h.csv");
+    writeFileSync(file, `${HEADER}\n-3600,1,2,0.5,1.5,10\n`);
+    expect(() => readCandleColumns(file)).toThrow(/AAA-USDT_1h.csv:2: not a valid candle \(start: /);
+  });
+
+  it("the parser's fast row test agrees with the Candle schema on any numbers", () => {
+    const price = fc.oneof(
+      fc.double({ min: -10, max: 10 }),
+      fc.constantFrom(0, -0, 1, 2, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+    );
+    const start = fc.oneof(
+      fc.integer({ min: -5, max: 2_000_000_000 }),
+      fc.double({ min: -1, max: 1e10 }),
+      fc.constantFrom(2 ** 53, Number.NaN),
+    );
+    fc.assert(
+      fc.property(start, price, price, price, price, price, (t, o, h, l, c, v) => {
+        const schema = CandleNumbers.safeParse({ start: t, open: o, high: h, low: l, close: c, volume: v });
+        expect(isValidCandleNumbers(t, o, h, l, c, v)).toBe(schema.success);
+      }),
+      { numRuns: 5_000 },
+    );
+    // and the schema is the Candle schema's numbers: a row it accepts makes a valid Candle
+    const candle = { symbol: "AAA-USD", granularity: "ONE_HOUR", source: "replay" } as const;
+    expect(
+      Candle.safeParse({ ...candle, start: 3600, open: 1, high: 2, low: 0.5, close: 1.5, volume: 0 }).success,
+    ).toBe(true);
+    expect(
+      Candle.safeParse({ ...candle, start: 3600, open: 1, high: 2, low: 0.5, close: 0, volume: 0 }).success,
+    ).toBe(false);
   });
 });
 

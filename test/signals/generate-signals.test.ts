@@ -1,13 +1,16 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Context } from "aws-lambda";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Candle, Signal } from "../../functions/shared/domain/schemas.js";
 import { SERVING_WINDOW } from "../../functions/shared/features/index.js";
 import { readCandles } from "../../functions/shared/market-data/replay.js";
-import { loadSignalModel } from "../../functions/shared/model/index.js";
+import { loadSignalModel, type SignalModel } from "../../functions/shared/model/index.js";
 import { silentLog } from "../../functions/shared/runtime/log.js";
 import { generateSignals, prepareRow, signalIdFor } from "../../functions/shared/signals/generate-signals.js";
+import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
+import { isolatedCloud } from "../support/local-cloud.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const REPLAY = join(ROOT, "data/replay");
@@ -90,6 +93,102 @@ describe("signal generation", () => {
   });
 });
 
+describe("one symbol's bad data does not stop the others", () => {
+  let model: SignalModel;
+  beforeAll(async () => {
+    model = await loadSignalModel(
+      join(ROOT, "models/signal-model.onnx"),
+      join(ROOT, "models/signal-model.card.json"),
+    );
+  });
+  const two = { ...settings, symbols: ["BTC-USD", "ETH-USD"] };
+  const errors: { message: string; detail: unknown }[] = [];
+  const log = { ...silentLog, error: (message: string, detail: unknown) => errors.push({ message, detail }) };
+  afterEach(() => {
+    errors.length = 0;
+  });
+
+  it("a bad candle stored in DynamoDB fails its symbol with the candle named; the other symbol is scored", async () => {
+    const cloud = await isolatedCloud("signals-bad-candle");
+    const stores = createStores(createDocumentClient());
+    const btc = candlesOf("BTC-USD").slice(-(SERVING_WINDOW + 2));
+    const eth = candlesOf("ETH-USD").slice(-(SERVING_WINDOW + 2));
+    const bad = { ...eth[eth.length - 10], close: 0 };
+    await stores.candles.putCandles([...btc, ...eth.slice(0, -10), bad, ...eth.slice(-9)]);
+    const report = await generateSignals(
+      { candles: stores.candles, signals: stores.signals, model, log },
+      two,
+      NOW,
+    );
+    expect(report.signals.map((s) => s.symbol)).toEqual(["BTC-USD"]);
+    expect(report.written).toBe(1);
+    expect(report.skipped).toEqual([]);
+    expect(report.failed).toEqual([
+      {
+        symbol: "ETH-USD",
+        reason: `its stored candles could not be read: ${cloud.tables.candles}: stored candle ETH-USD#ONE_HOUR start=${bad.start} is invalid (close: Too small: expected number to be >0; candle high/low must bracket open and close); delete it or overwrite it with a valid candle`,
+      },
+    ]);
+    expect(errors).toEqual([{ message: "symbol failed", detail: report.failed[0] }]);
+  });
+
+  it("a store that hands over an invalid candle (no schema of its own) fails only that symbol", async () => {
+    const eth = candlesOf("ETH-USD");
+    const bad = { ...eth[eth.length - 3], low: -1 };
+    const stores = memoryStores({
+      "BTC-USD": candlesOf("BTC-USD"),
+      "ETH-USD": [...eth.slice(0, -3), bad, ...eth.slice(-2)],
+    });
+    const report = await generateSignals({ ...stores, model, log }, two, NOW);
+    expect(report.signals.map((s) => s.symbol)).toEqual(["BTC-USD"]);
+    expect(report.failed).toEqual([
+      {
+        symbol: "ETH-USD",
+        reason: `its features could not be computed: stored candle of ${new Date(bad.start * 1000).toISOString()} (start=${bad.start}) is not a valid candle: low: Too small: expected number to be >0`,
+      },
+    ]);
+  });
+
+  it("a failed read or write of one symbol is reported and the others are written", async () => {
+    const stores = memoryStores(Object.fromEntries(SYMBOLS.map((s) => [s, candlesOf(s)])));
+    const read = stores.candles.latestCandles;
+    const put = stores.signals.putSignal;
+    const report = await generateSignals(
+      {
+        candles: {
+          latestCandles: async (symbol: string, g: string, limit: number) => {
+            if (symbol === "SOL-USD") throw new Error("ProvisionedThroughputExceededException: slow down");
+            return read(symbol, g, limit);
+          },
+        },
+        signals: {
+          putSignal: async (signal: Signal) => {
+            if (signal.symbol === "ETH-USD") throw new Error("socket hang up");
+            return put(signal);
+          },
+        },
+        model,
+        log,
+      },
+      settings,
+      NOW,
+    );
+    expect(report.signals.map((s) => s.symbol)).toEqual(["BTC-USD", "DOGE-USD"]);
+    expect(report.written).toBe(2);
+    expect([...stores.written.values()].map((s) => s.symbol)).toEqual(["BTC-USD", "DOGE-USD"]);
+    expect(report.failed).toEqual([
+      {
+        symbol: "SOL-USD",
+        reason: "its stored candles could not be read: ProvisionedThroughputExceededException: slow down",
+      },
+      {
+        symbol: "ETH-USD",
+        reason: "its signal could not be stored: socket hang up",
+      },
+    ]);
+  });
+});
+
 describe("signal-generator handler init (no fallback)", () => {
   afterEach(() => {
     vi.unstubAllEnvs();
@@ -109,6 +208,42 @@ describe("signal-generator handler init (no fallback)", () => {
     vi.stubEnv("SYMBOLS", "BTC-USD");
     await expect(import("../../functions/signal-generator/handler.js")).rejects.toThrow(
       /ModelLoadError|cannot be loaded|corrupt|sha256/i,
+    );
+  });
+});
+
+describe("signal-generator handler: per-symbol failures", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it("returns the failed symbols beside the others, and throws only when every symbol failed", async () => {
+    await isolatedCloud("signal-handler-failed");
+    const stores = createStores(createDocumentClient());
+    const badOf = (symbol: string) => {
+      const c = candlesOf(symbol).slice(-5);
+      return [...c.slice(0, 4), { ...c[4], high: c[4].low / 2 }];
+    };
+    await stores.candles.putCandles([...badOf("ETH-USD"), ...candlesOf("BTC-USD").slice(-5)]);
+    vi.stubEnv("SYMBOLS", "BTC-USD,ETH-USD");
+    vi.resetModules();
+    const { handler } = await import("../../functions/signal-generator/handler.js");
+    const run = () => handler({ action: "run" }, {} as Context);
+
+    const result = (await run()) as {
+      failed: { symbol: string; reason: string }[];
+      skipped: { symbol: string }[];
+    };
+    expect(result.failed.map((f) => f.symbol)).toEqual(["ETH-USD"]);
+    expect(result.failed[0].reason).toMatch(
+      /stored candle ETH-USD#ONE_HOUR start=\d+ is invalid \(candle high\/low/,
+    );
+    expect(result.skipped.map((s) => s.symbol)).toEqual(["BTC-USD"]); // old candles: market-data is behind
+
+    await stores.candles.putCandles(badOf("BTC-USD"));
+    await expect(run()).rejects.toThrow(
+      /signal-generator wrote nothing: every symbol failed \(BTC-USD: its stored candles could not be read: .*; ETH-USD: /,
     );
   });
 });

@@ -2,7 +2,7 @@
  * Market-data ingest: bring the candle store up to the last closed bucket for each symbol.
  * Works with any CandleSource (Coinbase, replay) and any CandleSink (DynamoDB, memory).
  */
-import { type Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
+import { Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
 import { type CandleGap, detectGaps } from "./gaps.js";
 
 export interface CandleSource {
@@ -82,12 +82,39 @@ async function ingestSymbol(
   from = Math.max(from, to - (options.maxBucketsPerRun ?? 5000) * step);
   if (from >= to) return { symbol, ok: true, from, to, fetched: 0, written: 0, gaps: [] };
 
-  const candles = (await options.source.getCandles(symbol, options.granularity, from, to)).filter(
+  const fetched = (await options.source.getCandles(symbol, options.granularity, from, to)).filter(
     (c) => c.start >= from && c.start < to,
   );
+  const candles = validCandles(fetched, symbol, options.granularity);
   const { written } = candles.length > 0 ? await options.sink.putCandles(candles) : { written: 0 };
   // buckets after the newest fetched candle may still arrive, so only gaps before it are reported
   const starts = candles.map((c) => c.start);
   if (latest !== undefined) starts.unshift(latest);
   return { symbol, ok: true, from, to, fetched: candles.length, written, gaps: detectGaps(starts, step) };
+}
+
+/**
+ * Every candle a source hands over passes the Candle schema and belongs to the series asked for,
+ * before anything is written: the first bad one fails this symbol's run (nothing of it is stored)
+ * with the candle and the rule it breaks; the other symbols go on.
+ */
+function validCandles(candles: readonly Candle[], symbol: string, granularity: Granularity): Candle[] {
+  return candles.map((candle) => {
+    const parsed = Candle.safeParse(candle);
+    const start = (candle as { start?: unknown }).start;
+    const at =
+      typeof start === "number" && Number.isFinite(start) ? new Date(start * 1000).toISOString() : "?";
+    const which = `candle start=${String(start)} (${at})`;
+    if (!parsed.success) {
+      throw new Error(
+        `${which} from the source is invalid, nothing was stored for this symbol: ${parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ")}`,
+      );
+    }
+    if (parsed.data.symbol !== symbol || parsed.data.granularity !== granularity) {
+      throw new Error(
+        `${which} from the source is for ${parsed.data.symbol} ${parsed.data.granularity}, not the series asked for; nothing was stored for this symbol`,
+      );
+    }
+    return parsed.data;
+  });
 }

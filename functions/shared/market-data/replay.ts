@@ -8,7 +8,13 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
+import {
+  type Candle,
+  CandleNumbers,
+  GRANULARITY_SECONDS,
+  type Granularity,
+  isValidCandleNumbers,
+} from "../domain/schemas.js";
 import { emptySeries, type OhlcvSeries } from "../features/series.js";
 import type { CandleSource } from "./ingest.js";
 
@@ -107,6 +113,15 @@ function parseNumber(bytes: Buffer, from: number, to: number): number {
   return negative ? -value : value;
 }
 
+/** Why a row is not a candle, in the schema's words. */
+function candleRowProblem(values: CandleNumbers): string {
+  const parsed = CandleNumbers.safeParse(values);
+  if (parsed.success) return "the row does not satisfy the candle rules";
+  return parsed.error.issues
+    .map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .join("; ");
+}
+
 /** Parses by hand from bytes (no CSV library): a 60k-row file takes a few milliseconds. */
 export function readCandleColumns(path: string, range: TimeRange = {}): CandleColumns {
   return parseCandleColumns(readFileSync(path), path, range);
@@ -157,6 +172,18 @@ export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange
       fieldStart = fieldEnd + 1;
     }
     const start = cols.start[n]!;
+    const open = cols.open[n]!;
+    const high = cols.high[n]!;
+    const low = cols.low[n]!;
+    const close = cols.close[n]!;
+    const volume = cols.volume[n]!;
+    if (!isValidCandleNumbers(start, open, high, low, close, volume)) {
+      const problem = candleRowProblem({ start, open, high, low, close, volume });
+      const row = bytes.toString("latin1", lineStart, end).slice(0, 120);
+      throw new Error(
+        `${path}:${line}: not a valid candle (${problem}) in row "${row}"; fix or remove the row, no candle of this file is used until then`,
+      );
+    }
     if (start <= previous) throw new Error(`${path}:${line}: timestamps must be strictly ascending`);
     previous = start;
     if (start >= from && start < to) n++;

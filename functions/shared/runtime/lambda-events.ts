@@ -38,11 +38,52 @@ export async function runHealthChecks(checks: Record<string, () => Promise<strin
   return { healthy: Object.values(results).every((r) => r.ok), checks: results };
 }
 
-/** The time a scheduled run stands for: the schedule's own time, so a retried run reproduces it. */
-export function runTime(event: ScheduledOrHealthEvent, clock: () => Date = () => new Date()): Date {
-  if ("time" in event) return new Date(event.time);
-  if ("now" in event && event.now) return new Date(event.now);
-  return clock();
+/** Default of SCHEDULED_EVENT_MAX_AGE_MINUTES: a few periods of the pipeline's 1–5 minute schedules. */
+export const DEFAULT_MAX_EVENT_AGE_MINUTES = 15;
+/** A stamped time may run ahead of this function's clock by this much (clock skew), no more. */
+export const MAX_EVENT_LEAD_MINUTES = 5;
+
+/** A scheduled (or manual) event stamped with a time too far from now to act on. */
+export class ImplausibleEventTimeError extends Error {
+  override readonly name = "ImplausibleEventTimeError";
+}
+
+export interface RunTimeOptions {
+  /** how long after its stamped time an event is still acted on (SCHEDULED_EVENT_MAX_AGE_MINUTES) */
+  maxAgeMinutes?: number;
+  clock?: () => Date;
+}
+
+function span(ms: number): string {
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  if (minutes < 120) return `${minutes} minutes`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} hours`;
+  return `${Math.round(minutes / 1440)} days`;
+}
+
+/**
+ * The time a scheduled run stands for: the schedule's own time, so a retried run reproduces it. An
+ * event stamped more than `maxAgeMinutes` ago (a stale retry, a replayed AWS sample, a 1970 epoch)
+ * or more than MAX_EVENT_LEAD_MINUTES ahead is refused: acting on it would write history at the
+ * wrong time (a 1970 or a 2099 equity snapshot). Without a stamp, the clock's time.
+ */
+export function runTime(event: ScheduledOrHealthEvent, options: RunTimeOptions = {}): Date {
+  const now = (options.clock ?? (() => new Date()))();
+  const stamped = "time" in event ? event.time : "now" in event ? event.now : undefined;
+  if (stamped === undefined) return now;
+  const at = new Date(stamped);
+  const maxAgeMinutes = options.maxAgeMinutes ?? DEFAULT_MAX_EVENT_AGE_MINUTES;
+  const ageMs = now.getTime() - at.getTime();
+  if (ageMs > maxAgeMinutes * 60_000 || -ageMs > MAX_EVENT_LEAD_MINUTES * 60_000) {
+    const field = "time" in event ? "time" : "now";
+    throw new ImplausibleEventTimeError(
+      `The event's ${field} ${stamped} is ${span(ageMs)} ${ageMs > 0 ? "behind" : "ahead of"} this function's clock ` +
+        `(${now.toISOString()}); a run is acted on only from ${MAX_EVENT_LEAD_MINUTES} minutes before its time to ` +
+        `${maxAgeMinutes} minutes after it (SCHEDULED_EVENT_MAX_AGE_MINUTES). Nothing was done: a stale retry, a ` +
+        `replayed or hand-made event, or a wrong clock. To run at the current time, invoke with {"action":"run"}.`,
+    );
+  }
+  return at;
 }
 
 export function parseEvent<T>(schema: z.ZodType<T>, event: unknown, functionName: string): T {

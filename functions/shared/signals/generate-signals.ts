@@ -1,17 +1,23 @@
 /**
  * One signal-generation cycle: for every symbol, the features of its last CLOSED candle, one batched
  * inference for all symbols, and a BUY/SELL/HOLD signal per symbol. No fallback: a symbol without a
- * full serving window is skipped with its reason; a model failure fails the whole cycle.
+ * full serving window is skipped with its reason; a symbol whose candles cannot be read or scored
+ * (a stored candle that fails the schema, non-finite features, a failed write) is reported as
+ * failed and the other symbols go on; a model failure fails the whole cycle.
  */
+
+import { z } from "zod";
 import {
-  type Candle,
+  Candle,
   type DataSource,
   GRANULARITY_SECONDS,
   type Granularity,
+  isValidCandleNumbers,
   type Signal,
 } from "../domain/schemas.js";
 import {
   FEATURE_COUNT,
+  FEATURE_NAMES,
   featureIndex,
   KEY_FEATURES,
   latestFeatures,
@@ -43,11 +49,20 @@ export interface SkippedSymbol {
   reason: string;
 }
 
+export interface FailedSymbol {
+  symbol: string;
+  /** what went wrong, with the error's own message */
+  reason: string;
+}
+
 export interface SignalCycleReport {
   signals: Signal[];
   /** signals written by this cycle (a repeat of the same candle writes nothing) */
   written: number;
+  /** symbols without enough fresh closed candles (not an error: market-data has not caught up) */
   skipped: SkippedSymbol[];
+  /** symbols that hit an error (bad stored data, a failed read or write); the others went on */
+  failed: FailedSymbol[];
   inferenceMs: number;
 }
 
@@ -98,7 +113,32 @@ export function prepareRow(
       reason: `newest closed candle (${new Date(last.start * 1000).toISOString()}) is ${Math.round(age / 60)} minutes old; market-data is behind`,
     };
   }
-  return { symbol, features: latestFeatures(seriesFromCandles(window)), last };
+  for (const c of window) {
+    if (!isValidCandleNumbers(c.start, c.open, c.high, c.low, c.close, c.volume)) {
+      const parsed = Candle.safeParse(c);
+      const why = parsed.success ? "it breaks the candle rules" : messageOf(parsed.error);
+      throw new Error(
+        `stored candle of ${new Date(c.start * 1000).toISOString()} (start=${c.start}) is not a valid candle: ${why}`,
+      );
+    }
+  }
+  const features = latestFeatures(seriesFromCandles(window));
+  const notFinite = features.findIndex((x) => !Number.isFinite(x));
+  if (notFinite >= 0) {
+    throw new Error(
+      `feature ${FEATURE_NAMES[notFinite]} is ${features[notFinite]} at the candle of ${new Date(last.start * 1000).toISOString()}: the stored candles hold a value the features cannot use`,
+    );
+  }
+  return { symbol, features, last };
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof z.ZodError) {
+    return error.issues
+      .map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message))
+      .join("; ");
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 export async function generateSignals(
@@ -107,21 +147,39 @@ export async function generateSignals(
   now: Date,
 ): Promise<SignalCycleReport> {
   const skipped: SkippedSymbol[] = [];
+  const failed: FailedSymbol[] = [];
+  const fail = (symbol: string, what: string, error: unknown) => {
+    const reason = `${what}: ${messageOf(error)}`;
+    failed.push({ symbol, reason });
+    deps.log.error("symbol failed", { symbol, reason });
+  };
   const rows: ScoredRow[] = [];
-  const fetched = await Promise.all(
+  // one symbol's bad data or failed read must not stop the others: each read settles on its own
+  const fetched = await Promise.allSettled(
     settings.symbols.map((symbol) =>
       deps.candles.latestCandles(symbol, settings.granularity, SERVING_WINDOW + 2),
     ),
   );
   settings.symbols.forEach((symbol, i) => {
-    const row = prepareRow(symbol, fetched[i], settings.granularity, now);
+    const read = fetched[i];
+    if (read.status === "rejected") {
+      fail(symbol, "its stored candles could not be read", read.reason);
+      return;
+    }
+    let row: ScoredRow | SkippedSymbol;
+    try {
+      row = prepareRow(symbol, read.value, settings.granularity, now);
+    } catch (error) {
+      fail(symbol, "its features could not be computed", error);
+      return;
+    }
     if ("reason" in row) {
       skipped.push(row);
       deps.log.warn("symbol skipped", { symbol, reason: row.reason });
     } else rows.push(row);
   });
 
-  const report: SignalCycleReport = { signals: [], written: 0, skipped, inferenceMs: 0 };
+  const report: SignalCycleReport = { signals: [], written: 0, skipped, failed, inferenceMs: 0 };
   if (rows.length === 0) return report;
 
   const input = new Float32Array(rows.length * FEATURE_COUNT);
@@ -157,8 +215,12 @@ export async function generateSignals(
       createdAt,
       expiresAt,
     };
-    report.signals.push(signal);
-    if (await deps.signals.putSignal(signal)) report.written++;
+    try {
+      if (await deps.signals.putSignal(signal)) report.written++;
+      report.signals.push(signal);
+    } catch (error) {
+      fail(row.symbol, "its signal could not be stored", error);
+    }
   }
   return report;
 }

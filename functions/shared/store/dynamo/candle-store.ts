@@ -51,7 +51,7 @@ export class DynamoCandleStore implements CandleStore {
       },
       limit,
     );
-    return items.map((item) => Candle.parse(withoutKeys(item, STORAGE_KEYS))).reverse();
+    return items.map((item) => this.parseStored(item)).reverse();
   }
 
   async latestCandleStart(symbol: string, granularity: Granularity): Promise<number | undefined> {
@@ -82,6 +82,18 @@ export class DynamoCandleStore implements CandleStore {
       ExpressionAttributeNames: { "#start": "start" },
       ExpressionAttributeValues: { ":s": seriesKey(symbol, granularity), ":from": fromStart, ":to": toStart },
     });
-    return items.map((item) => Candle.parse(withoutKeys(item, STORAGE_KEYS)));
+    return items.map((item) => this.parseStored(item));
+  }
+
+  /** A stored item that is not a valid candle is named (series, start) in the error, never used. */
+  private parseStored(item: Record<string, unknown>): Candle {
+    const parsed = Candle.safeParse(withoutKeys(item, STORAGE_KEYS));
+    if (parsed.success) return parsed.data;
+    const problems = parsed.error.issues
+      .map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message))
+      .join("; ");
+    throw new Error(
+      `${this.table}: stored candle ${String(item.series)} start=${String(item.start)} is invalid (${problems}); delete it or overwrite it with a valid candle`,
+    );
   }
 }
