@@ -84,7 +84,7 @@ describe("the live venue's key: COINBASE_KEY_FILE for local runs, Secrets Manage
 
   it("a blank COINBASE_KEY_FILE is a configuration error naming the variable", () => {
     expect(() => loadConfig({ COINBASE_KEY_FILE: "   " })).toThrow(
-      /COINBASE_KEY_FILE=" {3}": a path to the CDP key file/,
+      /COINBASE_KEY_FILE=" {3}": only whitespace/,
     );
   });
 });
