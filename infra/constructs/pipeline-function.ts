@@ -54,7 +54,11 @@ export interface PipelineFunctionProps {
 
 export interface ConsumeOptions {
   readonly batchSize: number;
-  /** ESM concurrency cap (minimum 2); reserved concurrency is the tool for "exactly one" */
+  /**
+   * ESM concurrency cap (minimum 2). For "exactly one at a time" use a FIFO queue with one message
+   * group instead: Lambda invokes a FIFO source at most once per active group, with no reserved
+   * concurrency (and so no account quota) and no throttling.
+   */
   readonly maxConcurrency?: number;
 }
 

@@ -139,15 +139,15 @@ export class PipelineStack extends Stack {
       description: "Sizes or refuses validated recommendations against portfolio limits",
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["risk-manager"]),
       memorySize: 512,
-      // one at a time, so two approvals never see the same exposure
-      reservedConcurrentExecutions: 1,
     })
       .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
       .usesTable(t.decisions, TABLES.decisions, "readWrite")
       .usesTable(t.portfolio, TABLES.portfolio, "read")
       .usesTable(t.orders, TABLES.orders, "read")
       .usesTable(t.candles, TABLES.candles, "read")
-      .consumes(this.queues.risk, { batchSize: 1, maxConcurrency: 2 })
+      // one at a time, so two approvals never see the same exposure: the risk queue is FIFO with
+      // one message group, and Lambda runs a FIFO source at most once per active group
+      .consumes(this.queues.risk, { batchSize: 1 })
       .sendsTo(this.queues.execution);
 
     const tradeExecutor = fn("trade-executor", "TradeExecutor", {
