@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { Granularity, TradingMode } from "./domain/schemas.js";
+import { MAX_LLM_PARALLEL_REQUESTS } from "./queues/validator-capacity.js";
 
 const num = (def: number) => z.coerce.number().finite().default(def);
 const fraction = (def: number) => z.coerce.number().min(0).max(1).default(def);
@@ -40,6 +41,8 @@ export const ConfigSchema = z.object({
   OLLAMA_HOST: z.url().default("http://127.0.0.1:11434"),
   OLLAMA_MODEL: z.string().min(1).default("phi3:3.8b"),
   OLLAMA_TIMEOUT_MS: z.coerce.number().int().positive().default(90_000),
+  /** requests Ollama serves side by side; the validator worker takes that many messages at once */
+  OLLAMA_NUM_PARALLEL: z.coerce.number().int().min(1).max(MAX_LLM_PARALLEL_REQUESTS).default(1),
   OLLAMA_SEED: z.coerce.number().int().default(42),
   PAPER_STARTING_CASH_USD: z.coerce.number().positive().default(10_000),
   PAPER_SLIPPAGE_BPS: z.coerce.number().min(0).default(5),
