@@ -154,7 +154,8 @@ export class PipelineStack extends Stack {
       .usesTable(t.orders, TABLES.orders, "read")
       .usesTable(t.candles, TABLES.candles, "read")
       // one at a time, so two approvals never see the same exposure: the risk queue is FIFO with
-      // one message group, and Lambda runs a FIFO source at most once per active group
+      // one message group, and Lambda runs a FIFO source at most once per active group. Batch 1:
+      // in a larger FIFO batch a failed record would have to stop the records after it
       .consumes(this.queues.risk, { batchSize: 1 })
       .sendsTo(this.queues.execution);
 
