@@ -6,6 +6,10 @@
 import type { Node } from "constructs";
 import { z } from "zod";
 import { TradingMode } from "../functions/shared/domain/schemas.js";
+import {
+  DEFAULT_LLM_PARALLEL_REQUESTS,
+  MAX_LLM_PARALLEL_REQUESTS,
+} from "../functions/shared/queues/validator-capacity.js";
 
 const Minutes = z.coerce.number().int().min(1).max(1440);
 
@@ -16,6 +20,9 @@ const ScheduleMinutes = z.object({
   portfolio: Minutes,
 });
 export type ScheduleMinutes = z.infer<typeof ScheduleMinutes>;
+
+/** the portfolio run drives the automatic kill switch and the "no equity snapshot" alarm */
+export const MAX_PORTFOLIO_MINUTES = 60;
 
 const LogLevel = z.enum(["DEBUG", "INFO", "WARN", "ERROR"]);
 
@@ -31,13 +38,41 @@ const DeploymentConfig = z
     ollamaImage: z.string().min(1),
     llmMinCapacity: z.coerce.number().int().min(0).max(1),
     llmMaxCapacity: z.coerce.number().int().min(1).max(10),
+    /** validations one GPU runs side by side: OLLAMA_NUM_PARALLEL, the worker's batch, its timeouts */
+    llmParallelRequests: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_LLM_PARALLEL_REQUESTS)
+      .default(DEFAULT_LLM_PARALLEL_REQUESTS),
     alarmEmail: z.union([z.literal(""), z.email()]),
     coinbaseSecretArn: z.union([z.literal(""), z.string().startsWith("arn:")]),
+    /** the customer-managed KMS key of an imported coinbaseSecretArn (empty: AWS managed key) */
+    coinbaseSecretKmsKeyArn: z
+      .union([
+        z.literal(""),
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+            "expected a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/<key-id> (not an alias)",
+          ),
+      ])
+      .default(""),
     logLevel: LogLevel,
     scheduleMinutes: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), ScheduleMinutes),
   })
   .refine((c) => c.llmMaxCapacity >= c.llmMinCapacity, {
     message: "llmMaxCapacity must be at least llmMinCapacity",
+  })
+  .refine((c) => c.coinbaseSecretKmsKeyArn === "" || c.coinbaseSecretArn !== "", {
+    path: ["coinbaseSecretKmsKeyArn"],
+    message:
+      "a KMS key is only for an imported secret: set coinbaseSecretArn too, or leave the key empty (the secret this stack creates uses the AWS managed key)",
+  })
+  .refine((c) => c.scheduleMinutes.portfolio <= MAX_PORTFOLIO_MINUTES, {
+    path: ["scheduleMinutes", "portfolio"],
+    message: `the portfolio must run at least every ${MAX_PORTFOLIO_MINUTES} minutes: it trips the kill switch, and the equity-snapshot alarm (Metrics Insights, 3 periods within 3 hours) needs it`,
   });
 export type DeploymentConfig = z.infer<typeof DeploymentConfig>;
 
@@ -50,8 +85,10 @@ const KEYS = [
   "ollamaImage",
   "llmMinCapacity",
   "llmMaxCapacity",
+  "llmParallelRequests",
   "alarmEmail",
   "coinbaseSecretArn",
+  "coinbaseSecretKmsKeyArn",
   "logLevel",
   "scheduleMinutes",
 ] as const;

@@ -2,7 +2,9 @@
  * The local cloud: real AWS protocols on 127.0.0.1, no account, no mocks.
  * - DynamoDB: dynalite (the DynamoDB JSON protocol, in memory). No transactions, TTL or streams:
  *   the store only uses single-item conditional writes, and TTL is configured in AWS only.
- * - SQS: local-aws-sqs (Query and JSON protocols), with dead-letter queues and redrive.
+ * - SQS: local-aws-sqs (Query and JSON protocols), with dead-letter queues and redrive. FIFO queues
+ *   take message groups and deduplicate like SQS, but do not hold a group back while one of its
+ *   messages is in flight: locally the runner consumes the risk queue one message at a time itself.
  * Tables and queues come from the same definitions the CDK stacks use.
  */
 
@@ -146,10 +148,12 @@ export async function provisionResources(
   const queues = {} as Record<QueueId, LocalQueue>;
   try {
     for (const def of QUEUE_LIST) {
+      // a FIFO queue's DLQ is FIFO too; messages carry their group and deduplication ids
+      const fifo: Record<string, string> = def.fifo ? { FifoQueue: "true" } : {};
       const dlq = await sqsClient.send(
         new CreateQueueCommand({
           QueueName: deadLetterQueueName(def.id, prefix),
-          Attributes: { MessageRetentionPeriod: String(14 * 86_400) },
+          Attributes: { ...fifo, MessageRetentionPeriod: String(14 * 86_400) },
         }),
       );
       const dlqArn = await queueArn(sqsClient, dlq.QueueUrl!);
@@ -157,6 +161,7 @@ export async function provisionResources(
         new CreateQueueCommand({
           QueueName: queueName(def.id, prefix),
           Attributes: {
+            ...fifo,
             VisibilityTimeout: String(visibilityTimeoutSeconds(def)),
             MessageRetentionPeriod: String(def.messageRetentionDays * 86_400),
             RedrivePolicy: JSON.stringify({

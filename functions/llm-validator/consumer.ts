@@ -2,9 +2,10 @@
  * The validation queue's consumer: an SQS batch handler around the validation use case. The ECS
  * worker (worker.ts) and the local runner feed it messages; it could equally be a Lambda handler.
  */
-import { loadConfig } from "../shared/config.js";
+import { type Config, loadConfig } from "../shared/config.js";
 import { ValidationRequest } from "../shared/domain/schemas.js";
 import { createOllamaVerdictClient, validateRecommendation } from "../shared/llm/index.js";
+import type { PollOptions, SqsEventHandler } from "../shared/queues/poller.js";
 import { queueSender } from "../shared/queues/sender.js";
 import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
@@ -48,4 +49,19 @@ export function createValidationConsumer(env: NodeJS.ProcessEnv = process.env) {
     },
   });
   return { handler, logger, config };
+}
+
+/**
+ * How the worker polls: at most OLLAMA_NUM_PARALLEL messages per receive. The batch handler
+ * validates a batch side by side, so this is also the worker's concurrency, and it matches
+ * Ollama's parallel slots: no request waits for a slot while its OLLAMA_TIMEOUT_MS runs, and
+ * after a cold start the backlog stays on the queue (unreceived, no retry spent) instead of
+ * piling onto one GPU.
+ */
+export function validationPollOptions(
+  config: Pick<Config, "OLLAMA_NUM_PARALLEL">,
+  queue: { url: string; arn: string },
+  handler: SqsEventHandler,
+): PollOptions {
+  return { queueUrl: queue.url, queueArn: queue.arn, handler, maxMessages: config.OLLAMA_NUM_PARALLEL };
 }

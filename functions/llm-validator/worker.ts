@@ -1,11 +1,12 @@
 /**
  * The LLM validator as a long-running worker in a container beside Ollama on the GPU task:
- * long-polls the validation queue until ECS stops the task (SIGTERM), finishing the message in hand.
+ * long-polls the validation queue until ECS stops the task (SIGTERM), finishing the batch in hand.
+ * A batch is at most OLLAMA_NUM_PARALLEL messages, validated side by side (consumer.ts).
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { checkOllamaHealth } from "../shared/llm/index.js";
 import { pollForever } from "../shared/queues/poller.js";
-import { createValidationConsumer } from "./consumer.js";
+import { createValidationConsumer, validationPollOptions } from "./consumer.js";
 
 const queueUrl = process.env.VALIDATION_QUEUE_URL;
 const queueArn = process.env.VALIDATION_QUEUE_ARN ?? "arn:aws:sqs:unknown:validation";
@@ -17,7 +18,13 @@ if (!queueUrl) {
 
 const { handler, logger, config } = createValidationConsumer();
 const health = await checkOllamaHealth(config.OLLAMA_HOST, config.OLLAMA_MODEL, 10_000);
-logger.info("validator worker starting", { ollama: health, model: config.OLLAMA_MODEL, queueUrl });
+logger.info("validator worker starting", {
+  ollama: health,
+  model: config.OLLAMA_MODEL,
+  queueUrl,
+  parallelRequests: config.OLLAMA_NUM_PARALLEL,
+  requestTimeoutMs: config.OLLAMA_TIMEOUT_MS,
+});
 
 const stop = new AbortController();
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -27,7 +34,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-await pollForever(new SQSClient({}), { queueUrl, queueArn, handler }, stop.signal, (error) =>
+const pollOptions = validationPollOptions(config, { url: queueUrl, arn: queueArn }, handler);
+await pollForever(new SQSClient({}), pollOptions, stop.signal, (error) =>
   logger.error("polling the validation queue failed; retrying in 5 s", error as Error),
 );
 logger.info("validator worker stopped");

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { Granularity, ProductId, TradingMode } from "./domain/schemas.js";
+import { MAX_LLM_PARALLEL_REQUESTS } from "./queues/validator-capacity.js";
 import { DEFAULT_MAX_EVENT_AGE_MINUTES } from "./runtime/lambda-events.js";
 
 /** Plain decimal text, optionally with an exponent: no blanks, hex, "Infinity" or "NaN". */
@@ -122,6 +123,8 @@ export const ConfigSchema = z.object({
   OLLAMA_HOST: httpUrl("http://127.0.0.1:11434"),
   OLLAMA_MODEL: text("phi3:3.8b", /^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, "an Ollama model name such as phi3:3.8b"),
   OLLAMA_TIMEOUT_MS: wholeNumber(90_000, 1, MAX_TIMER_MS),
+  /** requests Ollama serves side by side; the validator worker takes that many messages at once */
+  OLLAMA_NUM_PARALLEL: wholeNumber(1, 1, MAX_LLM_PARALLEL_REQUESTS),
   OLLAMA_SEED: wholeNumber(42, -MAX_TIMER_MS - 1, MAX_TIMER_MS),
   PAPER_STARTING_CASH_USD: positive(10_000),
   PAPER_SLIPPAGE_BPS: basisPoints(5),

@@ -5,9 +5,9 @@
  * added one resource at a time through the methods below.
  */
 import * as path from "node:path";
-import { type Duration, Validations } from "aws-cdk-lib";
+import { type Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, type ILayerVersion, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import {
@@ -54,7 +54,11 @@ export interface PipelineFunctionProps {
 
 export interface ConsumeOptions {
   readonly batchSize: number;
-  /** ESM concurrency cap (minimum 2); reserved concurrency is the tool for "exactly one" */
+  /**
+   * ESM concurrency cap (minimum 2). For "exactly one at a time" use a FIFO queue with one message
+   * group instead: Lambda invokes a FIFO source at most once per active group, with no reserved
+   * concurrency (and so no account quota) and no throttling.
+   */
   readonly maxConcurrency?: number;
 }
 
@@ -159,10 +163,25 @@ export class PipelineFunction extends Construct {
     return this;
   }
 
-  /** The Coinbase API key: its ARN in COINBASE_SECRET_ARN and read access, for this function only. */
-  readsSecret(secret: ISecret, envVar = "COINBASE_SECRET_ARN"): this {
+  /**
+   * The Coinbase API key: its ARN in COINBASE_SECRET_ARN and read access, for this function only.
+   * A secret encrypted with a customer-managed key also needs kms:Decrypt on that key, allowed
+   * only through Secrets Manager (kms:ViaService), never for direct use of the key.
+   */
+  readsSecret(secret: ISecret, kmsKeyArn?: string, envVar = "COINBASE_SECRET_ARN"): this {
     this.fn.addEnvironment(envVar, secret.secretArn);
     secret.grantRead(this.role);
+    if (kmsKeyArn) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ["kms:Decrypt"],
+          resources: [kmsKeyArn],
+          conditions: {
+            StringEquals: { "kms:ViaService": `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
     return this;
   }
 }

@@ -31,6 +31,8 @@ export const COINBASE_SECRET_TEMPLATE = { name: "", privateKey: "" } as const;
 export class DataStack extends Stack {
   readonly tables: Readonly<Record<TableId, ITable>>;
   readonly coinbaseSecret: ISecret;
+  /** the customer-managed KMS key of an imported secret (context coinbaseSecretKmsKeyArn) */
+  readonly coinbaseSecretKmsKeyArn?: string;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -45,6 +47,9 @@ export class DataStack extends Stack {
         "CoinbaseApiKey",
         props.config.coinbaseSecretArn,
       );
+      // an imported secret may be encrypted with a customer-managed key: its readers then need
+      // kms:Decrypt on it (PipelineFunction.readsSecret), or GetSecretValue is denied
+      this.coinbaseSecretKmsKeyArn = props.config.coinbaseSecretKmsKeyArn || undefined;
     } else {
       const secret = new Secret(this, "CoinbaseApiKey", {
         description:

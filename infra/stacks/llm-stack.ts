@@ -26,6 +26,7 @@ import { Platform } from "aws-cdk-lib/aws-ecr-assets";
 import {
   AmiHardwareType,
   AsgCapacityProvider,
+  type CfnService,
   Cluster,
   ContainerDependencyCondition,
   ContainerImage,
@@ -39,6 +40,7 @@ import {
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { QUEUES } from "../../functions/shared/queues/definitions.js";
+import { validatorCapacity } from "../../functions/shared/queues/validator-capacity.js";
 import { TABLES } from "../../functions/shared/store/tables.js";
 import type { DeploymentConfig } from "../config.js";
 import { grantQueueConsume, grantQueueSend, grantTableAccess } from "../constructs/grants.js";
@@ -54,6 +56,10 @@ export interface LlmStackProps extends StackProps {
 }
 
 export const OLLAMA_PORT = 11434;
+/** waiting messages that bring every allowed task up at once */
+export const BURST_BACKLOG = 20;
+/** longer than a cold start (scale-out alarm, instance launch, AMI boot, image and model pull) */
+export const SCALE_OUT_COOLDOWN = Duration.minutes(15);
 const READY_FILE = "/tmp/ollama-model-ready";
 
 /**
@@ -150,6 +156,10 @@ export class LlmStack extends Stack {
       "utf8",
     );
 
+    // ONE number sizes the worker: Ollama's parallel slots, the messages the worker takes at once
+    // (it validates a batch side by side), the request timeout and the time a batch may take
+    const capacity = validatorCapacity(config.llmParallelRequests);
+
     const ollama = this.taskDefinition.addContainer("ollama", {
       image: ContainerImage.fromRegistry(config.ollamaImage),
       essential: true,
@@ -161,6 +171,7 @@ export class LlmStack extends Stack {
         OLLAMA_MODEL: config.ollamaModel,
         OLLAMA_HOST: `127.0.0.1:${OLLAMA_PORT}`,
         OLLAMA_KEEP_ALIVE: "-1",
+        OLLAMA_NUM_PARALLEL: String(capacity.parallelRequests),
         OLLAMA_READY_FILE: READY_FILE,
       },
       healthCheck: {
@@ -189,11 +200,13 @@ export class LlmStack extends Stack {
       }),
       essential: true,
       memoryLimitMiB: 1024,
-      // a validation in flight may take the whole consumer budget before the worker stops
-      stopTimeout: Duration.seconds(QUEUES.validation.consumerTimeoutSeconds),
+      // a batch in flight may take the whole budget before the worker stops (EC2 tasks have no 120 s cap)
+      stopTimeout: Duration.seconds(capacity.batchBudgetSeconds),
       environment: {
         OLLAMA_HOST: `http://localhost:${OLLAMA_PORT}`,
         OLLAMA_MODEL: config.ollamaModel,
+        OLLAMA_NUM_PARALLEL: String(capacity.parallelRequests),
+        OLLAMA_TIMEOUT_MS: String(capacity.ollamaTimeoutMs),
         [QUEUES.validation.urlEnvVar]: pipeline.queues.validation.queue.queueUrl,
         [QUEUES.risk.urlEnvVar]: pipeline.queues.risk.queue.queueUrl,
         VALIDATION_QUEUE_ARN: pipeline.queues.validation.queue.queueArn,
@@ -227,25 +240,35 @@ export class LlmStack extends Stack {
       circuitBreaker: { rollback: true },
       capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
     });
+    // ECS refuses to create a service whose capacity provider is not yet associated with its
+    // cluster. The association (AWS::ECS::ClusterCapacityProviderAssociations) is added inside the
+    // cluster construct by an aspect at synth, so depend on the whole cluster construct: that
+    // includes the association whenever it exists.
+    (this.service.node.defaultChild as CfnService).node.addDependency(this.cluster);
 
     this.scaleOnValidationBacklog(config);
     this.acknowledgeFindings();
   }
 
   /**
-   * Backlog = visible + in flight, so a task that is busy with the last message is not scaled in
-   * under it. Out as soon as one message waits; in only after 15 idle minutes.
+   * Out on VISIBLE messages only: a message a task is already validating is in flight, and counting
+   * it would keep the alarm on and add a GPU instance every minute. One more task per cold start
+   * at most (a new instance takes 6-10 minutes to validate its first message; the messages wait
+   * unreceived meanwhile), all of llmMaxCapacity at once for a burst. In on visible + in flight,
+   * so a busy task is never scaled in under its batch, and only after 15 idle minutes.
    */
   private scaleOnValidationBacklog(config: DeploymentConfig): void {
     const q = this.validationQueue.queue;
+    const waiting = q.metricApproximateNumberOfMessagesVisible({
+      label: "validation messages waiting",
+      period: Duration.minutes(1),
+      statistic: "Maximum",
+    });
     const backlog = new MathExpression({
-      label: "validation backlog",
+      label: "validation backlog (waiting + in flight)",
       expression: "visible + inFlight",
       usingMetrics: {
-        visible: q.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: "Maximum",
-        }),
+        visible: waiting,
         inFlight: q.metricApproximateNumberOfMessagesNotVisible({
           period: Duration.minutes(1),
           statistic: "Maximum",
@@ -260,15 +283,16 @@ export class LlmStack extends Stack {
     // relative steps: an EXACT_CAPACITY policy would also set the empty-backlog band to an exact
     // capacity after one minute, defeating the 15 idle minutes below (change 0 here is a no-op)
     scaling.scaleOnMetric("ScaleOutOnBacklog", {
-      metric: backlog,
+      metric: waiting,
       adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
       scalingSteps: [
         { upper: 0, change: 0 },
         { lower: 1, change: 1 },
-        { lower: 20, change: config.llmMaxCapacity },
+        { lower: BURST_BACKLOG, change: config.llmMaxCapacity },
       ],
       evaluationPeriods: 1,
-      cooldown: Duration.minutes(1),
+      // within the cooldown the same +1 adds nothing; only the burst step can add more
+      cooldown: SCALE_OUT_COOLDOWN,
     });
     scaling.scaleOnMetric("ScaleInWhenIdle", {
       metric: backlog,

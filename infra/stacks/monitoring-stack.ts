@@ -114,6 +114,15 @@ export class MonitoringStack extends Stack {
       pipeline.scheduleDeadLetterQueue,
       "the EventBridge schedules",
     );
+    this.alarm("ScheduledRunFailures", {
+      metric: pipeline.scheduledRunFailureQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: "Maximum",
+      }),
+      threshold: 1,
+      description:
+        "A scheduled run (market data, signals, bridge or portfolio) threw or expired; it is not retried and the next run supersedes it. The message holds the error: read it, fix the cause, then purge the queue (docs/DEPLOY.md).",
+    });
 
     for (const def of TABLE_LIST) this.tableThrottleAlarm(def.id, data.tables[def.id]);
 
@@ -128,6 +137,7 @@ export class MonitoringStack extends Stack {
       threshold: DRAWDOWN_WARNING_PCT,
       description: `Equity is more than ${DRAWDOWN_WARNING_PCT}% below its peak (risk refuses new trades at 15%).`,
     });
+    this.moneySafetyAlarms(config);
     this.alarm("NoSignals", {
       metric: insights("SUM(SignalsGenerated)", Duration.minutes(30)),
       threshold: 1,
@@ -167,6 +177,47 @@ export class MonitoringStack extends Stack {
     alarm.addOkAction(this.action);
     this.alarms.push(alarm);
     return alarm;
+  }
+
+  /**
+   * The executor and the portfolio report what they refused or could not see; each is a page, not
+   * a graph to look at later. The portfolio writes an equity snapshot every run: none for three
+   * periods means the kill switch and the risk limits work from stale numbers.
+   */
+  private moneySafetyAlarms(config: DeploymentConfig): void {
+    this.alarm("ExecutionMessageMismatch", {
+      metric: insights("SUM(ExecutionMessageMismatch)", FIVE_MINUTES),
+      threshold: 1,
+      description:
+        "The executor refused an execution message that disagrees with the stored risk decision (symbol, side or size): something other than the risk manager wrote to the execution queue, or a DLQ message was edited. Find the message in the executor's logs and check who can send to the queue.",
+    });
+    this.alarm("ExecutionPriceRefused", {
+      metric: insights("SUM(ExecutionPriceRefused)", FIVE_MINUTES),
+      threshold: 1,
+      description:
+        "The executor refused an order because the venue's quote was outside the sanity band around the last stored close: check the venue's book and the candles before redriving.",
+    });
+    this.alarm("StuckRecommendations", {
+      metric: insights("MAX(StuckRecommendations)", FIVE_MINUTES),
+      threshold: 1,
+      description:
+        "A recommendation has been EXECUTING longer than allowed (a 401 or exhausted retries): resolve it against the exchange with the documented command (docs/DEPLOY.md).",
+    });
+    this.alarm("UnpricedAssets", {
+      metric: insights("MAX(UnpricedAssets)", FIVE_MINUTES),
+      threshold: 1,
+      description:
+        "The portfolio holds assets it could not mark to market (no stored candle and no venue price): equity and drawdown leave them out. Check the portfolio's logs for the assets.",
+    });
+    const window = equitySnapshotAlarmWindow(config.scheduleMinutes.portfolio);
+    this.alarm("NoEquitySnapshots", {
+      metric: insights("COUNT(EquityUsd)", Duration.minutes(window.periodMinutes)),
+      threshold: 1,
+      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: window.evaluationPeriods,
+      treatMissingData: TreatMissingData.BREACHING,
+      description: `The portfolio wrote no equity snapshot for ${window.periodMinutes * window.evaluationPeriods} minutes: drawdown, the daily-loss limit and the automatic kill switch are blind. Check the portfolio function's errors and the scheduled-runs DLQ.`,
+    });
   }
 
   private functionAlarms(fn: PipelineFunction): void {
@@ -303,6 +354,17 @@ export class MonitoringStack extends Stack {
         w,
         h,
       ),
+      graph(
+        "Refused and unseen (executor mismatches, price refusals, stuck, unpriced)",
+        [
+          insights("SUM(ExecutionMessageMismatch)", FIVE_MINUTES, "ExecutionMessageMismatch"),
+          insights("SUM(ExecutionPriceRefused)", FIVE_MINUTES, "ExecutionPriceRefused"),
+          insights("MAX(StuckRecommendations)", FIVE_MINUTES, "StuckRecommendations"),
+          insights("MAX(UnpricedAssets)", FIVE_MINUTES, "UnpricedAssets"),
+        ],
+        w,
+        h,
+      ),
     );
     const queues = QUEUE_LIST.map((def) => pipeline.queues[def.id]);
     d.addWidgets(
@@ -339,6 +401,10 @@ export class MonitoringStack extends Stack {
           ),
           pipeline.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
             label: "schedules DLQ",
+            period: Duration.minutes(1),
+          }),
+          pipeline.scheduledRunFailureQueue.metricApproximateNumberOfMessagesVisible({
+            label: "scheduled runs DLQ",
             period: Duration.minutes(1),
           }),
         ],
@@ -402,6 +468,24 @@ export class MonitoringStack extends Stack {
     d.addWidgets(new AlarmStatusWidget({ title: "Alarms", alarms: this.alarms, width: 24, height: 6 }));
     return d;
   }
+}
+
+/**
+ * Periods of the "no equity snapshot" alarm: at least 5 minutes and at least one portfolio period
+ * each, three of them, all within the 3 hours a Metrics Insights alarm can look back.
+ */
+export function equitySnapshotAlarmWindow(portfolioMinutes: number): {
+  periodMinutes: number;
+  evaluationPeriods: number;
+} {
+  const periodMinutes = Math.max(5, portfolioMinutes);
+  const evaluationPeriods = 3;
+  if (periodMinutes * evaluationPeriods > 180) {
+    throw new Error(
+      `The portfolio runs every ${portfolioMinutes} minutes: the equity-snapshot alarm needs three runs within 3 hours (run it at least hourly).`,
+    );
+  }
+  return { periodMinutes, evaluationPeriods };
 }
 
 /** A Metrics Insights query over the whole namespace, optionally one line per value of `groupBy`. */

@@ -10,11 +10,13 @@ import {
   CfnOutput,
   DockerImage,
   Duration,
+  RemovalPolicy,
   Stack,
   type StackProps,
   Validations,
 } from "aws-cdk-lib";
 import { Architecture, Code, LayerVersion, Runtime } from "aws-cdk-lib/aws-lambda";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import {
   ContextAttribute,
   Schedule,
@@ -25,6 +27,7 @@ import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { QUEUES, type QueueId } from "../../functions/shared/queues/definitions.js";
+import { validatorCapacity } from "../../functions/shared/queues/validator-capacity.js";
 import { TABLES } from "../../functions/shared/store/tables.js";
 import { buildOnnxRuntimeLayer, onnxRuntimeVersion } from "../../layers/build-onnxruntime-layer.js";
 import type { DeploymentConfig } from "../config.js";
@@ -54,7 +57,10 @@ export class PipelineStack extends Stack {
   readonly queues: Readonly<Record<QueueId, WorkQueue>>;
   readonly functions: Readonly<Record<FunctionName, PipelineFunction>>;
   readonly schedules: readonly ScheduledFunction[];
+  /** what EventBridge Scheduler could not deliver to a function (throttled, missing, denied) */
   readonly scheduleDeadLetterQueue: Queue;
+  /** Lambda's on-failure destination of scheduled runs that were delivered but threw or expired */
+  readonly scheduledRunFailureQueue: Queue;
   readonly onnxRuntimeLayer: LayerVersion;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -66,6 +72,8 @@ export class PipelineStack extends Stack {
       validation: new WorkQueue(this, "ValidationQueue", {
         definition: QUEUES.validation,
         resourcePrefix: config.resourcePrefix,
+        // the worker holds a batch for up to its budget, which grows with its parallel requests
+        visibilityTimeoutSeconds: validatorCapacity(config.llmParallelRequests).visibilityTimeoutSeconds,
       }),
       risk: new WorkQueue(this, "RiskQueue", {
         definition: QUEUES.risk,
@@ -139,15 +147,16 @@ export class PipelineStack extends Stack {
       description: "Sizes or refuses validated recommendations against portfolio limits",
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["risk-manager"]),
       memorySize: 512,
-      // one at a time, so two approvals never see the same exposure
-      reservedConcurrentExecutions: 1,
     })
       .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
       .usesTable(t.decisions, TABLES.decisions, "readWrite")
       .usesTable(t.portfolio, TABLES.portfolio, "read")
       .usesTable(t.orders, TABLES.orders, "read")
       .usesTable(t.candles, TABLES.candles, "read")
-      .consumes(this.queues.risk, { batchSize: 1, maxConcurrency: 2 })
+      // one at a time, so two approvals never see the same exposure: the risk queue is FIFO with
+      // one message group, and Lambda runs a FIFO source at most once per active group. Batch 1:
+      // in a larger FIFO batch a failed record would have to stop the records after it
+      .consumes(this.queues.risk, { batchSize: 1 })
       .sendsTo(this.queues.execution);
 
     const tradeExecutor = fn("trade-executor", "TradeExecutor", {
@@ -161,7 +170,7 @@ export class PipelineStack extends Stack {
       .usesTable(t.portfolio, TABLES.portfolio, "readWrite")
       .usesTable(t.candles, TABLES.candles, "read")
       .consumes(this.queues.execution, { batchSize: 5 })
-      .readsSecret(data.coinbaseSecret);
+      .readsSecret(data.coinbaseSecret, data.coinbaseSecretKmsKeyArn);
 
     const portfolio = fn("portfolio", "Portfolio", {
       description: "Reconciles orders and fills, marks positions to market, records equity and drawdown",
@@ -172,7 +181,7 @@ export class PipelineStack extends Stack {
       .usesTable(t.portfolio, TABLES.portfolio, "readWrite")
       .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
       .usesTable(t.candles, TABLES.candles, "read")
-      .readsSecret(data.coinbaseSecret);
+      .readsSecret(data.coinbaseSecret, data.coinbaseSecretKmsKeyArn);
 
     const killSwitch = fn("kill-switch", "KillSwitch", {
       description:
@@ -196,11 +205,24 @@ export class PipelineStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.scheduleDeadLetterQueue).acknowledge({
       id: "AwsSolutions-SQS3",
       reason:
-        "This queue is the dead-letter queue of the EventBridge schedules (invocations that failed after retries); it is alarmed, not redriven further.",
+        "This queue is the dead-letter queue of the EventBridge schedules (invocations the scheduler could not deliver after retries); it is alarmed, not redriven further.",
+    });
+    this.scheduledRunFailureQueue = new Queue(this, "ScheduledRunFailureQueue", {
+      queueName: `${config.resourcePrefix}-scheduled-runs-dlq`,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.scheduledRunFailureQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is the on-failure destination of the scheduled functions' asynchronous invocations (a run that threw or expired, with its error); it is alarmed, and the next scheduled run supersedes the failed one.",
     });
 
     for (const f of Object.values(this.functions)) {
@@ -213,6 +235,14 @@ export class PipelineStack extends Stack {
       new CfnOutput(this, `${q.node.id}Url`, { value: q.queue.queueUrl });
       new CfnOutput(this, `${q.node.id}DeadLetterArn`, { value: q.deadLetterQueue.queueArn });
     }
+    new CfnOutput(this, "ScheduleDeadLetterQueueUrl", {
+      value: this.scheduleDeadLetterQueue.queueUrl,
+      description: "Scheduled invocations EventBridge Scheduler could not deliver",
+    });
+    new CfnOutput(this, "ScheduledRunFailureQueueUrl", {
+      value: this.scheduledRunFailureQueue.queueUrl,
+      description: "Scheduled runs that threw or expired (Lambda on-failure destination records)",
+    });
 
     const every = config.scheduleMinutes;
     this.schedules = [
@@ -226,8 +256,14 @@ export class PipelineStack extends Stack {
   /**
    * EventBridge Scheduler, not a Rule, for its retry policy and DLQ per target. The payload mimics
    * the classic "Scheduled Event" so handlers (and events/scheduled-*.json) see one shape.
+   *
+   * The scheduler invokes Lambda ASYNCHRONOUSLY: its retries and DLQ cover delivery only. A run
+   * that throws is Lambda's to retry (by default twice, for up to 6 hours, with the old `time`),
+   * so the function's own async configuration says: no retry (the next scheduled run supersedes a
+   * failed one), no event older than one period, and failures to an alarmed queue.
    */
   private scheduleEvery(target: PipelineFunction, minutes: number): ScheduledFunction {
+    target.fn.configureAsyncInvoke(scheduledRunInvokeConfig(minutes, this.scheduledRunFailureQueue));
     const schedule = new Schedule(this, `${target.node.id}Schedule`, {
       description: `Invokes ${target.name} every ${minutes} minute(s)`,
       schedule: ScheduleExpression.rate(Duration.minutes(minutes)),
@@ -256,6 +292,19 @@ export class PipelineStack extends Stack {
     });
     return { fn: target, schedule, everyMinutes: minutes };
   }
+}
+
+/** Lambda keeps an async event for 60 s to 6 h; a scheduled run is stale after one period. */
+export function scheduledRunMaxEventAgeSeconds(everyMinutes: number): number {
+  return Math.min(Math.max(60, everyMinutes * 60), 6 * 3600);
+}
+
+function scheduledRunInvokeConfig(everyMinutes: number, failures: Queue) {
+  return {
+    retryAttempts: 0,
+    maxEventAge: Duration.seconds(scheduledRunMaxEventAgeSeconds(everyMinutes)),
+    onFailure: new SqsDestination(failures),
+  };
 }
 
 /** Copies the ONNX model and its card next to index.mjs; a missing model fails the synth (no fallback). */

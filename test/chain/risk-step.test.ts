@@ -9,6 +9,7 @@ import {
   type RiskRequest,
   RiskRequest as RiskRequestSchema,
 } from "../../functions/shared/domain/schemas.js";
+import { fifoMessageFields } from "../../functions/shared/queues/definitions.js";
 import { drainQueue } from "../../functions/shared/queues/poller.js";
 import { queueSender } from "../../functions/shared/queues/sender.js";
 import { DEFAULT_RISK_LIMITS } from "../../functions/shared/risk/index.js";
@@ -260,10 +261,17 @@ describe("SQS handling at the boundary", () => {
           NOW,
         ),
     });
+    const url = cloud.queues.risk.url;
     await sqs.send(
-      new SendMessageCommand({ QueueUrl: cloud.queues.risk.url, MessageBody: '{"schemaVersion":2}' }),
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: '{"schemaVersion":2}',
+        ...fifoMessageFields(url, "bad-1"),
+      }),
     );
-    await sqs.send(new SendMessageCommand({ QueueUrl: cloud.queues.risk.url, MessageBody: "not json" }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: "not json", ...fifoMessageFields(url, "bad-2") }),
+    );
     const result = await drainQueue(sqs, {
       queueUrl: cloud.queues.risk.url,
       queueArn: cloud.queues.risk.arn,

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigSchema, loadConfig } from "../../functions/shared/config.js";
+import { MAX_LLM_PARALLEL_REQUESTS } from "../../functions/shared/queues/validator-capacity.js";
 
 const WHITESPACE = [" ", "   ", "\t", "\n", " \t\r\n "];
 /** text that Number() would turn into a number, or that is no number at all */
@@ -114,6 +115,7 @@ const BAD: Record<string, string[]> = {
   RISK_MAX_SNAPSHOT_AGE_MINUTES: wholeNumber(1, 1440),
   EXECUTION_PRICE_BAND: [...NOT_DECIMAL, "0", "-0.1", "0.51", "1", "2"],
   EXECUTION_STUCK_MINUTES: wholeNumber(1, 1440),
+  OLLAMA_NUM_PARALLEL: wholeNumber(1, MAX_LLM_PARALLEL_REQUESTS),
 };
 
 /** Values at the edges of each domain that must still be accepted, with what they parse to. */

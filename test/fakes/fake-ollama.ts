@@ -65,6 +65,8 @@ export interface FakeOllama {
   requests: RecordedRequest[];
   /** parsed bodies of POST /api/chat requests */
   chatRequests(): Array<Record<string, unknown>>;
+  /** the most chat requests that were being answered at the same time */
+  peakConcurrentChats(): number;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,8 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
   let defaultBehaviour = normalize(opts.defaultBehaviour ?? "approve");
   const queue: FakeOllamaBehaviour[] = [];
   const requests: RecordedRequest[] = [];
+  let chatsInFlight = 0;
+  let peakChats = 0;
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -109,6 +113,11 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       return;
     }
     if (path === "/api/chat" && method === "POST") {
+      chatsInFlight++;
+      peakChats = Math.max(peakChats, chatsInFlight);
+      res.on("close", () => {
+        chatsInFlight--;
+      });
       handleChat(rawBody, res);
       return;
     }
@@ -239,7 +248,11 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     reset() {
       queue.length = 0;
       requests.length = 0;
+      peakChats = chatsInFlight;
       defaultBehaviour = normalize(opts.defaultBehaviour ?? "approve");
+    },
+    peakConcurrentChats() {
+      return peakChats;
     },
     requests,
     chatRequests() {

@@ -11,6 +11,7 @@ import { Queue } from "aws-cdk-lib/aws-sqs";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  deadLetterQueueName,
   QUEUE_LIST,
   queueName,
   visibilityTimeoutSeconds,
@@ -84,7 +85,7 @@ describe("queues", () => {
       expect(q.Properties.VisibilityTimeout).toBe(6 * def.consumerTimeoutSeconds);
       expect(q.Properties.RedrivePolicy.maxReceiveCount).toBe(def.maxReceiveCount);
       expect(q.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
-        "Fn::GetAtt": [queueLogicalId(`${queueName(def.id)}-dlq`), "Arn"],
+        "Fn::GetAtt": [queueLogicalId(deadLetterQueueName(def.id)), "Arn"],
       });
       expect(q.Properties.SqsManagedSseEnabled).toBe(true);
       expect(q.Properties.MessageRetentionPeriod).toBe(def.messageRetentionDays * 86_400);
@@ -134,8 +135,11 @@ describe("queues", () => {
     expect(mappings).toHaveLength(2);
     for (const [, m] of mappings)
       expect(m.Properties.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    // one at a time through a FIFO queue with one message group, not reserved concurrency
     const risk = t.pipeline.toJSON().Resources[fnLogicalId("risk-manager")] as Resource;
-    expect(risk.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(risk.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const riskQueue = t.pipeline.toJSON().Resources[queueLogicalId(queueName("risk"))] as Resource;
+    expect(riskQueue.Properties.FifoQueue).toBe(true);
   });
 });
 

@@ -47,6 +47,12 @@ describe("local cloud", () => {
       expect(Number(Attributes?.VisibilityTimeout)).toBe(visibilityTimeoutSeconds(def));
       expect(Number(Attributes?.VisibilityTimeout)).toBe(6 * def.consumerTimeoutSeconds);
       expect(process.env[def.urlEnvVar]).toBe(q.url);
+      // FIFO where the definition says so (the risk queue: one recommendation at a time), DLQ too
+      const { Attributes: dlq } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: q.deadLetterUrl, AttributeNames: ["All"] }),
+      );
+      expect(Attributes?.FifoQueue === "true", def.id).toBe(def.fifo);
+      expect(dlq?.FifoQueue === "true", `${def.id} DLQ`).toBe(def.fifo);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { QueueMessage } from "../domain/schemas.js";
+import { fifoMessageFields } from "./definitions.js";
 
 let shared: SQSClient | undefined;
 export function sharedSqsClient(): SQSClient {
@@ -10,6 +11,8 @@ export function sharedSqsClient(): SQSClient {
 /**
  * Sends a chain message after validating it against its schema, so a producer can never put a
  * malformed body on a queue. The recommendation id travels as a message attribute too, for tracing.
+ * On a FIFO queue (its URL ends in .fifo) every message joins the one message group and carries
+ * the recommendation id as deduplication id, so the consumer sees one recommendation at a time.
  */
 export function queueSender(
   queueUrl: string | undefined,
@@ -27,6 +30,7 @@ export function queueSender(
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: JSON.stringify(body),
+        ...fifoMessageFields(queueUrl, body.recommendationId),
         MessageAttributes: {
           correlationId: { DataType: "String", StringValue: body.recommendationId },
         },
