@@ -1,4 +1,5 @@
 import middy from "@middy/core";
+import { stuckExecutions } from "../shared/chain/execute-trade.js";
 import { reconcilePortfolio } from "../shared/chain/reconcile-portfolio.js";
 import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
 import { deployedVenue } from "../shared/exchange/venue.js";
@@ -15,6 +16,17 @@ import { countBy, MetricUnit } from "../shared/runtime/observability.js";
 const { config, logger, metrics, stores } = handlerContext("portfolio");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
 const venue = await deployedVenue(config, stores.candles);
+const stuckAfterMs = config.EXECUTION_STUCK_MINUTES * 60_000;
+
+/** Recommendations EXECUTING too long, as the operator's resolve-stuck command takes them. */
+async function stuck(now: Date) {
+  return (await stuckExecutions(stores.recommendations, now, stuckAfterMs)).map((r) => ({
+    recommendationId: r.recommendationId,
+    symbol: r.symbol,
+    side: r.side,
+    since: [...r.history].reverse().find((h) => h.to === "EXECUTING")?.at ?? r.updatedAt,
+  }));
+}
 
 export const handler = middy(async (raw: unknown) => {
   const event = parseEvent(ScheduledOrHealthEvent, raw, "portfolio");
@@ -24,9 +36,17 @@ export const handler = middy(async (raw: unknown) => {
         `latest equity ${(await stores.portfolio.latestEquitySnapshot())?.equityUsd ?? "none yet"}`,
       exchange: async () =>
         `${venue.exchange.venue}: ${Object.keys(await venue.exchange.getBalances()).length} balances`,
+      executions: async () => {
+        const list = await stuck(new Date());
+        if (list.length === 0) return `none EXECUTING longer than ${config.EXECUTION_STUCK_MINUTES} min`;
+        throw new Error(
+          `${list.length} stuck EXECUTING (resolve each with the trade-executor's resolve-stuck action, docs/DEPLOY.md): ${JSON.stringify(list)}`,
+        );
+      },
     });
   }
   const settle = venue.settleRestingOrders;
+  const now = runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES });
   const report = await reconcilePortfolio(
     {
       ...stores,
@@ -38,8 +58,10 @@ export const handler = middy(async (raw: unknown) => {
         : undefined,
     },
     { maxDailyLoss: config.RISK_MAX_DAILY_LOSS, maxDrawdown: config.RISK_MAX_DRAWDOWN, quoteCurrency: "USD" },
-    runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES }),
+    now,
   );
+  const stuckNow = await stuck(now);
+  if (stuckNow.length > 0) logger.error("recommendations stuck in EXECUTING", { stuck: stuckNow });
   const m = metrics.singleMetric();
   m.addMetric("EquityUsd", MetricUnit.Count, report.snapshot.equityUsd);
   m.addMetric("DrawdownPct", MetricUnit.Percent, report.snapshot.drawdownPct);
@@ -49,11 +71,13 @@ export const handler = middy(async (raw: unknown) => {
     countBy(metrics, "UnknownExposure", "venue", venue.exchange.venue, report.unknownExposure.length);
   // every run, 0 included: the alarm on held assets that cannot be marked reads a continuous series
   countBy(metrics, "UnpricedAssets", "venue", venue.exchange.venue, report.unpriced.length);
+  countBy(metrics, "StuckRecommendations", "venue", venue.exchange.venue, stuckNow.length);
   return {
     snapshot: report.snapshot,
     newFills: report.newFills.length,
     unknownExposure: report.unknownExposure,
     unpriced: report.unpriced,
+    stuck: stuckNow,
     killSwitchTripped: report.killSwitchTripped,
   };
 });

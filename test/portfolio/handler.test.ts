@@ -5,8 +5,9 @@
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createDocumentClient } from "../../functions/shared/store/dynamo/index.js";
+import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { recommendation } from "../store/fixtures.js";
 import { isolatedCloud } from "../support/local-cloud.js";
 
 describe("portfolio handler: a held coin that cannot be priced", () => {
@@ -83,5 +84,47 @@ describe("portfolio handler: a held coin that cannot be priced", () => {
     const emf = aws.CloudWatchMetrics[0];
     expect(emf.Namespace).toBe("TradingPipeline");
     expect(emf.Metrics.map((m) => m.Name)).toEqual(["UnpricedAssets"]);
+  });
+
+  it("reports a recommendation stuck in EXECUTING: health check, answer, error log and StuckRecommendations = 1", async () => {
+    const { handler } = await import("../../functions/portfolio/handler.js");
+    const stores = createStores(createDocumentClient());
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await stores.recommendations.create(
+      recommendation({ recommendationId: "stuck-1", symbol: "BTC-USD", createdAt: hourAgo.toISOString() }),
+    );
+    for (const [from, to] of [
+      ["PENDING", "QUEUED"],
+      ["QUEUED", "VALIDATED"],
+      ["VALIDATED", "RISK_APPROVED"],
+      ["RISK_APPROVED", "EXECUTING"],
+    ] as const)
+      await stores.recommendations.transition("stuck-1", from, to, "test setup", hourAgo);
+
+    const health = (await handler({ action: "health" }, {} as never)) as {
+      healthy: boolean;
+      checks: Record<string, { ok: boolean; detail: string }>;
+    };
+    expect(health.healthy).toBe(false);
+    expect(health.checks.executions).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/1 stuck EXECUTING.*resolve-stuck.*stuck-1/),
+    });
+
+    written.length = 0;
+    const result = (await handler({ action: "run" }, {} as never)) as {
+      stuck: { recommendationId: string }[];
+    };
+    expect(result.stuck).toEqual([
+      expect.objectContaining({ recommendationId: "stuck-1", symbol: "BTC-USD" }),
+    ]);
+    const records = written
+      .flatMap((w) => w.split("\n"))
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.find((r) => "StuckRecommendations" in r)).toMatchObject({ StuckRecommendations: 1 });
+    expect(records.find((r) => r.message === "recommendations stuck in EXECUTING")).toMatchObject({
+      level: "ERROR",
+    });
   });
 });
