@@ -87,13 +87,19 @@ if (wanted && chosen.length !== wanted.length) {
   const known = files.map((f) => f.productId).join(", ");
   refuse(`--symbols ${args.symbols}: not all are in ${args.candles} (available: ${known})`);
 }
-const symbols = chosen.map((f) => f.productId);
-const lastStart = Math.min(
-  ...chosen.map((f) => {
+// a file that does not parse (a bad row, with its file:line) drops its symbol, not the run
+const lastStarts = new Map<string, number>();
+for (const f of chosen) {
+  try {
     const cols = readCandleColumns(f.path);
-    return cols.start[cols.length - 1];
-  }),
-);
+    lastStarts.set(f.productId, cols.start[cols.length - 1]!);
+  } catch (error) {
+    process.stderr.write(`warning: ${f.productId} left out of this run: ${(error as Error).message}\n`);
+  }
+}
+if (lastStarts.size === 0) refuse(`no candle file in ${args.candles} could be read (see the warnings above)`);
+const symbols = chosen.map((f) => f.productId).filter((s) => lastStarts.has(s));
+const lastStart = Math.min(...lastStarts.values());
 const interval = GRANULARITY_SECONDS.ONE_HOUR;
 const to = new Date((lastStart + interval) * 1000);
 const from = new Date(to.getTime() - hours * interval * 1000);
