@@ -24,6 +24,7 @@ import {
   executionMessage,
   referenceClosesFromVenue,
   riskApprovedRecommendation,
+  walkLifecycle,
 } from "../support/chain.js";
 import { isolatedCloud } from "../support/local-cloud.js";
 
@@ -86,12 +87,7 @@ describe("the executor trades exactly what was approved, and books sells truthfu
   it("a recommendation without a stored approval that fixes the order is never traded", async () => {
     for (const id of ["x-none", "x-old"]) {
       await stores.recommendations.create(recommendation({ recommendationId: id, symbol: "BTC-USD" }));
-      for (const [from, to] of [
-        ["PENDING", "QUEUED"],
-        ["QUEUED", "VALIDATED"],
-        ["VALIDATED", "RISK_APPROVED"],
-      ] as const)
-        await stores.recommendations.transition(id, from, to, "test setup", T0);
+      await walkLifecycle(stores, id, "RISK_APPROVED", T0);
     }
     // x-old: an approval stored by an older version, which fixed no order: refused, not guessed
     await stores.decisions.putRiskDecision({

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
 import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
 import { recommendation } from "../store/fixtures.js";
+import { walkLifecycle } from "../support/chain.js";
 import { isolatedCloud } from "../support/local-cloud.js";
 
 describe("portfolio handler: a held coin that cannot be priced", () => {
@@ -93,13 +94,7 @@ describe("portfolio handler: a held coin that cannot be priced", () => {
     await stores.recommendations.create(
       recommendation({ recommendationId: "stuck-1", symbol: "BTC-USD", createdAt: hourAgo.toISOString() }),
     );
-    for (const [from, to] of [
-      ["PENDING", "QUEUED"],
-      ["QUEUED", "VALIDATED"],
-      ["VALIDATED", "RISK_APPROVED"],
-      ["RISK_APPROVED", "EXECUTING"],
-    ] as const)
-      await stores.recommendations.transition("stuck-1", from, to, "test setup", hourAgo);
+    await walkLifecycle(stores, "stuck-1", "EXECUTING", hourAgo);
 
     const health = (await handler({ action: "health" }, {} as never)) as {
       healthy: boolean;

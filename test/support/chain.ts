@@ -39,18 +39,29 @@ export async function riskApprovedRecommendation(
       : { symbol, side: "BUY", quoteSize: String(amountUsd) },
     createdAt: at.toISOString(),
   });
-  for (const [from, to] of [
-    ["PENDING", "QUEUED"],
-    ["QUEUED", "VALIDATED"],
-    ["VALIDATED", "RISK_APPROVED"],
-  ] as const) {
+  await walkLifecycle(stores, id, "RISK_APPROVED", at, { approvedAmountUsd: amountUsd });
+}
+
+const LIFECYCLE_TO_EXECUTING = ["PENDING", "QUEUED", "VALIDATED", "RISK_APPROVED", "EXECUTING"] as const;
+
+/** Moves a PENDING recommendation along the happy path up to `to`, as the stages would (no decisions stored). */
+export async function walkLifecycle(
+  stores: Pick<Stores, "recommendations">,
+  id: string,
+  to: (typeof LIFECYCLE_TO_EXECUTING)[number],
+  at: Date,
+  approvalPatch: { approvedAmountUsd?: number } = {},
+): Promise<void> {
+  const end = LIFECYCLE_TO_EXECUTING.indexOf(to);
+  for (let i = 1; i <= end; i++) {
+    const next = LIFECYCLE_TO_EXECUTING[i]!;
     await stores.recommendations.transition(
       id,
-      from,
-      to,
+      LIFECYCLE_TO_EXECUTING[i - 1]!,
+      next,
       "test setup",
       at,
-      to === "RISK_APPROVED" ? { approvedAmountUsd: amountUsd } : {},
+      next === "RISK_APPROVED" ? approvalPatch : {},
     );
   }
 }

@@ -204,15 +204,8 @@ export class PaperBooks {
       createdAt: at,
     });
     if (created) return candidate;
-    const res = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk: PAPER_PK.clientOrder, sk: clientOrderId },
-        ConsistentRead: true,
-      }),
-    );
-    const orderId = res.Item?.orderId;
-    if (typeof orderId !== "string")
+    const orderId = await this.claimedOrderId(clientOrderId);
+    if (orderId === undefined)
       // the claim was released between the two reads (a refused twin): claim again
       return this.claimClientOrderId(clientOrderId, candidate, at);
     return orderId;
