@@ -25,6 +25,12 @@ import { readCandleColumns } from "../../functions/shared/market-data/replay.js"
 import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
 import { TABLE_LIST } from "../../functions/shared/store/tables.js";
 import { cdkJsonContext } from "../../infra/cli-context.js";
+import {
+  QUEUE_CONSUME_ACTIONS,
+  QUEUE_SEND_ACTIONS,
+  TABLE_READ_ACTIONS,
+  TABLE_WRITE_ACTIONS,
+} from "../../infra/constructs/grants.js";
 import { PIPELINE_FUNCTION_NAMES } from "../../infra/function-catalog.js";
 import { buildTradingSystem } from "../../infra/trading-system.js";
 import { provisionResources } from "../../local/cloud.js";
@@ -259,6 +265,21 @@ describe("IAM against behaviour: the pipeline deployed from the synthesized temp
   it("grants no function a table or queue it never uses (least privilege), except the grants kept on purpose", () => {
     expect(unusedGrants(recorder.calls, local, keptForPathsNotRun(local))).toEqual([]);
     expect(unusedWriteAccess(recorder.calls, local, {})).toEqual([]);
+  });
+
+  it("the shared grants (infra/constructs/grants.ts) hold only actions the functions' code issues", () => {
+    const issued = new Set(recorder.calls.map((c) => c.action));
+    const keptForPathsNotRun: Record<string, string> = {
+      "sqs:ChangeMessageVisibility":
+        "the validator's poller hands a failed message back early (poller.ts); no validation fails in this run",
+    };
+    const granted = [
+      ...TABLE_READ_ACTIONS,
+      ...TABLE_WRITE_ACTIONS,
+      ...QUEUE_SEND_ACTIONS,
+      ...QUEUE_CONSUME_ACTIONS,
+    ];
+    expect(granted.filter((a) => !issued.has(a) && !(a in keptForPathsNotRun))).toEqual([]);
   });
 
   it("ran the whole chain, so the checks above saw every function's real work", async () => {
