@@ -7,7 +7,7 @@
  * The output goes under the repository's .cache/ (git-ignored), so the modules a bundle leaves
  * external (onnxruntime-node, which the Lambda layer provides) resolve from node_modules.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { build } from "esbuild";
 import { ESM_REQUIRE_BANNER } from "../../../infra/constructs/pipeline-function.js";
@@ -22,6 +22,7 @@ export interface Bundles {
 
 export async function bundle(entries: Record<string, string>): Promise<Bundles> {
   const cache = path.join(REPO_ROOT, ".cache");
+  mkdirSync(cache, { recursive: true });
   const outdir = mkdtempSync(path.join(cache, "iam-check-"));
   try {
     await build({
