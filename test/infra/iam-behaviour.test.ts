@@ -213,8 +213,10 @@ beforeAll(async () => {
     },
   });
 
+  // the portfolio runs every minute in AWS, so the risk manager always has a recent equity snapshot
   const round = async () => {
     const event = scheduledEvent(new Date(), REGION, local.deployment.account);
+    await pipeline.invoke("portfolio", "schedule", event);
     await pipeline.invoke("market-data", "schedule", event);
     await pipeline.invoke("signal-generator", "schedule", event);
     await pipeline.invoke("signal-bridge", "schedule", event);
@@ -290,6 +292,11 @@ describe("IAM against behaviour: the pipeline deployed from the synthesized temp
     const executed = byStatus.get("EXECUTED") ?? [];
     expect(executed.filter((r) => r.side === "BUY").length, "BUYs executed").toBeGreaterThan(0);
     expect(executed.filter((r) => r.side === "SELL").length, "SELLs executed").toBeGreaterThan(0);
+    // both venues placed orders: the paper round and the live round each ran the executor's real work
+    const orders = await Promise.all(executed.map((r) => stores.orders.getOrder(r.clientOrderId ?? "")));
+    const placed = orders.map((o) => `${o?.venue} ${o?.side}`);
+    expect(placed).toContain("paper BUY");
+    expect(placed).toContain("coinbase SELL");
     expect((await stores.portfolio.latestEquitySnapshot())?.equityUsd).toBeGreaterThan(0);
     expect((await stores.killSwitch.get()).active).toBe(false);
     expect(ollama.chatRequests().length).toBeGreaterThan(0);
