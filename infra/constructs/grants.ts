@@ -3,7 +3,9 @@
  *
  * The table grants are narrower than `grantReadData` / `grantReadWriteData`: no Scan (no hot path
  * scans, see DESIGN.md rule 6) and every index named by its ARN instead of `index/*`, so no IAM
- * statement carries a wildcard resource.
+ * statement carries a wildcard resource. The actions are the ones the functions' code issues and
+ * nothing more: test/infra/iam-behaviour.test.ts runs the deployed pipeline, records every AWS call
+ * each function makes and checks these lists (and each role) against them.
  */
 
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
@@ -13,19 +15,28 @@ import type { TableDefinition } from "../../functions/shared/store/tables.js";
 
 export type TableAccess = "read" | "readWrite";
 
-export const TABLE_READ_ACTIONS = [
-  "dynamodb:GetItem",
-  "dynamodb:BatchGetItem",
-  "dynamodb:Query",
-  "dynamodb:ConditionCheckItem",
-  "dynamodb:DescribeTable",
-] as const;
+/** GetItem and Query only: no Scan, no batch reads, no DescribeTable (the code issues none of them). */
+export const TABLE_READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query"] as const;
 
 export const TABLE_WRITE_ACTIONS = [
   "dynamodb:PutItem",
   "dynamodb:UpdateItem",
   "dynamodb:DeleteItem",
   "dynamodb:BatchWriteItem",
+] as const;
+
+/** Producers send with the URL from their environment: no GetQueueUrl, no GetQueueAttributes. */
+export const QUEUE_SEND_ACTIONS = ["sqs:SendMessage"] as const;
+
+/**
+ * The validator worker's poller (functions/shared/queues/poller.ts): receive, delete what succeeded,
+ * and hand a failed message back early (ChangeMessageVisibilityBatch). Lambda consumers get their
+ * event source mapping's grant from CDK instead.
+ */
+export const QUEUE_CONSUME_ACTIONS = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:ChangeMessageVisibility",
 ] as const;
 
 /** ARNs of the table and of each of its indexes, as the definitions name them. */
@@ -52,25 +63,13 @@ export function grantTableAccess(
 /** Producers: SendMessage only (SQS-managed SSE needs no KMS grant). */
 export function grantQueueSend(grantee: IGrantable, queue: IQueue): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-      resources: [queue.queueArn],
-    }),
+    new PolicyStatement({ actions: [...QUEUE_SEND_ACTIONS], resources: [queue.queueArn] }),
   );
 }
 
-/** Consumers: receive, delete, extend visibility; nothing else. */
+/** Consumers: receive, delete, hand back; nothing else. */
 export function grantQueueConsume(grantee: IGrantable, queue: IQueue): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: [
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
-      ],
-      resources: [queue.queueArn],
-    }),
+    new PolicyStatement({ actions: [...QUEUE_CONSUME_ACTIONS], resources: [queue.queueArn] }),
   );
 }

@@ -141,6 +141,7 @@ export class PipelineStack extends Stack {
     })
       .usesTable(t.signals, TABLES.signals, "readWrite")
       .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
+      .usesTable(t.portfolio, TABLES.portfolio, "read")
       .sendsTo(this.queues.validation);
 
     const riskManager = fn("risk-manager", "RiskManager", {
@@ -150,8 +151,8 @@ export class PipelineStack extends Stack {
     })
       .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
       .usesTable(t.decisions, TABLES.decisions, "readWrite")
-      .usesTable(t.portfolio, TABLES.portfolio, "read")
-      .usesTable(t.orders, TABLES.orders, "read")
+      // recordApproval writes the reservation and the day's approval count
+      .usesTable(t.portfolio, TABLES.portfolio, "readWrite")
       .usesTable(t.candles, TABLES.candles, "read")
       // one at a time, so two approvals never see the same exposure: the risk queue is FIFO with
       // one message group, and Lambda runs a FIFO source at most once per active group. Batch 1:
@@ -166,6 +167,8 @@ export class PipelineStack extends Stack {
       memorySize: 512,
     })
       .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
+      // the approved risk decision is re-read, never taken from the message
+      .usesTable(t.decisions, TABLES.decisions, "read")
       .usesTable(t.orders, TABLES.orders, "readWrite")
       .usesTable(t.portfolio, TABLES.portfolio, "readWrite")
       .usesTable(t.candles, TABLES.candles, "read")
@@ -179,7 +182,8 @@ export class PipelineStack extends Stack {
     })
       .usesTable(t.orders, TABLES.orders, "readWrite")
       .usesTable(t.portfolio, TABLES.portfolio, "readWrite")
-      .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
+      // recommendations stuck in EXECUTING (byStatus index) for the health report
+      .usesTable(t.recommendations, TABLES.recommendations, "read")
       .usesTable(t.candles, TABLES.candles, "read")
       .readsSecret(data.coinbaseSecret, data.coinbaseSecretKmsKeyArn);
 

@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { Decimal } from "decimal.js";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { GRANULARITY_SECONDS as GRANULARITY_SECONDS_BY_NAME } from "../../functions/shared/domain/schemas.js";
-import { priceString, seriesCandle } from "./fake-coinbase/candles.js";
+import { priceString, type SeriesCandle, seriesCandle } from "./fake-coinbase/candles.js";
 import { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalogue.js";
 import { FakeCoinbaseState, type OrderRejection, type ParsedOrder } from "./fake-coinbase/state.js";
 
@@ -38,6 +38,8 @@ export interface FakeCoinbaseOptions {
   candleGaps?: Record<string, Array<{ from: number; to: number }>>;
   /** server-side cap on accounts per page (Coinbase: default 49, max 250) */
   maxAccountsPerPage?: number;
+  /** a candle series of your own (e.g. replayed history); default: the seeded synthetic series */
+  candles?: (productId: string, granularity: string, start: number) => SeriesCandle | undefined;
 }
 
 export interface FaultMatch {
@@ -148,7 +150,10 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     if (!step || base === undefined || start % step !== 0) return undefined;
     if (start > nowMs() / 1000) return undefined;
     if ((gaps.get(productId) ?? []).some((g) => start >= g.from && start < g.to)) return undefined;
-    const c = seriesCandle(seed, productId, base, start, step);
+    const c = options.candles
+      ? options.candles(productId, granularity, start)
+      : seriesCandle(seed, productId, base, start, step);
+    if (!c) return undefined;
     return {
       start: String(start),
       low: priceString(c.low),
