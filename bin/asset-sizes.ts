@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "aws-cdk-lib";
-import { formatMegabytes, LAMBDA_UNZIPPED_LIMIT_BYTES, measureStackAssets } from "../infra/asset-sizes.js";
-import { cliContext } from "../infra/cli-context.js";
-import { buildTradingSystem } from "../infra/trading-system.js";
+import { cliContext } from "#infra/cli-context.js";
+import { buildTradingSystem } from "#infra/trading-system.js";
+import { formatMegabytes, LAMBDA_UNZIPPED_LIMIT_BYTES, measureStackAssets } from "#local/asset-sizes.js";
 
 const outdir = mkdtempSync(path.join(tmpdir(), "trading-assets-"));
 try {

@@ -11,10 +11,10 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import { benchBacktest } from "../functions/shared/backtest/bench.js";
-import { formatSummary, resultJson } from "../functions/shared/backtest/format.js";
-import { renderReport } from "../functions/shared/backtest/report.js";
-import { backtestCandles } from "../functions/shared/backtest/run.js";
+import { formatSummary, resultJson } from "#backtest/format.js";
+import { renderReport } from "#backtest/report.js";
+import { backtestCandles } from "#backtest/run.js";
+import { benchBacktest } from "#bench/backtest.js";
 
 export { benchBacktest };
 

@@ -9,17 +9,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { runBacktestHook } from "../functions/shared/bench/backtest-hook.js";
-import { benchColdInit } from "../functions/shared/bench/cold-init.js";
-import { type BenchFigure, formatTable, judge } from "../functions/shared/bench/figures.js";
-import { benchInference, realFeatureBatches } from "../functions/shared/bench/inference.js";
-import {
-  type HourlyCandles,
-  loadHourlyCandles,
-  locateCandleDir,
-} from "../functions/shared/bench/real-candles.js";
-import { benchSignalCycle } from "../functions/shared/bench/signal-cycle.js";
-import { loadSignalModel, type SignalModel } from "../functions/shared/model/index.js";
+import { runBacktestHook } from "#bench/backtest-hook.js";
+import { benchColdInit } from "#bench/cold-init.js";
+import { type BenchFigure, formatTable, judge } from "#bench/figures.js";
+import { benchInference, realFeatureBatches } from "#bench/inference.js";
+import { type HourlyCandles, loadHourlyCandles, locateCandleDir } from "#bench/real-candles.js";
+import { benchSignalCycle } from "#bench/signal-cycle.js";
+import { loadSignalModel, type SignalModel } from "#model/index.js";
 
 export const BENCH_SECTIONS = ["features", "inference", "cycle", "init", "backtest"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
@@ -120,7 +116,7 @@ export async function runBench(
 
   await section("features", async () => {
     // imported on demand: it loads both reference libraries
-    const { benchFeatures } = await import("./bench-features.js");
+    const { benchFeatures } = await import("#bench/features.js");
     return (await benchFeatures()).map((r) =>
       r.name === "features.engine.throughput"
         ? { ...r, target: { comparison: ">=" as const, value: FEATURE_THROUGHPUT_TARGET } }

@@ -6,10 +6,10 @@
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { cardPathFor } from "../functions/shared/model/card.js";
-import { loadSignalModel } from "../functions/shared/model/runtime.js";
-import { evaluateOnCandles } from "../models/training/evaluate-candles.js";
-import { formatMetrics } from "../models/training/report.js";
+import { cardPathFor } from "#model/card.js";
+import { loadSignalModel } from "#model/runtime.js";
+import { evaluateOnCandles } from "#training/evaluate-candles.js";
+import { formatMetrics } from "#training/report.js";
 
 const usage =
   "usage: npm run evaluate -- --model <file.onnx> --candles <dir> [--card <card.json>] [--from ISO] [--to ISO] [--symbols A-B,C-D] [--json out.json]";

@@ -1,6 +1,6 @@
 /**
  * `npm run invoke -- <function> --event events/<file>.json`: runs a Lambda handler locally
- * against the local cloud and prints its result (see infra/local-invoke.ts).
+ * against the local cloud and prints its result (see local/invoke.ts).
  */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +10,7 @@ import {
   invokeLocally,
   parseInvokeArgs,
   readEventFile,
-} from "../infra/local-invoke.js";
+} from "#local/invoke.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

@@ -14,24 +14,24 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { GRANULARITY_SECONDS } from "../functions/shared/domain/schemas.js";
-import { bundledRules, createVenue } from "../functions/shared/exchange/venue.js";
-import { checkOllamaHealth, createOllamaVerdictClient } from "../functions/shared/llm/index.js";
-import { listCandleFiles, readCandleColumns } from "../functions/shared/market-data/replay.js";
-import { loadSignalModel } from "../functions/shared/model/index.js";
-import type { Log } from "../functions/shared/runtime/log.js";
-import { sharedDocumentClient } from "../functions/shared/store/dynamo/client.js";
-import { createStores } from "../functions/shared/store/dynamo/index.js";
-import { startLocalCloud } from "../local/cloud.js";
-import { createLocalPipeline } from "../local/pipeline.js";
-import { formatSummary, summarizeRun } from "../local/summary.js";
+import { GRANULARITY_SECONDS } from "#domain/schemas.js";
+import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
+import { startLocalCloud } from "#local/cloud.js";
+import { createLocalPipeline } from "#local/pipeline.js";
+import { formatSummary, summarizeRun } from "#local/summary.js";
 import {
   chooseLocalTrading,
   LIVE_CONFIRMATION_FLAG,
   LIVE_FLAG,
   LocalRunRefused,
   type LocalTrading,
-} from "../local/trading-mode.js";
+} from "#local/trading-mode.js";
+import { listCandleFiles, readCandleColumns } from "#market-data/replay.js";
+import { loadSignalModel } from "#model/index.js";
+import type { Log } from "#runtime/log.js";
+import { bundledRules, createVenue } from "#runtime/venue.js";
+import { sharedDocumentClient } from "#store/dynamo/client.js";
+import { createStores } from "#store/dynamo/index.js";
 
 /** a refusal before anything started: one line on stderr, exit code 2 */
 function refuse(message: string): never {

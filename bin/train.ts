@@ -6,7 +6,7 @@
  */
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { runTraining } from "../models/training/pipeline.js";
+import { runTraining } from "#training/pipeline.js";
 
 const { values } = parseArgs({
   options: {

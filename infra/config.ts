@@ -5,11 +5,8 @@
  */
 import type { Node } from "constructs";
 import { z } from "zod";
-import { TradingMode } from "../functions/shared/domain/schemas.js";
-import {
-  DEFAULT_LLM_PARALLEL_REQUESTS,
-  MAX_LLM_PARALLEL_REQUESTS,
-} from "../functions/shared/queues/validator-capacity.js";
+import { TradingMode } from "#domain/schemas.js";
+import { DEFAULT_LLM_PARALLEL_REQUESTS, MAX_LLM_PARALLEL_REQUESTS } from "#queues/validator-capacity.js";
 
 const Minutes = z.coerce.number().int().min(1).max(1440);
 

@@ -2,7 +2,7 @@
  * The Lambda functions of the pipeline and their timeouts, free of CDK imports so local tools
  * (bin/invoke.ts) share them with the stacks without loading aws-cdk-lib.
  */
-import { QUEUES } from "../functions/shared/queues/definitions.js";
+import { QUEUES } from "#queues/definitions.js";
 
 export const PIPELINE_FUNCTION_NAMES = [
   "market-data",

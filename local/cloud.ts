@@ -25,13 +25,8 @@ import {
   type QueueId,
   queueName,
   visibilityTimeoutSeconds,
-} from "../functions/shared/queues/definitions.js";
-import {
-  defaultTableName,
-  TABLE_LIST,
-  type TableDefinition,
-  type TableId,
-} from "../functions/shared/store/tables.js";
+} from "#queues/definitions.js";
+import { defaultTableName, TABLE_LIST, type TableDefinition, type TableId } from "#store/tables.js";
 
 export interface LocalQueue {
   id: QueueId;

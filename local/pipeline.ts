@@ -7,35 +7,32 @@
  * the first cycle takes one (after its ingest) when the store has none yet.
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "../functions/shared/bridge/signal-bridge.js";
-import { assessRecommendation } from "../functions/shared/chain/assess-recommendation.js";
-import { DEFAULT_EXECUTION_SETTINGS, executeTrade } from "../functions/shared/chain/execute-trade.js";
-import { type MarkSource, reconcilePortfolio } from "../functions/shared/chain/reconcile-portfolio.js";
 import {
   ExecutionRequest,
   GRANULARITY_SECONDS,
   type Granularity,
   RiskRequest,
   ValidationRequest,
-} from "../functions/shared/domain/schemas.js";
-import type { Exchange } from "../functions/shared/exchange/exchange.js";
-import { SERVING_WINDOW } from "../functions/shared/features/index.js";
-import { type VerdictSource, validateRecommendation } from "../functions/shared/llm/index.js";
-import { ingestCandles } from "../functions/shared/market-data/ingest.js";
-import { ReplayCandleSource } from "../functions/shared/market-data/replay.js";
-import type { SignalModel } from "../functions/shared/model/index.js";
-import { QUEUES } from "../functions/shared/queues/definitions.js";
-import { drainQueue } from "../functions/shared/queues/poller.js";
-import { queueSender } from "../functions/shared/queues/sender.js";
-import {
-  closesNeededForVolatility,
-  DEFAULT_RISK_LIMITS,
-  type RiskLimits,
-} from "../functions/shared/risk/index.js";
-import type { Log } from "../functions/shared/runtime/log.js";
-import { sqsHandler } from "../functions/shared/runtime/sqs-handler.js";
-import { generateSignals } from "../functions/shared/signals/generate-signals.js";
-import { createDocumentClient, createStores, type Stores } from "../functions/shared/store/dynamo/index.js";
+} from "#domain/schemas.js";
+import type { Exchange } from "#exchange/exchange.js";
+import { SERVING_WINDOW } from "#features/index.js";
+import type { VerdictSource } from "#llm/index.js";
+import { ingestCandles } from "#market-data/ingest.js";
+import { ReplayCandleSource } from "#market-data/replay.js";
+import type { SignalModel } from "#model/index.js";
+import { QUEUES } from "#queues/definitions.js";
+import { drainQueue } from "#queues/poller.js";
+import { queueSender } from "#queues/sender.js";
+import { closesNeededForVolatility, DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
+import type { Log } from "#runtime/log.js";
+import { sqsHandler } from "#runtime/sqs-handler.js";
+import { assessRecommendation } from "#steps/assess-recommendation.js";
+import { DEFAULT_EXECUTION_SETTINGS, executeTrade } from "#steps/execute-trade.js";
+import { generateSignals } from "#steps/generate-signals.js";
+import { type MarkSource, reconcilePortfolio } from "#steps/reconcile-portfolio.js";
+import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "#steps/signal-bridge.js";
+import { validateRecommendation } from "#steps/validate-recommendation.js";
+import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
 import type { LocalCloud } from "./cloud.js";
 
 export interface LocalPipelineOptions {

@@ -1,7 +1,7 @@
 /** What a local run did, read back from the store through its access patterns (no scans). */
-import type { Fill, Order, RecommendationStatus, SignalType } from "../functions/shared/domain/schemas.js";
-import { RecommendationStatus as Statuses } from "../functions/shared/domain/schemas.js";
-import type { Stores } from "../functions/shared/store/dynamo/index.js";
+import type { Fill, Order, RecommendationStatus, SignalType } from "#domain/schemas.js";
+import { RecommendationStatus as Statuses } from "#domain/schemas.js";
+import type { Stores } from "#store/dynamo/index.js";
 
 export interface RunSummary {
   signalsByType: Record<SignalType, number>;

@@ -5,10 +5,10 @@
  * local cloud starts is checked here, and a refusal is one line saying what to do. No refusal or
  * warning ever carries key material.
  */
-import { CoinbaseKeyError } from "../functions/shared/coinbase/auth.js";
-import { COINBASE_KEY_FILE_FORMAT, keyFileReadableByOthers } from "../functions/shared/coinbase/key-file.js";
-import { type Config, ConfigError, loadConfig } from "../functions/shared/config.js";
-import { loadLiveKey } from "../functions/shared/exchange/venue.js";
+import { CoinbaseKeyError } from "#coinbase/auth.js";
+import { COINBASE_KEY_FILE_FORMAT, keyFileReadableByOthers } from "#coinbase/key-file.js";
+import { type Config, ConfigError, loadConfig } from "#config";
+import { loadLiveKey } from "#runtime/venue.js";
 
 export const LIVE_FLAG = "live";
 export const LIVE_CONFIRMATION_FLAG = "yes-i-understand-real-orders";

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { type LocalCloudEndpoints, startLocalCloud } from "../local/cloud.js";
+import { type LocalCloudEndpoints, startLocalCloud } from "#local/cloud.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -5,9 +5,9 @@
  */
 import middy from "@middy/core";
 import { z } from "zod";
-import { parseEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
-import { createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
-import { createStores } from "../shared/store/dynamo/index.js";
+import { parseEvent, runHealthChecks } from "#runtime/lambda-events.js";
+import { createLogger, createMetrics, MetricUnit } from "#runtime/observability.js";
+import { createStores } from "#store/dynamo/index.js";
 
 export const KillSwitchCommand = z.discriminatedUnion("action", [
   z.object({ action: z.literal("pause"), by: z.string().min(1), reason: z.string().min(1) }),

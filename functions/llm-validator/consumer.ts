@@ -2,14 +2,15 @@
  * The validation queue's consumer: an SQS batch handler around the validation use case. The ECS
  * worker (worker.ts) and the local runner feed it messages; it could equally be a Lambda handler.
  */
-import { type Config, loadConfig } from "../shared/config.js";
-import { ValidationRequest } from "../shared/domain/schemas.js";
-import { createOllamaVerdictClient, validateRecommendation } from "../shared/llm/index.js";
-import type { PollOptions, SqsEventHandler } from "../shared/queues/poller.js";
-import { queueSender } from "../shared/queues/sender.js";
-import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
-import { sqsHandler } from "../shared/runtime/sqs-handler.js";
-import { createStores } from "../shared/store/dynamo/index.js";
+import { type Config, loadConfig } from "#config";
+import { ValidationRequest } from "#domain/schemas.js";
+import { createOllamaVerdictClient } from "#llm/index.js";
+import type { PollOptions, SqsEventHandler } from "#queues/poller.js";
+import { queueSender } from "#queues/sender.js";
+import { countBy, createLogger, createMetrics, MetricUnit } from "#runtime/observability.js";
+import { sqsHandler } from "#runtime/sqs-handler.js";
+import { validateRecommendation } from "#steps/validate-recommendation.js";
+import { createStores } from "#store/dynamo/index.js";
 
 export function createValidationConsumer(env: NodeJS.ProcessEnv = process.env) {
   const config = loadConfig(env);

@@ -4,8 +4,8 @@
  * A batch is at most OLLAMA_NUM_PARALLEL messages, validated side by side (consumer.ts).
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { checkOllamaHealth } from "../shared/llm/index.js";
-import { pollForever } from "../shared/queues/poller.js";
+import { checkOllamaHealth } from "#llm/index.js";
+import { pollForever } from "#queues/poller.js";
 import { createValidationConsumer, validationPollOptions } from "./consumer.js";
 
 const queueUrl = process.env.VALIDATION_QUEUE_URL;

@@ -1,15 +1,10 @@
 import middy from "@middy/core";
-import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
-import { ingestCandles } from "../shared/market-data/ingest.js";
-import { resolveUniverse } from "../shared/market-data/universe.js";
-import { handlerContext } from "../shared/runtime/handler-context.js";
-import {
-  parseEvent,
-  runHealthChecks,
-  runTime,
-  ScheduledOrHealthEvent,
-} from "../shared/runtime/lambda-events.js";
-import { countBy } from "../shared/runtime/observability.js";
+import { CoinbaseMarketData } from "#coinbase/market-data.js";
+import { ingestCandles } from "#market-data/ingest.js";
+import { resolveUniverse } from "#market-data/universe.js";
+import { handlerContext } from "#runtime/handler-context.js";
+import { parseEvent, runHealthChecks, runTime, ScheduledOrHealthEvent } from "#runtime/lambda-events.js";
+import { countBy } from "#runtime/observability.js";
 
 const { config, logger, metrics, stores } = handlerContext("market-data");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });

@@ -1,17 +1,12 @@
 import middy from "@middy/core";
-import { stuckExecutions } from "../shared/chain/execute-trade.js";
-import { reconcilePortfolio } from "../shared/chain/reconcile-portfolio.js";
-import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
-import { deployedVenue } from "../shared/exchange/venue.js";
-import { resolveUniverse } from "../shared/market-data/universe.js";
-import { handlerContext } from "../shared/runtime/handler-context.js";
-import {
-  parseEvent,
-  runHealthChecks,
-  runTime,
-  ScheduledOrHealthEvent,
-} from "../shared/runtime/lambda-events.js";
-import { countBy, MetricUnit } from "../shared/runtime/observability.js";
+import { CoinbaseMarketData } from "#coinbase/market-data.js";
+import { resolveUniverse } from "#market-data/universe.js";
+import { handlerContext } from "#runtime/handler-context.js";
+import { parseEvent, runHealthChecks, runTime, ScheduledOrHealthEvent } from "#runtime/lambda-events.js";
+import { countBy, MetricUnit } from "#runtime/observability.js";
+import { deployedVenue } from "#runtime/venue.js";
+import { stuckExecutions } from "#steps/execute-trade.js";
+import { reconcilePortfolio } from "#steps/reconcile-portfolio.js";
 
 const { config, logger, metrics, stores } = handlerContext("portfolio");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });

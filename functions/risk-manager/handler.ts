@@ -1,11 +1,11 @@
-import { assessRecommendation } from "../shared/chain/assess-recommendation.js";
-import { RiskRequest } from "../shared/domain/schemas.js";
-import { queueSender } from "../shared/queues/sender.js";
-import { riskLimitsFromConfig } from "../shared/risk/limits-from-config.js";
-import { handlerContext } from "../shared/runtime/handler-context.js";
-import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
-import { countBy } from "../shared/runtime/observability.js";
-import { sqsHandler } from "../shared/runtime/sqs-handler.js";
+import { RiskRequest } from "#domain/schemas.js";
+import { queueSender } from "#queues/sender.js";
+import { riskLimitsFromConfig } from "#risk/limits-from-config.js";
+import { handlerContext } from "#runtime/handler-context.js";
+import { HealthCheckEvent, runHealthChecks } from "#runtime/lambda-events.js";
+import { countBy } from "#runtime/observability.js";
+import { sqsHandler } from "#runtime/sqs-handler.js";
+import { assessRecommendation } from "#steps/assess-recommendation.js";
 
 const { config, logger, metrics, stores } = handlerContext("risk-manager");
 const sendToExecution = queueSender(process.env.EXECUTION_QUEUE_URL, "EXECUTION_QUEUE_URL");

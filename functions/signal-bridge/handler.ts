@@ -1,14 +1,9 @@
 import middy from "@middy/core";
-import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "../shared/bridge/signal-bridge.js";
-import { queueSender } from "../shared/queues/sender.js";
-import { handlerContext } from "../shared/runtime/handler-context.js";
-import {
-  parseEvent,
-  runHealthChecks,
-  runTime,
-  ScheduledOrHealthEvent,
-} from "../shared/runtime/lambda-events.js";
-import { countBy } from "../shared/runtime/observability.js";
+import { queueSender } from "#queues/sender.js";
+import { handlerContext } from "#runtime/handler-context.js";
+import { parseEvent, runHealthChecks, runTime, ScheduledOrHealthEvent } from "#runtime/lambda-events.js";
+import { countBy } from "#runtime/observability.js";
+import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "#steps/signal-bridge.js";
 
 const { config, logger, metrics, stores } = handlerContext("signal-bridge");
 const sendToValidation = queueSender(process.env.VALIDATION_QUEUE_URL, "VALIDATION_QUEUE_URL");

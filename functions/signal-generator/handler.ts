@@ -1,17 +1,12 @@
 import { resolve } from "node:path";
 import middy from "@middy/core";
-import { CoinbaseMarketData } from "../shared/coinbase/market-data.js";
-import { resolveUniverse } from "../shared/market-data/universe.js";
-import { loadSignalModel } from "../shared/model/index.js";
-import { handlerContext } from "../shared/runtime/handler-context.js";
-import {
-  parseEvent,
-  runHealthChecks,
-  runTime,
-  ScheduledOrHealthEvent,
-} from "../shared/runtime/lambda-events.js";
-import { countBy, MetricUnit } from "../shared/runtime/observability.js";
-import { generateSignals } from "../shared/signals/generate-signals.js";
+import { CoinbaseMarketData } from "#coinbase/market-data.js";
+import { resolveUniverse } from "#market-data/universe.js";
+import { loadSignalModel } from "#model/index.js";
+import { handlerContext } from "#runtime/handler-context.js";
+import { parseEvent, runHealthChecks, runTime, ScheduledOrHealthEvent } from "#runtime/lambda-events.js";
+import { countBy, MetricUnit } from "#runtime/observability.js";
+import { generateSignals } from "#steps/generate-signals.js";
 
 const { config, logger, metrics, stores } = handlerContext("signal-generator");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });

@@ -1,12 +1,12 @@
 import type { Context, SQSEvent } from "aws-lambda";
-import { executeTrade, resolveStuckExecution } from "../shared/chain/execute-trade.js";
-import { ExecutionRequest } from "../shared/domain/schemas.js";
-import { deployedVenue } from "../shared/exchange/venue.js";
-import { handlerContext } from "../shared/runtime/handler-context.js";
-import { HealthCheckEvent, runHealthChecks } from "../shared/runtime/lambda-events.js";
-import { countBy, MetricUnit } from "../shared/runtime/observability.js";
-import { ResolveStuckCommand } from "../shared/runtime/operator-commands.js";
-import { sqsHandler } from "../shared/runtime/sqs-handler.js";
+import { ExecutionRequest } from "#domain/schemas.js";
+import { handlerContext } from "#runtime/handler-context.js";
+import { HealthCheckEvent, runHealthChecks } from "#runtime/lambda-events.js";
+import { countBy, MetricUnit } from "#runtime/observability.js";
+import { ResolveStuckCommand } from "#runtime/operator-commands.js";
+import { sqsHandler } from "#runtime/sqs-handler.js";
+import { deployedVenue } from "#runtime/venue.js";
+import { executeTrade, resolveStuckExecution } from "#steps/execute-trade.js";
 
 const { config, logger, metrics, stores } = handlerContext("trade-executor");
 const venue = await deployedVenue(config, stores.candles);

@@ -11,7 +11,7 @@
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
-import type { TableDefinition } from "../../functions/shared/store/tables.js";
+import type { TableDefinition } from "#store/tables.js";
 
 export type TableAccess = "read" | "readWrite";
 

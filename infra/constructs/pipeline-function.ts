@@ -20,8 +20,8 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import type { TableDefinition } from "../../functions/shared/store/tables.js";
-import type { DeploymentConfig } from "../config.js";
+import type { DeploymentConfig } from "#infra/config.js";
+import type { TableDefinition } from "#store/tables.js";
 import { grantQueueSend, grantTableAccess, type TableAccess } from "./grants.js";
 import type { WorkQueue } from "./work-queue.js";
 

@@ -10,7 +10,7 @@ import {
   type QueueDefinition,
   queueName,
   visibilityTimeoutSeconds,
-} from "../../functions/shared/queues/definitions.js";
+} from "#queues/definitions.js";
 
 export interface WorkQueueProps {
   readonly definition: QueueDefinition;

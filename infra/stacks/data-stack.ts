@@ -13,13 +13,8 @@ import {
 } from "aws-cdk-lib/aws-dynamodb";
 import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
-import {
-  type KeyAttribute,
-  TABLE_LIST,
-  type TableDefinition,
-  type TableId,
-} from "../../functions/shared/store/tables.js";
-import type { DeploymentConfig } from "../config.js";
+import type { DeploymentConfig } from "#infra/config.js";
+import { type KeyAttribute, TABLE_LIST, type TableDefinition, type TableId } from "#store/tables.js";
 
 export interface DataStackProps extends StackProps {
   readonly config: DeploymentConfig;

@@ -39,13 +39,13 @@ import {
 } from "aws-cdk-lib/aws-ecs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { QUEUES } from "../../functions/shared/queues/definitions.js";
-import { validatorCapacity } from "../../functions/shared/queues/validator-capacity.js";
-import { TABLES } from "../../functions/shared/store/tables.js";
-import type { DeploymentConfig } from "../config.js";
-import { grantQueueConsume, grantQueueSend, grantTableAccess } from "../constructs/grants.js";
-import { METRICS_NAMESPACE, REPO_ROOT } from "../constructs/pipeline-function.js";
-import type { WorkQueue } from "../constructs/work-queue.js";
+import type { DeploymentConfig } from "#infra/config.js";
+import { grantQueueConsume, grantQueueSend, grantTableAccess } from "#infra/constructs/grants.js";
+import { METRICS_NAMESPACE, REPO_ROOT } from "#infra/constructs/pipeline-function.js";
+import type { WorkQueue } from "#infra/constructs/work-queue.js";
+import { QUEUES } from "#queues/definitions.js";
+import { validatorCapacity } from "#queues/validator-capacity.js";
+import { TABLES } from "#store/tables.js";
 import type { DataStack } from "./data-stack.js";
 import type { PipelineStack } from "./pipeline-stack.js";
 

@@ -26,14 +26,14 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { QUEUES, type QueueId } from "../../functions/shared/queues/definitions.js";
-import { validatorCapacity } from "../../functions/shared/queues/validator-capacity.js";
-import { TABLES } from "../../functions/shared/store/tables.js";
-import { buildOnnxRuntimeLayer, onnxRuntimeVersion } from "../../layers/build-onnxruntime-layer.js";
-import type { DeploymentConfig } from "../config.js";
-import { PipelineFunction, REPO_ROOT } from "../constructs/pipeline-function.js";
-import { WorkQueue } from "../constructs/work-queue.js";
-import { FUNCTION_TIMEOUT_SECONDS, type FunctionName } from "../function-catalog.js";
+import type { DeploymentConfig } from "#infra/config.js";
+import { PipelineFunction, REPO_ROOT } from "#infra/constructs/pipeline-function.js";
+import { WorkQueue } from "#infra/constructs/work-queue.js";
+import { FUNCTION_TIMEOUT_SECONDS, type FunctionName } from "#infra/function-catalog.js";
+import { buildOnnxRuntimeLayer, onnxRuntimeVersion } from "#layers/build-onnxruntime-layer.js";
+import { QUEUES, type QueueId } from "#queues/definitions.js";
+import { validatorCapacity } from "#queues/validator-capacity.js";
+import { TABLES } from "#store/tables.js";
 import type { DataStack } from "./data-stack.js";
 
 export interface PipelineStackProps extends StackProps {

@@ -1,9 +1,5 @@
-import type { OhlcvSeries } from "../../functions/shared/features/series.js";
-import {
-  FILE_GRANULARITIES,
-  listCandleFiles,
-  readCandleColumns,
-} from "../../functions/shared/market-data/replay.js";
+import type { OhlcvSeries } from "#features/series.js";
+import { FILE_GRANULARITIES, listCandleFiles, readCandleColumns } from "#market-data/replay.js";
 
 /**
  * The candle files of a folder for training and evaluation, read with the product's replay reader

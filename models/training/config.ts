@@ -1,4 +1,4 @@
-import type { DecisionThresholds } from "../../functions/shared/model/decision.js";
+import type { DecisionThresholds } from "#model/decision.js";
 
 const TAKER_FEE_PER_SIDE = 0.006;
 const SLIPPAGE_PER_SIDE = 0.001;

@@ -1,18 +1,9 @@
-import {
-  computeFeatureMatrix,
-  FEATURE_COUNT,
-  WARMUP_CANDLES,
-} from "../../functions/shared/features/index.js";
-import type { DecisionThresholds } from "../../functions/shared/model/decision.js";
-import {
-  buildLabelledRows,
-  evaluateRows,
-  type FeatureEngine,
-  type RowWindow,
-} from "../../functions/shared/model/evaluation.js";
-import type { LabelDefinition } from "../../functions/shared/model/labels.js";
-import type { ClassificationMetrics } from "../../functions/shared/model/metrics.js";
-import type { SignalModel } from "../../functions/shared/model/runtime.js";
+import { computeFeatureMatrix, FEATURE_COUNT, WARMUP_CANDLES } from "#features/index.js";
+import type { DecisionThresholds } from "#model/decision.js";
+import { buildLabelledRows, evaluateRows, type FeatureEngine, type RowWindow } from "#model/evaluation.js";
+import type { LabelDefinition } from "#model/labels.js";
+import type { ClassificationMetrics } from "#model/metrics.js";
+import type { SignalModel } from "#model/runtime.js";
 import { readCandleFolder } from "./candle-csv.js";
 
 export const FEATURE_ENGINE: FeatureEngine = {

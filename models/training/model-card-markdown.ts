@@ -1,4 +1,4 @@
-import type { ModelCard } from "../../functions/shared/model/card.js";
+import type { ModelCard } from "#model/card.js";
 import { metricsMarkdown } from "./report.js";
 
 const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;

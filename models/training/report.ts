@@ -1,5 +1,5 @@
-import { CLASS_NAMES } from "../../functions/shared/model/labels.js";
-import type { ClassificationMetrics } from "../../functions/shared/model/metrics.js";
+import { CLASS_NAMES } from "#model/labels.js";
+import type { ClassificationMetrics } from "#model/metrics.js";
 
 const pct = (v: number | null): string => (v === null ? "-" : `${(100 * v).toFixed(2)}%`);
 const num = (v: number | null, digits = 4): string => (v === null ? "-" : v.toFixed(digits));

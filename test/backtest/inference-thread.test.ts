@@ -2,15 +2,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  listMarketFiles,
-  type PredictionTiming,
-  predictMarket,
-} from "../../functions/shared/backtest/predictions.js";
-import { FEATURE_COUNT } from "../../functions/shared/features/index.js";
-import { startInferenceThread } from "../../functions/shared/model/inference-thread.js";
-import { shippedModel } from "../e2e/support.js";
-import { REPO_ROOT, SHARED_CANDLES } from "../support/paths.js";
+import { listMarketFiles, type PredictionTiming, predictMarket } from "#backtest/predictions.js";
+import { FEATURE_COUNT } from "#features/index.js";
+import { startInferenceThread } from "#model/inference-thread.js";
+import { shippedModel } from "#test/e2e/support.js";
+import { REPO_ROOT, SHARED_CANDLES } from "#test/support/paths.js";
 
 const MODEL_PATH = resolve(REPO_ROOT, "models/signal-model.onnx");
 const scratch = mkdtempSync(join(tmpdir(), "inference-thread-"));

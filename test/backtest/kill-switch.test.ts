@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runBacktest } from "../../functions/shared/backtest/engine.js";
-import { DEFAULT_RISK_LIMITS } from "../../functions/shared/risk/index.js";
+import { runBacktest } from "#backtest/engine.js";
+import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
 import { cycleOf, market, settings } from "./scenarios.js";
 
 /** A small account that holds mostly BTC: a 25% dip trips the kill switch, the recovery clears the drawdown. */

@@ -10,23 +10,23 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBacktest } from "../../functions/shared/backtest/engine.js";
-import { listMarketFiles, predictMarket } from "../../functions/shared/backtest/predictions.js";
-import { DEFAULT_FILL_SETTINGS } from "../../functions/shared/backtest/run.js";
-import { DEFAULT_BRIDGE_SETTINGS } from "../../functions/shared/bridge/signal-bridge.js";
-import { loadConfig } from "../../functions/shared/config.js";
-import { bundledProductRules } from "../../functions/shared/exchange/product-rules.js";
-import { bundledRules, createVenue } from "../../functions/shared/exchange/venue.js";
-import { createOllamaVerdictClient } from "../../functions/shared/llm/index.js";
-import { DEFAULT_DECISION_THRESHOLDS } from "../../functions/shared/model/index.js";
-import { DEFAULT_RISK_LIMITS, type RiskLimits } from "../../functions/shared/risk/index.js";
-import { silentLog } from "../../functions/shared/runtime/log.js";
-import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
-import { createLocalPipeline } from "../../local/pipeline.js";
-import { summarizeRun } from "../../local/summary.js";
-import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, shippedModel } from "../e2e/support.js";
-import { type FakeOllama, startFakeOllama } from "../fakes/fake-ollama.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+import { runBacktest } from "#backtest/engine.js";
+import { listMarketFiles, predictMarket } from "#backtest/predictions.js";
+import { DEFAULT_FILL_SETTINGS } from "#backtest/run.js";
+import { bundledProductRules } from "#coinbase/product-rules.js";
+import { loadConfig } from "#config";
+import { createOllamaVerdictClient } from "#llm/index.js";
+import { createLocalPipeline } from "#local/pipeline.js";
+import { summarizeRun } from "#local/summary.js";
+import { DEFAULT_DECISION_THRESHOLDS } from "#model/index.js";
+import { DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
+import { silentLog } from "#runtime/log.js";
+import { bundledRules, createVenue } from "#runtime/venue.js";
+import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
+import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, shippedModel } from "#test/e2e/support.js";
+import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 
 const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 

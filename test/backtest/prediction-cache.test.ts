@@ -2,10 +2,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { listMarketFiles } from "../../functions/shared/backtest/predictions.js";
-import { type BacktestOptions, backtestCandles } from "../../functions/shared/backtest/run.js";
-import { shippedModel } from "../e2e/support.js";
-import { REPO_ROOT } from "../support/paths.js";
+import { listMarketFiles } from "#backtest/predictions.js";
+import { type BacktestOptions, backtestCandles } from "#backtest/run.js";
+import { shippedModel } from "#test/e2e/support.js";
+import { REPO_ROOT } from "#test/support/paths.js";
 
 const REPLAY = resolve(REPO_ROOT, "data/replay");
 const MODEL_PATH = resolve(REPO_ROOT, "models/signal-model.onnx");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, runBacktest, tradesFingerprint } from "../../functions/shared/backtest/engine.js";
+import { canonicalJson, runBacktest, tradesFingerprint } from "#backtest/engine.js";
 import { cycleOf, handBuy, handSell, market, settings } from "./scenarios.js";
 
 const near = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));

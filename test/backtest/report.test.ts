@@ -4,9 +4,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderReport } from "../../functions/shared/backtest/report.js";
-import { backtestCandles, LLM_VETO_NOTE } from "../../functions/shared/backtest/run.js";
-import { APRIL_CANDLES, shippedModel } from "../e2e/support.js";
+import { renderReport } from "#backtest/report.js";
+import { backtestCandles, LLM_VETO_NOTE } from "#backtest/run.js";
+import { APRIL_CANDLES, shippedModel } from "#test/e2e/support.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** the bit of HTMLCanvasElement read here (the test project has no DOM types) */

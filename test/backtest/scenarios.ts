@@ -1,9 +1,9 @@
 /** Small synthetic markets with an injected prediction series, for hand-checked backtests. */
-import type { BacktestSettings, BacktestSymbol } from "../../functions/shared/backtest/engine.js";
-import { DEFAULT_BRIDGE_SETTINGS } from "../../functions/shared/bridge/signal-bridge.js";
-import { bundledProductRules } from "../../functions/shared/exchange/product-rules.js";
-import { DEFAULT_DECISION_THRESHOLDS } from "../../functions/shared/model/index.js";
-import { DEFAULT_RISK_LIMITS } from "../../functions/shared/risk/index.js";
+import type { BacktestSettings, BacktestSymbol } from "#backtest/engine.js";
+import { bundledProductRules } from "#coinbase/product-rules.js";
+import { DEFAULT_DECISION_THRESHOLDS } from "#model/index.js";
+import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
+import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
 
 export const T0 = Date.UTC(2024, 0, 1) / 1000;
 export const HOUR = 3600;

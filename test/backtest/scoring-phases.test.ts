@@ -2,20 +2,15 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  type BacktestSymbol,
-  runBacktest,
-  type ScoringPhase,
-  tradesFingerprint,
-} from "../../functions/shared/backtest/engine.js";
-import { listMarketFiles, predictMarket } from "../../functions/shared/backtest/predictions.js";
-import { backtestCandles, DEFAULT_FILL_SETTINGS, defaultSpan } from "../../functions/shared/backtest/run.js";
-import { DEFAULT_BRIDGE_SETTINGS } from "../../functions/shared/bridge/signal-bridge.js";
-import { bundledProductRules } from "../../functions/shared/exchange/product-rules.js";
-import { cardPathFor, DEFAULT_DECISION_THRESHOLDS } from "../../functions/shared/model/index.js";
-import { DEFAULT_RISK_LIMITS } from "../../functions/shared/risk/index.js";
-import { shippedModel } from "../e2e/support.js";
-import { REPO_ROOT } from "../support/paths.js";
+import { type BacktestSymbol, runBacktest, type ScoringPhase, tradesFingerprint } from "#backtest/engine.js";
+import { listMarketFiles, predictMarket } from "#backtest/predictions.js";
+import { backtestCandles, DEFAULT_FILL_SETTINGS, defaultSpan } from "#backtest/run.js";
+import { bundledProductRules } from "#coinbase/product-rules.js";
+import { cardPathFor, DEFAULT_DECISION_THRESHOLDS } from "#model/index.js";
+import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
+import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
+import { shippedModel } from "#test/e2e/support.js";
+import { REPO_ROOT } from "#test/support/paths.js";
 
 const REPLAY = resolve(REPO_ROOT, "data/replay");
 const MODEL_PATH = resolve(REPO_ROOT, "models/signal-model.onnx");

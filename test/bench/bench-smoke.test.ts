@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type BenchReport, parseBenchArgs, runBench } from "../../bin/bench.js";
-import { runBacktestHook } from "../../functions/shared/bench/backtest-hook.js";
-import { formatTable, judge } from "../../functions/shared/bench/figures.js";
-import { percentile, summarizeLatencies } from "../../functions/shared/bench/stats.js";
+import { runBacktestHook } from "#bench/backtest-hook.js";
+import { formatTable, judge } from "#bench/figures.js";
+import { percentile, summarizeLatencies } from "#bench/stats.js";
+import { type BenchReport, parseBenchArgs, runBench } from "#bin/bench.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "bench-smoke-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -82,15 +82,15 @@ describe("backtest hook", () => {
   });
   it("reports the figures benchBacktest returns, unchanged", async () => {
     const root = join(scratch, "with-backtest");
-    mkdirSync(join(root, "functions/shared/backtest"), { recursive: true });
+    mkdirSync(join(root, "bench"), { recursive: true });
     writeFileSync(
-      join(root, "functions/shared/backtest/index.ts"),
+      join(root, "bench/backtest.ts"),
       "export async function benchBacktest(o: { quick: boolean }) { return [{ name: 'backtest.quick', value: o.quick ? 1 : 0, unit: 'flag' }]; }\n",
     );
     const hook = await runBacktestHook(root, true);
     expect(hook).toEqual({
       available: true,
-      source: "functions/shared/backtest/index.ts",
+      source: "bench/backtest.ts",
       figures: [{ name: "backtest.quick", value: 1, unit: "flag" }],
     });
   });

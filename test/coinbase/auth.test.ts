@@ -3,12 +3,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import {
-  CoinbaseKeyError,
-  loadCoinbaseKey,
-  parseCoinbaseKeyFile,
-  signRequestJwt,
-} from "../../functions/shared/coinbase/auth.js";
+import { CoinbaseKeyError, loadCoinbaseKey, parseCoinbaseKeyFile, signRequestJwt } from "#coinbase/auth.js";
 import { es256TestKey, escapedNewlines } from "./test-keys.js";
 
 // protocols.md D.2: self-generated Ed25519 key, deterministic signature

@@ -1,10 +1,10 @@
 import { Decimal } from "decimal.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadCoinbaseKey } from "../../functions/shared/coinbase/auth.js";
-import { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
-import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
-import { Fill } from "../../functions/shared/domain/schemas.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { loadCoinbaseKey } from "#coinbase/auth.js";
+import { CoinbaseExchange } from "#coinbase/coinbase-exchange.js";
+import { CoinbaseTradingClient } from "#coinbase/trading.js";
+import { Fill } from "#domain/schemas.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
 import { es256TestKey } from "./test-keys.js";
 
 const testKey = es256TestKey();

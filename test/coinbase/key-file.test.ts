@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CoinbaseKeyError } from "../../functions/shared/coinbase/auth.js";
-import { keyFileReadableByOthers, readCoinbaseKeyFile } from "../../functions/shared/coinbase/key-file.js";
+import { CoinbaseKeyError } from "#coinbase/auth.js";
+import { keyFileReadableByOthers, readCoinbaseKeyFile } from "#coinbase/key-file.js";
 import { es256TestKey, escapedNewlines, TEST_KEY_NAME } from "./test-keys.js";
 
 const dir = mkdtempSync(join(tmpdir(), "key-file-"));

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CoinbaseApiError,
-  CoinbaseNetworkError,
-  CoinbaseResponseError,
-} from "../../functions/shared/coinbase/errors.js";
-import { CoinbaseHttp } from "../../functions/shared/coinbase/http.js";
-import { CoinbaseMarketData, MAX_CANDLES_PER_REQUEST } from "../../functions/shared/coinbase/market-data.js";
-import { selectTopProducts } from "../../functions/shared/coinbase/product-selector.js";
-import { ProductWire, ServerTimeWire } from "../../functions/shared/coinbase/wire.js";
-import { Candle } from "../../functions/shared/domain/schemas.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { CoinbaseApiError, CoinbaseNetworkError, CoinbaseResponseError } from "#coinbase/errors.js";
+import { CoinbaseHttp } from "#coinbase/http.js";
+import { CoinbaseMarketData, MAX_CANDLES_PER_REQUEST } from "#coinbase/market-data.js";
+import { selectTopProducts } from "#coinbase/product-selector.js";
+import { ProductWire, ServerTimeWire } from "#coinbase/wire.js";
+import { Candle } from "#domain/schemas.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
 
 const NOW_MS = Date.UTC(2024, 6, 1, 12, 30); // 2024-07-01T12:30Z, inside an open 1h bucket
 const HOUR = 3600;

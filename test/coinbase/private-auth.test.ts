@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCoinbaseKey, signRequestJwt } from "../../functions/shared/coinbase/auth.js";
-import { CoinbaseApiError } from "../../functions/shared/coinbase/errors.js";
-import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { loadCoinbaseKey, signRequestJwt } from "#coinbase/auth.js";
+import { CoinbaseApiError } from "#coinbase/errors.js";
+import { CoinbaseTradingClient } from "#coinbase/trading.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
 import { es256TestKey, escapedNewlines } from "./test-keys.js";
 
 const testKey = es256TestKey();

@@ -6,8 +6,8 @@
  * what is expected.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigError, ConfigSchema, loadConfig } from "../../functions/shared/config.js";
-import { MAX_LLM_PARALLEL_REQUESTS } from "../../functions/shared/queues/validator-capacity.js";
+import { ConfigError, ConfigSchema, loadConfig } from "#config";
+import { MAX_LLM_PARALLEL_REQUESTS } from "#queues/validator-capacity.js";
 
 const WHITESPACE = [" ", "   ", "\t", "\n", " \t\r\n "];
 /** text that Number() would turn into a number, or that is no number at all */

@@ -7,24 +7,20 @@
 import { Decimal } from "decimal.js";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { clientOrderIdFor, executeTrade } from "../../functions/shared/chain/execute-trade.js";
-import { reconcilePortfolio } from "../../functions/shared/chain/reconcile-portfolio.js";
-import { isTerminal } from "../../functions/shared/domain/recommendation-lifecycle.js";
-import { silentLog } from "../../functions/shared/runtime/log.js";
-import {
-  createDocumentClient,
-  createStores,
-  type Stores,
-} from "../../functions/shared/store/dynamo/index.js";
-import { es256TestKey } from "../coinbase/test-keys.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { isTerminal } from "#domain/recommendation-lifecycle.js";
+import { silentLog } from "#runtime/log.js";
+import { clientOrderIdFor, executeTrade } from "#steps/execute-trade.js";
+import { reconcilePortfolio } from "#steps/reconcile-portfolio.js";
+import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
+import { es256TestKey } from "#test/coinbase/test-keys.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 import {
   coinbaseExchangeOn,
   executionMessage,
   referenceClosesFromVenue,
   riskApprovedRecommendation,
-} from "../support/chain.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+} from "#test/support/steps.js";
 
 const testKey = es256TestKey();
 const T0 = new Date("2024-06-30T12:00:00.000Z");

@@ -2,27 +2,20 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSEvent } from "aws-lambda";
 import { Decimal } from "decimal.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientOrderIdFor, executeTrade } from "../../functions/shared/chain/execute-trade.js";
-import {
-  type ExecutionRequest,
-  ExecutionRequest as ExecutionRequestSchema,
-} from "../../functions/shared/domain/schemas.js";
-import { silentLog } from "../../functions/shared/runtime/log.js";
-import { sqsHandler } from "../../functions/shared/runtime/sqs-handler.js";
-import {
-  createDocumentClient,
-  createStores,
-  type Stores,
-} from "../../functions/shared/store/dynamo/index.js";
-import { es256TestKey } from "../coinbase/test-keys.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
+import { type ExecutionRequest, ExecutionRequest as ExecutionRequestSchema } from "#domain/schemas.js";
+import { silentLog } from "#runtime/log.js";
+import { sqsHandler } from "#runtime/sqs-handler.js";
+import { clientOrderIdFor, executeTrade } from "#steps/execute-trade.js";
+import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
+import { es256TestKey } from "#test/coinbase/test-keys.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 import {
   coinbaseExchangeOn,
   executionMessage,
   referenceClosesFromVenue,
   riskApprovedRecommendation,
-} from "../support/chain.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+} from "#test/support/steps.js";
 
 const testKey = es256TestKey();
 const NOW = new Date("2024-06-30T12:00:00.000Z");

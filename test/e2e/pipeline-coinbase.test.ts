@@ -1,14 +1,14 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCoinbaseKey } from "../../functions/shared/coinbase/auth.js";
-import { CoinbaseExchange } from "../../functions/shared/coinbase/coinbase-exchange.js";
-import { CoinbaseTradingClient } from "../../functions/shared/coinbase/trading.js";
-import { readCandleColumns } from "../../functions/shared/market-data/replay.js";
-import { summarizeRun } from "../../local/summary.js";
-import { es256TestKey } from "../coinbase/test-keys.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { type FakeOllama, startFakeOllama } from "../fakes/fake-ollama.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+import { loadCoinbaseKey } from "#coinbase/auth.js";
+import { CoinbaseExchange } from "#coinbase/coinbase-exchange.js";
+import { CoinbaseTradingClient } from "#coinbase/trading.js";
+import { summarizeRun } from "#local/summary.js";
+import { readCandleColumns } from "#market-data/replay.js";
+import { es256TestKey } from "#test/coinbase/test-keys.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
+import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, aprilPipeline } from "./support.js";
 
 const testKey = es256TestKey();

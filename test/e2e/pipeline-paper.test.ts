@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isTerminal } from "../../functions/shared/domain/recommendation-lifecycle.js";
-import type { Recommendation } from "../../functions/shared/domain/schemas.js";
-import { RecommendationStatus } from "../../functions/shared/domain/schemas.js";
-import type { Stores } from "../../functions/shared/store/dynamo/index.js";
-import { summarizeRun } from "../../local/summary.js";
-import { type FakeOllama, startFakeOllama } from "../fakes/fake-ollama.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+import { isTerminal } from "#domain/recommendation-lifecycle.js";
+import type { Recommendation } from "#domain/schemas.js";
+import { RecommendationStatus } from "#domain/schemas.js";
+import { summarizeRun } from "#local/summary.js";
+import type { Stores } from "#store/dynamo/index.js";
+import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 import { APRIL_FROM, APRIL_TO, aprilPipeline, queueDepth } from "./support.js";
 
 async function allRecommendations(stores: Stores): Promise<Recommendation[]> {

@@ -1,15 +1,15 @@
 import { resolve } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { loadConfig } from "../../functions/shared/config.js";
-import type { Exchange } from "../../functions/shared/exchange/exchange.js";
-import { bundledRules, candleMarks, createVenue } from "../../functions/shared/exchange/venue.js";
-import { createOllamaVerdictClient } from "../../functions/shared/llm/index.js";
-import { loadSignalModel, type SignalModel } from "../../functions/shared/model/index.js";
-import { silentLog } from "../../functions/shared/runtime/log.js";
-import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
-import { createLocalPipeline } from "../../local/pipeline.js";
-import type { isolatedCloud } from "../support/local-cloud.js";
+import { loadConfig } from "#config";
+import type { Exchange } from "#exchange/exchange.js";
+import { createOllamaVerdictClient } from "#llm/index.js";
+import { createLocalPipeline } from "#local/pipeline.js";
+import { loadSignalModel, type SignalModel } from "#model/index.js";
+import { silentLog } from "#runtime/log.js";
+import { bundledRules, candleMarks, createVenue } from "#runtime/venue.js";
+import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import type { isolatedCloud } from "#test/support/local-cloud.js";
 
 /** Real candles around 2024-04-14, when the shipped model says BUY above 0.6 for several symbols. */
 export const APRIL_CANDLES = resolve(import.meta.dirname, "../fixtures/replay-2024-04");

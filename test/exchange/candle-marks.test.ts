@@ -3,11 +3,11 @@
  * "unpriced" (MarkUnavailableError), never a made-up price; a store failure is not "unpriced".
  */
 import { describe, expect, it } from "vitest";
-import { MarkUnavailableError } from "../../functions/shared/chain/reconcile-portfolio.js";
-import type { Candle } from "../../functions/shared/domain/schemas.js";
-import type { BestBidAsk } from "../../functions/shared/exchange/exchange.js";
-import { candleMarks } from "../../functions/shared/exchange/venue.js";
-import { candle } from "../store/fixtures.js";
+import type { Candle } from "#domain/schemas.js";
+import type { BestBidAsk } from "#exchange/exchange.js";
+import { candleMarks } from "#runtime/venue.js";
+import { MarkUnavailableError } from "#steps/reconcile-portfolio.js";
+import { candle } from "#test/store/fixtures.js";
 
 const stored: Record<string, Candle[]> = { "BTC-USD": [candle("BTC-USD", 1_719_784_800, 64_000)] };
 const candles = {

@@ -1,7 +1,7 @@
 import { Decimal } from "decimal.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { floorToIncrement, isMultipleOf } from "../../functions/shared/coinbase/order-math.js";
+import { bundledProductRules } from "#coinbase/product-rules.js";
 import {
   COINBASE_MAKER_FEE_BPS,
   COINBASE_TAKER_FEE_BPS,
@@ -13,8 +13,8 @@ import {
   type MarketFillInput,
   marketFill,
   marketFillNumbers,
-} from "../../functions/shared/exchange/fill-model.js";
-import { bundledProductRules } from "../../functions/shared/exchange/product-rules.js";
+} from "#exchange/fill-model.js";
+import { floorToIncrement, isMultipleOf } from "#exchange/order-math.js";
 
 const BTC = bundledProductRules("BTC-USD");
 const SHIB = bundledProductRules("SHIB-USD");

@@ -3,16 +3,12 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Decimal } from "decimal.js";
 import fc from "fast-check";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Candle, Fill } from "../../functions/shared/domain/schemas.js";
-import type { Exchange, PlaceOrderRequest } from "../../functions/shared/exchange/exchange.js";
-import {
-  candlePriceSource,
-  PaperExchange,
-  type PriceQuote,
-} from "../../functions/shared/exchange/paper/index.js";
-import { catalogueProductRules } from "../../functions/shared/exchange/product-rules.js";
-import { createDocumentClient, DynamoCandleStore } from "../../functions/shared/store/dynamo/index.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+import { catalogueProductRules } from "#coinbase/product-rules.js";
+import { Candle, Fill } from "#domain/schemas.js";
+import type { Exchange, PlaceOrderRequest } from "#exchange/exchange.js";
+import { candlePriceSource, PaperExchange, type PriceQuote } from "#exchange/paper/index.js";
+import { createDocumentClient, DynamoCandleStore } from "#store/dynamo/index.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 
 /** Quotes the test moves by hand, like a market. */
 class MovablePrices {
@@ -181,9 +177,8 @@ describe("market orders", () => {
       message: "r-rich: BUY BTC-USD needs 10000.01 USD, available 10000",
     });
     await expect(paper.placeOrder(buy("r-unknown", "10", "NOPE-USD"))).rejects.toMatchObject({
-      name: "CoinbaseApiError",
-      status: 404,
-      error: "NOT_FOUND",
+      name: "UnknownProductError",
+      productId: "NOPE-USD",
     });
     expect(await paper.getBalances()).toEqual({ USD: { available: "10000", hold: "0" } });
   });

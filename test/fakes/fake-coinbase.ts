@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { Decimal } from "decimal.js";
 import { decodeProtectedHeader, jwtVerify } from "jose";
-import { GRANULARITY_SECONDS as GRANULARITY_SECONDS_BY_NAME } from "../../functions/shared/domain/schemas.js";
+import { GRANULARITY_SECONDS as GRANULARITY_SECONDS_BY_NAME } from "#domain/schemas.js";
 import { priceString, type SeriesCandle, seriesCandle } from "./fake-coinbase/candles.js";
 import { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalogue.js";
 import { FakeCoinbaseState, type OrderRejection, type ParsedOrder } from "./fake-coinbase/state.js";

@@ -1,7 +1,7 @@
 import { basename, join } from "node:path";
-import { type OhlcvSeries, sliceSeries } from "../../functions/shared/features/index.js";
-import { listCandleFiles, readCandleColumns } from "../../functions/shared/market-data/replay.js";
-import { SHARED_CANDLES } from "../support/paths.js";
+import { type OhlcvSeries, sliceSeries } from "#features/index.js";
+import { listCandleFiles, readCandleColumns } from "#market-data/replay.js";
+import { SHARED_CANDLES } from "#test/support/paths.js";
 
 export const CANDLE_DIR = SHARED_CANDLES;
 

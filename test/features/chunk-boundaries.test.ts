@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { computeFeatureMatrix, FEATURE_COUNT, FEATURE_NAMES } from "../../functions/shared/features/index.js";
-import { CHUNK_ROWS } from "../../functions/shared/features/workspace.js";
+import { computeFeatureMatrix, FEATURE_COUNT, FEATURE_NAMES } from "#features/index.js";
+import { CHUNK_ROWS } from "#features/workspace.js";
 import { hourlyFiles, readSeries } from "./candles-csv.js";
 
 // The engine computes row chunks in order, carrying each indicator's running state (EMAs, Wilder

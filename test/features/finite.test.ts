@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  computeFeatureMatrix,
-  FEATURE_COUNT,
-  FEATURE_NAMES,
-  WARMUP_CANDLES,
-} from "../../functions/shared/features/index.js";
+import { computeFeatureMatrix, FEATURE_COUNT, FEATURE_NAMES, WARMUP_CANDLES } from "#features/index.js";
 import { hourlyFiles, readSeries } from "./candles-csv.js";
 
 const ROWS = 5000;

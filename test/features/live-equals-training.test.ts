@@ -7,7 +7,7 @@ import {
   regimeFromFeatures,
   SERVING_WINDOW,
   sliceSeries,
-} from "../../functions/shared/features/index.js";
+} from "#features/index.js";
 import { readSeries, relativeError } from "./candles-csv.js";
 
 /**

@@ -9,8 +9,8 @@ import {
   FEATURE_NAMES,
   type OhlcvSeries,
   WARMUP_CANDLES,
-} from "../../functions/shared/features/index.js";
-import { toModelInput } from "../../functions/shared/model/evaluation.js";
+} from "#features/index.js";
+import { toModelInput } from "#model/evaluation.js";
 import { hourlyFiles, readSeries } from "./candles-csv.js";
 
 /** The two-step path the backtest used before: float64 row-major matrix, then the model's float32 conversion. */

@@ -11,7 +11,7 @@ import {
   SERVING_WINDOW,
   seriesFromCandles,
   WARMUP_CANDLES,
-} from "../../functions/shared/features/index.js";
+} from "#features/index.js";
 
 /** The trained model reads columns by position: this list may only grow at the end (and then retrain). */
 const PINNED_NAMES = [

@@ -14,7 +14,7 @@ import {
   type FeatureName,
   featureIndex,
   type OhlcvSeries,
-} from "../../functions/shared/features/index.js";
+} from "#features/index.js";
 import { readSeries, relativeError } from "./candles-csv.js";
 
 /**

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { rollingSumChunk } from "../../functions/shared/features/rolling.js";
+import { rollingSumChunk } from "#features/rolling.js";
 
 // Values mixing zeros (the all-zero-window reset), tiny and large magnitudes (the TwoSum compensation).
 const value = fc.oneof(

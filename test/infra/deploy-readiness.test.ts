@@ -11,10 +11,10 @@ import * as path from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, describe, expect, it } from "vitest";
-import { QUEUES } from "../../functions/shared/queues/definitions.js";
-import { validatorCapacity } from "../../functions/shared/queues/validator-capacity.js";
-import { cdkJsonContext } from "../../infra/cli-context.js";
-import { buildTradingSystem, type TradingSystem } from "../../infra/trading-system.js";
+import { cdkJsonContext } from "#infra/cli-context.js";
+import { buildTradingSystem, type TradingSystem } from "#infra/trading-system.js";
+import { QUEUES } from "#queues/definitions.js";
+import { validatorCapacity } from "#queues/validator-capacity.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is walked by path in assertions
 type Json = Record<string, any>;

@@ -19,32 +19,32 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "aws-cdk-lib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Recommendation } from "../../functions/shared/domain/schemas.js";
-import { RecommendationStatus } from "../../functions/shared/domain/schemas.js";
-import { readCandleColumns } from "../../functions/shared/market-data/replay.js";
-import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
-import { TABLE_LIST } from "../../functions/shared/store/tables.js";
-import { cdkJsonContext } from "../../infra/cli-context.js";
+import type { Recommendation } from "#domain/schemas.js";
+import { RecommendationStatus } from "#domain/schemas.js";
+import { cdkJsonContext } from "#infra/cli-context.js";
 import {
   QUEUE_CONSUME_ACTIONS,
   QUEUE_SEND_ACTIONS,
   TABLE_READ_ACTIONS,
   TABLE_WRITE_ACTIONS,
-} from "../../infra/constructs/grants.js";
-import { PIPELINE_FUNCTION_NAMES } from "../../infra/function-catalog.js";
-import { buildTradingSystem } from "../../infra/trading-system.js";
-import { provisionResources } from "../../local/cloud.js";
-import { es256TestKey } from "../coinbase/test-keys.js";
-import { APRIL_CANDLES, APRIL_SYMBOLS } from "../e2e/support.js";
-import type { SeriesCandle } from "../fakes/fake-coinbase/candles.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { type FakeOllama, startFakeOllama } from "../fakes/fake-ollama.js";
-import { type AwsCallRecorder, startAwsCallRecorder } from "../support/iam/aws-call-recorder.js";
+} from "#infra/constructs/grants.js";
+import { PIPELINE_FUNCTION_NAMES } from "#infra/function-catalog.js";
+import { buildTradingSystem } from "#infra/trading-system.js";
+import { provisionResources } from "#local/cloud.js";
+import { readCandleColumns } from "#market-data/replay.js";
+import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import { TABLE_LIST } from "#store/tables.js";
+import { es256TestKey } from "#test/coinbase/test-keys.js";
+import { APRIL_CANDLES, APRIL_SYMBOLS } from "#test/e2e/support.js";
+import type { SeriesCandle } from "#test/fakes/fake-coinbase/candles.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
+import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
+import { type AwsCallRecorder, startAwsCallRecorder } from "#test/support/iam/aws-call-recorder.js";
 import {
   type DeployedPipeline,
   scheduledEvent,
   startDeployedPipeline,
-} from "../support/iam/deployed-pipeline.js";
+} from "#test/support/iam/deployed-pipeline.js";
 import {
   namesNotFromEnvironment,
   ownerOf,
@@ -52,13 +52,13 @@ import {
   ungrantedCalls,
   unusedGrants,
   unusedWriteAccess,
-} from "../support/iam/findings.js";
+} from "#test/support/iam/findings.js";
 import {
   deployLocally,
   type LocalDeployment,
   type PrincipalName,
   VALIDATOR,
-} from "../support/iam/local-deployment.js";
+} from "#test/support/iam/local-deployment.js";
 
 const REGION = "us-east-1";
 const REPO_ROOT = path.resolve(import.meta.dirname, "../..");

@@ -3,9 +3,9 @@
  * request means to IAM, how a template's intrinsics resolve, and how a role's statements decide.
  */
 import { describe, expect, it } from "vitest";
-import { callsOf, principalOf } from "../support/iam/aws-call-recorder.js";
-import { type Deployment, resolveIntrinsics } from "../support/iam/cloudformation.js";
-import { evaluate, type PolicyStatement } from "../support/iam/iam-policy.js";
+import { callsOf, principalOf } from "#test/support/iam/aws-call-recorder.js";
+import { type Deployment, resolveIntrinsics } from "#test/support/iam/cloudformation.js";
+import { evaluate, type PolicyStatement } from "#test/support/iam/iam-policy.js";
 
 const TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/t-portfolio";
 

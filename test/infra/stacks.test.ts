@@ -10,16 +10,11 @@ import { Template } from "aws-cdk-lib/assertions";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  deadLetterQueueName,
-  QUEUE_LIST,
-  queueName,
-  visibilityTimeoutSeconds,
-} from "../../functions/shared/queues/definitions.js";
-import { TABLE_LIST } from "../../functions/shared/store/tables.js";
-import { LAMBDA_UNZIPPED_LIMIT_BYTES, measureStackAssets } from "../../infra/asset-sizes.js";
-import { cdkJsonContext } from "../../infra/cli-context.js";
-import { buildTradingSystem, type TradingSystem } from "../../infra/trading-system.js";
+import { cdkJsonContext } from "#infra/cli-context.js";
+import { buildTradingSystem, type TradingSystem } from "#infra/trading-system.js";
+import { LAMBDA_UNZIPPED_LIMIT_BYTES, measureStackAssets } from "#local/asset-sizes.js";
+import { deadLetterQueueName, QUEUE_LIST, queueName, visibilityTimeoutSeconds } from "#queues/definitions.js";
+import { TABLE_LIST } from "#store/tables.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation is walked by path in assertions
 type Json = Record<string, any>;

@@ -1,6 +1,6 @@
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BUSY_ERROR, type FakeOllama, startFakeOllama } from "../fakes/fake-ollama.js";
+import { BUSY_ERROR, type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
 
 let fake: FakeOllama;
 beforeAll(async () => {

@@ -1,12 +1,12 @@
 /** A recommendation, its signal and real BTC candles (Binance BTC-USDT 1h, relabelled BTC-USD). */
 import { readFileSync } from "node:fs";
-import type { Candle, Recommendation, Signal } from "../../functions/shared/domain/schemas.js";
+import type { Candle, Recommendation, Signal } from "#domain/schemas.js";
 import {
   Candle as CandleSchema,
   Recommendation as RecSchema,
   Signal as SignalSchema,
-} from "../../functions/shared/domain/schemas.js";
-import { SHARED_CANDLES } from "../support/paths.js";
+} from "#domain/schemas.js";
+import { SHARED_CANDLES } from "#test/support/paths.js";
 
 const CSV = `${SHARED_CANDLES}/BTC-USDT_1h.csv`;
 

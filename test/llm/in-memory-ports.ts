@@ -3,7 +3,7 @@
  * validations, conditional transitions that follow the lifecycle), for the validation use case
  * tests. Every call yields to the event loop so concurrent deliveries really interleave.
  */
-import { canTransition } from "../../functions/shared/domain/recommendation-lifecycle.js";
+import { canTransition } from "#domain/recommendation-lifecycle.js";
 import type {
   Candle,
   Granularity,
@@ -13,7 +13,7 @@ import type {
   RiskRequest,
   Signal,
   Validation,
-} from "../../functions/shared/domain/schemas.js";
+} from "#domain/schemas.js";
 import {
   type CandleStore,
   type DecisionStore,
@@ -22,7 +22,7 @@ import {
   type RecommendationStore,
   type SignalStore,
   type TransitionResult,
-} from "../../functions/shared/store/ports.js";
+} from "#store/ports.js";
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -2,17 +2,17 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { LlmVerdict } from "../../functions/shared/domain/schemas.js";
+import { LlmVerdict } from "#domain/schemas.js";
 import {
   LlmAnswerInvalidError,
   LlmModelNotFoundError,
   LlmRequestRejectedError,
   LlmUnavailableError,
-} from "../../functions/shared/llm/errors.js";
-import { checkOllamaHealth, createOllamaVerdictClient } from "../../functions/shared/llm/ollama-client.js";
-import { buildValidationPrompt } from "../../functions/shared/llm/prompt.js";
-import { VERDICT_JSON_SCHEMA } from "../../functions/shared/llm/verdict-schema.js";
-import { type FakeOllama, startFakeOllama } from "../fakes/fake-ollama.js";
+} from "#llm/errors.js";
+import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/ollama-client.js";
+import { buildValidationPrompt } from "#llm/prompt.js";
+import { VERDICT_JSON_SCHEMA } from "#llm/verdict-schema.js";
+import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
 import { queuedRecommendation, realBtcCandles, signalFor } from "./fixtures.js";
 
 const MODEL = "phi3:3.8b";

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Candle } from "../../functions/shared/domain/schemas.js";
+import type { Candle } from "#domain/schemas.js";
 import {
   buildValidationPrompt,
   CANDLE_SUMMARY_WINDOW,
   PROMPT_VERSION,
   summarizeCandles,
-} from "../../functions/shared/llm/prompt.js";
+} from "#llm/prompt.js";
 import { queuedRecommendation, realBtcCandles, signalFor } from "./fixtures.js";
 
 const candles = realBtcCandles(1000, 30);

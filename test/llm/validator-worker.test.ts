@@ -5,13 +5,13 @@
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createValidationConsumer, validationPollOptions } from "../../functions/llm-validator/consumer.js";
-import { pollOnce } from "../../functions/shared/queues/poller.js";
-import { queueSender } from "../../functions/shared/queues/sender.js";
-import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
-import { type FakeOllama, startFakeOllama } from "../fakes/fake-ollama.js";
-import { isolatedCloud } from "../support/local-cloud.js";
-import { drainQueue } from "../support/sqs.js";
+import { createValidationConsumer, validationPollOptions } from "#functions/llm-validator/consumer.js";
+import { pollOnce } from "#queues/poller.js";
+import { queueSender } from "#queues/sender.js";
+import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
+import { drainQueue } from "#test/support/sqs.js";
 import { queuedRecommendation, realBtcCandles, signalFor } from "./fixtures.js";
 
 const BACKLOG = 5;

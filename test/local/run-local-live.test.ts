@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Order } from "../../functions/shared/domain/schemas.js";
-import { readCandleColumns } from "../../functions/shared/market-data/replay.js";
-import { es256TestKey, escapedNewlines } from "../coinbase/test-keys.js";
-import { APRIL_CANDLES, APRIL_SYMBOLS } from "../e2e/support.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { type FakeOllama, startFakeOllama } from "../fakes/fake-ollama.js";
+import type { Order } from "#domain/schemas.js";
+import { readCandleColumns } from "#market-data/replay.js";
+import { es256TestKey, escapedNewlines } from "#test/coinbase/test-keys.js";
+import { APRIL_CANDLES, APRIL_SYMBOLS } from "#test/e2e/support.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
+import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 /** the fixture's last candle opens at 2024-04-14T17:00Z; 7 cycles run at 11:01 .. 17:01 */

@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { chooseLocalTrading, LocalRunRefused } from "../../local/trading-mode.js";
-import { es256TestKey, escapedNewlines } from "../coinbase/test-keys.js";
+import { chooseLocalTrading, LocalRunRefused } from "#local/trading-mode.js";
+import { es256TestKey, escapedNewlines } from "#test/coinbase/test-keys.js";
 
 const key = es256TestKey();
 const dir = mkdtempSync(join(tmpdir(), "trading-mode-"));

@@ -2,16 +2,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CoinbaseMarketData } from "../../functions/shared/coinbase/market-data.js";
-import type { Candle, Granularity } from "../../functions/shared/domain/schemas.js";
-import {
-  type CandleSink,
-  type CandleSource,
-  ingestCandles,
-} from "../../functions/shared/market-data/ingest.js";
-import { ReplayCandleSource } from "../../functions/shared/market-data/replay.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { SHARED_CANDLES } from "../support/paths.js";
+import { CoinbaseMarketData } from "#coinbase/market-data.js";
+import type { Candle, Granularity } from "#domain/schemas.js";
+import { type CandleSink, type CandleSource, ingestCandles } from "#market-data/ingest.js";
+import { ReplayCandleSource } from "#market-data/replay.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
+import { SHARED_CANDLES } from "#test/support/paths.js";
 
 const HOUR = 3600;
 const NOW_MS = Date.UTC(2024, 6, 1, 12, 30);

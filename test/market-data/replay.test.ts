@@ -3,16 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Candle, CandleNumbers, isValidCandleNumbers } from "../../functions/shared/domain/schemas.js";
-import { detectGaps } from "../../functions/shared/market-data/gaps.js";
+import { Candle, CandleNumbers, isValidCandleNumbers } from "#domain/schemas.js";
+import { detectGaps } from "#market-data/gaps.js";
 import {
   listCandleFiles,
   ReplayCandleSource,
   readCandleColumns,
   readCandles,
   toCoinbaseProductId,
-} from "../../functions/shared/market-data/replay.js";
-import { SHARED_CANDLES } from "../support/paths.js";
+} from "#market-data/replay.js";
+import { SHARED_CANDLES } from "#test/support/paths.js";
 
 const DATA = SHARED_CANDLES;
 const BTC_1H = join(DATA, "BTC-USDT_1h.csv");

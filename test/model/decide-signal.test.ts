@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DECISION_THRESHOLDS, decideSignal } from "../../functions/shared/model/decision.js";
+import { DEFAULT_DECISION_THRESHOLDS, decideSignal } from "#model/decision.js";
 
 const t = DEFAULT_DECISION_THRESHOLDS;
 

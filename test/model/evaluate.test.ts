@@ -5,16 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  computeFeatureMatrix,
-  FEATURE_COUNT,
-  WARMUP_CANDLES,
-} from "../../functions/shared/features/index.js";
-import { toModelInput } from "../../functions/shared/model/evaluation.js";
-import { loadSignalModel, type SignalModel } from "../../functions/shared/model/runtime.js";
-import { readCandleFolder } from "../../models/training/candle-csv.js";
-import { evaluateOnCandles } from "../../models/training/evaluate-candles.js";
-import { SHARED_CANDLES } from "../support/paths.js";
+import { computeFeatureMatrix, FEATURE_COUNT, WARMUP_CANDLES } from "#features/index.js";
+import { toModelInput } from "#model/evaluation.js";
+import { loadSignalModel, type SignalModel } from "#model/runtime.js";
+import { SHARED_CANDLES } from "#test/support/paths.js";
+import { readCandleFolder } from "#training/candle-csv.js";
+import { evaluateOnCandles } from "#training/evaluate-candles.js";
 
 const SLICE = "test/fixtures/model/candles";
 

@@ -6,7 +6,7 @@ import {
   type LabelDefinition,
   labelSeries,
   UNLABELLED,
-} from "../../functions/shared/model/labels.js";
+} from "#model/labels.js";
 
 const label: LabelDefinition = {
   horizonCandles: 2,

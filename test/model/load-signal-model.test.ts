@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FEATURE_COUNT } from "../../functions/shared/features/index.js";
-import { loadSignalModel, ModelLoadError } from "../../functions/shared/model/runtime.js";
+import { FEATURE_COUNT } from "#features/index.js";
+import { loadSignalModel, ModelLoadError } from "#model/runtime.js";
 
 const MODEL = "models/signal-model.onnx";
 const CARD = "models/signal-model.card.json";

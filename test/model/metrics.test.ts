@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeClassificationMetrics } from "../../functions/shared/model/metrics.js";
+import { computeClassificationMetrics } from "#model/metrics.js";
 
 const thresholds = { buy: 0.5, sell: 0.6 };
 

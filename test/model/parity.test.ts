@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { loadSignalModel } from "../../functions/shared/model/runtime.js";
+import { loadSignalModel } from "#model/runtime.js";
 
 interface ParityFixture {
   modelSha256: string;

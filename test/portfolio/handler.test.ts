@@ -5,11 +5,11 @@
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
-import { type FakeCoinbase, startFakeCoinbase } from "../fakes/fake-coinbase.js";
-import { recommendation } from "../store/fixtures.js";
-import { walkLifecycle } from "../support/chain.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
+import { recommendation } from "#test/store/fixtures.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
+import { walkLifecycle } from "#test/support/steps.js";
 
 describe("portfolio handler: a held coin that cannot be priced", () => {
   let fake: FakeCoinbase;
@@ -51,7 +51,7 @@ describe("portfolio handler: a held coin that cannot be priced", () => {
   });
 
   it("writes the snapshot, lists ATOM as unpriced, warns and emits UnpricedAssets = 1", async () => {
-    const { handler } = await import("../../functions/portfolio/handler.js");
+    const { handler } = await import("#functions/portfolio/handler.js");
     const time = new Date().toISOString();
     const result = (await handler(
       {
@@ -88,7 +88,7 @@ describe("portfolio handler: a held coin that cannot be priced", () => {
   });
 
   it("reports a recommendation stuck in EXECUTING: health check, answer, error log and StuckRecommendations = 1", async () => {
-    const { handler } = await import("../../functions/portfolio/handler.js");
+    const { handler } = await import("#functions/portfolio/handler.js");
     const stores = createStores(createDocumentClient());
     const hourAgo = new Date(Date.now() - 3_600_000);
     await stores.recommendations.create(

@@ -5,15 +5,10 @@
  */
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
-import type { RiskRequest, ValidationRequest } from "../../functions/shared/domain/schemas.js";
-import {
-  deduplicationId,
-  QUEUES,
-  queueName,
-  SERIAL_MESSAGE_GROUP_ID,
-} from "../../functions/shared/queues/definitions.js";
-import { queueSender } from "../../functions/shared/queues/sender.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+import type { RiskRequest, ValidationRequest } from "#domain/schemas.js";
+import { deduplicationId, QUEUES, queueName, SERIAL_MESSAGE_GROUP_ID } from "#queues/definitions.js";
+import { queueSender } from "#queues/sender.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 
 const riskRequest = (id: string): RiskRequest => ({
   schemaVersion: 1,

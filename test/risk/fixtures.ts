@@ -1,9 +1,4 @@
-import {
-  DEFAULT_RISK_LIMITS,
-  type PortfolioState,
-  type RiskInput,
-  type RiskLimits,
-} from "../../functions/shared/risk/index.js";
+import { DEFAULT_RISK_LIMITS, type PortfolioState, type RiskInput, type RiskLimits } from "#risk/index.js";
 
 export const DAY = 86_400;
 export const HOUR = 3_600;

@@ -3,8 +3,8 @@
  * reason; the same input just inside the limit is approved.
  */
 import { describe, expect, it } from "vitest";
-import { RiskDecision } from "../../functions/shared/domain/schemas.js";
-import { assessRisk, type RiskAssessment, type RiskInput } from "../../functions/shared/risk/index.js";
+import { RiskDecision } from "#domain/schemas.js";
+import { assessRisk, type RiskAssessment, type RiskInput } from "#risk/index.js";
 import { alternatingCloses, dailyClosesWithVolatility, HOUR, NOW, riskInput } from "./fixtures.js";
 
 function assess(input: RiskInput): RiskAssessment {

@@ -5,14 +5,14 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { RiskDecision } from "../../functions/shared/domain/schemas.js";
+import { RiskDecision } from "#domain/schemas.js";
 import {
   assessRisk,
   DEFAULT_RISK_LIMITS,
   type PortfolioState,
   type RiskLimits,
   volatility14d,
-} from "../../functions/shared/risk/index.js";
+} from "#risk/index.js";
 import { DAY, HOUR, NOW } from "./fixtures.js";
 
 const SYMBOLS = ["BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD"] as const;

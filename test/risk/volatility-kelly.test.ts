@@ -9,7 +9,7 @@ import {
   RiskInputError,
   riskScore,
   volatility14d,
-} from "../../functions/shared/risk/index.js";
+} from "#risk/index.js";
 import { alternatingCloses, DAY, HOUR, portfolio } from "./fixtures.js";
 
 describe("volatility14d", () => {

@@ -9,9 +9,9 @@ import {
   ImplausibleEventTimeError,
   runTime,
   ScheduledEvent,
-} from "../../functions/shared/runtime/lambda-events.js";
-import { createDocumentClient, createStores } from "../../functions/shared/store/dynamo/index.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+} from "#runtime/lambda-events.js";
+import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 
 const NOW = new Date("2026-03-10T12:00:30.000Z");
 const clock = () => NOW;
@@ -79,7 +79,7 @@ describe("the portfolio handler never writes a snapshot for an implausible time"
     vi.stubEnv("TRADING_MODE", "paper");
     vi.stubEnv("SYMBOLS", "BTC-USD");
     vi.resetModules();
-    const { handler } = await import("../../functions/portfolio/handler.js");
+    const { handler } = await import("#functions/portfolio/handler.js");
     const stores = createStores(createDocumentClient());
     const invoke = (event: unknown) => handler(event, {} as Context);
 

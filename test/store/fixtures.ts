@@ -1,4 +1,4 @@
-import type { Candle, Recommendation, Signal } from "../../functions/shared/domain/schemas.js";
+import type { Candle, Recommendation, Signal } from "#domain/schemas.js";
 
 export function candle(symbol: string, start: number, close = 100): Candle {
   return {

@@ -6,8 +6,8 @@ import {
   isTerminal,
   predecessorsOf,
   TERMINAL_STATUSES,
-} from "../../functions/shared/domain/recommendation-lifecycle.js";
-import { RecommendationStatus } from "../../functions/shared/domain/schemas.js";
+} from "#domain/recommendation-lifecycle.js";
+import { RecommendationStatus } from "#domain/schemas.js";
 
 const ALL = RecommendationStatus.options;
 

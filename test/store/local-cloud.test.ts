@@ -1,9 +1,9 @@
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { QUEUE_LIST, visibilityTimeoutSeconds } from "../../functions/shared/queues/definitions.js";
-import { TABLE_LIST } from "../../functions/shared/store/tables.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+import { QUEUE_LIST, visibilityTimeoutSeconds } from "#queues/definitions.js";
+import { TABLE_LIST } from "#store/tables.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 
 describe("local cloud", () => {
   let cloud: Awaited<ReturnType<typeof isolatedCloud>>;

@@ -1,11 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  createDocumentClient,
-  createStores,
-  type Stores,
-} from "../../functions/shared/store/dynamo/index.js";
-import { IllegalTransitionError, RecommendationNotFoundError } from "../../functions/shared/store/ports.js";
-import { isolatedCloud } from "../support/local-cloud.js";
+import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
+import { IllegalTransitionError, RecommendationNotFoundError } from "#store/ports.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
 import { candle, recommendation, signal } from "./fixtures.js";
 
 describe("DynamoDB stores on the local cloud", () => {

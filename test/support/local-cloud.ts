@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
-import { provisionResources } from "../../local/cloud.js";
+import { provisionResources } from "#local/cloud.js";
 
 /**
  * Provisions a private set of tables and queues on the run's local cloud and points process.env

@@ -1,7 +1,7 @@
 /** The live venue: Coinbase Advanced Trade behind the Exchange port. */
 
 import { Decimal } from "decimal.js";
-import type { Fill, OrderStatus } from "../domain/schemas.js";
+import type { Fill, OrderStatus } from "#domain/schemas.js";
 import type {
   Balance,
   BestBidAsk,
@@ -12,9 +12,9 @@ import type {
   PlaceOrderResult,
   ProductRules,
   SubmittedSizes,
-} from "../exchange/exchange.js";
-import { localRefusal, requestShapeProblem } from "../exchange/order-request.js";
-import { hasSufficientBalance } from "./order-math.js";
+} from "#exchange/exchange.js";
+import { hasSufficientBalance } from "#exchange/order-math.js";
+import { localRefusal, requestShapeProblem } from "#exchange/order-request.js";
 import type { CoinbaseTradingClient, OrderBody } from "./trading.js";
 import type { FillWire, OrderWire, ProductWire } from "./wire.js";
 

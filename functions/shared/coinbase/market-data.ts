@@ -1,5 +1,5 @@
 /** Public Advanced Trade market data: products, candles, server time (no key needed). */
-import { Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
+import { Candle, GRANULARITY_SECONDS, type Granularity } from "#domain/schemas.js";
 import { CoinbaseResponseError } from "./errors.js";
 import { CoinbaseHttp, type CoinbaseHttpOptions } from "./http.js";
 import { type ProductSelection, type SelectedProduct, selectTopProducts } from "./product-selector.js";

@@ -1,8 +1,9 @@
 /**
  * The port every venue implements: the paper exchange and the live Coinbase client. The executor
- * and portfolio code talk only to this interface. Sizes and prices are decimal strings.
+ * and portfolio code talk only to this interface. Sizes and prices are decimal strings. The port's
+ * types and its venue-neutral errors live here, in one file; no venue's own error type leaks in.
  */
-import type { Fill, OrderStatus, OrderType, Side } from "../domain/schemas.js";
+import type { Fill, OrderStatus, OrderType, Side } from "#domain/schemas.js";
 
 export type Venue = "paper" | "coinbase";
 
@@ -21,6 +22,32 @@ export interface ProductRules {
   limitOnly: boolean;
   /** only post-only limit orders accepted */
   postOnly: boolean;
+}
+
+/** Where a venue gets a product's increments and limits (coinbase/product-rules.ts holds Coinbase's). */
+export interface ProductRulesSource {
+  /**
+   * Throws UnknownProductError for a product the source does not list. A source that asks a venue's
+   * API may instead throw that venue's own error (Coinbase: CoinbaseApiError 404 NOT_FOUND).
+   */
+  rulesFor(productId: string): Promise<ProductRules>;
+}
+
+/** A product the venue's rules do not list: check the product id or add the product's rules. */
+export class UnknownProductError extends Error {
+  override readonly name = "UnknownProductError";
+  readonly productId: string;
+  /** where the rules were looked up, e.g. the bundled snapshot's file name */
+  readonly where: string;
+
+  constructor(productId: string, where: string) {
+    super(
+      `Product ${productId} is not in ${where} (NOT_FOUND). ` +
+        "Check the product id (BASE-QUOTE, e.g. BTC-USD) or add the product's rules there.",
+    );
+    this.productId = productId;
+    this.where = where;
+  }
 }
 
 export interface Balance {

@@ -25,7 +25,7 @@
  * variants do the same math on doubles for the backtester's inner loop.
  */
 import { Decimal } from "decimal.js";
-import type { Side } from "../domain/schemas.js";
+import type { Side } from "#domain/schemas.js";
 import type { ProductRules } from "./exchange.js";
 
 export const COINBASE_TAKER_FEE_BPS = 60;

@@ -3,8 +3,9 @@
  * Coinbase client and the paper exchange both call these, so a paper run refuses exactly what a
  * live run would.
  */
-import { checkOrderSize, floorToIncrement, roundPriceToIncrement } from "../coinbase/order-math.js";
+
 import type { PlaceOrderRequest, ProductRules, SubmittedSizes } from "./exchange.js";
+import { checkOrderSize, floorToIncrement, roundPriceToIncrement } from "./order-math.js";
 
 export type Refusal = { accepted: false; reason: string; message: string };
 

@@ -3,7 +3,7 @@
  * answering garbage (a best bid of 0.01, a crossed book) refuses the order instead of filling it at
  * that price. Venue-neutral: the live and paper venues and the backtest ask the same question.
  */
-import type { Side } from "../domain/schemas.js";
+import type { Side } from "#domain/schemas.js";
 import type { BestBidAsk } from "./exchange.js";
 
 export interface PriceSanityInput {

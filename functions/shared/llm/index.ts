@@ -1,5 +1,4 @@
 export * from "./errors.js";
 export * from "./ollama-client.js";
 export * from "./prompt.js";
-export * from "./validate-recommendation.js";
 export * from "./verdict-schema.js";

@@ -3,7 +3,7 @@
  * LlmError; there is deliberately no path that produces a verdict without the model.
  */
 import { type ChatResponse, Ollama } from "ollama";
-import { LlmVerdict } from "../domain/schemas.js";
+import { LlmVerdict } from "#domain/schemas.js";
 import {
   LlmAnswerInvalidError,
   LlmError,

@@ -3,7 +3,7 @@
  * same text) so that with temperature 0 and a fixed seed a validation can be reproduced, and
  * compact so it fits a small model's context with room for the answer.
  */
-import type { Candle, Recommendation, Signal } from "../domain/schemas.js";
+import type { Candle, Recommendation, Signal } from "#domain/schemas.js";
 
 /** Bump on ANY change to the wording or content of the prompt: it is stored with every validation. */
 export const PROMPT_VERSION = "trade-validation-v1";

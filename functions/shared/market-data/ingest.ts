@@ -2,7 +2,7 @@
  * Market-data ingest: bring the candle store up to the last closed bucket for each symbol.
  * Works with any CandleSource (Coinbase, replay) and any CandleSink (DynamoDB, memory).
  */
-import { Candle, GRANULARITY_SECONDS, type Granularity } from "../domain/schemas.js";
+import { Candle, GRANULARITY_SECONDS, type Granularity } from "#domain/schemas.js";
 import { type CandleGap, detectGaps } from "./gaps.js";
 
 export interface CandleSource {

@@ -14,8 +14,8 @@ import {
   GRANULARITY_SECONDS,
   type Granularity,
   isValidCandleNumbers,
-} from "../domain/schemas.js";
-import { emptySeries, type OhlcvSeries } from "../features/series.js";
+} from "#domain/schemas.js";
+import { emptySeries, type OhlcvSeries } from "#features/series.js";
 import type { CandleSource } from "./ingest.js";
 
 export const FILE_GRANULARITIES: Readonly<Record<string, Granularity>> = {

@@ -1,4 +1,4 @@
-import type { CoinbaseMarketData } from "../coinbase/market-data.js";
+import type { CoinbaseMarketData } from "#coinbase/market-data.js";
 
 /**
  * The products the pipeline trades: the configured list when one is given, otherwise the top N USD

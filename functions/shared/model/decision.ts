@@ -1,4 +1,4 @@
-import type { SignalType } from "../domain/schemas.js";
+import type { SignalType } from "#domain/schemas.js";
 
 export interface ClassProbabilities {
   down: number;

@@ -1,4 +1,4 @@
-import type { OhlcvSeries } from "../features/series.js";
+import type { OhlcvSeries } from "#features/series.js";
 import type { DecisionThresholds } from "./decision.js";
 import { type LabelDefinition, labelSeries, UNLABELLED } from "./labels.js";
 import { type ClassificationMetrics, computeClassificationMetrics } from "./metrics.js";

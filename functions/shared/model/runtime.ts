@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { FEATURE_COUNT, FEATURE_NAMES } from "../features/index.js";
+import { FEATURE_COUNT, FEATURE_NAMES } from "#features/index.js";
 import { type ModelCard, ModelCardSchema } from "./card.js";
 import { CLASS_NAMES } from "./labels.js";
 

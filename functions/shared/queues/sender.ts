@@ -1,5 +1,5 @@
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { QueueMessage } from "../domain/schemas.js";
+import { QueueMessage } from "#domain/schemas.js";
 import { fifoMessageFields } from "./definitions.js";
 
 let shared: SQSClient | undefined;

@@ -19,7 +19,7 @@
  * parses at its boundary. A snapshot no decision can be made from (NaN, negative quantity) throws
  * a RiskInputError; market conditions never throw.
  */
-import type { RiskDecision, Side } from "../domain/schemas.js";
+import type { RiskDecision, Side } from "#domain/schemas.js";
 import { RiskInputError } from "./errors.js";
 import { kellyCriterion, kellyStakeFraction } from "./kelly.js";
 import { DEFAULT_RISK_LIMITS, type RiskLimits } from "./limits.js";

@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import type { Config } from "#config";
 import { DEFAULT_RISK_LIMITS, type RiskLimits } from "./limits.js";
 
 /** The risk limits a deployment configured through its environment (README: configuration). */

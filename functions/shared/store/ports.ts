@@ -15,7 +15,7 @@ import type {
   RiskDecision,
   Signal,
   Validation,
-} from "../domain/schemas.js";
+} from "#domain/schemas.js";
 
 export interface CandleStore {
   /** Idempotent: a candle is keyed by symbol, granularity and start; writing it again overwrites it. */

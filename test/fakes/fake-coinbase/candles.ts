@@ -2,7 +2,7 @@
  * A deterministic candle series: every bucket is a pure function of (seed, product, bucket
  * start), so any window can be served without storing history, and pages always agree.
  */
-import type { OhlcvCandleLike } from "../../../functions/shared/features/series.js";
+import type { OhlcvCandleLike } from "#features/series.js";
 
 function hash32(a: number, b: number, c: number): number {
   let h = (a ^ 0x9e3779b9) >>> 0;

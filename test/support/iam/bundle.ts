@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { build } from "esbuild";
-import { ESM_REQUIRE_BANNER } from "../../../infra/constructs/pipeline-function.js";
+import { ESM_REQUIRE_BANNER } from "#infra/constructs/pipeline-function.js";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
-import { drainQueue } from "../../../functions/shared/queues/poller.js";
+import { drainQueue } from "#queues/poller.js";
 import { bundle } from "./bundle.js";
 import {
   FunctionInvocationError,

@@ -6,7 +6,7 @@
  * argv: <handler module> <function name> <timeout seconds>
  */
 import { pathToFileURL } from "node:url";
-import { lambdaContext } from "../../../infra/local-invoke.js";
+import { lambdaContext } from "#local/invoke.js";
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 

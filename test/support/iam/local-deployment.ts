@@ -8,15 +8,15 @@
 import * as path from "node:path";
 import type { CfnElement, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { QUEUE_LIST, type QueueId } from "../../../functions/shared/queues/definitions.js";
-import { TABLE_LIST, type TableId } from "../../../functions/shared/store/tables.js";
 import {
   FUNCTION_TIMEOUT_SECONDS,
   type FunctionName,
   PIPELINE_FUNCTION_NAMES,
-} from "../../../infra/function-catalog.js";
-import type { TradingSystem } from "../../../infra/trading-system.js";
-import type { LocalQueue } from "../../../local/cloud.js";
+} from "#infra/function-catalog.js";
+import type { TradingSystem } from "#infra/trading-system.js";
+import type { LocalQueue } from "#local/cloud.js";
+import { QUEUE_LIST, type QueueId } from "#queues/definitions.js";
+import { TABLE_LIST, type TableId } from "#store/tables.js";
 import type { AwsResource } from "./aws-call-recorder.js";
 import {
   type CfnTemplate,

@@ -23,8 +23,8 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { Decimal } from "decimal.js";
 import { z } from "zod";
-import { Fill, OrderType, Side } from "../../domain/schemas.js";
-import { isConditionalCheckFailure, queryAllPages, withoutKeys } from "../../store/dynamo/client.js";
+import { Fill, OrderType, Side } from "#domain/schemas.js";
+import { isConditionalCheckFailure, queryAllPages, withoutKeys } from "#store/dynamo/client.js";
 
 export const PAPER_PK = {
   balance: "PAPER#BALANCE",

@@ -9,7 +9,7 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Decimal } from "decimal.js";
-import type { Fill, OrderStatus } from "../../domain/schemas.js";
+import type { Fill, OrderStatus } from "#domain/schemas.js";
 import type {
   Balance,
   BestBidAsk,
@@ -19,11 +19,12 @@ import type {
   PlaceOrderRequest,
   PlaceOrderResult,
   ProductRules,
+  ProductRulesSource,
   SubmittedSizes,
-} from "../exchange.js";
-import { limitFill, limitFillPrice, marketFill } from "../fill-model.js";
-import { localRefusal, type Refusal, requestShapeProblem } from "../order-request.js";
-import type { ProductRulesSource } from "../product-rules.js";
+} from "#exchange/exchange.js";
+import { limitFill, limitFillPrice, marketFill } from "#exchange/fill-model.js";
+import { localRefusal, type Refusal, requestShapeProblem } from "#exchange/order-request.js";
+
 import { PaperBooks, type PaperOrder, type PaperOrderState, type PlannedFill } from "./paper-books.js";
 import type { PriceQuote, PriceSource } from "./price-source.js";
 

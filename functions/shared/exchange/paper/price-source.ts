@@ -1,6 +1,6 @@
 /** Where the paper exchange gets a price to fill at. */
-import { GRANULARITY_SECONDS, type Granularity } from "../../domain/schemas.js";
-import type { CandleStore } from "../../store/ports.js";
+import { GRANULARITY_SECONDS, type Granularity } from "#domain/schemas.js";
+import type { CandleStore } from "#store/ports.js";
 
 export interface PriceQuote {
   bid: number;

@@ -1,6 +1,6 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { Candle, type Granularity } from "../../domain/schemas.js";
-import type { CandleStore } from "../ports.js";
+import { Candle, type Granularity } from "#domain/schemas.js";
+import type { CandleStore } from "#store/ports.js";
 import { queryAllPages, withoutKeys } from "./client.js";
 
 const STORAGE_KEYS = ["series", "expiresAt"] as const;

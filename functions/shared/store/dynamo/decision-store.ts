@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { RiskDecision, Validation } from "../../domain/schemas.js";
-import type { DecisionStore } from "../ports.js";
+import { RiskDecision, Validation } from "#domain/schemas.js";
+import type { DecisionStore } from "#store/ports.js";
 import { putIfAbsent, withoutKeys } from "./client.js";
 
 type Kind = "VALIDATION" | "RISK";

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { tableName } from "../tables.js";
+import { tableName } from "#store/tables.js";
 import { DynamoCandleStore } from "./candle-store.js";
 import { sharedDocumentClient } from "./client.js";
 import { DynamoDecisionStore } from "./decision-store.js";

@@ -5,8 +5,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { Fill, Order, TERMINAL_ORDER_STATUSES } from "../../domain/schemas.js";
-import type { OrderStore } from "../ports.js";
+import { Fill, Order, TERMINAL_ORDER_STATUSES } from "#domain/schemas.js";
+import type { OrderStore } from "#store/ports.js";
 import { isConditionalCheckFailure, putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
 const ORDER_KEYS = ["item", "openVenue", "openSince"] as const;

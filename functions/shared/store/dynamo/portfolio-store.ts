@@ -6,8 +6,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { EquitySnapshot, KillSwitch, Position } from "../../domain/schemas.js";
-import type { KillSwitchStore, PortfolioStore, Reservation } from "../ports.js";
+import { EquitySnapshot, KillSwitch, Position } from "#domain/schemas.js";
+import type { KillSwitchStore, PortfolioStore, Reservation } from "#store/ports.js";
 import { putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
 const KEYS = ["pk", "sk"] as const;

@@ -1,12 +1,12 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { canTransition } from "../../domain/recommendation-lifecycle.js";
-import { Recommendation, type RecommendationStatus } from "../../domain/schemas.js";
+import { canTransition } from "#domain/recommendation-lifecycle.js";
+import { Recommendation, type RecommendationStatus } from "#domain/schemas.js";
 import {
   IllegalTransitionError,
   RecommendationNotFoundError,
   type RecommendationStore,
   type TransitionResult,
-} from "../ports.js";
+} from "#store/ports.js";
 import { isConditionalCheckFailure, putIfAbsent, queryAllPages } from "./client.js";
 
 type Patch = Parameters<RecommendationStore["transition"]>[5];

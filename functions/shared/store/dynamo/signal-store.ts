@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { Signal } from "../../domain/schemas.js";
-import type { SignalStore } from "../ports.js";
+import { Signal } from "#domain/schemas.js";
+import type { SignalStore } from "#store/ports.js";
 import { putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
 const STORAGE_KEYS = ["hourBucket"] as const;

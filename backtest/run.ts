@@ -1,0 +1,324 @@
+/**
+ * A whole backtest from a folder of candle files: load, predict (or read the prediction cache),
+ * replay the live chain, compare with equal-weight buy-and-hold.
+ */
+import { resolve } from "node:path";
+import { bundledProductRules } from "#coinbase/product-rules.js";
+import { GRANULARITY_SECONDS, type Granularity } from "#domain/schemas.js";
+import { FEATURE_COUNT } from "#features/index.js";
+import {
+  cardPathFor,
+  DEFAULT_DECISION_THRESHOLDS,
+  loadSignalModel,
+  ModelLoadError,
+  type SignalModel,
+  signalModelSha256,
+} from "#model/index.js";
+import { type InferenceThread, startInferenceThread } from "#model/inference-thread.js";
+import { DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
+import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
+import {
+  type BacktestRun,
+  type BacktestSettings,
+  type BacktestSymbol,
+  type BacktestTrade,
+  cycleTimesFor,
+  type FillSettings,
+  runBacktest,
+  tradesFingerprint,
+} from "./engine.js";
+import { type BuyAndHold, buyAndHold, type PerformanceMetrics, performanceOf } from "./metrics.js";
+import {
+  anyCachedPredictions,
+  hasCachedPredictions,
+  listMarketFiles,
+  type MarketPredictions,
+  type MarketSource,
+  type PredictionTiming,
+  readMarketFiles,
+  startMarketPredictions,
+} from "./predictions.js";
+import { firstScorableRow } from "./signals.js";
+
+export const LLM_VETO_NOTE =
+  "The LLM veto (Ollama validation) is NOT applied: every recommendation the bridge queues is treated as approved by the LLM. Live results can only have fewer trades.";
+export const STOP_NOTE =
+  "Positions exit only on SELL signals, as in the live chain today: stop-loss and take-profit levels are computed by the risk manager and listed per trade, but nothing acts on them (a gap of the live system).";
+
+export const DEFAULT_FILL_SETTINGS: FillSettings = {
+  spreadBps: 2,
+  slippageBps: 5,
+  impactCoefficient: 10,
+  takerFeeBps: 60,
+};
+
+export interface BacktestOptions {
+  candlesDir: string;
+  symbols?: readonly string[];
+  /** ISO or Unix seconds: cycles for candle closes in [from, to) */
+  fromSec?: number;
+  toSec?: number;
+  modelPath: string;
+  cardPath?: string;
+  startingCashUsd?: number;
+  fill?: Partial<FillSettings>;
+  limits?: RiskLimits;
+  cacheDir?: string;
+  granularity?: Granularity;
+  /** replay an operator resuming the kill switch this many hours after each automatic trip */
+  killSwitchResumeAfterHours?: number;
+  onProgress?(phase: "predict" | "replay", done: number, total: number): void;
+  /** an already loaded model (benchmarks, tests) */
+  model?: SignalModel;
+  /**
+   * Score on a worker thread while this thread reads files and computes features (default true).
+   * false: one thread does everything in turn (for a machine with a single core).
+   */
+  inferenceThread?: boolean;
+}
+
+export interface BacktestTiming extends PredictionTiming {
+  /** loading the model (unless one was passed in) */
+  modelMs: number;
+  /** wall time until every row was scored (loading, features and inference overlap with an inference thread) */
+  predictMs: number;
+  /** whether inference ran on a worker thread */
+  inferenceThread: boolean;
+  /** CPU time of the whole process (every thread) during the backtest */
+  cpuMs: number;
+  /** the process's peak resident memory so far */
+  peakRssMb: number;
+  replayMs: number;
+  totalMs: number;
+}
+
+export interface BacktestResult {
+  model: { name: string; version: string; sha256: string };
+  candlesDir: string;
+  symbols: string[];
+  span: { firstCycle: string; lastCycle: string; cycles: number };
+  settings: {
+    startingCashUsd: number;
+    fill: FillSettings;
+    limits: RiskLimits;
+    bridge: typeof DEFAULT_BRIDGE_SETTINGS;
+    thresholds: typeof DEFAULT_DECISION_THRESHOLDS;
+  };
+  notes: string[];
+  strategy: PerformanceMetrics;
+  buyAndHold: PerformanceMetrics;
+  counts: BacktestRun["counts"];
+  killSwitch?: BacktestRun["killSwitch"];
+  killSwitchTrips: BacktestRun["killSwitchTrips"];
+  openPositions: BacktestRun["openPositions"];
+  refusedOrders: BacktestRun["refusedOrders"];
+  trades: BacktestTrade[];
+  tradesSha256: string;
+  timing: BacktestTiming;
+  /** for the report */
+  curves: { cycleTimes: Float64Array; equity: Float64Array; buyAndHold: Float64Array };
+  market: BacktestSymbol[];
+}
+
+/** The first close at which any symbol has a full serving window, and one past the last close. */
+export function defaultSpan(symbols: readonly BacktestSymbol[], intervalSeconds: number) {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  const first = firstScorableRow();
+  for (const s of symbols) {
+    if (s.length > first) from = Math.min(from, s.start[first] + intervalSeconds);
+    if (s.length > 0) to = Math.max(to, s.start[s.length - 1] + intervalSeconds + 1);
+  }
+  return { fromSec: from, toSec: to };
+}
+
+export async function backtestCandles(options: BacktestOptions): Promise<BacktestResult> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const granularity = options.granularity ?? "ONE_HOUR";
+  const interval = GRANULARITY_SECONDS[granularity];
+  const files = listMarketFiles(options.candlesDir, granularity, options.symbols);
+  const modelSha = options.model?.sha256 ?? (await signalModelSha256(options.modelPath));
+  const inferenceThread = options.inferenceThread ?? true;
+  let thread: InferenceThread | undefined;
+  const threadFor = () =>
+    (thread ??= startInferenceThread({ sha256: modelSha, featureCount: FEATURE_COUNT }, options.modelPath));
+  // the inference thread starts (~0.2 s) while this thread reads the candles and loads the model:
+  // at once when nothing of this model is cached (each file is then read when its turn comes),
+  // else once the files are read and hashed and one of them turns out not to be cached
+  let market: MarketSource[] = files;
+  if (!anyCachedPredictions(options.cacheDir, modelSha)) {
+    if (inferenceThread) threadFor();
+  } else {
+    const read = readMarketFiles(files);
+    market = read;
+    if (inferenceThread && read.some((m) => !hasCachedPredictions(options.cacheDir, modelSha, m)))
+      threadFor();
+  }
+  const loadedMs = performance.now() - t0;
+  try {
+    const timing: BacktestTiming = {
+      modelMs: 0,
+      predictMs: 0,
+      inferenceThread,
+      cpuMs: 0,
+      peakRssMb: 0,
+      loadMs: loadedMs,
+      featuresMs: 0,
+      inferenceMs: 0,
+      cacheHits: 0,
+      rowsInferred: 0,
+      replayMs: 0,
+      totalMs: 0,
+    };
+    let loaded: SignalModel | undefined = options.model;
+    const loadModel = async (): Promise<SignalModel> => {
+      if (loaded) return loaded;
+      const tm = performance.now();
+      loaded = await loadSignalModel(options.modelPath, options.cardPath ?? cardPathFor(options.modelPath));
+      timing.modelMs = performance.now() - tm;
+      if (loaded.sha256 !== modelSha) {
+        throw new ModelLoadError(
+          `${options.modelPath} changed while the backtest ran (sha256 ${loaded.sha256.slice(0, 12)}… after ${modelSha.slice(0, 12)}…); run it again.`,
+        );
+      }
+      return loaded;
+    };
+    const t1 = performance.now();
+    // with an inference thread this thread needs the model only for its name, version and checks:
+    // it loads it while the thread scores
+    let predictions: MarketPredictions;
+    try {
+      predictions = await startMarketPredictions(
+        inferenceThread ? { sha256: modelSha } : await loadModel(),
+        market,
+        {
+          cacheDir: options.cacheDir,
+          ...(inferenceThread ? { inferenceThread: threadFor } : {}),
+          timing,
+          onProgress: (done, total) => options.onProgress?.("predict", done, total),
+        },
+      );
+    } catch (error) {
+      // a model that cannot be scored: loadSignalModel says why better than the inference thread
+      await loadModel();
+      throw error;
+    }
+    const model = await loadModel();
+    const symbols = predictions.symbols;
+    const span = defaultSpan(symbols, interval);
+    const fill: FillSettings = { ...DEFAULT_FILL_SETTINGS, ...options.fill };
+    const limits = options.limits ?? DEFAULT_RISK_LIMITS;
+    const startingCashUsd = options.startingCashUsd ?? 10_000;
+    const settings: BacktestSettings = {
+      granularity,
+      intervalSeconds: interval,
+      fromSec: options.fromSec ?? span.fromSec,
+      toSec: options.toSec ?? span.toSec,
+      startingCashUsd,
+      thresholds: DEFAULT_DECISION_THRESHOLDS,
+      bridge: DEFAULT_BRIDGE_SETTINGS,
+      limits,
+      fill,
+      modelVersion: model.version,
+      rulesFor: bundledProductRules,
+      killSwitchResumeAfterHours: options.killSwitchResumeAfterHours,
+      onProgress: (done, total) => options.onProgress?.("replay", done, total),
+    };
+    // buy-and-hold reads only candles: it runs while the model is still scoring
+    const hold: BuyAndHold = buyAndHold(
+      symbols,
+      cycleTimesFor(settings),
+      interval,
+      startingCashUsd,
+      fill,
+      bundledProductRules,
+    );
+    const scoring = predictions.finished.then(() => {
+      timing.predictMs = performance.now() - t1;
+    });
+    let run: BacktestRun;
+    try {
+      const t2 = performance.now();
+      run = await runBacktest(symbols, settings, predictions.phases);
+      timing.replayMs = performance.now() - t2 - run.waitedForScoresMs;
+    } finally {
+      // on any failure, still let the scoring settle before the thread is closed
+      await scoring.catch(() => {});
+    }
+    await scoring;
+    if (thread) timing.inferenceMs += thread.busyMs;
+    timing.totalMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    timing.cpuMs = (cpu.user + cpu.system) / 1000;
+    timing.peakRssMb = process.resourceUsage().maxRSS / 1024;
+    return resultOf(options, model, symbols, settings, run, hold, timing);
+  } finally {
+    await thread?.close();
+  }
+}
+
+function resultOf(
+  options: BacktestOptions,
+  model: SignalModel,
+  symbols: BacktestSymbol[],
+  settings: BacktestSettings,
+  run: BacktestRun,
+  hold: BuyAndHold,
+  timing: BacktestTiming,
+): BacktestResult {
+  const { startingCashUsd, fill, limits, intervalSeconds: interval } = settings;
+  const n = run.cycleTimes.length;
+  const iso = (s: number) => new Date(s * 1000).toISOString();
+  return {
+    model: { name: model.name, version: model.version, sha256: model.sha256 },
+    candlesDir: resolve(options.candlesDir),
+    symbols: symbols.map((s) => s.productId),
+    span: {
+      firstCycle: n > 0 ? iso(run.cycleTimes[0]) : "",
+      lastCycle: n > 0 ? iso(run.cycleTimes[n - 1]) : "",
+      cycles: n,
+    },
+    settings: {
+      startingCashUsd,
+      fill,
+      limits,
+      bridge: DEFAULT_BRIDGE_SETTINGS,
+      thresholds: DEFAULT_DECISION_THRESHOLDS,
+    },
+    notes: [LLM_VETO_NOTE, STOP_NOTE, ...killSwitchNotes(run, options.killSwitchResumeAfterHours)],
+    strategy: performanceOf(run.cycleTimes, run.equity, run.exposure, startingCashUsd, interval, run.trades),
+    buyAndHold: performanceOf(
+      run.cycleTimes,
+      hold.equity,
+      hold.exposure,
+      startingCashUsd,
+      interval,
+      hold.trades,
+    ),
+    counts: run.counts,
+    ...(run.killSwitch ? { killSwitch: run.killSwitch } : {}),
+    killSwitchTrips: run.killSwitchTrips,
+    openPositions: run.openPositions,
+    refusedOrders: run.refusedOrders,
+    trades: run.trades,
+    tradesSha256: tradesFingerprint(run.trades),
+    timing,
+    curves: { cycleTimes: run.cycleTimes, equity: run.equity, buyAndHold: hold.equity },
+    market: symbols,
+  };
+}
+
+function killSwitchNotes(run: BacktestRun, resumeAfterHours: number | undefined): string[] {
+  const trips = run.killSwitchTrips;
+  if (trips.length === 0) return [];
+  if (resumeAfterHours === undefined) {
+    const kill = trips[0];
+    return [
+      `The kill switch tripped at ${kill.at} (${kill.reason}). As in live, it stays on until an operator resets it, so no order was placed after that (replay an operator with --resume-kill-switch-after <hours>).`,
+    ];
+  }
+  return [
+    `The kill switch tripped ${trips.length} time(s); an operator was replayed resuming it ${resumeAfterHours} h after each trip. First: ${trips[0].at} (${trips[0].reason}).`,
+  ];
+}

@@ -1,0 +1,134 @@
+/**
+ * Decimal arithmetic for order sizes and prices. Coinbase rejects (never rounds) sizes that are
+ * not multiples of the increment, so sizes are floored here before they are sent.
+ */
+import { Decimal } from "decimal.js";
+import type { ProductRules } from "./exchange.js";
+
+function decimalOf(value: string, what: string): Decimal {
+  let parsed: Decimal;
+  try {
+    parsed = new Decimal(value);
+  } catch {
+    throw new RangeError(`${what} must be a decimal string such as "0.001", got ${JSON.stringify(value)}`);
+  }
+  if (!parsed.isFinite()) throw new RangeError(`${what} must be finite, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function positiveIncrement(increment: string): Decimal {
+  const inc = decimalOf(increment, "increment");
+  if (inc.lte(0)) throw new RangeError(`increment must be positive, got ${increment}`);
+  return inc;
+}
+
+/** Fixed-point string with exactly the increment's number of decimals. */
+function format(value: Decimal, increment: Decimal): string {
+  return value.toFixed(Math.max(0, increment.decimalPlaces()));
+}
+
+/** Largest multiple of `increment` that is <= value (for value >= 0). */
+export function floorToIncrement(value: string, increment: string): string {
+  const inc = positiveIncrement(increment);
+  const v = decimalOf(value, "size");
+  return format(v.div(inc).floor().mul(inc), inc);
+}
+
+/** Round a limit price onto the price grid: down for BUY (never pay more), up for SELL. */
+export function roundPriceToIncrement(price: string, increment: string, side: "BUY" | "SELL"): string {
+  const inc = positiveIncrement(increment);
+  const p = decimalOf(price, "limit price");
+  const steps = p.div(inc);
+  return format((side === "BUY" ? steps.floor() : steps.ceil()).mul(inc), inc);
+}
+
+export function isMultipleOf(value: string, increment: string): boolean {
+  return decimalOf(value, "value").mod(positiveIncrement(increment)).isZero();
+}
+
+export type SizeViolation =
+  | "SIZE_NOT_POSITIVE"
+  | "BASE_SIZE_TOO_SMALL"
+  | "BASE_SIZE_TOO_LARGE"
+  | "QUOTE_SIZE_TOO_SMALL"
+  | "QUOTE_SIZE_TOO_LARGE"
+  | "INVALID_SIZE_PRECISION"
+  | "INVALID_PRICE_PRECISION";
+
+export interface SizeCheck {
+  ok: boolean;
+  violation?: SizeViolation;
+  message?: string;
+}
+
+/**
+ * Checks an already-floored order against the product's limits. `notional` is the quote value
+ * for limit orders (base x price); market orders by quote pass quoteSize.
+ */
+export function checkOrderSize(
+  rules: ProductRules,
+  order: { baseSize?: string; quoteSize?: string; limitPrice?: string },
+): SizeCheck {
+  const fail = (violation: SizeViolation, message: string): SizeCheck => ({ ok: false, violation, message });
+  if (order.baseSize !== undefined) {
+    const base = decimalOf(order.baseSize, "base size");
+    if (base.lte(0)) return fail("SIZE_NOT_POSITIVE", `base size ${order.baseSize} must be positive`);
+    if (!isMultipleOf(order.baseSize, rules.baseIncrement))
+      return fail(
+        "INVALID_SIZE_PRECISION",
+        `base size ${order.baseSize} is not a multiple of ${rules.productId} base_increment ${rules.baseIncrement}`,
+      );
+    if (base.lt(rules.baseMinSize))
+      return fail(
+        "BASE_SIZE_TOO_SMALL",
+        `base size ${order.baseSize} is below ${rules.productId} base_min_size ${rules.baseMinSize}`,
+      );
+    if (base.gt(rules.baseMaxSize))
+      return fail(
+        "BASE_SIZE_TOO_LARGE",
+        `base size ${order.baseSize} is above ${rules.productId} base_max_size ${rules.baseMaxSize}`,
+      );
+  }
+  if (order.limitPrice !== undefined && !isMultipleOf(order.limitPrice, rules.priceIncrement))
+    return fail(
+      "INVALID_PRICE_PRECISION",
+      `limit price ${order.limitPrice} is not a multiple of ${rules.productId} price_increment ${rules.priceIncrement}`,
+    );
+  const notional =
+    order.quoteSize !== undefined
+      ? decimalOf(order.quoteSize, "quote size")
+      : order.baseSize !== undefined && order.limitPrice !== undefined
+        ? new Decimal(order.baseSize).mul(order.limitPrice)
+        : undefined;
+  if (notional !== undefined) {
+    if (notional.lte(0))
+      return fail("SIZE_NOT_POSITIVE", `order value ${notional.toString()} must be positive`);
+    if (order.quoteSize !== undefined && !isMultipleOf(order.quoteSize, rules.quoteIncrement))
+      return fail(
+        "INVALID_SIZE_PRECISION",
+        `quote size ${order.quoteSize} is not a multiple of ${rules.productId} quote_increment ${rules.quoteIncrement}`,
+      );
+    if (notional.lt(rules.quoteMinSize))
+      return fail(
+        "QUOTE_SIZE_TOO_SMALL",
+        `order value ${notional.toString()} is below ${rules.productId} quote_min_size ${rules.quoteMinSize}`,
+      );
+    if (notional.gt(rules.quoteMaxSize))
+      return fail(
+        "QUOTE_SIZE_TOO_LARGE",
+        `order value ${notional.toString()} is above ${rules.productId} quote_max_size ${rules.quoteMaxSize}`,
+      );
+  }
+  return { ok: true };
+}
+
+/** Does `available` of a currency cover `required`? */
+export function hasSufficientBalance(available: string | undefined, required: string): boolean {
+  return new Decimal(available ?? "0").gte(required);
+}
+
+/** Quote currency needed for an order (before fees): quote size, or base x price. */
+export function quoteRequired(order: { quoteSize?: string; baseSize?: string }, price: string): string {
+  if (order.quoteSize !== undefined) return new Decimal(order.quoteSize).toString();
+  return new Decimal(order.baseSize ?? "0").mul(price).toString();
+}

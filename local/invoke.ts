@@ -1,0 +1,178 @@
+/**
+ * Runs one Lambda handler locally against the local cloud, as `sam local invoke` would run it in
+ * AWS: the deployed environment variables, a Lambda context with a deadline, the event from a file.
+ * An already-running local cloud (AWS_ENDPOINT_URL_DYNAMODB set) is used as is; otherwise one is
+ * started for the call and stopped after it.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  FUNCTION_TIMEOUT_SECONDS,
+  type FunctionName,
+  isFunctionName,
+  PIPELINE_FUNCTION_NAMES,
+} from "#infra/function-catalog.js";
+
+export const USAGE = `usage: npm run invoke -- <function> --event events/<file>.json
+  <function>: ${PIPELINE_FUNCTION_NAMES.join(" | ")}
+  Uses the local cloud named by AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS when set, else starts one.`;
+
+export interface InvokeArgs {
+  readonly functionName: FunctionName;
+  readonly eventFile: string;
+}
+
+export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
+  const positional: string[] = [];
+  let eventFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--event" || arg === "-e") eventFile = argv[++i];
+    else if (arg.startsWith("--event=")) eventFile = arg.slice("--event=".length);
+    else if (arg.startsWith("-")) throw new Error(`Unknown option ${arg}.\n${USAGE}`);
+    else positional.push(arg);
+  }
+  const [functionName, ...extra] = positional;
+  if (!functionName || extra.length > 0)
+    throw new Error(`Expected exactly one function name, got ${JSON.stringify(positional)}.\n${USAGE}`);
+  if (!isFunctionName(functionName)) {
+    const hint =
+      functionName === "llm-validator"
+        ? " The LLM validator is an ECS worker, not a Lambda: run it with its worker entry point."
+        : "";
+    throw new Error(`${JSON.stringify(functionName)} is not a Lambda of the pipeline.${hint}\n${USAGE}`);
+  }
+  if (!eventFile) throw new Error(`--event <file> is required.\n${USAGE}`);
+  return { functionName, eventFile };
+}
+
+export interface LambdaContextLike {
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  awsRequestId: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+  done(): void;
+  fail(): void;
+  succeed(): void;
+}
+
+export function lambdaContext(
+  functionName: string,
+  timeoutSeconds: number,
+  now = Date.now,
+): LambdaContextLike {
+  const deadline = now() + timeoutSeconds * 1000;
+  return {
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: "512",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "local",
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** The environment the stacks give every function (infra/constructs/pipeline-function.ts), local values. */
+export function functionEnvironment(functionName: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  return {
+    TRADING_MODE: env.TRADING_MODE ?? "paper",
+    POWERTOOLS_SERVICE_NAME: functionName,
+    POWERTOOLS_METRICS_NAMESPACE: "TradingPipeline",
+    POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? env.LOG_LEVEL ?? "INFO",
+    LOG_LEVEL: env.LOG_LEVEL ?? "INFO",
+    AWS_REGION: env.AWS_REGION ?? "us-east-1",
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+  };
+}
+
+export interface LocalCloudHandle {
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface InvokeOptions {
+  readonly functionName: string;
+  readonly event: unknown;
+  /** module exporting `handler`; defaults to functions/<name>/handler.ts */
+  readonly handlerModule: string;
+  readonly timeoutSeconds: number;
+  /** starts a local cloud when none is running; defaults to local/cloud.ts */
+  readonly startLocalCloud?: () => Promise<LocalCloudHandle>;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface InvokeResult {
+  readonly result: unknown;
+  readonly startedLocalCloud: boolean;
+  readonly durationMs: number;
+}
+
+export async function invokeLocally(options: InvokeOptions): Promise<InvokeResult> {
+  const env = options.env ?? process.env;
+  let cloud: LocalCloudHandle | undefined;
+  if (!env.AWS_ENDPOINT_URL_DYNAMODB) {
+    const start = options.startLocalCloud ?? defaultStartLocalCloud;
+    cloud = await start();
+    Object.assign(env, cloud.env);
+  }
+  try {
+    for (const [k, v] of Object.entries(functionEnvironment(options.functionName, env))) env[k] ??= v;
+    // imported only now: handlers read their configuration from the environment at init
+    const mod = (await import(pathToFileURL(path.resolve(options.handlerModule)).href)) as {
+      handler?: (event: unknown, context: LambdaContextLike) => Promise<unknown>;
+    };
+    if (typeof mod.handler !== "function") {
+      throw new Error(`${options.handlerModule} does not export a \`handler\` function.`);
+    }
+    const started = Date.now();
+    const result = await mod.handler(
+      options.event,
+      lambdaContext(options.functionName, options.timeoutSeconds),
+    );
+    return { result, startedLocalCloud: cloud !== undefined, durationMs: Date.now() - started };
+  } finally {
+    await cloud?.stop();
+  }
+}
+
+async function defaultStartLocalCloud(): Promise<LocalCloudHandle> {
+  const { startLocalCloud } = (await import("./cloud.js")) as {
+    startLocalCloud: () => Promise<LocalCloudHandle>;
+  };
+  return startLocalCloud();
+}
+
+export function readEventFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(
+      `Cannot read event file ${file} (${(error as NodeJS.ErrnoException).code}): pass a file from events/.`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`Event file ${file} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+export function handlerModuleFor(functionName: FunctionName, repoRoot: string): string {
+  return path.join(repoRoot, "functions", functionName, "handler.ts");
+}
+
+export { FUNCTION_TIMEOUT_SECONDS };

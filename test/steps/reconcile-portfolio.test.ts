@@ -1,0 +1,290 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CoinbaseExchange } from "#coinbase/coinbase-exchange.js";
+import { silentLog } from "#runtime/log.js";
+import { candleMarks } from "#runtime/venue.js";
+import { clientOrderIdFor, executeTrade } from "#steps/execute-trade.js";
+import { applyFill, MarkUnavailableError, reconcilePortfolio } from "#steps/reconcile-portfolio.js";
+import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
+import { es256TestKey } from "#test/coinbase/test-keys.js";
+import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
+import { candle } from "#test/store/fixtures.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
+import {
+  buyRequest,
+  coinbaseExchangeOn,
+  referenceClosesFromVenue,
+  riskApprovedRecommendation,
+} from "#test/support/steps.js";
+
+const testKey = es256TestKey();
+const T0 = new Date("2024-06-30T12:00:00.000Z");
+const SETTINGS = { maxDailyLoss: 0.05, maxDrawdown: 0.15, quoteCurrency: "USD" };
+
+describe("portfolio reconciliation against the exchange (the fake Coinbase)", () => {
+  let fake: FakeCoinbase;
+  let stores: Stores;
+  let exchange: CoinbaseExchange;
+  let marks: Record<string, number>;
+  const deps = () => ({
+    ...stores,
+    exchange,
+    marks: { markPrice: async (symbol: string) => marks[symbol] ?? 1 },
+    log: silentLog,
+  });
+
+  beforeEach(async () => {
+    await isolatedCloud("portfolio");
+    stores = createStores(createDocumentClient());
+    fake = await startFakeCoinbase({
+      keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
+      balances: { USD: "10000", BTC: "0", ETH: "0", SOL: "0", DOGE: "0" },
+    });
+    exchange = coinbaseExchangeOn(fake, testKey);
+    marks = { "BTC-USD": 64_000, "ETH-USD": 3_200 };
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  async function executedBuy(id: string, symbol: string, amountUsd: number) {
+    await riskApprovedRecommendation(stores, id, symbol, amountUsd, T0);
+    await stores.portfolio.recordApproval(
+      { recommendationId: id, symbol, side: "BUY", amountUsd, createdAt: T0.toISOString() },
+      "2024-06-30",
+    );
+    await referenceClosesFromVenue(stores, exchange, [symbol], T0);
+    return executeTrade({ ...stores, exchange, log: silentLog }, buyRequest(id, symbol, T0), T0);
+  }
+
+  it("books partial fills as they come, releases the reservation when the order is done, and matches the exchange", async () => {
+    fake.faults.partialFill("0.4", 1);
+    const placed = await executedBuy("p-1", "ETH-USD", 500);
+    expect(placed.outcome).toBe("executed");
+    const cid = clientOrderIdFor("p-1");
+    expect((await stores.orders.getOrder(cid))?.status).toBe("OPEN");
+
+    const first = await reconcilePortfolio(deps(), SETTINGS, T0);
+    expect(first.newFills).toHaveLength(1);
+    expect((await stores.orders.getOrder(cid))?.status).toBe("OPEN");
+    expect(await stores.portfolio.reservations()).toHaveLength(1); // still working
+
+    fake.state.completePartialFills();
+    const second = await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 60_000));
+    expect(second.newFills).toHaveLength(1);
+    const order = await stores.orders.getOrder(cid);
+    expect(order).toMatchObject({ status: "FILLED", reconciled: true });
+    expect(await stores.orders.openOrders()).toEqual([]);
+    expect(await stores.portfolio.reservations()).toEqual([]);
+
+    const eth = fake.state.balance("ETH");
+    const usd = fake.state.balance("USD");
+    const [position] = await stores.portfolio.getPositions();
+    expect(position.quantity).toBe(eth.available);
+    expect(second.unknownExposure).toEqual([]);
+    // cost basis = what was paid including fees
+    expect(Number(position.costBasisUsd)).toBeCloseTo(10_000 - Number(usd.available), 6);
+    expect(second.snapshot.cashUsd).toBeCloseTo(Number(usd.available), 6);
+    expect(second.snapshot.equityUsd).toBeCloseTo(Number(usd.available) + Number(eth.available) * 3_200, 6);
+    // a third run finds nothing new: fills are booked once
+    expect((await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 120_000))).newFills).toEqual(
+      [],
+    );
+  });
+
+  it("flags exposure the store does not know about and adopts the exchange's quantity", async () => {
+    // someone bought BTC on the account by hand
+    await fake.close();
+    fake = await startFakeCoinbase({
+      keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
+      balances: { USD: "9000", BTC: "0.015", ETH: "0", SOL: "0", DOGE: "0" },
+    });
+    exchange = coinbaseExchangeOn(fake, testKey);
+    const report = await reconcilePortfolio(deps(), SETTINGS, T0);
+    expect(report.unknownExposure).toEqual([
+      { symbol: "BTC-USD", storeQuantity: "0", exchangeQuantity: "0.015" },
+    ]);
+    expect((await stores.portfolio.getPositions()).map((p) => [p.symbol, p.quantity])).toEqual([
+      ["BTC-USD", "0.015"],
+    ]);
+    expect(report.snapshot.equityUsd).toBeCloseTo(9000 + 0.015 * 64_000, 6);
+  });
+
+  it("trips the kill switch by itself at the drawdown limit, with the reason in the audit trail", async () => {
+    await executedBuy("p-2", "BTC-USD", 5_000);
+    await reconcilePortfolio(deps(), SETTINGS, T0);
+    const peak = (await stores.portfolio.latestEquitySnapshot())!.equityUsd;
+    // next day (no daily-loss trip), BTC falls 40%: equity falls by about 20% of the peak
+    marks["BTC-USD"] = 64_000 * 0.6;
+    const report = await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-01T00:30:00.000Z"));
+    expect(report.snapshot.peakEquityUsd).toBeCloseTo(peak, 6);
+    expect(report.snapshot.drawdownPct).toBeGreaterThan(15);
+    expect(report.killSwitchTripped).toMatch(/drawdown .* reached the 15.0% limit/);
+    const kill = await stores.killSwitch.get();
+    expect(kill).toMatchObject({ active: true, changedBy: "portfolio (automatic)" });
+    expect((await stores.killSwitch.auditTrail(5))[0].reason).toMatch(/drawdown/);
+  });
+
+  it("trips the kill switch at a 5% daily loss", async () => {
+    await executedBuy("p-3", "BTC-USD", 2_000);
+    await reconcilePortfolio(deps(), SETTINGS, T0);
+    marks["BTC-USD"] = 64_000 * 0.7; // −30% on 20% of equity: −6% on the day
+    const report = await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 3_600_000));
+    expect(report.killSwitchTripped).toMatch(/daily loss .* reached the 5.0% limit/);
+  });
+});
+
+describe("assets outside the traded universe (dust, stablecoins, airdrops)", () => {
+  let fake: FakeCoinbase;
+  let stores: Stores;
+  let exchange: CoinbaseExchange;
+  const HOUR = Math.floor(T0.getTime() / 3_600_000) * 3600;
+  /** the portfolio function's own marks: stored closes, then the venue's best bid */
+  const deps = () => ({
+    ...stores,
+    exchange,
+    marks: candleMarks(stores.candles, "ONE_HOUR", exchange),
+    log: silentLog,
+  });
+
+  beforeEach(async () => {
+    await isolatedCloud("portfolio-dust");
+    stores = createStores(createDocumentClient());
+    // 3 ATOM (no ATOM product at this venue) and 25 USDT (USDT-USD is listed) beside the cash
+    fake = await startFakeCoinbase({
+      keys: [{ name: testKey.name, publicKey: testKey.publicKey }],
+      balances: { USD: "10000", BTC: "0", ATOM: "3", USDT: "25" },
+    });
+    exchange = coinbaseExchangeOn(fake, testKey);
+    await stores.candles.putCandles([candle("BTC-USD", HOUR - 3600, 64_000)]);
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it("writes the snapshot with what it can price, reports the rest, and the kill switch still trips at a 50% drawdown", async () => {
+    await riskApprovedRecommendation(stores, "d-1", "BTC-USD", 9_000, T0);
+    await executeTrade({ ...stores, exchange, log: silentLog }, buyRequest("d-1", "BTC-USD", T0), T0);
+    const first = await reconcilePortfolio(deps(), SETTINGS, T0);
+    expect(first.unpriced).toEqual([
+      {
+        symbol: "ATOM-USD",
+        quantity: "3",
+        reason: expect.stringMatching(/no ONE_HOUR candle stored.*ATOM-USD/),
+      },
+    ]);
+    const usdtBid = Number(fake.state.bestBidAsk("USDT-USD").bid);
+    const btc = Number(fake.state.balance("BTC").available);
+    const usd = Number(fake.state.balance("USD").available);
+    // USDT is marked at the venue's best bid; ATOM counts 0 and gets no invented position
+    expect(first.snapshot.equityUsd).toBeCloseTo(usd + btc * 64_000 + 25 * usdtBid, 6);
+    expect(first.snapshot.unpricedAssets).toBe(1);
+    expect((await stores.portfolio.latestEquitySnapshot())?.unpricedAssets).toBe(1);
+    expect((await stores.portfolio.getPositions()).map((p) => [p.symbol, p.quantity, p.markPrice])).toEqual([
+      ["BTC-USD", String(btc), "64000"],
+      ["USDT-USD", "25", String(usdtBid)],
+    ]);
+
+    // the next day BTC closes 60% lower: about half the equity is gone
+    await stores.candles.putCandles([candle("BTC-USD", HOUR + 12 * 3600, 64_000 * 0.4)]);
+    const crash = await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-01T00:30:00.000Z"));
+    expect(crash.snapshot.drawdownPct).toBeGreaterThan(50);
+    expect(crash.snapshot.unpricedAssets).toBe(1);
+    expect(crash.killSwitchTripped).toMatch(/drawdown .* reached the 15.0% limit/);
+    expect(await stores.killSwitch.get()).toMatchObject({ active: true, changedBy: "portfolio (automatic)" });
+  });
+
+  it("a stored position that can no longer be priced keeps its last mark and quantity but counts 0 in equity", async () => {
+    fake.state.addProduct({ productId: "ATOM-USD", price: "8.50", spread: "0.02" });
+    const priced = await reconcilePortfolio(deps(), SETTINGS, T0);
+    expect(priced.unpriced).toEqual([]);
+    const atom = (await stores.portfolio.getPositions()).find((p) => p.symbol === "ATOM-USD");
+    expect(atom).toMatchObject({ quantity: "3", markPrice: "8.49" });
+    expect(priced.snapshot.equityUsd).toBeCloseTo(
+      10_000 + 3 * 8.49 + 25 * Number(fake.state.bestBidAsk("USDT-USD").bid),
+      6,
+    );
+
+    fake.state.books.delete("ATOM-USD"); // delisted
+    fake.state.setBalance("ATOM", "3.5"); // and a staking reward arrived
+    const later = await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 60_000));
+    expect(later.unpriced.map((u) => [u.symbol, u.quantity])).toEqual([["ATOM-USD", "3.5"]]);
+    expect(later.snapshot.positionsValueUsd).toBeCloseTo(
+      25 * Number(fake.state.bestBidAsk("USDT-USD").bid),
+      6,
+    );
+    expect((await stores.portfolio.getPositions()).find((p) => p.symbol === "ATOM-USD")).toMatchObject({
+      quantity: "3.5",
+      markPrice: "8.49",
+    });
+  });
+
+  it("a mark that is not a positive number is unpriced; a failing store fails the run instead of zeroing a position", async () => {
+    const garbage = await reconcilePortfolio(
+      { ...deps(), marks: { markPrice: async (s: string) => (s === "USDT-USD" ? Number.NaN : 1) } },
+      SETTINGS,
+      T0,
+    );
+    expect(garbage.unpriced.map((u) => [u.symbol, u.reason])).toEqual([
+      ["USDT-USD", "the mark price NaN is not a positive finite number"],
+    ]);
+    expect(garbage.snapshot.equityUsd).toBe(10_000 + 3);
+    await expect(
+      reconcilePortfolio(
+        {
+          ...deps(),
+          marks: {
+            markPrice: async () => {
+              throw new Error("ProvisionedThroughputExceededException");
+            },
+          },
+        },
+        SETTINGS,
+        T0,
+      ),
+    ).rejects.toThrow(/ProvisionedThroughputExceeded/);
+    // an explicit "no price" is unpriced, not a failure
+    const none = await reconcilePortfolio(
+      {
+        ...deps(),
+        marks: {
+          markPrice: async (s: string) => {
+            throw new MarkUnavailableError(s, "no price anywhere");
+          },
+        },
+      },
+      SETTINGS,
+      T0,
+    );
+    expect(none.unpriced.map((u) => u.symbol)).toEqual(["ATOM-USD", "USDT-USD"]);
+    expect(none.snapshot.equityUsd).toBe(10_000);
+  });
+});
+
+describe("average-cost accounting", () => {
+  it("adds fees to the cost of a buy and takes them from the proceeds of a sell", () => {
+    const base = {
+      orderId: "o",
+      clientOrderId: "c",
+      symbol: "BTC-USD",
+      liquidity: "TAKER" as const,
+      tradeTime: "2024-06-30T12:00:00.000Z",
+    };
+    const bought = applyFill(
+      undefined,
+      { ...base, tradeId: "1", side: "BUY", price: "100", size: "2", commission: "1.2" },
+      "t",
+    );
+    expect(bought).toMatchObject({
+      quantity: "2",
+      costBasisUsd: "201.20000000",
+      averageEntryPrice: "100.60000000",
+    });
+    const sold = applyFill(
+      bought,
+      { ...base, tradeId: "2", side: "SELL", price: "110", size: "1", commission: "0.66" },
+      "t",
+    );
+    // proceeds 110 − 0.66 fee − 100.60 average cost = 8.74
+    expect(sold).toMatchObject({ quantity: "1", realizedPnlUsd: "8.74000000", costBasisUsd: "100.60000000" });
+  });
+});
