@@ -7,7 +7,8 @@ import { ValidationRequest } from "../shared/domain/schemas.js";
 import { createOllamaVerdictClient, validateRecommendation } from "../shared/llm/index.js";
 import type { PollOptions, SqsEventHandler } from "../shared/queues/poller.js";
 import { queueSender } from "../shared/queues/sender.js";
-import { countBy, createLogger, createMetrics, MetricUnit } from "../shared/runtime/observability.js";
+import { createLogger, createMetrics } from "../shared/runtime/observability.js";
+import { recordValidation } from "../shared/runtime/pipeline-metrics.js";
 import { sqsHandler } from "../shared/runtime/sqs-handler.js";
 import { createStores } from "../shared/store/dynamo/index.js";
 
@@ -32,19 +33,7 @@ export function createValidationConsumer(env: NodeJS.ProcessEnv = process.env) {
         { ...stores, verdicts, sendToRisk, now: () => new Date(), log: logger },
         message,
       );
-      if (result.outcome === "approved" || result.outcome === "rejected") {
-        countBy(metrics, "LlmDecision", "decision", result.outcome === "approved" ? "APPROVE" : "REJECT");
-        if (result.latencyMs !== undefined) {
-          const single = metrics.singleMetric();
-          single.addMetric("LlmLatencyMs", MetricUnit.Milliseconds, result.latencyMs);
-        }
-        countBy(
-          metrics,
-          "RecommendationsByState",
-          "state",
-          result.outcome === "approved" ? "VALIDATED" : "REJECTED_BY_LLM",
-        );
-      }
+      recordValidation(metrics, result);
       return result;
     },
   });

@@ -8,6 +8,7 @@ import type { BridgeReport } from "../bridge/signal-bridge.js";
 import type { RiskStepOutcome } from "../chain/assess-recommendation.js";
 import type { ExecutionOutcome } from "../chain/execute-trade.js";
 import type { ReconcileReport } from "../chain/reconcile-portfolio.js";
+import type { ValidationOutcome } from "../llm/validate-recommendation.js";
 import type { SymbolIngestReport } from "../market-data/ingest.js";
 import type { SignalCycleReport } from "../signals/generate-signals.js";
 import type { Log } from "./log.js";
@@ -38,6 +39,19 @@ export function recordBridgeCycle(metrics: Metrics, report: BridgeReport): void 
   countBy(metrics, "RecommendationsByState", "state", "PENDING", report.created.length);
   countBy(metrics, "RecommendationsByState", "state", "QUEUED", report.queued.length);
   countBy(metrics, "RecommendationsByState", "state", "EXPIRED", report.expired.length);
+}
+
+/** llm-validator: LlmDecision, LlmLatencyMs (when the LLM was asked) and RecommendationsByState. */
+export function recordValidation(metrics: Metrics, result: ValidationOutcome): void {
+  if (result.outcome === "approved" || result.outcome === "rejected") {
+    countBy(metrics, "LlmDecision", "decision", result.outcome === "approved" ? "APPROVE" : "REJECT");
+    if (result.latencyMs !== undefined) {
+      const single = metrics.singleMetric();
+      single.addMetric("LlmLatencyMs", MetricUnit.Milliseconds, result.latencyMs);
+    }
+    const state = result.outcome === "approved" ? "VALIDATED" : "REJECTED_BY_LLM";
+    countBy(metrics, "RecommendationsByState", "state", state);
+  }
 }
 
 /** risk-manager: RiskRefusals per reason and RecommendationsByState for the decision. */
