@@ -46,7 +46,12 @@ export function parsedEvent<T>(schema: z.ZodType<T>, functionName: string): Midd
 
 /** Powertools' own middy middlewares: tracer segment, logger context, metrics flush. */
 export function powertools({ logger, metrics, tracer }: Observability): MiddlewareObj[] {
-  return [captureLambdaHandler(tracer), injectLambdaContext(logger), logMetrics(metrics)];
+  // responses stay out of the trace: they are logged already, and can outgrow a segment document
+  return [
+    captureLambdaHandler(tracer, { captureResponse: false }),
+    injectLambdaContext(logger),
+    logMetrics(metrics),
+  ];
 }
 
 export interface LambdaHandlerOptions<E> extends Observability {
