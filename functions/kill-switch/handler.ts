@@ -16,13 +16,14 @@ export const KillSwitchCommand = z.discriminatedUnion("action", [
   z.object({ action: z.literal("health") }),
 ]);
 
-const { logger, metrics, handler: kind } = observability("kill-switch");
+const { logger, metrics, handler: lambda } = observability("kill-switch");
 const stores = createStores();
 
-export const handler = kind(
+export const handler = lambda(
   { health: { store: killSwitchCheck(stores.killSwitch) }, schema: KillSwitchCommand },
   async (command) => {
-    if (command.action === "health") throw new Error("a health check is answered before this");
+    if (command.action === "health")
+      throw new Error("unreachable: runtime/middleware.ts answers a health check");
     if (command.action === "status") {
       return {
         current: await stores.killSwitch.get(),
