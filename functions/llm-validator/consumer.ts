@@ -7,7 +7,8 @@ import { ValidationRequest } from "#domain/schemas.js";
 import { createOllamaVerdictClient } from "#llm/index.js";
 import type { PollOptions, SqsEventHandler } from "#queues/poller.js";
 import { queueSender } from "#queues/sender.js";
-import { countBy, createLogger, createMetrics, MetricUnit } from "#runtime/observability.js";
+import { createLogger, createMetrics } from "#runtime/observability.js";
+import { recordValidation } from "#runtime/pipeline-metrics.js";
 import { sqsHandler } from "#runtime/sqs-handler.js";
 import { validateRecommendation } from "#steps/validate-recommendation.js";
 import { createStores } from "#store/dynamo/index.js";
@@ -33,19 +34,7 @@ export function createValidationConsumer(env: NodeJS.ProcessEnv = process.env) {
         { ...stores, verdicts, sendToRisk, now: () => new Date(), log: logger },
         message,
       );
-      if (result.outcome === "approved" || result.outcome === "rejected") {
-        countBy(metrics, "LlmDecision", "decision", result.outcome === "approved" ? "APPROVE" : "REJECT");
-        if (result.latencyMs !== undefined) {
-          const single = metrics.singleMetric();
-          single.addMetric("LlmLatencyMs", MetricUnit.Milliseconds, result.latencyMs);
-        }
-        countBy(
-          metrics,
-          "RecommendationsByState",
-          "state",
-          result.outcome === "approved" ? "VALIDATED" : "REJECTED_BY_LLM",
-        );
-      }
+      recordValidation(metrics, result);
       return result;
     },
   });

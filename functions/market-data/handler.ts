@@ -1,24 +1,18 @@
-import middy from "@middy/core";
 import { CoinbaseMarketData } from "#coinbase/market-data.js";
 import { ingestCandles } from "#market-data/ingest.js";
 import { resolveUniverse } from "#market-data/universe.js";
 import { handlerContext } from "#runtime/handler-context.js";
-import { parseEvent, runHealthChecks, runTime, ScheduledOrHealthEvent } from "#runtime/lambda-events.js";
-import { countBy } from "#runtime/observability.js";
+import { latestCandleCheck } from "#runtime/health-checks.js";
+import { recordIngest } from "#runtime/pipeline-metrics.js";
 
-const { config, logger, metrics, stores } = handlerContext("market-data");
+const { config, logger, metrics, stores, scheduled } = handlerContext("market-data");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
+const health = {
+  store: latestCandleCheck(stores.candles, config.CANDLE_GRANULARITY),
+  exchange: async () => `Coinbase time ${(await marketData.getServerTime()).iso}`,
+};
 
-export const handler = middy(async (raw: unknown) => {
-  const event = parseEvent(ScheduledOrHealthEvent, raw, "market-data");
-  if ("action" in event && event.action === "health") {
-    return runHealthChecks({
-      store: async () =>
-        `latest BTC-USD candle ${await stores.candles.latestCandleStart("BTC-USD", config.CANDLE_GRANULARITY)}`,
-      exchange: async () => `Coinbase time ${(await marketData.getServerTime()).iso}`,
-    });
-  }
-  const at = runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES });
+export const handler = scheduled(health, async (at) => {
   const symbols = await resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData);
   const reports = await ingestCandles({
     source: marketData,
@@ -28,13 +22,7 @@ export const handler = middy(async (raw: unknown) => {
     backfillBuckets: config.CANDLE_BACKFILL,
     nowMs: () => at.getTime(),
   });
-  for (const r of reports) {
-    if (!r.ok) {
-      logger.error("ingest failed for a symbol", { report: r });
-      countBy(metrics, "SymbolFailed", "symbol", r.symbol);
-    } else if (r.gaps.length > 0) logger.warn("gaps in the candles", { symbol: r.symbol, gaps: r.gaps });
-    countBy(metrics, "CandlesIngested", "symbol", r.symbol, r.ok ? r.written : 0);
-  }
+  recordIngest(metrics, logger, reports);
   const failed = reports.filter((r) => !r.ok);
   if (failed.length === reports.length) {
     throw new Error(

@@ -1,12 +1,56 @@
 /**
- * What every handler sets up once at init: validated configuration, a logger and metrics named
- * after the function, and the stores on the tables its environment names.
+ * What every handler sets up once at init: validated configuration, a logger, metrics and a tracer
+ * named after the function, the stores on the tables its environment names, and the builders of
+ * its handler (runtime/middleware.ts) with all of that already wired in.
  */
+import type { Context } from "aws-lambda";
 import { loadConfig } from "#config";
 import { createStores } from "#store/dynamo/index.js";
-import { createLogger, createMetrics } from "./observability.js";
+import { runTime, ScheduledOrHealthEvent } from "./lambda-events.js";
+import {
+  type HealthChecks,
+  type LambdaHandlerOptions,
+  lambdaHandler,
+  type Observability,
+  type OperatorCommand,
+  queueHandler,
+} from "./middleware.js";
+import { createLogger, createMetrics, createTracer } from "./observability.js";
+import type { SqsHandlerOptions } from "./sqs-handler.js";
+
+/** Logger, metrics and tracer of one function, and `handler` to build its middy chain. */
+export function observability(service: string) {
+  const o: Observability = {
+    logger: createLogger(service),
+    metrics: createMetrics(service),
+    tracer: createTracer(service),
+  };
+  return {
+    ...o,
+    handler: <E, R>(
+      options: Pick<LambdaHandlerOptions<E>, "health" | "schema">,
+      step: (event: E, context: Context) => Promise<R>,
+    ) => lambdaHandler({ ...o, functionName: service, ...options }, step),
+    /** A queue consumer (and the operator's command, if it takes one); a health check answers. */
+    consumer: <T extends { recommendationId: string }, C = never>(
+      health: HealthChecks,
+      queue: Omit<SqsHandlerOptions<T>, "logger">,
+      command?: OperatorCommand<C>,
+    ) => queueHandler({ ...o, functionName: service, health }, queue, command),
+  };
+}
 
 export function handlerContext(service: string) {
   const config = loadConfig();
-  return { config, logger: createLogger(service), metrics: createMetrics(service), stores: createStores() };
+  const o = observability(service);
+  return {
+    config,
+    ...o,
+    stores: createStores(),
+    /** A scheduled function: the step runs at the schedule's time (runTime), or a health check answers. */
+    scheduled: <R>(health: HealthChecks, step: (at: Date) => Promise<R>) =>
+      o.handler({ health, schema: ScheduledOrHealthEvent }, (event) =>
+        step(runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES })),
+      ),
+  };
 }

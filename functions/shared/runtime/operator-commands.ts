@@ -1,5 +1,8 @@
 /** Commands operators send to a function by hand (`aws lambda invoke`, `npm run invoke`). */
 import { z } from "zod";
+import { type ExecutionDeps, resolveStuckExecution } from "#steps/execute-trade.js";
+import type { Log } from "./log.js";
+import type { OperatorCommand } from "./middleware.js";
 
 /** trade-executor: settle a recommendation stuck in EXECUTING against the venue (never places an order). */
 export const ResolveStuckCommand = z.object({
@@ -8,3 +11,17 @@ export const ResolveStuckCommand = z.object({
   by: z.string().min(1),
 });
 export type ResolveStuckCommand = z.infer<typeof ResolveStuckCommand>;
+
+/** The resolve-stuck command as the trade-executor runs it: settles, logs who did it, answers the outcome. */
+export const resolveStuckCommand = (deps: ExecutionDeps, log: Log): OperatorCommand<ResolveStuckCommand> => ({
+  schema: ResolveStuckCommand,
+  run: async (command) => {
+    const result = await resolveStuckExecution(deps, command.recommendationId, new Date());
+    log.warn("stuck execution resolved by an operator", {
+      correlationId: command.recommendationId,
+      by: command.by,
+      ...result,
+    });
+    return result;
+  },
+});

@@ -1,0 +1,118 @@
+/**
+ * The metrics the functions emit (runtime/pipeline-metrics.ts), as CloudWatch sees them: each one
+ * its own EMF blob in the TradingPipeline namespace with exactly its dimension, and every metric
+ * the monitoring stack alarms on or charts among them.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createMetrics } from "#runtime/observability.js";
+import { recordExecution, recordReconcile, recordRiskOutcome } from "#runtime/pipeline-metrics.js";
+
+type Blob = Record<string, unknown> & {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+};
+
+let written: string[] = [];
+beforeEach(() => {
+  written = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** Each EMF blob as [metric name, value, its dimensions beside service]. */
+function emitted(): [string, unknown, Record<string, unknown>][] {
+  const blobs = written
+    .flatMap((w) => w.split("\n"))
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Blob)
+    .filter((b) => "_aws" in b);
+  return blobs.map((b) => {
+    const [directive] = b._aws.CloudWatchMetrics;
+    expect(directive.Namespace).toBe("TradingPipeline");
+    expect(directive.Metrics).toHaveLength(1);
+    const name = directive.Metrics[0].Name;
+    const dims = directive.Dimensions[0].filter((d) => d !== "service");
+    return [name, b[name], Object.fromEntries(dims.map((d) => [d, b[d]]))];
+  });
+}
+
+describe("pipeline metrics", () => {
+  it("trade-executor: an executed BUY counts the order and its slippage against the signal's price", async () => {
+    const metrics = createMetrics("trade-executor");
+    const order = { averageFilledPrice: "101" } as never;
+    await recordExecution(metrics, "paper", async () => ({ side: "BUY", entryPrice: 100 }), {
+      outcome: "executed",
+      order,
+    });
+    await recordExecution(metrics, "paper", async () => undefined, {
+      outcome: "failed",
+      reason: "quote outside the band",
+      priceRefusal: true,
+    });
+    await recordExecution(metrics, "paper", async () => undefined, {
+      outcome: "message-refused",
+      reason: "x",
+    });
+    expect(emitted()).toEqual([
+      ["OrdersPlaced", 1, { venue: "paper" }],
+      ["RecommendationsByState", 1, { state: "EXECUTED" }],
+      ["SlippageBps", 100, { venue: "paper" }],
+      ["RecommendationsByState", 1, { state: "FAILED" }],
+      ["ExecutionPriceRefused", 1, {}],
+      ["ExecutionMessageMismatch", 1, {}],
+    ]);
+  });
+
+  it("risk-manager: a refusal counts each reason and the state; an approval only the state", () => {
+    const metrics = createMetrics("risk-manager");
+    const refusals = [
+      { reason: "ASSET_CONCENTRATION", detail: "" },
+      { reason: "KILL_SWITCH_ACTIVE", detail: "" },
+    ];
+    recordRiskOutcome(metrics, { outcome: "refused", decision: { refusals } as never });
+    recordRiskOutcome(metrics, { outcome: "approved", decision: { refusals: [] } as never });
+    recordRiskOutcome(metrics, { outcome: "resent", status: "RISK_APPROVED" });
+    expect(emitted()).toEqual([
+      ["RiskRefusals", 1, { reason: "ASSET_CONCENTRATION" }],
+      ["RiskRefusals", 1, { reason: "KILL_SWITCH_ACTIVE" }],
+      ["RecommendationsByState", 1, { state: "REFUSED_BY_RISK" }],
+      ["RecommendationsByState", 1, { state: "RISK_APPROVED" }],
+    ]);
+  });
+
+  it("portfolio: equity, drawdown and kill switch, then per-venue counts, 0 included but UnknownExposure", async () => {
+    const metrics = createMetrics("portfolio");
+    const report = {
+      snapshot: { equityUsd: 9_500, drawdownPct: 5 },
+      newFills: [{}, {}],
+      unknownExposure: [],
+      unpriced: [],
+    } as never;
+    await recordReconcile(metrics, "coinbase", report, { killSwitchActive: async () => true, stuck: 0 });
+    expect(emitted()).toEqual([
+      ["EquityUsd", 9_500, {}],
+      ["DrawdownPct", 5, {}],
+      ["KillSwitchActive", 1, {}],
+      ["OrderFills", 2, { venue: "coinbase" }],
+      ["UnpricedAssets", 0, { venue: "coinbase" }],
+      ["StuckRecommendations", 0, { venue: "coinbase" }],
+    ]);
+  });
+
+  it("emits every metric the monitoring stack alarms on or charts", () => {
+    const root = join(import.meta.dirname, "../..");
+    const monitoring = readFileSync(join(root, "infra/stacks/monitoring-stack.ts"), "utf8");
+    const read = new Set([
+      ...[...monitoring.matchAll(/insights\("[A-Z]+\((\w+)\)"/g)].map((m) => m[1]),
+      ...[...monitoring.matchAll(/search\("(\w+)"/g)].map((m) => m[1]),
+    ]);
+    expect(read.size).toBeGreaterThan(5);
+    const source = readFileSync(join(root, "functions/shared/runtime/pipeline-metrics.ts"), "utf8");
+    const missing = [...read].filter((name) => !source.includes(`"${name}"`));
+    expect(missing).toEqual([]);
+  });
+});
