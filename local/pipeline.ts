@@ -12,6 +12,11 @@ import { assessRecommendation } from "../functions/shared/chain/assess-recommend
 import { DEFAULT_EXECUTION_SETTINGS, executeTrade } from "../functions/shared/chain/execute-trade.js";
 import { type MarkSource, reconcilePortfolio } from "../functions/shared/chain/reconcile-portfolio.js";
 import {
+  DEFAULT_DECISION_THRESHOLDS,
+  DEFAULT_GRANULARITY,
+  DEFAULT_SIGNAL_TTL_DAYS,
+} from "../functions/shared/defaults.js";
+import {
   ExecutionRequest,
   GRANULARITY_SECONDS,
   type Granularity,
@@ -86,7 +91,7 @@ export function createLocalPipeline(
   cloud: Pick<LocalCloud, "queues">,
   options: LocalPipelineOptions,
 ): LocalPipeline {
-  const granularity = options.granularity ?? "ONE_HOUR";
+  const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   const interval = GRANULARITY_SECONDS[granularity];
   const stores = createStores(createDocumentClient());
   const sqs = new SQSClient({});
@@ -183,8 +188,8 @@ export function createLocalPipeline(
       {
         symbols: options.symbols,
         granularity,
-        thresholds: options.thresholds ?? { buy: 0.5, sell: 0.6 },
-        ttlDays: 30,
+        thresholds: options.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
+        ttlDays: DEFAULT_SIGNAL_TTL_DAYS,
         dataSource: "replay",
       },
       at,

@@ -4,8 +4,9 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { METRICS_NAMESPACE } from "../defaults.js";
 
-export const METRICS_NAMESPACE = "TradingPipeline";
+export { METRICS_NAMESPACE };
 
 export function createLogger(serviceName: string): Logger {
   return new Logger({ serviceName, logLevel: (process.env.LOG_LEVEL as "INFO" | undefined) ?? "INFO" });
