@@ -19,9 +19,8 @@ function readmeDefaults(): [string, string][] {
     if (cells.length < 4 || !cells[1]!.startsWith("`")) continue;
     const names = cells[1]!.split(/\s*(?:\/|,)\s*/).map((n) => n.replaceAll("`", ""));
     const defaults = cells[2]!.split(/\s*(?:\/|,)\s*(?=`|$)/).map((d) => d.replaceAll("`", ""));
-    names.forEach((name, i) =>
-      pairs.push([name, defaults.length === names.length ? defaults[i]! : cells[2]!]),
-    );
+    for (const [i, name] of names.entries())
+      pairs.push([name, defaults.length === names.length ? defaults[i]! : cells[2]!]);
   }
   return pairs;
 }
