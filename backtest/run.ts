@@ -4,6 +4,7 @@
  */
 import { resolve } from "node:path";
 import { bundledProductRules } from "#coinbase/product-rules.js";
+import { DEFAULT_GRANULARITY, DEFAULT_PAPER_ACCOUNT as PAPER } from "#defaults";
 import { GRANULARITY_SECONDS, type Granularity } from "#domain/schemas.js";
 import { FEATURE_COUNT } from "#features/index.js";
 import {
@@ -45,11 +46,12 @@ export const LLM_VETO_NOTE =
 export const STOP_NOTE =
   "Positions exit only on SELL signals, as in the live chain today: stop-loss and take-profit levels are computed by the risk manager and listed per trade, but nothing acts on them (a gap of the live system).";
 
+/** The paper venue's costs: the backtest fills as the live paper chain does. */
 export const DEFAULT_FILL_SETTINGS: FillSettings = {
-  spreadBps: 2,
-  slippageBps: 5,
-  impactCoefficient: 10,
-  takerFeeBps: 60,
+  spreadBps: PAPER.spreadBps,
+  slippageBps: PAPER.slippageBps,
+  impactCoefficient: PAPER.impactCoefficient,
+  takerFeeBps: PAPER.takerFeeBps,
 };
 
 export interface BacktestOptions {
@@ -135,7 +137,7 @@ export function defaultSpan(symbols: readonly BacktestSymbol[], intervalSeconds:
 export async function backtestCandles(options: BacktestOptions): Promise<BacktestResult> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const granularity = options.granularity ?? "ONE_HOUR";
+  const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   const interval = GRANULARITY_SECONDS[granularity];
   const files = listMarketFiles(options.candlesDir, granularity, options.symbols);
   const modelSha = options.model?.sha256 ?? (await signalModelSha256(options.modelPath));
@@ -209,7 +211,7 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     const span = defaultSpan(symbols, interval);
     const fill: FillSettings = { ...DEFAULT_FILL_SETTINGS, ...options.fill };
     const limits = options.limits ?? DEFAULT_RISK_LIMITS;
-    const startingCashUsd = options.startingCashUsd ?? 10_000;
+    const startingCashUsd = options.startingCashUsd ?? PAPER.startingCashUsd;
     const settings: BacktestSettings = {
       granularity,
       intervalSeconds: interval,

@@ -2,6 +2,8 @@
  * The whole warm signal cycle of 20 symbols without I/O: generateSignals over in-memory candle and
  * signal stores, so the figure is features + one batched inference + decisions + signal building.
  */
+
+import { DEFAULT_SIGNAL_TTL_DAYS } from "#defaults";
 import type { Candle, Signal } from "#domain/schemas.js";
 import { SERVING_WINDOW } from "#features/index.js";
 import { columnsToCandles } from "#market-data/replay.js";
@@ -68,7 +70,7 @@ export async function benchSignalCycle(
     symbols,
     granularity: candles.granularity,
     thresholds: DEFAULT_DECISION_THRESHOLDS,
-    ttlDays: 30,
+    ttlDays: DEFAULT_SIGNAL_TTL_DAYS,
     dataSource: "replay",
   };
   // a minute after the common newest candle closed, so every symbol is fresh

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { METRICS_NAMESPACE } from "#defaults";
 import {
   FUNCTION_TIMEOUT_SECONDS,
   type FunctionName,
@@ -90,7 +91,7 @@ export function functionEnvironment(functionName: string, env: NodeJS.ProcessEnv
   return {
     TRADING_MODE: env.TRADING_MODE ?? "paper",
     POWERTOOLS_SERVICE_NAME: functionName,
-    POWERTOOLS_METRICS_NAMESPACE: "TradingPipeline",
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? env.LOG_LEVEL ?? "INFO",
     LOG_LEVEL: env.LOG_LEVEL ?? "INFO",
     AWS_REGION: env.AWS_REGION ?? "us-east-1",

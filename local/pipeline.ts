@@ -7,6 +7,7 @@
  * the first cycle takes one (after its ingest) when the store has none yet.
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DEFAULT_DECISION_THRESHOLDS, DEFAULT_GRANULARITY, DEFAULT_SIGNAL_TTL_DAYS } from "#defaults";
 import {
   ExecutionRequest,
   GRANULARITY_SECONDS,
@@ -83,7 +84,7 @@ export function createLocalPipeline(
   cloud: Pick<LocalCloud, "queues">,
   options: LocalPipelineOptions,
 ): LocalPipeline {
-  const granularity = options.granularity ?? "ONE_HOUR";
+  const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   const interval = GRANULARITY_SECONDS[granularity];
   const stores = createStores(createDocumentClient());
   const sqs = new SQSClient({});
@@ -180,8 +181,8 @@ export function createLocalPipeline(
       {
         symbols: options.symbols,
         granularity,
-        thresholds: options.thresholds ?? { buy: 0.5, sell: 0.6 },
-        ttlDays: 30,
+        thresholds: options.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
+        ttlDays: DEFAULT_SIGNAL_TTL_DAYS,
         dataSource: "replay",
       },
       at,

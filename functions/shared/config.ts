@@ -9,8 +9,17 @@
  * is an error. Values are echoed in errors, so no secret may ever be read through this schema.
  */
 import { z } from "zod";
+import {
+  DEFAULT_BRIDGE_SETTINGS as BRIDGE,
+  DEFAULT_DECISION_THRESHOLDS,
+  DEFAULT_GRANULARITY,
+  DEFAULT_PRICE_BAND,
+  DEFAULT_SIGNAL_TTL_DAYS,
+  DEFAULT_PAPER_ACCOUNT as PAPER,
+} from "./defaults.js";
 import { Granularity, ProductId, TradingMode } from "./domain/schemas.js";
 import { MAX_LLM_PARALLEL_REQUESTS } from "./queues/validator-capacity.js";
+import { DEFAULT_RISK_LIMITS as RISK } from "./risk/limits.js";
 import { DEFAULT_MAX_EVENT_AGE_MINUTES } from "./runtime/lambda-events.js";
 
 /** Plain decimal text, optionally with an exponent: no blanks, hex, "Infinity" or "NaN". */
@@ -90,7 +99,7 @@ export const ConfigSchema = z.object({
   /** comma-separated product ids; empty = the top N USD products by 24h volume */
   SYMBOLS: symbolList,
   TOP_N_SYMBOLS: wholeNumber(20, 1, 100),
-  CANDLE_GRANULARITY: z.string().trim().pipe(Granularity).default("ONE_HOUR"),
+  CANDLE_GRANULARITY: z.string().trim().pipe(Granularity).default(DEFAULT_GRANULARITY),
   /** candles fetched for a symbol seen for the first time; ingest fetches at most 5000 a run */
   CANDLE_BACKFILL: wholeNumber(720, 1, 5000),
   /** scheduled handlers refuse an event stamped longer ago than this (or over 5 minutes ahead) */
@@ -112,36 +121,36 @@ export const ConfigSchema = z.object({
     /^\S(?:.*\S)?\.json$/,
     "the path of a .json model card",
   ),
-  SIGNAL_BUY_THRESHOLD: fraction(0.5),
-  SIGNAL_SELL_THRESHOLD: fraction(0.6),
-  SIGNAL_TTL_DAYS: positive(30),
-  BRIDGE_MIN_CONFIDENCE: fraction(0.6),
-  RECOMMENDATION_AMOUNT_USD: positive(100),
-  BRIDGE_LOOKBACK_MINUTES: wholeNumber(60, 1, 10_080),
-  BRIDGE_QUEUE_WINDOW_MINUTES: wholeNumber(120, 1, 10_080),
-  BRIDGE_MAX_PER_CYCLE: wholeNumber(3, 1, 1000),
+  SIGNAL_BUY_THRESHOLD: fraction(DEFAULT_DECISION_THRESHOLDS.buy),
+  SIGNAL_SELL_THRESHOLD: fraction(DEFAULT_DECISION_THRESHOLDS.sell),
+  SIGNAL_TTL_DAYS: positive(DEFAULT_SIGNAL_TTL_DAYS),
+  BRIDGE_MIN_CONFIDENCE: fraction(BRIDGE.minConfidence),
+  RECOMMENDATION_AMOUNT_USD: positive(BRIDGE.amountUsd),
+  BRIDGE_LOOKBACK_MINUTES: wholeNumber(BRIDGE.lookbackMinutes, 1, 10_080),
+  BRIDGE_QUEUE_WINDOW_MINUTES: wholeNumber(BRIDGE.queueWindowMinutes, 1, 10_080),
+  BRIDGE_MAX_PER_CYCLE: wholeNumber(BRIDGE.maxPerCycle, 1, 1000),
   OLLAMA_HOST: httpUrl("http://127.0.0.1:11434"),
   OLLAMA_MODEL: text("phi3:3.8b", /^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, "an Ollama model name such as phi3:3.8b"),
   OLLAMA_TIMEOUT_MS: wholeNumber(90_000, 1, MAX_TIMER_MS),
   /** requests Ollama serves side by side; the validator worker takes that many messages at once */
   OLLAMA_NUM_PARALLEL: wholeNumber(1, 1, MAX_LLM_PARALLEL_REQUESTS),
   OLLAMA_SEED: wholeNumber(42, -MAX_TIMER_MS - 1, MAX_TIMER_MS),
-  PAPER_STARTING_CASH_USD: positive(10_000),
-  PAPER_SLIPPAGE_BPS: basisPoints(5),
-  PAPER_TAKER_FEE_BPS: basisPoints(60),
-  PAPER_MAKER_FEE_BPS: basisPoints(40),
-  RISK_MAX_ASSET_FRACTION: fraction(0.05),
-  RISK_MAX_TOTAL_EXPOSURE: fraction(0.8),
-  RISK_MAX_RISK_PER_TRADE: fraction(0.03),
-  RISK_MAX_TRADES_PER_DAY: wholeNumber(10, 0, 10_000),
-  RISK_MAX_DAILY_LOSS: lossLimit(0.05),
-  RISK_MAX_DRAWDOWN: lossLimit(0.15),
-  RISK_KELLY_FRACTION: fraction(0.25),
+  PAPER_STARTING_CASH_USD: positive(PAPER.startingCashUsd),
+  PAPER_SLIPPAGE_BPS: basisPoints(PAPER.slippageBps),
+  PAPER_TAKER_FEE_BPS: basisPoints(PAPER.takerFeeBps),
+  PAPER_MAKER_FEE_BPS: basisPoints(PAPER.makerFeeBps),
+  RISK_MAX_ASSET_FRACTION: fraction(RISK.maxAssetFraction),
+  RISK_MAX_TOTAL_EXPOSURE: fraction(RISK.maxTotalExposure),
+  RISK_MAX_RISK_PER_TRADE: fraction(RISK.maxRiskPerTrade),
+  RISK_MAX_TRADES_PER_DAY: wholeNumber(RISK.maxTradesPerDay, 0, 10_000),
+  RISK_MAX_DAILY_LOSS: lossLimit(RISK.maxDailyLoss),
+  RISK_MAX_DRAWDOWN: lossLimit(RISK.maxDrawdown),
+  RISK_KELLY_FRACTION: fraction(RISK.kellyFraction),
   /** the risk manager refuses BUYs when the latest equity snapshot is older (portfolio runs every minute) */
   RISK_MAX_SNAPSHOT_AGE_MINUTES: wholeNumber(15, 1, 1440),
   /** the venue's quote may sit this far from the last stored close before an order is refused */
   EXECUTION_PRICE_BAND: numberSetting(
-    0.1,
+    DEFAULT_PRICE_BAND,
     "a fraction above 0 and at most 0.5, such as 0.1 for ±10%",
     (n) => n > 0 && n <= 0.5,
   ),

@@ -20,12 +20,13 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { METRICS_NAMESPACE } from "#defaults";
 import type { DeploymentConfig } from "#infra/config.js";
 import type { TableDefinition } from "#store/tables.js";
 import { grantQueueSend, grantTableAccess, type TableAccess } from "./grants.js";
 import type { WorkQueue } from "./work-queue.js";
 
-export const METRICS_NAMESPACE = "TradingPipeline";
+export { METRICS_NAMESPACE };
 
 /** The repository root: entries, lock file and models are resolved from here, not from the cwd. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");

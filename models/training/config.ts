@@ -1,4 +1,4 @@
-import type { DecisionThresholds } from "#model/decision.js";
+import { DEFAULT_DECISION_THRESHOLDS } from "#defaults";
 
 const TAKER_FEE_PER_SIDE = 0.006;
 const SLIPPAGE_PER_SIDE = 0.001;
@@ -29,7 +29,7 @@ export const TRAINING_CONFIG = {
   /** the validation/test period the card reports: [testStart, testEnd) */
   testStart: "2024-01-01T00:00:00Z",
   testEnd: "2024-07-01T00:00:00Z",
-  decisionThresholds: { buy: 0.5, sell: 0.6 } satisfies DecisionThresholds,
+  decisionThresholds: DEFAULT_DECISION_THRESHOLDS,
 } as const;
 
 export const LABEL_DEFINITION_TEXT =

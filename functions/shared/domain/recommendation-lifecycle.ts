@@ -2,7 +2,7 @@
  * The recommendation state machine. The store enforces it with conditional writes; this module
  * says which moves exist, so the rule lives in one place and is testable without DynamoDB.
  */
-import type { RecommendationStatus } from "./schemas.js";
+import type { RecommendationStatus } from "./recommendation.js";
 
 export const TERMINAL_STATUSES: readonly RecommendationStatus[] = [
   "EXECUTED",

@@ -1,5 +1,7 @@
 import type { SignalType } from "#domain/schemas.js";
 
+export { DEFAULT_DECISION_THRESHOLDS } from "#defaults";
+
 export interface ClassProbabilities {
   down: number;
   hold: number;
@@ -20,9 +22,6 @@ export interface SignalDecision {
   /** the threshold the chosen class had to beat; 0 for HOLD, which has none */
   threshold: number;
 }
-
-/** The seed system's thresholds. */
-export const DEFAULT_DECISION_THRESHOLDS: DecisionThresholds = { buy: 0.5, sell: 0.6 };
 
 /**
  * BUY when P(up) > buy, SELL when P(down) > sell, otherwise HOLD.

@@ -6,8 +6,9 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { Tracer } from "@aws-lambda-powertools/tracer";
+import { METRICS_NAMESPACE } from "#defaults";
 
-export const METRICS_NAMESPACE = "TradingPipeline";
+export { METRICS_NAMESPACE };
 
 export function createLogger(serviceName: string): Logger {
   return new Logger({ serviceName, logLevel: (process.env.LOG_LEVEL as "INFO" | undefined) ?? "INFO" });

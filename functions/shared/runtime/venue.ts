@@ -14,6 +14,7 @@ import { CoinbaseMarketData } from "#coinbase/market-data.js";
 import { catalogueProductRules, coinbaseProductRules } from "#coinbase/product-rules.js";
 import { CoinbaseTradingClient } from "#coinbase/trading.js";
 import type { Config } from "#config";
+import { DEFAULT_PAPER_ACCOUNT } from "#defaults";
 import type { Granularity } from "#domain/schemas.js";
 import type { BestBidAsk, Exchange, ProductRulesSource } from "#exchange/exchange.js";
 import { candlePriceSource, PaperExchange } from "#exchange/paper/index.js";
@@ -138,13 +139,17 @@ export async function createVenue(config: Config, deps: VenueDeps): Promise<Venu
   const paper = new PaperExchange({
     db: deps.db,
     table: deps.portfolioTable,
-    prices: candlePriceSource(deps.candles, deps.granularity, deps.paperSpreadBps ?? 2),
+    prices: candlePriceSource(
+      deps.candles,
+      deps.granularity,
+      deps.paperSpreadBps ?? DEFAULT_PAPER_ACCOUNT.spreadBps,
+    ),
     rules:
       deps.rules ?? coinbaseProductRules(new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL })),
     settings: {
       startingCashUsd: config.PAPER_STARTING_CASH_USD,
       slippageBps: config.PAPER_SLIPPAGE_BPS,
-      impactCoefficient: 10,
+      impactCoefficient: DEFAULT_PAPER_ACCOUNT.impactCoefficient,
       takerFeeBps: config.PAPER_TAKER_FEE_BPS,
       makerFeeBps: config.PAPER_MAKER_FEE_BPS,
     },

@@ -20,6 +20,7 @@
  */
 import { createHash } from "node:crypto";
 import { Decimal } from "decimal.js";
+import { DEFAULT_GRANULARITY, DEFAULT_PRICE_BAND } from "#defaults";
 import { isTerminal } from "#domain/recommendation-lifecycle.js";
 import type {
   ExecutionRequest,
@@ -66,8 +67,8 @@ export interface ExecutionSettings {
 }
 
 export const DEFAULT_EXECUTION_SETTINGS: ExecutionSettings = {
-  priceBand: 0.1,
-  granularity: "ONE_HOUR",
+  priceBand: DEFAULT_PRICE_BAND,
+  granularity: DEFAULT_GRANULARITY,
   claimLeaseMs: 120_000,
 };
 

@@ -13,6 +13,8 @@ import { type Recommendation, SCHEMA_VERSION, type Signal, type ValidationReques
 import type { Log } from "#runtime/log.js";
 import type { KillSwitchStore, RecommendationStore, SignalStore } from "#store/ports.js";
 
+export { DEFAULT_BRIDGE_SETTINGS } from "#defaults";
+
 export interface BridgeSettings {
   minConfidence: number;
   amountUsd: number;
@@ -20,14 +22,6 @@ export interface BridgeSettings {
   queueWindowMinutes: number;
   maxPerCycle: number;
 }
-
-export const DEFAULT_BRIDGE_SETTINGS: BridgeSettings = {
-  minConfidence: 0.6,
-  amountUsd: 100,
-  lookbackMinutes: 60,
-  queueWindowMinutes: 120,
-  maxPerCycle: 3,
-};
 
 export interface BridgeDeps {
   signals: SignalStore;

@@ -1,0 +1,50 @@
+/**
+ * The seed system's defaults, each written once. config.ts offers them as the defaults of its
+ * environment variables; the steps, the backtest, the local runner, the benchmarks, training and
+ * the CDK app read them from here, so changing one here changes it everywhere. Risk limits have
+ * their own home with their meaning, DEFAULT_RISK_LIMITS in risk/limits.ts.
+ *
+ * Plain values only: this module imports nothing but types, so every layer may depend on it.
+ */
+import type { Granularity } from "./domain/market.js";
+
+/** The signal generator: BUY when P(up) > buy, SELL when P(down) > sell (SIGNAL_*_THRESHOLD). */
+export const DEFAULT_DECISION_THRESHOLDS = { buy: 0.5, sell: 0.6 };
+
+/** Candle size of the pipeline (CANDLE_GRANULARITY). */
+export const DEFAULT_GRANULARITY: Granularity = "ONE_HOUR";
+
+/** Days a signal stays in its table before DynamoDB's TTL removes it (SIGNAL_TTL_DAYS). */
+export const DEFAULT_SIGNAL_TTL_DAYS = 30;
+
+/** The signal bridge (BRIDGE_*, RECOMMENDATION_AMOUNT_USD). */
+export const DEFAULT_BRIDGE_SETTINGS = {
+  /** signals at or below this confidence make no recommendation */
+  minConfidence: 0.6,
+  /** USD amount of a recommendation */
+  amountUsd: 100,
+  /** signals of this many minutes back are read */
+  lookbackMinutes: 60,
+  /** a PENDING recommendation older than this expires */
+  queueWindowMinutes: 120,
+  /** recommendations sent to validation per cycle, most confident first */
+  maxPerCycle: 3,
+};
+
+/** The paper venue and the backtest's fills (PAPER_*); the spread and impact are not configurable. */
+export const DEFAULT_PAPER_ACCOUNT = {
+  startingCashUsd: 10_000,
+  /** bid/ask = last close -/+ half of this */
+  spreadBps: 2,
+  slippageBps: 5,
+  /** bps of market impact per 1% of the candle's base volume taken */
+  impactCoefficient: 10,
+  takerFeeBps: 60,
+  makerFeeBps: 40,
+};
+
+/** How far the venue's quote may sit from the last stored close before an order is refused (EXECUTION_PRICE_BAND). */
+export const DEFAULT_PRICE_BAND = 0.1;
+
+/** The CloudWatch namespace of every EMF metric (POWERTOOLS_METRICS_NAMESPACE), read by the dashboard. */
+export const METRICS_NAMESPACE = "TradingPipeline";
