@@ -9,7 +9,14 @@ import { es256TestKey } from "#test/coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
 import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
-import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, aprilPipeline } from "./support.js";
+import {
+  APRIL_CANDLES,
+  APRIL_FROM,
+  APRIL_SYMBOLS,
+  APRIL_TO,
+  aprilPipeline,
+  fakeProductAt,
+} from "./support.js";
 
 const testKey = es256TestKey();
 
@@ -20,15 +27,7 @@ function aprilProducts() {
       to: APRIL_FROM.getTime() / 1000,
     });
     const close = cols.close[cols.length - 1];
-    const small = close < 1;
-    return {
-      productId,
-      price: close.toFixed(small ? 8 : 2),
-      spread: small ? "0.00000001" : "0.01",
-      baseIncrement: small ? "1" : "0.001",
-      quoteIncrement: small ? "0.00000001" : "0.01",
-      volume24h: "1000000",
-    };
+    return fakeProductAt(productId, close);
   });
 }
 

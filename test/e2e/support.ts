@@ -9,6 +9,7 @@ import { loadSignalModel, type SignalModel } from "#model/index.js";
 import { silentLog } from "#runtime/log.js";
 import { bundledRules, candleMarks, createVenue } from "#runtime/venue.js";
 import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import type { FakeProductInput } from "#test/fakes/fake-coinbase.js";
 import type { isolatedCloud } from "#test/support/local-cloud.js";
 
 /** Real candles around 2024-04-14, when the shipped model says BUY above 0.6 for several symbols. */
@@ -16,6 +17,19 @@ export const APRIL_CANDLES = resolve(import.meta.dirname, "../fixtures/replay-20
 export const APRIL_SYMBOLS = ["AVAX-USD", "BCH-USD", "DOGE-USD", "ETC-USD", "LINK-USD", "SHIB-USD"];
 /** cycles one minute after the closes of 10:00 .. 15:00 UTC */
 export const APRIL_FROM = new Date("2024-04-14T11:00:00Z");
+
+/** A fake Coinbase product priced at a replayed close, on a grid that suits its price. */
+export function fakeProductAt(productId: string, close: number): FakeProductInput {
+  const small = close < 1;
+  return {
+    productId,
+    price: close.toFixed(small ? 8 : 2),
+    spread: small ? "0.00000001" : "0.01",
+    baseIncrement: small ? "1" : "0.001",
+    quoteIncrement: small ? "0.00000001" : "0.01",
+    volume24h: "1000000",
+  };
+}
 export const APRIL_TO = new Date("2024-04-14T17:00:00Z");
 
 let model: Promise<SignalModel> | undefined;

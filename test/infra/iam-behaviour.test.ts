@@ -35,7 +35,7 @@ import { readCandleColumns } from "#market-data/replay.js";
 import { createDocumentClient, createStores } from "#store/dynamo/index.js";
 import { TABLE_LIST } from "#store/tables.js";
 import { es256TestKey } from "#test/coinbase/test-keys.js";
-import { APRIL_CANDLES, APRIL_SYMBOLS } from "#test/e2e/support.js";
+import { APRIL_CANDLES, APRIL_SYMBOLS, fakeProductAt } from "#test/e2e/support.js";
 import type { SeriesCandle } from "#test/fakes/fake-coinbase/candles.js";
 import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
 import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
@@ -119,15 +119,7 @@ function shiftedReplay(shiftSeconds: number) {
   }
   const products = APRIL_SYMBOLS.map((productId) => {
     const close = series.get(productId)!.get(REPLAY_FIRST_BUCKET + shiftSeconds)!.close;
-    const small = close < 1;
-    return {
-      productId,
-      price: close.toFixed(small ? 8 : 2),
-      spread: small ? "0.00000001" : "0.01",
-      baseIncrement: small ? "1" : "0.001",
-      quoteIncrement: small ? "0.00000001" : "0.01",
-      volume24h: "1000000",
-    };
+    return fakeProductAt(productId, close);
   });
   // the live account holds some of every symbol (about $500 worth), so the live round can sell
   const balances: Record<string, string> = { USD: "10000" };

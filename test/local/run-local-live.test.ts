@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Order } from "#domain/schemas.js";
 import { readCandleColumns } from "#market-data/replay.js";
 import { es256TestKey, escapedNewlines } from "#test/coinbase/test-keys.js";
-import { APRIL_CANDLES, APRIL_SYMBOLS } from "#test/e2e/support.js";
+import { APRIL_CANDLES, APRIL_SYMBOLS, fakeProductAt } from "#test/e2e/support.js";
 import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
 import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
 
@@ -33,15 +33,7 @@ function replayPricedProducts() {
   return APRIL_SYMBOLS.map((productId) => {
     const cols = readCandleColumns(join(APRIL_CANDLES, `${productId.replace("-USD", "-USDT")}_1h.csv`));
     const close = cols.close[cols.length - 1];
-    const small = close < 1;
-    return {
-      productId,
-      price: close.toFixed(small ? 8 : 2),
-      spread: small ? "0.00000001" : "0.01",
-      baseIncrement: small ? "1" : "0.001",
-      quoteIncrement: small ? "0.00000001" : "0.01",
-      volume24h: "1000000",
-    };
+    return fakeProductAt(productId, close);
   });
 }
 

@@ -16,6 +16,7 @@ import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.
 import { recommendation } from "#test/store/fixtures.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
 import {
+  approvingDecision,
   buyRequest,
   coinbaseExchangeOn,
   executionMessage,
@@ -86,18 +87,7 @@ describe("the executor trades exactly what was approved, and books sells truthfu
       await walkLifecycle(stores, id, "RISK_APPROVED", T0);
     }
     // x-old: an approval stored by an older version, which fixed no order: refused, not guessed
-    await stores.decisions.putRiskDecision({
-      recommendationId: "x-old",
-      decision: "APPROVE",
-      refusals: [],
-      volatility14d: 0.5,
-      portfolioHeat: 0,
-      riskScore: 10,
-      kellyFraction: 0.1,
-      requestedAmountUsd: 100,
-      adjustedAmountUsd: 100,
-      createdAt: T0.toISOString(),
-    });
+    await stores.decisions.putRiskDecision(approvingDecision("x-old", 100, T0, undefined));
     const none = await executeTrade(deps(), buyRequest("x-none", "BTC-USD", T0), T0);
     expect(none).toMatchObject({
       outcome: "message-refused",

@@ -1,7 +1,7 @@
 import { loadCoinbaseKey } from "#coinbase/auth.js";
 import { CoinbaseExchange } from "#coinbase/coinbase-exchange.js";
 import { CoinbaseTradingClient } from "#coinbase/trading.js";
-import type { ExecutionRequest, Side } from "#domain/schemas.js";
+import type { ExecutionRequest, RiskDecision, Side } from "#domain/schemas.js";
 import type { Exchange } from "#exchange/exchange.js";
 import type { Stores } from "#store/dynamo/index.js";
 import type { es256TestKey } from "#test/coinbase/test-keys.js";
@@ -24,7 +24,27 @@ export async function riskApprovedRecommendation(
   await stores.recommendations.create(
     recommendation({ recommendationId: id, symbol, side, amountUsd, createdAt: at.toISOString() }),
   );
-  await stores.decisions.putRiskDecision({
+  await stores.decisions.putRiskDecision(
+    approvingDecision(
+      id,
+      amountUsd,
+      at,
+      sell
+        ? { symbol, side: "SELL", baseSize: sell.baseSize }
+        : { symbol, side: "BUY", quoteSize: String(amountUsd) },
+    ),
+  );
+  await walkLifecycle(stores, id, "RISK_APPROVED", at, { approvedAmountUsd: amountUsd });
+}
+
+/** A risk decision approving amountUsd; `order` is what it fixes (none: as an older version stored it). */
+export function approvingDecision(
+  id: string,
+  amountUsd: number,
+  at: Date,
+  order: RiskDecision["order"],
+): RiskDecision {
+  return {
     recommendationId: id,
     decision: "APPROVE",
     refusals: [],
@@ -34,12 +54,9 @@ export async function riskApprovedRecommendation(
     kellyFraction: 0.1,
     requestedAmountUsd: amountUsd,
     adjustedAmountUsd: amountUsd,
-    order: sell
-      ? { symbol, side: "SELL", baseSize: sell.baseSize }
-      : { symbol, side: "BUY", quoteSize: String(amountUsd) },
+    ...(order ? { order } : {}),
     createdAt: at.toISOString(),
-  });
-  await walkLifecycle(stores, id, "RISK_APPROVED", at, { approvedAmountUsd: amountUsd });
+  };
 }
 
 const LIFECYCLE_TO_EXECUTING = ["PENDING", "QUEUED", "VALIDATED", "RISK_APPROVED", "EXECUTING"] as const;
