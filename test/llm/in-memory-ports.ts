@@ -36,6 +36,18 @@ export class InMemoryRecommendations implements RecommendationStore {
     this.items.set(r.recommendationId, structuredClone(r));
     return true;
   }
+  readonly slots = new Map<string, number>();
+  async reserveValidationSlot(cycle: string, max: number): Promise<boolean> {
+    await tick();
+    const taken = this.slots.get(cycle) ?? 0;
+    if (taken >= max) return false;
+    this.slots.set(cycle, taken + 1);
+    return true;
+  }
+  async releaseValidationSlot(cycle: string): Promise<void> {
+    await tick();
+    this.slots.set(cycle, Math.max(0, (this.slots.get(cycle) ?? 0) - 1));
+  }
   async get(id: string): Promise<Recommendation | undefined> {
     await tick();
     const r = this.items.get(id);

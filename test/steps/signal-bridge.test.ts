@@ -67,6 +67,30 @@ describe("signal bridge on the local cloud", () => {
     expect(new Set([...a.queued, ...b.queued]).size).toBe(3);
   });
 
+  it("the per-cycle cap holds with 2-4 concurrent bridges, 50 times over", async () => {
+    for (let round = 0; round < 50; round++) {
+      // each round 4 hours after the last: earlier signals are out of the lookback, their leftovers expire
+      const now = new Date(NOW.getTime() + round * 4 * 3_600_000);
+      for (let i = 0; i < 5; i++) {
+        const createdAt = new Date(now.getTime() - (i + 1) * 60_000).toISOString();
+        await stores.signals.putSignal(
+          signal({ signalId: `r${round}-${i}`, confidence: 0.7 + i / 100, createdAt }),
+        );
+      }
+      const bridges = 2 + (round % 3);
+      const reports = await Promise.all(
+        Array.from({ length: bridges }, () => runBridgeCycle(deps, DEFAULT_BRIDGE_SETTINGS, now)),
+      );
+      const queued = new Set(reports.flatMap((r) => r.queued));
+      const ids = [0, 1, 2, 3, 4].map((i) => recommendationIdFor(`r${round}-${i}`));
+      const statuses = await Promise.all(
+        ids.map(async (id) => (await stores.recommendations.get(id))?.status),
+      );
+      expect(queued.size, `round ${round}, ${bridges} bridges`).toBe(3);
+      expect(statuses.filter((s) => s === "QUEUED").length, `round ${round}`).toBe(3);
+    }
+  }, 120_000);
+
   it("queues at most 3 per cycle, highest confidence first, and sends a versioned message for each", async () => {
     const confidences = [0.61, 0.9, 0.75, 0.8, 0.7];
     for (const [i, c] of confidences.entries()) {

@@ -151,7 +151,13 @@ export async function runBridgeCycle(
 
   const pending = await deps.recommendations.byStatusCreatedBetween("PENDING", windowStart, now);
   const chosen = selectForValidation(pending, settings, now);
+  // the cycle is the schedule's minute: a duplicate delivery of the same schedule shares its slots
+  const cycle = now.toISOString().slice(0, 16);
   for (const rec of chosen) {
+    if (!(await deps.recommendations.reserveValidationSlot(cycle, settings.maxPerCycle))) {
+      deps.log.info("cycle's validation slots taken by a concurrent bridge", { cycle });
+      break;
+    }
     await deps.sendToValidation({
       schemaVersion: SCHEMA_VERSION,
       type: "ValidateRecommendation",
@@ -163,6 +169,8 @@ export async function runBridgeCycle(
     if (await transitionUnlessRaced(deps, rec.recommendationId, "QUEUED", reason, now)) {
       report.queued.push(rec.recommendationId);
       deps.log.info("recommendation queued for validation", { correlationId: rec.recommendationId });
+    } else {
+      await deps.recommendations.releaseValidationSlot(cycle);
     }
   }
   return report;

@@ -77,6 +77,13 @@ export interface RecommendationStore {
       >
     >,
   ): Promise<TransitionResult>;
+  /**
+   * Takes one of `max` validation slots of a bridge cycle (conditional counter): how the per-cycle cap
+   * holds when two bridges run the same cycle at once (a schedule delivered twice). False when full.
+   */
+  reserveValidationSlot(cycle: string, max: number): Promise<boolean>;
+  /** Gives back a slot whose recommendation another actor moved first. */
+  releaseValidationSlot(cycle: string): Promise<void>;
   /** Recommendations in `status` created in [from, to), newest first. */
   byStatusCreatedBetween(status: RecommendationStatus, from: Date, to: Date): Promise<Recommendation[]>;
   /** Recommendations in `status` created before `before`, oldest first. */

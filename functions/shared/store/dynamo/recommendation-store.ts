@@ -11,6 +11,9 @@ import { isConditionalCheckFailure, putIfAbsent, queryAllPages } from "./client.
 
 type Patch = Parameters<RecommendationStore["transition"]>[5];
 
+/** The bridge's per-cycle counter item; recommendation ids never start with this. */
+const cycleKey = (cycle: string) => `BRIDGE_CYCLE#${cycle}`;
+
 export class DynamoRecommendationStore implements RecommendationStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -20,6 +23,39 @@ export class DynamoRecommendationStore implements RecommendationStore {
   async create(recommendation: Recommendation): Promise<boolean> {
     const item = Recommendation.parse(recommendation);
     return putIfAbsent(this.db, this.table, item, "recommendationId");
+  }
+
+  async reserveValidationSlot(cycle: string, max: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          // a counter item beside the recommendations: it has no status, so no index holds it
+          Key: { recommendationId: cycleKey(cycle) },
+          UpdateExpression: "ADD slots :one",
+          ConditionExpression: "attribute_not_exists(slots) OR slots < :max",
+          ExpressionAttributeValues: { ":one": 1, ":max": max },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseValidationSlot(cycle: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { recommendationId: cycleKey(cycle) },
+        UpdateExpression: "ADD slots :minus",
+        ConditionExpression: "slots > :zero",
+        ExpressionAttributeValues: { ":minus": -1, ":zero": 0 },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionalCheckFailure(error)) throw error;
+    });
   }
 
   async get(recommendationId: string): Promise<Recommendation | undefined> {
