@@ -45,17 +45,19 @@ export class DynamoRecommendationStore implements RecommendationStore {
   }
 
   async releaseValidationSlot(cycle: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { recommendationId: cycleKey(cycle) },
-        UpdateExpression: "ADD slots :minus",
-        ConditionExpression: "slots > :zero",
-        ExpressionAttributeValues: { ":minus": -1, ":zero": 0 },
-      }),
-    ).catch((error: unknown) => {
-      if (!isConditionalCheckFailure(error)) throw error;
-    });
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { recommendationId: cycleKey(cycle) },
+          UpdateExpression: "ADD slots :minus",
+          ConditionExpression: "slots > :zero",
+          ExpressionAttributeValues: { ":minus": -1, ":zero": 0 },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionalCheckFailure(error)) throw error;
+      });
   }
 
   async get(recommendationId: string): Promise<Recommendation | undefined> {
