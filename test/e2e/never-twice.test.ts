@@ -10,6 +10,7 @@ import { createDocumentClient, createStores, type Stores } from "#store/dynamo/i
 import { es256TestKey } from "#test/coinbase/test-keys.js";
 import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
+import { sqsRecord } from "#test/support/sqs.js";
 import {
   coinbaseExchangeOn,
   executionMessage,
@@ -33,22 +34,12 @@ const SELL_SIZES: Record<string, string> = {
 function sqsEvent(message: ExecutionRequest, delivery: number): SQSEvent {
   return {
     Records: [
-      {
+      sqsRecord(JSON.stringify(message), {
         messageId: `${message.recommendationId}-${delivery}`,
-        receiptHandle: "r",
-        body: JSON.stringify(message),
-        attributes: {
-          ApproximateReceiveCount: String(delivery),
-          SentTimestamp: "0",
-          SenderId: "test",
-          ApproximateFirstReceiveTimestamp: "0",
-        },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:trading-execution",
-        awsRegion: "us-east-1",
-      },
+        queue: "trading-execution",
+        receiveCount: delivery,
+        senderId: "test",
+      }),
     ],
   };
 }

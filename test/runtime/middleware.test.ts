@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ScheduledOrHealthEvent } from "#runtime/lambda-events.js";
 import { lambdaHandler, queueHandler } from "#runtime/middleware.js";
 import { createLogger, createMetrics, createTracer, MetricUnit } from "#runtime/observability.js";
+import { sqsRecord } from "#test/support/sqs.js";
 
 const context = {
   functionName: "unit-fn",
@@ -176,22 +177,7 @@ describe("lambdaHandler", () => {
 describe("queueHandler", () => {
   const Message = z.object({ recommendationId: z.string() });
   const sqsEvent = (...bodies: string[]): SQSEvent => ({
-    Records: bodies.map((body, i) => ({
-      messageId: `m-${i}`,
-      receiptHandle: "r",
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "0",
-        SenderId: "t",
-        ApproximateFirstReceiveTimestamp: "0",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:unit",
-      awsRegion: "us-east-1",
-    })),
+    Records: bodies.map((body, i) => sqsRecord(body, { messageId: `m-${i}`, queue: "unit" })),
   });
   const build = () => {
     const processed: string[] = [];

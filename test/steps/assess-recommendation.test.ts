@@ -18,7 +18,7 @@ import { assessRecommendation } from "#steps/assess-recommendation.js";
 import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
 import { recommendation } from "#test/store/fixtures.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
-import { drainQueue as drainMessages } from "#test/support/sqs.js";
+import { drainQueue as drainMessages, sqsRecord } from "#test/support/sqs.js";
 
 const NOW = new Date("2024-06-30T12:01:00.000Z");
 const SETTINGS = {
@@ -298,26 +298,7 @@ describe("SQS handling at the boundary", () => {
       },
     });
     const body = JSON.stringify(request("rec-corr-1"));
-    await handler({
-      Records: [
-        {
-          messageId: "m-1",
-          receiptHandle: "r",
-          body,
-          attributes: {
-            ApproximateReceiveCount: "1",
-            SentTimestamp: "0",
-            SenderId: "t",
-            ApproximateFirstReceiveTimestamp: "0",
-          },
-          messageAttributes: {},
-          md5OfBody: "",
-          eventSource: "aws:sqs",
-          eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:risk",
-          awsRegion: "us-east-1",
-        },
-      ],
-    });
+    await handler({ Records: [sqsRecord(body, { messageId: "m-1", queue: "risk" })] });
     const lines = writes.flatMap((w) => w.split("\n")).filter((l) => l.startsWith("{"));
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const line of lines) expect(JSON.parse(line).correlationId).toBe("rec-corr-1");
