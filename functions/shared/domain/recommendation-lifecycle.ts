@@ -2,7 +2,7 @@
  * The recommendation state machine. The store enforces it with conditional writes; this module
  * says which moves exist, so the rule lives in one place and is testable without DynamoDB.
  */
-import type { RecommendationStatus } from "./recommendation.js";
+import type { Recommendation, RecommendationStatus } from "./recommendation.js";
 
 export const TERMINAL_STATUSES: readonly RecommendationStatus[] = [
   "EXECUTED",
@@ -42,4 +42,14 @@ export function allowedNext(from: RecommendationStatus): readonly Recommendation
 /** The states from which `to` can be reached in one move. */
 export function predecessorsOf(to: RecommendationStatus): RecommendationStatus[] {
   return (Object.keys(ALLOWED) as RecommendationStatus[]).filter((from) => ALLOWED[from].includes(to));
+}
+
+/** When the recommendation last moved into `status`, from its history; undefined if it never did. */
+export function enteredAt(
+  rec: Pick<Recommendation, "history">,
+  status: RecommendationStatus,
+): string | undefined {
+  for (let i = rec.history.length - 1; i >= 0; i--)
+    if (rec.history[i]!.to === status) return rec.history[i]!.at;
+  return undefined;
 }

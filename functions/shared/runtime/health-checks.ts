@@ -2,6 +2,7 @@
  * The health checks the handlers share: each reads one thing a function depends on and says what
  * it saw, or throws (runHealthChecks turns that into a failed check with the error's message).
  */
+import { enteredAt } from "#domain/recommendation-lifecycle.js";
 import { stuckExecutions } from "#steps/execute-trade.js";
 
 /** The kill switch's state: proves the store (and the function's access to it) works. */
@@ -40,7 +41,7 @@ export async function stuckExecutionList(
     recommendationId: r.recommendationId,
     symbol: r.symbol,
     side: r.side,
-    since: [...r.history].reverse().find((h) => h.to === "EXECUTING")?.at ?? r.updatedAt,
+    since: enteredAt(r, "EXECUTING") ?? r.updatedAt,
   }));
 }
 

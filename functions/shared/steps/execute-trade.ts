@@ -21,7 +21,7 @@
 import { createHash } from "node:crypto";
 import { Decimal } from "decimal.js";
 import { DEFAULT_GRANULARITY, DEFAULT_PRICE_BAND } from "#defaults";
-import { isTerminal } from "#domain/recommendation-lifecycle.js";
+import { enteredAt, isTerminal } from "#domain/recommendation-lifecycle.js";
 import type {
   ExecutionRequest,
   Granularity,
@@ -395,7 +395,7 @@ export async function resolveStuckExecution(
     return { recommendationId, clientOrderId, resolution: "not-stuck", detail: `it is ${rec.status}` };
   }
   const record = await deps.orders.getOrder(clientOrderId);
-  const createdAt = record?.createdAt ?? rec.history.find((h) => h.to === "EXECUTING")?.at ?? rec.createdAt;
+  const createdAt = record?.createdAt ?? enteredAt(rec, "EXECUTING") ?? rec.createdAt;
   const found = record?.orderId
     ? await deps.exchange.getOrder(record.orderId)
     : await deps.exchange.findOrderByClientOrderId(
@@ -449,7 +449,7 @@ export async function stuckExecutions(
   const cutoff = now.getTime() - olderThanMs;
   const candidates = await recommendations.byStatusCreatedBefore("EXECUTING", new Date(cutoff), 100);
   return candidates.filter((r) => {
-    const since = [...r.history].reverse().find((h) => h.to === "EXECUTING")?.at ?? r.updatedAt;
+    const since = enteredAt(r, "EXECUTING") ?? r.updatedAt;
     return Date.parse(since) <= cutoff;
   });
 }
