@@ -48,3 +48,32 @@ export const DEFAULT_PRICE_BAND = 0.1;
 
 /** The CloudWatch namespace of every EMF metric (POWERTOOLS_METRICS_NAMESPACE), read by the dashboard. */
 export const METRICS_NAMESPACE = "TradingPipeline";
+
+/**
+ * Exits (EXIT_*, KILL_SWITCH_*): how a position leaves. R is the entry's stop distance in price.
+ * The time limit is the model's label horizon (models/signal-model.card.json label.horizonCandles;
+ * a test keeps the two equal).
+ */
+export const DEFAULT_EXIT_SETTINGS = {
+  /** take-profit ladder: sell `share` of the entry quantity when the price reaches entry + atR × R */
+  takeProfitLadder: [
+    { atR: 1, share: 0.5 },
+    { atR: 2, share: 0.5 },
+  ] as readonly { atR: number; share: number }[],
+  /** the trailing stop starts once the high reaches entry + activationR × R (0 = off) ... */
+  trailingActivationR: 1,
+  /** ... and trails distanceR × R under the highest high since the entry */
+  trailingDistanceR: 1,
+  /** candles after the entry at which the position is closed (0 = no time limit) */
+  timeLimitCandles: 12,
+  /** a SELL signal for a held symbol closes its positions */
+  exitOnSellSignal: true,
+};
+
+/** The kill switch (KILL_SWITCH_*): what a trip does besides refusing new entries. */
+export const DEFAULT_KILL_SWITCH_SETTINGS = {
+  /** close every position when the kill switch trips */
+  flatten: false,
+  /** a daily-loss trip lifts itself at the next UTC midnight; a drawdown trip waits for an operator */
+  dailyLossResumesNextDay: true,
+};

@@ -1,0 +1,96 @@
+/**
+ * A managed position: one entry fill and the rules that take it out again (stop, target ladder,
+ * trailing stop, time limit, signal, kill switch). The per-symbol `Position` of books.ts is the
+ * ledger (what is held, at what cost); a managed position is the trade the exit policy watches.
+ * Live, the portfolio step opens one when an entry BUY fills; the backtest opens one the same way.
+ */
+import { z } from "zod";
+import { DecimalString, FiniteNumber, IsoTime, ProductId } from "./primitives.js";
+
+/** Why a position (or a leg of it) was sold. TAKE_PROFIT carries its ladder leg (TAKE_PROFIT_1, _2, ...). */
+export const ExitReason = z.enum([
+  "STOP_LOSS",
+  "TAKE_PROFIT",
+  "TRAILING_STOP",
+  "TIME_LIMIT",
+  "SIGNAL",
+  "KILL_SWITCH",
+  "MANUAL",
+]);
+export type ExitReason = z.infer<typeof ExitReason>;
+
+/** The label users see: TAKE_PROFIT_1, TAKE_PROFIT_2, ... for ladder legs, the reason otherwise. */
+export function exitLabel(reason: ExitReason, leg: number): string {
+  return reason === "TAKE_PROFIT" ? `TAKE_PROFIT_${leg}` : reason;
+}
+
+export const ManagedPositionStatus = z.enum(["OPEN", "CLOSING", "CLOSED"]);
+export type ManagedPositionStatus = z.infer<typeof ManagedPositionStatus>;
+
+/** One exit the position manager issued: a SELL in the execution chain, keyed by (position, reason, leg). */
+export const PositionExit = z.object({
+  /** the exit's recommendation id (deterministic: position, reason, leg) */
+  exitId: z.string().min(1),
+  reason: ExitReason,
+  /** 1.. for take-profit legs; 0 for whole exits */
+  leg: z.number().int().nonnegative(),
+  /** base the policy asked to sell (the executor caps it at what is held) */
+  baseSize: DecimalString,
+  /** the level that was touched (stop, target) or the mark (time, signal, kill switch) */
+  triggerPrice: FiniteNumber.positive(),
+  at: IsoTime,
+  /** set by the portfolio step once the exit's order is terminal */
+  filledBase: DecimalString.optional(),
+  averagePrice: FiniteNumber.positive().optional(),
+  pnlUsd: FiniteNumber.optional(),
+  outcome: z.enum(["FILLED", "FAILED"]).optional(),
+});
+export type PositionExit = z.infer<typeof PositionExit>;
+
+/** The protective stop resting on the venue (Coinbase stop-limit GTC; the paper venue's stop). */
+export const RestingStop = z.object({
+  clientOrderId: z.string().min(1),
+  orderId: z.string(),
+  stopPrice: FiniteNumber.positive(),
+  limitPrice: FiniteNumber.positive(),
+  baseSize: DecimalString,
+  placedAt: IsoTime,
+});
+export type RestingStop = z.infer<typeof RestingStop>;
+
+export const ManagedPosition = z.object({
+  /** the entry recommendation's id */
+  positionId: z.string().min(1),
+  symbol: ProductId,
+  status: ManagedPositionStatus,
+  /** the entry's average fill price (fees excluded) */
+  entryPrice: FiniteNumber.positive(),
+  /** base bought by the entry */
+  entryQuantity: DecimalString,
+  /** base still held by this position (entry minus filled exits) */
+  quantity: DecimalString,
+  /** quote paid for the entry, fees included */
+  entryCostUsd: FiniteNumber.nonnegative(),
+  /** R: the stop distance in price (entry - initial stop) */
+  riskPerUnit: FiniteNumber.positive(),
+  stopLoss: FiniteNumber.positive(),
+  /** the target ladder: price levels, ascending, and the share of the entry quantity sold at each */
+  takeProfits: z.array(z.object({ price: FiniteNumber.positive(), share: FiniteNumber.positive().max(1) })),
+  /** ladder legs already issued */
+  targetsHit: z.number().int().nonnegative(),
+  highWaterMark: FiniteNumber.positive(),
+  /** the trailing stop, once activated */
+  trailingStop: FiniteNumber.positive().optional(),
+  openedAt: IsoTime,
+  /** the close of the time limit (openedAt + EXIT_TIME_LIMIT_CANDLES candles); absent when off */
+  expiresAt: IsoTime.optional(),
+  /** the last market observation evaluated (candle start or quote time) */
+  evaluatedAt: IsoTime,
+  exits: z.array(PositionExit),
+  restingStop: RestingStop.optional(),
+  realizedPnlUsd: FiniteNumber,
+  closedAt: IsoTime.optional(),
+  /** optimistic lock: every write is conditional on the version read */
+  version: z.number().int().nonnegative(),
+});
+export type ManagedPosition = z.infer<typeof ManagedPosition>;
