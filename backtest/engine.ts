@@ -1,10 +1,11 @@
 /**
- * The replay loop: the live chain of one hourly cycle (signals → bridge → [LLM veto: NOT applied]
- * → risk → execution → portfolio), cycle after cycle, on precomputed model probabilities.
+ * The replay loop: the live chain of one hourly cycle (signals → exits → bridge → [LLM veto: NOT
+ * applied] → risk → execution → portfolio), cycle after cycle, on precomputed model probabilities.
  *
- * Every decision is the live code's: decideSignal / isActionable (signals.ts), the bridge's
- * expiredPending / selectForValidation, portfolioStateFrom + assessRisk, approvedOrder,
- * orderRequestFor + localRefusal + marketFillNumbers (the paper venue's fill model), applyFill.
+ * Every decision is the live code's: decideSignal / isActionable (signals.ts), the exit policy
+ * (evaluateExits / openExitState, the position manager's), the bridge's expiredPending /
+ * selectForValidation, portfolioStateFrom + assessRisk, approvedOrder, orderRequestFor +
+ * localRefusal + marketFillNumbers (the paper venue's fill model), applyFill, killSwitchTrip.
  * What the loop re-states, because live keeps it inside DynamoDB-bound code, is marked "as live"
  * and pinned by the parity test against local/pipeline.ts: the paper venue's bid/ask grid,
  * balance checks, and the portfolio snapshot (day start, peak, kill switch trip).
@@ -14,17 +15,30 @@
  */
 import { createHash } from "node:crypto";
 import { Decimal } from "decimal.js";
-import type { EquitySnapshot, Fill, Granularity, Position, Side } from "#domain/schemas.js";
-import type { ProductRules } from "#exchange/exchange.js";
-import { marketFillNumbers } from "#exchange/fill-model.js";
+import { DEFAULT_KILL_SWITCH_SETTINGS } from "#defaults";
+import { exitLabel } from "#domain/managed-position.js";
+import type { EquitySnapshot, Granularity, Side } from "#domain/schemas.js";
+import type { ProductRules, SubmittedSizes } from "#exchange/exchange.js";
+import { type MarketFillNumbers, marketFillNumbers } from "#exchange/fill-model.js";
 import { localRefusal } from "#exchange/order-request.js";
+import {
+  advanceExits,
+  type ExitIntent,
+  type ExitState,
+  evaluateExits,
+  type MarketView,
+  openExitState,
+  stopInForce,
+} from "#exits/exit-policy.js";
+import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import type { DecisionThresholds } from "#model/index.js";
-import { assessRisk, closesNeededForVolatility, type RiskLimits } from "#risk/index.js";
+import { assessRisk, closesNeededForVolatility, type PortfolioState, type RiskLimits } from "#risk/index.js";
+import { killSwitchFlattens, killSwitchTrip } from "#risk/kill-switch-rules.js";
 import { approvedOrder } from "#steps/assess-recommendation.js";
 import { type ApprovedOrder, clientOrderIdFor, orderRequestFor } from "#steps/execute-trade.js";
 import { signalIdFor } from "#steps/generate-signals.js";
-import { portfolioStateFrom } from "#steps/portfolio-state.js";
-import { applyFill, equityFigures, killSwitchBreach } from "#steps/reconcile-portfolio.js";
+import { portfolioStateFromMarks } from "#steps/portfolio-state.js";
+import { equityFigures } from "#steps/reconcile-portfolio.js";
 import {
   type BridgeSettings,
   expiredPending,
@@ -39,6 +53,9 @@ export interface BacktestSymbol {
   productId: string;
   /** candle open times (Unix seconds), ascending */
   start: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
   close: Float64Array;
   /** base volume */
   volume: Float64Array;
@@ -75,6 +92,10 @@ export interface BacktestSettings {
    * resumes that many hours after each automatic trip; undefined = never (as live without one).
    */
   killSwitchResumeAfterHours?: number;
+  /** how positions leave (EXIT_*, KILL_SWITCH_FLATTEN); default: the live defaults */
+  exits?: ExitSettings;
+  /** a daily-loss trip lifts itself at the next UTC midnight, as live (KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY) */
+  dailyLossResumesNextDay?: boolean;
   onProgress?(cyclesDone: number, cyclesTotal: number): void;
 }
 
@@ -95,13 +116,32 @@ export interface BacktestTrade {
   /** (fill price - close) x base, against the taker: half spread + slippage + impact */
   slippageUsd: number;
   confidence: number;
-  /** informational: the live chain computes them, nothing acts on them yet */
+  /** BUY: the position's stop and target ladder (the exit policy acts on them) */
   stopLoss?: number;
-  takeProfit?: number;
-  /** SELL: when the position sold from was opened, its average entry (fees in) and realised P&L */
+  takeProfits?: number[];
+  /** SELL: the exit, TAKE_PROFIT_1, STOP_LOSS, ... and the level that triggered it */
+  exit?: string;
+  triggerPrice?: number;
+  /** the entry recommendation whose position this trade opened or closed */
+  positionId?: string;
+  /** SELL: when the position sold from was opened, its entry fill price and the leg's realised P&L (fees in) */
   entryTime?: string;
   entryPrice?: number;
   pnlUsd?: number;
+}
+
+/** A position the exit policy closed (or that is still open at the end). */
+export interface ClosedPosition {
+  positionId: string;
+  symbol: string;
+  openedAt: string;
+  closedAt: string;
+  entryPrice: number;
+  quantity: number;
+  /** proceeds of every exit leg minus the entry's cost, fees in */
+  pnlUsd: number;
+  /** exit labels in order, e.g. ["TAKE_PROFIT_1", "TRAILING_STOP"] */
+  exits: string[];
 }
 
 export interface RefusedOrder {
@@ -128,15 +168,43 @@ export interface BacktestRun {
     riskChecks: number;
     approved: number;
     refusedByRisk: Record<string, number>;
+    /** exit legs filled, by label (TAKE_PROFIT_1, STOP_LOSS, ...) */
+    exits: Record<string, number>;
   };
+  /** positions opened and closed by the exit policy, in closing order */
+  closedPositions: ClosedPosition[];
+  /** positions the exit policy still watches at the end */
+  openManagedPositions: number;
+  /**
+   * The largest loss one cycle's stop exits took beyond their stop levels (gaps through the stop,
+   * spread, slippage, fees), USD: what the drawdown budget cannot hold back.
+   */
+  largestStopGapUsd: number;
+  /** the largest fall of equity from one cycle to the next, USD (a drawdown may pass its limit by this) */
+  largestBarLossUsd: number;
   /** the kill switch still on at the end (its trip) */
-  killSwitch?: { at: string; reason: string };
-  /** every automatic trip, with when the replayed operator resumed */
-  killSwitchTrips: { at: string; reason: string; resumedAt?: string }[];
+  killSwitch?: { at: string; reason: string; kind: "DAILY_LOSS" | "DRAWDOWN" };
+  /** every automatic trip, with when it lifted itself (daily loss) or the replayed operator resumed */
+  killSwitchTrips: { at: string; reason: string; kind: "DAILY_LOSS" | "DRAWDOWN"; resumedAt?: string }[];
   openPositions: { symbol: string; quantity: number; markPrice: number; valueUsd: number }[];
   finalCashUsd: number;
   /** time spent waiting for scoring phases (not replaying) */
   waitedForScoresMs: number;
+}
+
+/** A position the exit policy watches: one entry fill. */
+interface Lot {
+  positionId: string;
+  symbol: number;
+  openedAt: string;
+  /** quote paid for the entry, fees in */
+  entryCostUsd: number;
+  /** quote received from its exits so far, fees out */
+  proceedsUsd: number;
+  state: ExitState;
+  /** candles up to this row were evaluated */
+  evaluatedRow: number;
+  exits: string[];
 }
 
 interface PendingRecommendation {
@@ -207,6 +275,7 @@ export async function runBacktest(
   };
   if (!phases || phases.length === 0) scanSignals(Number.POSITIVE_INFINITY);
   const rules = symbols.map((s) => settings.rulesFor(s.productId));
+  const baseIncrement = rules.map((r) => Number(r.baseIncrement));
   const cycleTimes = cycleTimesFor(settings);
   const cycleCount = cycleTimes.length;
   const equityCurve = new Float64Array(cycleCount);
@@ -219,8 +288,6 @@ export async function runBacktest(
   const quantity = new Float64Array(n);
   /** marks of the last portfolio step: what the risk manager reads as position marks */
   const markedPrice = new Float64Array(n);
-  const positions: (Position | undefined)[] = new Array(n).fill(undefined);
-  const openedAt: (string | undefined)[] = new Array(n).fill(undefined);
   let held: number[] = [];
   let cash = settings.startingCashUsd;
 
@@ -255,11 +322,229 @@ export async function runBacktest(
     riskChecks: 0,
     approved: 0,
     refusedByRisk: {},
+    exits: {},
   };
   const progressEvery = Math.max(1, Math.floor(cycleCount / 200));
 
+  const exitSettings = settings.exits ?? DEFAULT_EXITS;
+  const dailyLossResumes =
+    settings.dailyLossResumesNextDay ?? DEFAULT_KILL_SWITCH_SETTINGS.dailyLossResumesNextDay;
+  const halfSpread = settings.fill.spreadBps / 2 / 10_000;
+  /** what one side of a trade costs beyond the price, as a fraction of it: fee, slippage, half spread */
+  const sideCost = (settings.fill.takerFeeBps + settings.fill.slippageBps) / 10_000 + halfSpread;
+  /** the open positions, in the order they opened */
+  let lots: Lot[] = [];
+  /** exits the policy called for this cycle, executed in order */
+  const exitQueue: { lot: Lot; intent: ExitIntent; stopLevel: number }[] = [];
+  const closedPositions: ClosedPosition[] = [];
+  let largestStopGapUsd = 0;
+  /** the largest fall of equity from one cycle to the next */
+  let largestBarLossUsd = 0;
+  /** when the daily-loss pause lifts itself (NaN: no such pause) */
+  let killSwitchResumeAtMs = Number.NaN;
+
   /** set when replayQuietCycles stopped at a cycle it had already advanced: that cycle's signals */
   let freshAhead = 0;
+  let advancedAhead = false;
+
+  /** A SELL signal on the candle of `row` (the one just closed) of symbol `s`. */
+  const sellSignalAt = (s: number, row: number): boolean => {
+    const sig = signals[s];
+    const k = nextSignal[s];
+    return k < sig.count && sig.row[k] === row && sig.side[k] !== SIDE_BUY;
+  };
+
+  /**
+   * Step 2 of a cycle, the position manager: every open position against each candle closed
+   * since its last evaluation (the exit policy, as live); what it calls for goes to `exitQueue`.
+   */
+  /** one market view, refilled per evaluation: the replay allocates nothing for a quiet position */
+  const market: MarketView = { open: 0, high: 0, low: 0, close: 0, atMs: 0 };
+  const context = { sellSignal: false, flatten: false };
+  const intents: ExitIntent[] = [];
+  const evaluateLots = (nowSec: number): number => {
+    context.flatten =
+      killSwitch !== undefined &&
+      killSwitchFlattens({ active: true, kind: killSwitch.kind }, exitSettings.flattenOnKillSwitch);
+    for (let l = 0; l < lots.length; l++) {
+      const lot = lots[l];
+      const s = lot.symbol;
+      const sym = symbols[s];
+      const last = next[s] - 1;
+      while (lot.evaluatedRow < last && lot.state.quantity > 0) {
+        const r = ++lot.evaluatedRow;
+        market.open = sym.open[r];
+        market.high = sym.high[r];
+        market.low = sym.low[r];
+        market.close = sym.close[r];
+        // the candle just closed is looked at now (the cycle); one caught up on, when it closed
+        market.atMs = r === last ? nowSec * 1000 : (sym.start[r] + interval) * 1000;
+        context.sellSignal = r === last && sellSignalAt(s, r);
+        const stopLevel = stopInForce(lot.state);
+        if (advanceExits(lot.state, market, context, exitSettings, intents) > 0) {
+          for (let i = 0; i < intents.length; i++) exitQueue.push({ lot, intent: intents[i], stopLevel });
+          intents.length = 0;
+        }
+      }
+    }
+    return exitQueue.length;
+  };
+
+  /**
+   * One market order on the paper venue's fill model (as live: the price grid, the floor to the
+   * base increment, the balance checks), booked into cash, quantities and the ledger. The
+   * reference price is the bid (SELL) or the ask (BUY) the venue would quote.
+   */
+  const fillMarketOrder = (
+    s: number,
+    order: ApprovedOrder,
+    referencePrice: number,
+    recommendationId: string,
+  ): { refusal: string } | { fill: MarketFillNumbers; submitted: SubmittedSizes } => {
+    const sym = symbols[s];
+    const last = next[s] - 1;
+    const orderRequest = orderRequestFor(
+      order,
+      rules[s],
+      new Decimal(quantity[s]).toFixed(),
+      clientOrderIdFor(recommendationId),
+    );
+    const checked = localRefusal(orderRequest, rules[s]);
+    if ("refusal" in checked) return { refusal: `${checked.refusal.reason}: ${checked.refusal.message}` };
+    const { submitted } = checked;
+    const fill = marketFillNumbers({
+      side: order.side,
+      ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
+      ...(submitted.baseSize !== undefined ? { baseSize: submitted.baseSize } : {}),
+      referencePrice,
+      candleVolumeBase: sym.volume[last],
+      slippageBps: settings.fill.slippageBps,
+      impactCoefficient: settings.fill.impactCoefficient,
+      ...(settings.fill.maxImpactBps !== undefined ? { maxImpactBps: settings.fill.maxImpactBps } : {}),
+      takerFeeBps: settings.fill.takerFeeBps,
+      rules: rules[s],
+    });
+    // as live (paper venue): nothing bought, or not enough to pay, is refused before money moves
+    if (!(fill.baseSize > 0)) return { refusal: "SIZE_NOT_POSITIVE" };
+    if (order.side === "BUY" && cash < Math.max(Number(submitted.quoteSize ?? 0), fill.totalQuote))
+      return { refusal: "INSUFFICIENT_FUND" };
+    // the live venue holds decimals; here a sale of all that is held may differ from it in the last bit
+    if (order.side === "SELL" && fill.baseSize - quantity[s] > fill.baseSize * 1e-12)
+      return { refusal: "INSUFFICIENT_FUND" };
+    if (order.side === "BUY") {
+      cash -= fill.totalQuote;
+      quantity[s] += fill.baseSize;
+      if (!held.includes(s)) held.push(s);
+    } else {
+      cash += fill.totalQuote;
+      // the venue counts in decimals: what floats leave below half an increment is nothing
+      const left = quantity[s] - fill.baseSize;
+      quantity[s] = left < baseIncrement[s] / 2 ? 0 : left;
+    }
+    return { fill, submitted };
+  };
+
+  /**
+   * A kill switch that closes every position, at the cycle's close: the exit policy on a quote
+   * (high = low = close) with flattening on. Returns the positions value after the sales.
+   */
+  const flattenAt = (nowSec: number): number => {
+    for (const lot of lots) {
+      const close = symbols[lot.symbol].close[next[lot.symbol] - 1];
+      const stopLevel = stopInForce(lot.state);
+      const { intents, state } = evaluateExits(
+        lot.state,
+        { high: close, low: close, close, atMs: nowSec * 1000 },
+        { sellSignal: false, flatten: true },
+        exitSettings,
+      );
+      lot.state = state;
+      for (const intent of intents) exitQueue.push({ lot, intent, stopLevel });
+    }
+    executeExits(new Date(nowSec * 1000).toISOString());
+    let value = 0;
+    for (const s of held) value += quantity[s] * markedPrice[s];
+    return value;
+  };
+
+  /** Step 3 of a cycle: the exits, market SELLs of what the positions hold, before any new entry. */
+  const executeExits = (nowIso: string) => {
+    let gapUsd = 0;
+    for (const { lot, intent, stopLevel } of exitQueue) {
+      const s = lot.symbol;
+      const sym = symbols[s];
+      const close = sym.close[next[s] - 1];
+      const label = exitLabel(intent.reason, intent.leg);
+      const id = `exit-${lot.positionId}-${label}`;
+      const stop = intent.reason === "STOP_LOSS" || intent.reason === "TRAILING_STOP";
+      // a stop rests on the venue and fills where it was crossed; the other exits sell at the bid
+      const reference = (stop ? intent.price : close) * (1 - halfSpread);
+      const want = Math.min(intent.quantity, quantity[s]);
+      const result =
+        want >= Number(rules[s].baseMinSize)
+          ? fillMarketOrder(
+              s,
+              { symbol: sym.productId, side: "SELL", baseSize: new Decimal(want).toFixed() },
+              reference,
+              id,
+            )
+          : {
+              refusal: `DUST: ${want} ${sym.productId} is below the product's ${rules[s].baseMinSize} minimum`,
+            };
+      if ("refusal" in result) {
+        refusedOrders.push({ recommendationId: id, time: nowIso, reason: result.refusal });
+        if (want >= Number(rules[s].baseMinSize)) {
+          // the next evaluation tries again
+          lot.state = { ...lot.state, quantity: lot.state.quantity + intent.quantity };
+          continue;
+        }
+      } else {
+        const { fill } = result;
+        const entryQuantity = lot.state.entryQuantity;
+        const pnl = fill.totalQuote - (lot.entryCostUsd * fill.baseSize) / entryQuantity;
+        lot.proceedsUsd += fill.totalQuote;
+        lot.exits.push(label);
+        counts.exits[label] = (counts.exits[label] ?? 0) + 1;
+        // what flooring left unsold stays with a position that goes on; a whole exit leaves it as dust
+        if (lot.state.quantity > 0) lot.state.quantity += intent.quantity - fill.baseSize;
+        if (stop) gapUsd += fill.baseSize * Math.max(0, stopLevel - fill.averagePrice) + fill.fee;
+        trades.push({
+          recommendationId: id,
+          symbol: sym.productId,
+          side: "SELL",
+          time: nowIso,
+          baseSize: fill.baseSize,
+          price: fill.averagePrice,
+          referenceClose: close,
+          quoteValue: fill.quoteValue,
+          fee: fill.fee,
+          slippageUsd: Math.abs(fill.averagePrice - close) * fill.baseSize,
+          confidence: 1,
+          exit: label,
+          triggerPrice: intent.price,
+          positionId: lot.positionId,
+          entryTime: lot.openedAt,
+          entryPrice: lot.state.entryPrice,
+          pnlUsd: pnl,
+        });
+      }
+      if (!(lot.state.quantity > 0)) {
+        closedPositions.push({
+          positionId: lot.positionId,
+          symbol: sym.productId,
+          openedAt: lot.openedAt,
+          closedAt: nowIso,
+          entryPrice: lot.state.entryPrice,
+          quantity: lot.state.entryQuantity,
+          pnlUsd: lot.proceedsUsd - lot.entryCostUsd,
+          exits: lot.exits,
+        });
+      }
+    }
+    exitQueue.length = 0;
+    lots = lots.filter((lot) => lot.state.quantity > 0);
+    if (gapUsd > largestStopGapUsd) largestStopGapUsd = gapUsd;
+  };
 
   /** Step 6 of a cycle: mark to market at the last close, snapshot, kill switch. */
   const closeCycle = (c: number, nowSec: number) => {
@@ -276,7 +561,7 @@ export async function runBacktest(
       }
       if (anyEmpty) held = held.filter((s) => quantity[s] > 0);
     }
-    const equity = cash + positionsValue;
+    let equity = cash + positionsValue;
     const nowMs = nowSec * 1000;
     // the same day-start / peak / breach rules as the portfolio function
     // one reused record of the last snapshot: equityFigures only reads it
@@ -293,17 +578,37 @@ export async function runBacktest(
     snapshotPositionsValue = positionsValue;
     snapshotPeak = figures.peakEquityUsd;
     snapshotDayStart = figures.dayStartEquityUsd;
+    // as live (reconcile-portfolio.ts): trip when off; a daily-loss pause lifts itself at the new
+    // UTC day once no limit is breached; the replayed operator resumes any trip after a while
+    const trip = killSwitchTrip(figures, settings.limits, nowMs, dailyLossResumes);
     if (!killSwitch) {
-      const breach = killSwitchBreach(figures, settings.limits);
-      if (breach) {
-        killSwitch = { at: new Date(nowMs).toISOString(), reason: breach };
+      if (trip) {
+        killSwitch = { at: new Date(nowMs).toISOString(), reason: trip.reason, kind: trip.kind };
         killSwitchAtMs = nowMs;
+        killSwitchResumeAtMs = trip.resumeAtMs ?? Number.NaN;
         killSwitchTrips.push({ ...killSwitch });
+        // as live, where the position manager flattens within the minute: at this close
+        if (
+          lots.length > 0 &&
+          killSwitchFlattens({ active: true, kind: trip.kind }, exitSettings.flattenOnKillSwitch)
+        ) {
+          positionsValue = flattenAt(nowSec);
+          equity = cash + positionsValue;
+          snapshotEquity = equity;
+          snapshotCash = cash;
+          snapshotPositionsValue = positionsValue;
+        }
       }
-    } else if (resumeAfterMs !== undefined && nowMs - killSwitchAtMs >= resumeAfterMs) {
+    } else if (
+      (!trip && nowMs >= killSwitchResumeAtMs) ||
+      (resumeAfterMs !== undefined && nowMs - killSwitchAtMs >= resumeAfterMs)
+    ) {
       killSwitchTrips[killSwitchTrips.length - 1].resumedAt = new Date(nowMs).toISOString();
       killSwitch = undefined;
+      killSwitchResumeAtMs = Number.NaN;
     }
+    if (c > 0 && equityCurve[c - 1] - equity > largestBarLossUsd)
+      largestBarLossUsd = equityCurve[c - 1] - equity;
     equityCurve[c] = equity;
     exposureCurve[c] = positionsValue;
     if (settings.onProgress && c % progressEvery === 0) settings.onProgress(c, cycleCount);
@@ -322,8 +627,10 @@ export async function runBacktest(
       if (nowSec > scoredBeforeSec) return c;
       const freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
       counts.candleSteps += stepsTaken;
-      if (freshCount > 0) {
+      const exitCount = lots.length > 0 ? evaluateLots(nowSec) : 0;
+      if (freshCount > 0 || exitCount > 0) {
         freshAhead = freshCount;
+        advancedAhead = true;
         return c;
       }
       closeCycle(c, nowSec);
@@ -345,11 +652,21 @@ export async function runBacktest(
     let nowIso: string | undefined;
 
     // 1. signals: the candle that closed at `close`, when stored; its signal if actionable
+    // 2. the position manager: every open position against the candles closed since
     let freshCount = freshAhead;
-    if (freshAhead > 0) freshAhead = 0;
-    else {
+    if (advancedAhead) {
+      advancedAhead = false;
+      freshAhead = 0;
+    } else {
       freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
       counts.candleSteps += stepsTaken;
+      if (lots.length > 0) evaluateLots(nowSec);
+    }
+    // 3. exits go to execution at once: no LLM, no risk limit, no kill switch holds them
+    if (exitQueue.length > 0) {
+      now ??= new Date(nowSec * 1000);
+      nowIso ??= now.toISOString();
+      executeExits(nowIso);
     }
     for (let f = 0; f < freshCount; f++) {
       const s = fresh[f];
@@ -357,6 +674,8 @@ export async function runBacktest(
       const last = next[s] - 1;
       const k = nextSignal[s];
       counts.signals++;
+      // a SELL signal acts through the exit policy (above), never as a recommendation
+      if (signals[s].side[k] !== SIDE_BUY) continue;
       now ??= new Date(nowSec * 1000);
       nowIso ??= now.toISOString();
       const signalId = signalIdFor(
@@ -368,7 +687,7 @@ export async function runBacktest(
       pending.push({
         recommendationId: recommendationIdFor(signalId),
         symbol: s,
-        side: signals[s].side[k] === SIDE_BUY ? "BUY" : "SELL",
+        side: "BUY",
         confidence: signals[s].confidence[k],
         entryPrice: sym.close[last],
         createdAt: nowIso,
@@ -403,26 +722,29 @@ export async function runBacktest(
         approvalsToday = 0;
       }
       const snapshot = Number.isNaN(snapshotAtMs) ? undefined : snapshotOf();
-      const storedPositions = positionsAtLastMark();
+
       const reservations: Reservation[] = [];
-      const executions: {
-        rec: PendingRecommendation;
-        order: ApprovedOrder;
-        stopLoss: number | undefined;
-        takeProfit: number | undefined;
-      }[] = [];
+      const executions: { rec: PendingRecommendation; order: ApprovedOrder; stopLoss: number | undefined }[] =
+        [];
+      // the drawdown budget: what every open position loses if it leaves at its stop in force now
+      let openRiskUsd = 0;
+      for (const lot of lots) {
+        const mark = markedPrice[lot.symbol] > 0 ? markedPrice[lot.symbol] : lot.state.entryPrice;
+        openRiskUsd += lot.state.quantity * Math.max(0, mark - stopInForce(lot.state) * (1 - sideCost));
+      }
       for (const rec of chosen) {
         const sym = symbols[rec.symbol];
         const last = next[rec.symbol] - 1;
-        const portfolio = portfolioStateFrom(
+        const portfolio = portfolioStateFromMarks(
           snapshot,
-          storedPositions,
+          marksAtLastMark(),
           reservations,
           approvalsToday,
           killSwitch !== undefined,
           settings.startingCashUsd,
           now,
         );
+        portfolio.openRiskUsd = openRiskUsd;
         counts.riskChecks++;
         const assessment = assessRisk(
           {
@@ -438,6 +760,7 @@ export async function runBacktest(
             recentCloses: sym.close.subarray(Math.max(0, last + 1 - volatilityCloses), last + 1),
             closeIntervalSeconds: interval,
             limits: settings.limits,
+            roundTripCost: 2 * sideCost,
           },
           now,
         );
@@ -448,6 +771,7 @@ export async function runBacktest(
         }
         counts.approved++;
         approvalsToday++;
+        openRiskUsd += assessment.adjustedAmountUsd * (assessment.stopDistance + 2 * sideCost);
         reservations.push({
           recommendationId: rec.recommendationId,
           symbol: sym.productId,
@@ -461,86 +785,29 @@ export async function runBacktest(
           assessment.adjustedAmountUsd,
           portfolio.positions[sym.productId]?.quantity ?? 0,
         );
-        if (order)
-          executions.push({ rec, order, stopLoss: assessment.stopLoss, takeProfit: assessment.takeProfit });
+        if (order) executions.push({ rec, order, stopLoss: assessment.stopLoss });
       }
 
-      // 5. execution: market orders on the paper venue's fill model
-      for (const { rec, order, stopLoss, takeProfit } of executions) {
-        const request = order;
+      // 5. execution: market orders on the paper venue's fill model; a filled entry opens a position
+      for (const { rec, order, stopLoss } of executions) {
         const s = rec.symbol;
         const sym = symbols[s];
         const last = next[s] - 1;
         const lastClose = sym.close[last];
-        const half = settings.fill.spreadBps / 2 / 10_000;
-        const bid = lastClose * (1 - half);
-        const ask = lastClose * (1 + half);
-        const orderRequest = orderRequestFor(
-          order,
-          rules[s],
-          new Decimal(quantity[s]).toFixed(),
-          clientOrderIdFor(rec.recommendationId),
-        );
-        const checked = localRefusal(orderRequest, rules[s]);
-        if ("refusal" in checked) {
+        const result = fillMarketOrder(s, order, lastClose * (1 + halfSpread), rec.recommendationId);
+        if ("refusal" in result) {
           refusedOrders.push({
             recommendationId: rec.recommendationId,
             time: nowIso,
-            reason: `${checked.refusal.reason}: ${checked.refusal.message}`,
+            reason: result.refusal,
           });
           continue;
         }
-        const { submitted } = checked;
-        const fill = marketFillNumbers({
-          side: request.side,
-          ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
-          ...(submitted.baseSize !== undefined ? { baseSize: submitted.baseSize } : {}),
-          referencePrice: request.side === "BUY" ? ask : bid,
-          candleVolumeBase: sym.volume[last],
-          slippageBps: settings.fill.slippageBps,
-          impactCoefficient: settings.fill.impactCoefficient,
-          ...(settings.fill.maxImpactBps !== undefined ? { maxImpactBps: settings.fill.maxImpactBps } : {}),
-          takerFeeBps: settings.fill.takerFeeBps,
-          rules: rules[s],
-        });
-        // as live (paper venue): nothing bought, or not enough to pay, is refused before money moves
-        let refusal: string | undefined;
-        if (!(fill.baseSize > 0)) refusal = "SIZE_NOT_POSITIVE";
-        else if (request.side === "BUY" && cash < Math.max(Number(submitted.quoteSize ?? 0), fill.totalQuote))
-          refusal = "INSUFFICIENT_FUND";
-        else if (request.side === "SELL" && quantity[s] < fill.baseSize) refusal = "INSUFFICIENT_FUND";
-        if (refusal) {
-          refusedOrders.push({ recommendationId: rec.recommendationId, time: nowIso, reason: refusal });
-          continue;
-        }
-        const before = positions[s];
-        if (request.side === "BUY") {
-          cash -= fill.totalQuote;
-          if (!(quantity[s] > 0)) openedAt[s] = nowIso;
-          quantity[s] += fill.baseSize;
-          if (!held.includes(s)) held.push(s);
-        } else {
-          cash += fill.totalQuote;
-          quantity[s] -= fill.baseSize;
-        }
-        const fillRecord: Fill = {
-          tradeId: rec.recommendationId,
-          orderId: rec.recommendationId,
-          clientOrderId: rec.recommendationId,
-          symbol: sym.productId,
-          side: request.side,
-          price: String(fill.averagePrice),
-          size: String(fill.baseSize),
-          commission: String(fill.fee),
-          liquidity: "TAKER",
-          tradeTime: nowIso,
-        };
-        const after = applyFill(before, fillRecord, nowIso);
-        positions[s] = after;
+        const { fill, submitted } = result;
         const trade: BacktestTrade = {
           recommendationId: rec.recommendationId,
           symbol: sym.productId,
-          side: request.side,
+          side: "BUY",
           time: nowIso,
           ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
           baseSize: fill.baseSize,
@@ -550,14 +817,32 @@ export async function runBacktest(
           fee: fill.fee,
           slippageUsd: Math.abs(fill.averagePrice - lastClose) * fill.baseSize,
           confidence: rec.confidence,
-          ...(stopLoss !== undefined ? { stopLoss } : {}),
-          ...(takeProfit !== undefined ? { takeProfit } : {}),
+          positionId: rec.recommendationId,
         };
-        if (request.side === "SELL") {
-          trade.entryTime = openedAt[s];
-          trade.entryPrice = Number(before?.averageEntryPrice ?? Number.NaN);
-          trade.pnlUsd = Number(after.realizedPnlUsd) - Number(before?.realizedPnlUsd ?? 0);
-          if (!(quantity[s] > 0)) openedAt[s] = undefined;
+        // as live (the portfolio step): the position keeps the decision's stop distance from its fill
+        if (stopLoss !== undefined) {
+          const state = openExitState(
+            {
+              price: fill.averagePrice,
+              quantity: fill.baseSize,
+              stopDistance: 1 - stopLoss / rec.entryPrice,
+              openedAtMs: nowSec * 1000,
+            },
+            exitSettings,
+            interval,
+          );
+          lots.push({
+            positionId: rec.recommendationId,
+            symbol: s,
+            openedAt: nowIso,
+            entryCostUsd: fill.totalQuote,
+            proceedsUsd: 0,
+            state,
+            evaluatedRow: last,
+            exits: [],
+          });
+          trade.stopLoss = state.stopLoss;
+          trade.takeProfits = state.takeProfits.map((t) => t.price);
         }
         trades.push(trade);
       }
@@ -579,6 +864,10 @@ export async function runBacktest(
     counts,
     ...(killSwitch ? { killSwitch } : {}),
     killSwitchTrips,
+    closedPositions,
+    openManagedPositions: lots.length,
+    largestStopGapUsd,
+    largestBarLossUsd,
     openPositions: held.map((s) => ({
       symbol: symbols[s].productId,
       quantity: quantity[s],
@@ -605,24 +894,12 @@ export async function runBacktest(
     };
   }
 
-  /** Positions as the store holds them after the last portfolio step (quantity > 0 only matter). */
-  function positionsAtLastMark(): Position[] {
-    const out: Position[] = [];
-    for (const s of held) {
-      const q = quantity[s];
-      const mark = markedPrice[s];
-      out.push({
-        symbol: symbols[s].productId,
-        quantity: String(q),
-        averageEntryPrice: positions[s]?.averageEntryPrice ?? "0",
-        costBasisUsd: positions[s]?.costBasisUsd ?? "0",
-        realizedPnlUsd: positions[s]?.realizedPnlUsd ?? "0",
-        markPrice: String(mark),
-        marketValueUsd: String(q * mark),
-        updatedAt: new Date(snapshotAtMs).toISOString(),
-      });
-    }
-    return out;
+  /** The positions as the last portfolio step marked them (what the risk manager reads live). */
+  function marksAtLastMark(): PortfolioState["positions"] {
+    const marks: PortfolioState["positions"] = {};
+    for (const s of held)
+      if (quantity[s] > 0) marks[symbols[s].productId] = { quantity: quantity[s], markPrice: markedPrice[s] };
+    return marks;
   }
 }
 

@@ -71,7 +71,7 @@ export function performanceOf(
       ddPeak = peakIndex;
       ddTrough = i;
     }
-    if (exposure[i] > 0) exposed++;
+    if (exposure[i] >= DUST_USD) exposed++;
   }
   const mean = n > 0 ? sum / n : 0;
   const variance = n > 1 ? (sumSq - n * mean * mean) / (n - 1) : 0;
@@ -117,6 +117,12 @@ export function performanceOf(
     slippageUsd: slippage,
   };
 }
+
+/**
+ * Positions worth less than this do not count as exposure: the dust that flooring sales to the
+ * base increment leaves behind (a few cents) would otherwise make every cycle exposed.
+ */
+export const DUST_USD = 1;
 
 export interface BuyAndHold {
   equity: Float64Array;

@@ -308,6 +308,9 @@ export async function startMarketPredictions(
     const symbol: BacktestSymbol = {
       productId: series.file.productId,
       start: series.columns.start,
+      open: series.columns.open,
+      high: series.columns.high,
+      low: series.columns.low,
       close: series.columns.close,
       volume: series.columns.volume,
       length: n,

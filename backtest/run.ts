@@ -44,7 +44,7 @@ import { firstScorableRow } from "./signals.js";
 export const LLM_VETO_NOTE =
   "The LLM veto (Ollama validation) is NOT applied: every recommendation the bridge queues is treated as approved by the LLM. Live results can only have fewer trades.";
 export const STOP_NOTE =
-  "Positions exit only on SELL signals, as in the live chain today: stop-loss and take-profit levels are computed by the risk manager and listed per trade, but nothing acts on them (a gap of the live system).";
+  "Positions leave by the live exit policy (stop first, take-profit ladder, trailing stop, time limit, SELL signal, kill switch), evaluated on each candle's high, low and close; a candle that touches both the stop and a target counts as a stop. Stops fill at their level (or the open through a gap), other exits at the cycle's bid.";
 
 /** The paper venue's costs: the backtest fills as the live paper chain does. */
 export const DEFAULT_FILL_SETTINGS: FillSettings = {

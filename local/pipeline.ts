@@ -7,7 +7,12 @@
  * the first cycle takes one (after its ingest) when the store has none yet.
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { DEFAULT_DECISION_THRESHOLDS, DEFAULT_GRANULARITY, DEFAULT_SIGNAL_TTL_DAYS } from "#defaults";
+import {
+  DEFAULT_DECISION_THRESHOLDS,
+  DEFAULT_GRANULARITY,
+  DEFAULT_KILL_SWITCH_SETTINGS,
+  DEFAULT_SIGNAL_TTL_DAYS,
+} from "#defaults";
 import {
   ExecutionRequest,
   GRANULARITY_SECONDS,
@@ -154,7 +159,12 @@ export function createLocalPipeline(
         log: options.log,
         settleRestingOrders: options.settleRestingOrders,
       },
-      { maxDailyLoss: limits.maxDailyLoss, maxDrawdown: limits.maxDrawdown, quoteCurrency: "USD" },
+      {
+        maxDailyLoss: limits.maxDailyLoss,
+        maxDrawdown: limits.maxDrawdown,
+        dailyLossResumesNextDay: DEFAULT_KILL_SWITCH_SETTINGS.dailyLossResumesNextDay,
+        quoteCurrency: "USD",
+      },
       at,
     );
 

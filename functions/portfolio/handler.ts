@@ -25,7 +25,11 @@ const settle = venue.settleRestingOrders;
 const universe = () => resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData);
 const settleRestingOrders = settle ? async () => settle(await universe()) : undefined;
 const deps = { ...stores, exchange: venue.exchange, marks: venue.marks, log: logger, settleRestingOrders };
-const limits = { maxDailyLoss: config.RISK_MAX_DAILY_LOSS, maxDrawdown: config.RISK_MAX_DRAWDOWN };
+const limits = {
+  maxDailyLoss: config.RISK_MAX_DAILY_LOSS,
+  maxDrawdown: config.RISK_MAX_DRAWDOWN,
+  dailyLossResumesNextDay: config.KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY,
+};
 
 export const handler = scheduled(health, async (now) => {
   const report = await reconcilePortfolio(deps, { ...limits, quoteCurrency: "USD" }, now);

@@ -15,6 +15,7 @@ import {
   DEFAULT_GRANULARITY,
   DEFAULT_PRICE_BAND,
   DEFAULT_SIGNAL_TTL_DAYS,
+  DEFAULT_KILL_SWITCH_SETTINGS as KILL_SWITCH,
   DEFAULT_PAPER_ACCOUNT as PAPER,
 } from "./defaults.js";
 import { Granularity, ProductId, TradingMode } from "./domain/schemas.js";
@@ -61,6 +62,18 @@ const httpUrl = (def: string) =>
     .string()
     .trim()
     .pipe(z.url({ protocol: /^https?$/, error: `expected an http:// or https:// URL (default ${def})` }))
+    .default(def);
+
+/** true/false (also 1/0, yes/no, on/off), case-insensitive */
+const onOff = (def: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((s) => ["true", "false", "1", "0", "yes", "no", "on", "off"].includes(s), {
+      error: `expected true or false (default ${def})`,
+    })
+    .transform((s) => ["true", "1", "yes", "on"].includes(s))
     .default(def);
 
 const text = (def: string, pattern: RegExp, expected: string) =>
@@ -146,6 +159,8 @@ export const ConfigSchema = z.object({
   RISK_MAX_DAILY_LOSS: lossLimit(RISK.maxDailyLoss),
   RISK_MAX_DRAWDOWN: lossLimit(RISK.maxDrawdown),
   RISK_KELLY_FRACTION: fraction(RISK.kellyFraction),
+  /** a daily-loss trip lifts itself at the next UTC midnight; false: it waits for an operator like a drawdown halt */
+  KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY: onOff(KILL_SWITCH.dailyLossResumesNextDay),
   /** the risk manager refuses BUYs when the latest equity snapshot is older (portfolio runs every minute) */
   RISK_MAX_SNAPSHOT_AGE_MINUTES: wholeNumber(15, 1, 1440),
   /** the venue's quote may sit this far from the last stored close before an order is refused */

@@ -5,81 +5,88 @@ import { cycleOf, handBuy, handSell, market, settings } from "./scenarios.js";
 const near = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
 describe("backtest regressions on injected predictions (hand-checked)", () => {
-  it("(a) a rising market: a $100 BUY at 160, a $100 SELL at 170 leaves a small remainder, profit after fees", async () => {
+  it("(a) a slow rise that reaches no target: the time limit sells the whole position 12 candles later", async () => {
     const closeAt = (i: number) => 100 + i * 0.1;
-    const run = await runBacktest([market(closeAt, { 600: "BUY", 700: "SELL" })], settings());
+    const run = await runBacktest([market(closeAt, { 600: "BUY" })], settings());
     const buy = handBuy(160);
-    const sell = handSell(170, buy.base);
-    expect(run.trades.map((t) => [t.side, t.time])).toEqual([
-      ["BUY", cycleOf(600)],
-      ["SELL", cycleOf(700)],
+    const sell = handSell(closeAt(612), buy.base, Number.POSITIVE_INFINITY);
+    expect(run.trades.map((t) => [t.side, t.time, t.exit])).toEqual([
+      ["BUY", cycleOf(600), undefined],
+      ["SELL", cycleOf(612), "TIME_LIMIT"],
     ]);
     const [b, s] = run.trades;
     expect(b.quoteSize).toBe("100.00");
     expect(near(b.price, buy.price)).toBe(true);
-    expect(b.price).toBeCloseTo(160.1, 10);
     expect(near(b.baseSize, buy.base)).toBe(true);
     expect(near(b.fee, buy.fee)).toBe(true);
+    // a flat history: the stop is the 1% floor of the risk manager, R = 1% of the fill
+    expect(b.stopLoss).toBeCloseTo(buy.price * 0.99, 9);
+    expect(b.takeProfits).toEqual([expect.closeTo(buy.price * 1.01, 9), expect.closeTo(buy.price * 1.02, 9)]);
     expect(near(s.price, sell.price)).toBe(true);
-    expect(s.price).toBeCloseTo(169.89, 10);
-    expect(near(s.baseSize, sell.base)).toBe(true);
-    expect(s.baseSize).toBeLessThan(buy.base); // $100 worth, not the whole position
+    expect(near(s.baseSize, buy.base)).toBe(true); // the whole position, not $100 worth
     expect(s.entryTime).toBe(cycleOf(600));
-    // realised P&L on the part sold, the BUY fee spread over the position by average cost
-    const costPerUnit = buy.spent / buy.base;
-    expect(near(s.pnlUsd!, sell.received - costPerUnit * sell.base, 1e-6)).toBe(true);
-    expect(s.pnlUsd!).toBeGreaterThan(4);
-    const remainder = buy.base - sell.base;
-    const finalEquity = 10_000 - buy.spent + sell.received + remainder * closeAt(899);
-    expect(near(run.equity[run.equity.length - 1], finalEquity)).toBe(true);
-    expect(run.openPositions).toEqual([
-      expect.objectContaining({ symbol: "BTC-USD", quantity: expect.closeTo(remainder, 12) }),
+    expect(s.positionId).toBe(b.recommendationId);
+    expect(near(s.pnlUsd!, sell.received - buy.spent, 1e-6)).toBe(true);
+    expect(near(run.equity[run.equity.length - 1], 10_000 - buy.spent + sell.received)).toBe(true);
+    expect(run.openPositions).toEqual([]);
+    expect(run.closedPositions).toEqual([
+      expect.objectContaining({
+        positionId: b.recommendationId,
+        exits: ["TIME_LIMIT"],
+        closedAt: cycleOf(612),
+      }),
     ]);
     expect(run.killSwitch).toBeUndefined();
   });
 
-  it("(b) a crash: bought at 160, the price halves, the SELL signal realises the loss; equity follows the marks", async () => {
+  it("(b) a crash: bought at 160, the next candle falls through the 1% stop, sold at the stop", async () => {
     const closeAt = (i: number) => (i <= 600 ? 160 : i < 650 ? 160 - (i - 600) * 1.6 : 80);
     const run = await runBacktest([market(closeAt, { 600: "BUY", 700: "SELL" })], settings());
     const buy = handBuy(160);
-    const sell = handSell(80, buy.base);
-    expect(run.trades.map((t) => t.side)).toEqual(["BUY", "SELL"]);
-    // at 80, $100 is more than the position is worth: the whole position goes
+    const stop = run.trades[0].stopLoss!;
+    expect(stop).toBeCloseTo(buy.price * 0.99, 9);
+    const sell = handSell(stop, buy.base, Number.POSITIVE_INFINITY);
+    expect(run.trades.map((t) => [t.side, t.time, t.exit])).toEqual([
+      ["BUY", cycleOf(600), undefined],
+      ["SELL", cycleOf(601), "STOP_LOSS"],
+    ]);
     expect(near(run.trades[1].baseSize, buy.base)).toBe(true);
-    expect(near(run.trades[1].baseSize, sell.base)).toBe(true);
     expect(near(run.trades[1].price, sell.price)).toBe(true);
+    expect(run.trades[1].triggerPrice).toBe(stop);
     expect(near(run.trades[1].pnlUsd!, sell.received - buy.spent, 1e-6)).toBe(true);
-    expect(run.trades[1].pnlUsd!).toBeLessThan(-50);
-    // marked at the bottom before the SELL (cycle of row 650): cash + position at 80
-    const cycle650 = 650 - 500;
-    expect(near(run.equity[cycle650], 10_000 - buy.spent + buy.base * 80)).toBe(true);
+    // a loss of about 1% plus costs, not the halving that followed
+    expect(run.trades[1].pnlUsd!).toBeGreaterThan(-3);
     expect(near(run.equity[run.equity.length - 1], 10_000 - buy.spent + sell.received)).toBe(true);
     expect(run.openPositions).toEqual([]);
   });
 
-  it("(c) a sideways market: three round trips at a flat 100 each lose spread, slippage and both fees", async () => {
+  it("(c) a sideways market: three round trips (SELL signals exit) at a flat 100 each lose spread, slippage and both fees", async () => {
     const signals = { 600: "BUY", 610: "SELL", 620: "BUY", 630: "SELL", 640: "BUY", 650: "SELL" } as const;
     const run = await runBacktest([market(() => 100, signals)], settings());
     const buy = handBuy(100);
-    const sell = handSell(100, buy.base);
+    const sell = handSell(100, buy.base, Number.POSITIVE_INFINITY);
     expect(buy.price).toBeCloseTo(100.07, 10);
     expect(sell.price).toBeCloseTo(99.94, 10);
     expect(run.trades.map((t) => `${t.side}@${t.time}`)).toEqual(
       Object.entries(signals).map(([row, side]) => `${side}@${cycleOf(Number(row))}`),
     );
     const roundTrip = sell.received - buy.spent;
-    for (const t of run.trades.filter((x) => x.side === "SELL"))
+    for (const t of run.trades.filter((x) => x.side === "SELL")) {
+      expect(t.exit).toBe("SIGNAL");
       expect(near(t.pnlUsd!, roundTrip, 1e-6)).toBe(true);
+    }
     const fees = run.trades.reduce((s, t) => s + t.fee, 0);
     expect(near(fees, 3 * (buy.fee + sell.fee))).toBe(true);
     expect(near(run.equity[run.equity.length - 1], 10_000 + 3 * roundTrip)).toBe(true);
     expect(run.equity[run.equity.length - 1]).toBeLessThan(10_000 - 3 * 1.2);
   });
 
-  it("a SELL signal with nothing held is refused by the risk manager and places no order", async () => {
+  it("a SELL signal with nothing held does nothing: it is an exit rule, never a recommendation", async () => {
     const run = await runBacktest([market(() => 100, { 600: "SELL" })], settings());
     expect(run.trades).toEqual([]);
-    expect(run.counts.refusedByRisk).toEqual({ NO_POSITION_TO_SELL: 1 });
+    expect(run.counts.signals).toBe(1);
+    expect(run.counts.recommendations).toBe(0);
+    expect(run.counts.riskChecks).toBe(0);
   });
 
   it("the bridge keeps a recommendation for 3 cycles and queues the 3 most confident per cycle", async () => {
@@ -91,7 +98,8 @@ describe("backtest regressions on injected predictions (hand-checked)", () => {
       return { ...m, productId };
     });
     const run = await runBacktest(symbols, settings());
-    expect(run.trades.map((t) => `${t.symbol}@${t.time.slice(11, 16)}`)).toEqual([
+    const buys = run.trades.filter((t) => t.side === "BUY");
+    expect(buys.map((t) => `${t.symbol}@${t.time.slice(11, 16)}`)).toEqual([
       `BCH-USD@${cycleOf(600).slice(11, 16)}`,
       `LTC-USD@${cycleOf(600).slice(11, 16)}`,
       `SOL-USD@${cycleOf(600).slice(11, 16)}`,

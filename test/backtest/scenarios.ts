@@ -9,26 +9,38 @@ export const T0 = Date.UTC(2024, 0, 1) / 1000;
 export const HOUR = 3600;
 export const ROWS = 900;
 
-/** BTC-USD candles with these closes and a HOLD everywhere but the given rows. */
+/**
+ * BTC-USD candles with these closes and a HOLD everywhere but the given rows. Each candle opens at
+ * the previous close and its high / low are the larger / smaller of open and close, unless `wick`
+ * gives others for a row (an open below the previous close is a gap).
+ */
 export function market(
   closeAt: (row: number) => number,
   signals: Record<number, "BUY" | "SELL">,
   volume = 1e12,
+  wick: (row: number) => { open?: number; high?: number; low?: number } | undefined = () => undefined,
 ): BacktestSymbol {
   const start = new Float64Array(ROWS);
   const close = new Float64Array(ROWS);
+  const open = new Float64Array(ROWS);
+  const high = new Float64Array(ROWS);
+  const low = new Float64Array(ROWS);
   const vol = new Float64Array(ROWS).fill(volume);
   const probabilities = new Float32Array(ROWS * 3);
   for (let i = 0; i < ROWS; i++) {
     start[i] = T0 + i * HOUR;
     close[i] = closeAt(i);
+    const w = wick(i);
+    open[i] = w?.open ?? (i === 0 ? close[i] : close[i - 1]);
+    high[i] = w?.high ?? Math.max(open[i], close[i]);
+    low[i] = w?.low ?? Math.min(open[i], close[i]);
     const side = signals[i];
     probabilities.set(
       side === "BUY" ? [0.1, 0.2, 0.7] : side === "SELL" ? [0.7, 0.2, 0.1] : [0.1, 0.8, 0.1],
       i * 3,
     );
   }
-  return { productId: "BTC-USD", start, close, volume: vol, length: ROWS, probabilities };
+  return { productId: "BTC-USD", start, open, high, low, close, volume: vol, length: ROWS, probabilities };
 }
 
 /** Cycles from the close of row 500 to the close of the last row; no market impact (hand-checkable). */

@@ -116,6 +116,7 @@ const BAD: Record<string, string[]> = {
   EXECUTION_PRICE_BAND: [...NOT_DECIMAL, "0", "-0.1", "0.51", "1", "2"],
   EXECUTION_STUCK_MINUTES: wholeNumber(1, 1440),
   OLLAMA_NUM_PARALLEL: wholeNumber(1, MAX_LLM_PARALLEL_REQUESTS),
+  KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY: ["maybe", "2", "truee", "y", "enabled"],
 };
 
 /** Values at the edges of each domain that must still be accepted, with what they parse to. */
@@ -157,6 +158,9 @@ const GOOD: [string, string, unknown][] = [
   ["EXECUTION_PRICE_BAND", "0.02", 0.02],
   ["RISK_MAX_SNAPSHOT_AGE_MINUTES", "3", 3],
   ["EXECUTION_STUCK_MINUTES", "1440", 1440],
+  ["KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY", "FALSE", false],
+  ["KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY", " on ", true],
+  ["KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY", "0", false],
 ];
 
 function configErrorFor(env: NodeJS.ProcessEnv): string {

@@ -131,7 +131,12 @@ describe("the store equals the exchange's ledger under any sequence of deliverie
           markPrice: async (symbol: string) =>
             (Number(f.state.bestBidAsk(symbol).bid) + Number(f.state.bestBidAsk(symbol).ask)) / 2,
         };
-        const settings = { maxDailyLoss: 1, maxDrawdown: 1, quoteCurrency: "USD" };
+        const settings = {
+          maxDailyLoss: 1,
+          maxDrawdown: 1,
+          dailyLossResumesNextDay: true,
+          quoteCurrency: "USD",
+        };
         const reconcileDeps = { ...stores, exchange: exchange(), marks, log: silentLog };
         const report = await reconcilePortfolio(reconcileDeps, settings, new Date(T0.getTime() + 3_600_000));
 

@@ -151,6 +151,29 @@ describe("sizing limits: shrink to fit, refuse when less than the minimum order 
     expect(narrower.adjustedAmountUsd * narrower.stopDistance).toBeLessThanOrEqual(4 + 1e-9);
   });
 
+  it("DRAWDOWN_BUDGET: open risk to the stops plus the new trade's stop and costs stay above the drawdown floor", () => {
+    // 3% daily volatility: a 6% stop. Peak 10,000, floor 8,500 (15%); equity 9,000 with 480 at risk
+    // to the open stops leaves 20; at 6% + 2% costs a dollar risks 0.08: at most $250, then $12.50
+    const budget = (openRiskUsd: number) =>
+      assess({
+        ...riskInput({
+          portfolio: { equityUsd: 9_000, cashUsd: 9_000, dayStartEquityUsd: 9_000, openRiskUsd },
+        }),
+        roundTripCost: 0.02,
+      });
+    expectApproved(budget(480), 100);
+    const tight = budget(499);
+    expect(tight.bindingConstraint).toBe("DRAWDOWN_BUDGET");
+    expectApproved(tight, 1 / 0.08);
+    expectRefusedOnlyFor(budget(499.95), "DRAWDOWN_BUDGET");
+    expect(budget(499.95).refusals[0].detail).toContain("drawdown floor $8500.00");
+    // without openRiskUsd (a caller that does not track the stops) only the drawdown taken counts
+    expectApproved(
+      assess(riskInput({ portfolio: { equityUsd: 9_000, cashUsd: 9_000, dayStartEquityUsd: 9_000 } })),
+      100,
+    );
+  });
+
   it("SIZE_BELOW_MINIMUM: a $0.99 request is refused, $1 approved", () => {
     expectRefusedOnlyFor(assess(riskInput({ recommendation: { amountUsd: 0.99 } })), "SIZE_BELOW_MINIMUM");
     expectApproved(assess(riskInput({ recommendation: { amountUsd: 1 } })), 1);

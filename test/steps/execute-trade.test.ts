@@ -123,7 +123,7 @@ describe("the executor trades exactly what was approved, and books sells truthfu
     // the portfolio books the exchange's fills: realized P&L is not lost
     const report = await reconcilePortfolio(
       { ...stores, exchange: deps().exchange, log: silentLog, marks: { markPrice: async () => 64_000 } },
-      { maxDailyLoss: 0.05, maxDrawdown: 0.15, quoteCurrency: "USD" },
+      { maxDailyLoss: 0.05, maxDrawdown: 0.15, dailyLossResumesNextDay: true, quoteCurrency: "USD" },
       later(60_000),
     );
     expect(report.newFills.map((f) => [f.side, f.size])).toEqual([["SELL", "0.005"]]);

@@ -18,7 +18,12 @@ import {
 
 const testKey = es256TestKey();
 const T0 = new Date("2024-06-30T12:00:00.000Z");
-const SETTINGS = { maxDailyLoss: 0.05, maxDrawdown: 0.15, quoteCurrency: "USD" };
+const SETTINGS = {
+  maxDailyLoss: 0.05,
+  maxDrawdown: 0.15,
+  dailyLossResumesNextDay: true,
+  quoteCurrency: "USD",
+};
 
 describe("portfolio reconciliation against the exchange (the fake Coinbase)", () => {
   let fake: FakeCoinbase;
@@ -130,6 +135,46 @@ describe("portfolio reconciliation against the exchange (the fake Coinbase)", ()
     marks["BTC-USD"] = 64_000 * 0.7; // −30% on 20% of equity: −6% on the day
     const report = await reconcilePortfolio(deps(), SETTINGS, new Date(T0.getTime() + 3_600_000));
     expect(report.killSwitchTripped).toMatch(/daily loss .* reached the 5.0% limit/);
+  });
+
+  it("a daily-loss trip lifts itself at the next UTC midnight; a drawdown halt does not", async () => {
+    await executedBuy("p-4", "BTC-USD", 2_000);
+    await reconcilePortfolio(deps(), SETTINGS, T0);
+    marks["BTC-USD"] = 64_000 * 0.7;
+    const tripAt = new Date(T0.getTime() + 3_600_000);
+    await reconcilePortfolio(deps(), SETTINGS, tripAt);
+    const midnight = new Date((Math.floor(tripAt.getTime() / 86_400_000) + 1) * 86_400_000);
+    expect(await stores.killSwitch.get()).toMatchObject({ active: true, resumeAt: midnight.toISOString() });
+    // still the same day: paused
+    const before = await reconcilePortfolio(deps(), SETTINGS, new Date(midnight.getTime() - 60_000));
+    expect(before.killSwitchResumed).toBeUndefined();
+    expect((await stores.killSwitch.get()).active).toBe(true);
+    // the new day: equity is the new day start, the daily loss is 0, the pause lifts
+    const after = await reconcilePortfolio(deps(), SETTINGS, new Date(midnight.getTime() + 60_000));
+    expect(after.killSwitchResumed).toBe(midnight.toISOString());
+    expect(await stores.killSwitch.get()).toMatchObject({
+      active: false,
+      changedBy: "portfolio (automatic)",
+    });
+
+    // with KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY=false the same trip waits for an operator
+    marks["BTC-USD"] = 64_000 * 0.4;
+    const noResume = { ...SETTINGS, dailyLossResumesNextDay: false };
+    const trip = await reconcilePortfolio(deps(), noResume, new Date(midnight.getTime() + 120_000));
+    expect(trip.killSwitchTripped).toMatch(/daily loss/);
+    expect((await stores.killSwitch.get()).resumeAt).toBeUndefined();
+    await reconcilePortfolio(deps(), noResume, new Date(midnight.getTime() + 2 * 86_400_000));
+    expect((await stores.killSwitch.get()).active).toBe(true);
+  });
+
+  it("a drawdown trip carries no resumeAt: it stays on across days until an operator resumes", async () => {
+    await executedBuy("p-5", "BTC-USD", 5_000);
+    await reconcilePortfolio(deps(), SETTINGS, T0);
+    marks["BTC-USD"] = 64_000 * 0.6;
+    await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-01T00:30:00.000Z"));
+    expect((await stores.killSwitch.get()).resumeAt).toBeUndefined();
+    await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-03T00:30:00.000Z"));
+    expect((await stores.killSwitch.get()).active).toBe(true);
   });
 });
 

@@ -35,5 +35,9 @@ export const KillSwitch = z.object({
   changedBy: z.string().min(1),
   changedAt: IsoTime,
   reason: z.string().min(1),
+  /** an automatic daily-loss pause lifts itself at this time (the next UTC midnight); absent: an operator resumes */
+  resumeAt: IsoTime.optional(),
+  /** the limit an automatic trip broke (DRAWDOWN also closes every position); absent for an operator's change */
+  kind: z.enum(["DAILY_LOSS", "DRAWDOWN"]).optional(),
 });
 export type KillSwitch = z.infer<typeof KillSwitch>;

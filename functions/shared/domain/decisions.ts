@@ -44,6 +44,8 @@ export const RiskRefusalReason = z.enum([
   "NO_POSITION_TO_SELL",
   /** no equity snapshot, or the latest is older than RISK_MAX_SNAPSHOT_AGE_MINUTES: BUYs wait, sells go */
   "PORTFOLIO_STALE",
+  /** the new trade's loss at its stop, on top of every open position's, would breach the drawdown limit */
+  "DRAWDOWN_BUDGET",
 ]);
 export type RiskRefusalReason = z.infer<typeof RiskRefusalReason>;
 

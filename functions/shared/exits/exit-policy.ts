@@ -93,8 +93,25 @@ export function evaluateExits(
   settings: ExitSettings,
 ): ExitEvaluation {
   if (!(position.quantity > 0)) return { intents: [], state: position };
-  const intents: ExitIntent[] = [];
   const state: ExitState = { ...position };
+  const intents: ExitIntent[] = [];
+  advanceExits(state, market, context, settings, intents);
+  return { intents, state };
+}
+
+/**
+ * evaluateExits in place, for a caller that owns the state (the backtest, per candle): advances
+ * `state` and appends the exits to `intents`; allocates only for an exit. Returns how many it added.
+ */
+export function advanceExits(
+  state: ExitState,
+  market: MarketView,
+  context: ExitContext,
+  settings: ExitSettings,
+  intents: ExitIntent[],
+): number {
+  if (!(state.quantity > 0)) return 0;
+  const before = intents.length;
 
   // 1. the stop in force, before anything the same candle might also have done
   const stop = stopInForce(state);
@@ -108,7 +125,7 @@ export function evaluateExits(
       price,
     });
     state.quantity = 0;
-    return { intents, state };
+    return 1;
   }
 
   // 2. the high-water mark and the trail
@@ -120,7 +137,7 @@ export function evaluateExits(
     if (state.trailingStop > state.stopLoss && market.close <= state.trailingStop) {
       intents.push({ reason: "TRAILING_STOP", leg: 0, quantity: state.quantity, price: market.close });
       state.quantity = 0;
-      return { intents, state };
+      return 1;
     }
   }
 
@@ -139,7 +156,7 @@ export function evaluateExits(
   }
   if (!(state.quantity > 0)) {
     state.quantity = 0;
-    return { intents, state };
+    return intents.length - before;
   }
 
   // 4. whole exits at the close
@@ -154,7 +171,7 @@ export function evaluateExits(
     intents.push({ reason: whole, leg: 0, quantity: state.quantity, price: market.close });
     state.quantity = 0;
   }
-  return { intents, state };
+  return intents.length - before;
 }
 
 /** The levels of a new position: stop, R, target ladder, time limit. */

@@ -7,8 +7,11 @@
  *   refused when the portfolio figures are stale (PORTFOLIO_STALE); a SELL never is.
  * - Sizing limits shrink. A BUY is cut to the smallest of: the requested amount, the fractional
  *   Kelly stake, the room left under the asset concentration limit, the room left under total
- *   exposure and the cash reserve, and the largest amount whose loss at the stop stays within the
- *   risk-per-trade limit. If what is left is below `minOrderUsd`, the trade is refused, naming
+ *   exposure and the cash reserve, the largest amount whose loss at the stop stays within the
+ *   risk-per-trade limit, and, when the portfolio says what its open positions risk to their stops
+ *   (openRiskUsd), the largest amount whose loss at its stop (plus costs) keeps equity above the
+ *   drawdown floor even if every stop is hit (DRAWDOWN_BUDGET): so the drawdown limit holds but
+ *   for gaps through the stops. If what is left is below `minOrderUsd`, the trade is refused, naming
  *   each limit that leaves less than the minimum (SIZE_BELOW_MINIMUM when it is the request itself
  *   or the Kelly stake, e.g. a confidence with no edge).
  * - A SELL (spot, no shorting) is cut to the value of what is held at the entry price; it reduces
@@ -52,6 +55,11 @@ export interface RiskInput {
   recentCloses: ArrayLike<number>;
   closeIntervalSeconds: number;
   limits?: RiskLimits;
+  /**
+   * Entry plus exit costs (fees, half spread, slippage) as a fraction of the amount: counted with
+   * the stop distance in the drawdown budget (only when the portfolio carries openRiskUsd). Default 0.
+   */
+  roundTripCost?: number;
 }
 
 /** What set the approved amount (for a refusal: what set the amount that was too small). */
@@ -61,6 +69,7 @@ export type SizingConstraint =
   | "ASSET_CONCENTRATION"
   | "TOTAL_EXPOSURE"
   | "RISK_PER_TRADE"
+  | "DRAWDOWN_BUDGET"
   | "POSITION_VALUE";
 
 export type RiskRefusal = RiskDecision["refusals"][number];
@@ -206,6 +215,16 @@ export function assessRisk(input: RiskInput, now: Date): RiskAssessment {
       sized = riskCap;
       binding = "RISK_PER_TRADE";
     }
+    // the drawdown limit as a budget: every stop hit at once still leaves equity above the floor
+    const floorUsd = portfolio.peakEquityUsd * (1 - limits.maxDrawdown);
+    const budgetRoomUsd = equity - (portfolio.openRiskUsd ?? 0) - floorUsd;
+    const lossPerUsd = stopDistance + (input.roundTripCost ?? 0);
+    const budgetCap =
+      portfolio.openRiskUsd !== undefined && volKnown ? budgetRoomUsd / lossPerUsd : Number.POSITIVE_INFINITY;
+    if (budgetCap < sized) {
+      sized = budgetCap;
+      binding = "DRAWDOWN_BUDGET";
+    }
     if (sized < 0) sized = 0;
 
     if (sized < minOrder) {
@@ -225,6 +244,12 @@ export function assessRisk(input: RiskInput, now: Date): RiskAssessment {
         refusals.push({
           reason: "RISK_PER_TRADE",
           detail: `the stop ${pct(stopDistance)} away (${limits.stopVolMultiple} × 14-day volatility ${pct(vol)}, clamped to ${pct(MIN_STOP_DISTANCE)}..${pct(MAX_STOP_DISTANCE)}) and the ${pct(limits.maxRiskPerTrade)} risk-per-trade limit (${usd(riskBudgetUsd)}) allow at most ${usd(riskCap)}, below the ${usd(minOrder)} minimum order`,
+        });
+      }
+      if (budgetCap < minOrder && drawdown < limits.maxDrawdown) {
+        refusals.push({
+          reason: "DRAWDOWN_BUDGET",
+          detail: `equity ${usd(equity)} with ${usd(portfolio.openRiskUsd ?? 0)} at risk to the open positions' stops leaves ${usd(Math.max(0, budgetRoomUsd))} above the drawdown floor ${usd(floorUsd)} (${pct(limits.maxDrawdown)} below the peak ${usd(portfolio.peakEquityUsd)}); at ${pct(lossPerUsd)} loss per dollar (stop ${pct(stopDistance)} + costs) that allows ${usd(Math.max(0, budgetCap))}, below the ${usd(minOrder)} minimum order`,
         });
       }
       if (requested < minOrder) {

@@ -25,6 +25,13 @@ export interface PortfolioState {
    * current (the backtester, which marks every step, never sets it).
    */
   staleSnapshot?: string;
+  /**
+   * What equity would lose if every open position left at its stop in force now, exit costs
+   * included (USD). Set, it makes the drawdown limit a budget: a BUY is sized so that this, plus the
+   * new trade's loss at its stop and costs, keeps equity above peak × (1 - maxDrawdown)
+   * (DRAWDOWN_BUDGET). Unset: only the drawdown already taken is checked.
+   */
+  openRiskUsd?: number;
 }
 
 /** Market value of every position (quantity × mark), USD. Throws on a negative or non-finite mark. */

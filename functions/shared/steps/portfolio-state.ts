@@ -67,6 +67,30 @@ export function portfolioStateFrom(
     const quantity = Number(p.quantity);
     if (quantity > 0) marks[p.symbol] = { quantity, markPrice: Number(p.markPrice) };
   }
+  return portfolioStateFromMarks(
+    snapshot,
+    marks,
+    reservations,
+    approvalsToday,
+    killSwitchActive,
+    startingCashUsd,
+    now,
+  );
+}
+
+/**
+ * portfolioStateFrom on marks already in numbers (quantity > 0 only), which it takes over and
+ * changes (the reservations move them): the backtest builds them fresh for each risk check.
+ */
+export function portfolioStateFromMarks(
+  snapshot: EquitySnapshot | undefined,
+  marks: PortfolioState["positions"],
+  reservations: readonly Reservation[],
+  approvalsToday: number,
+  killSwitchActive: boolean,
+  startingCashUsd: number,
+  now: Date,
+): PortfolioState {
   let cash = snapshot ? snapshot.cashUsd : startingCashUsd;
   for (const r of reservations) {
     const mark = marks[r.symbol];

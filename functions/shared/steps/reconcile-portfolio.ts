@@ -13,6 +13,7 @@
 import { Decimal } from "decimal.js";
 import { type EquitySnapshot, type Fill, type Position, TERMINAL_ORDER_STATUSES } from "#domain/schemas.js";
 import type { Exchange } from "#exchange/exchange.js";
+import { killSwitchTrip } from "#risk/kill-switch-rules.js";
 import type { Log } from "#runtime/log.js";
 import type { KillSwitchStore, OrderStore, PortfolioStore } from "#store/ports.js";
 import { withExchangeState } from "./execute-trade.js";
@@ -51,6 +52,8 @@ export interface ReconcileDeps {
 export interface ReconcileSettings {
   maxDailyLoss: number;
   maxDrawdown: number;
+  /** a daily-loss trip lifts itself at the next UTC midnight (KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY) */
+  dailyLossResumesNextDay: boolean;
   quoteCurrency: string;
 }
 
@@ -77,6 +80,8 @@ export interface ReconcileReport {
   snapshot: EquitySnapshot;
   positions: Position[];
   killSwitchTripped?: string;
+  /** the daily-loss pause that lifted itself (its resumeAt) */
+  killSwitchResumed?: string;
 }
 
 const ZERO = new Decimal(0);
@@ -132,6 +137,8 @@ export interface EquityFigures {
 }
 
 const DAY_MS = 86_400_000;
+/** who the portfolio step signs its kill-switch changes as */
+const AUTOMATIC = "portfolio (automatic)";
 
 /** Day start (the last snapshot of the previous day, or today's first), running peak, drawdown and daily loss. */
 export function equityFigures(
@@ -148,29 +155,6 @@ export function equityFigures(
     drawdown: peak > 0 ? Math.max(0, (peak - equityUsd) / peak) : 0,
     dailyLoss: dayStart > 0 ? Math.max(0, (dayStart - equityUsd) / dayStart) : 0,
   };
-}
-
-/** Why the kill switch must trip (every breached limit), or undefined. */
-export function killSwitchBreach(
-  figures: EquityFigures,
-  limits: Pick<ReconcileSettings, "maxDailyLoss" | "maxDrawdown">,
-): string | undefined {
-  const dailyLossBreached = figures.dailyLoss >= limits.maxDailyLoss;
-  const drawdownBreached = figures.drawdown >= limits.maxDrawdown;
-  // the common answer allocates nothing: the backtest asks once per replayed hour
-  if (!dailyLossBreached && !drawdownBreached) return undefined;
-  const breaches: string[] = [];
-  if (dailyLossBreached) {
-    breaches.push(
-      `daily loss ${(figures.dailyLoss * 100).toFixed(2)}% reached the ${(limits.maxDailyLoss * 100).toFixed(1)}% limit`,
-    );
-  }
-  if (drawdownBreached) {
-    breaches.push(
-      `drawdown ${(figures.drawdown * 100).toFixed(2)}% from peak ${figures.peakEquityUsd.toFixed(2)} reached the ${(limits.maxDrawdown * 100).toFixed(1)}% limit`,
-    );
-  }
-  return breaches.join("; ");
 }
 
 /** The mark of a product as a positive finite Decimal, or why there is none. */
@@ -318,11 +302,33 @@ export async function reconcilePortfolio(
     snapshot,
     positions: marked,
   };
-  const breach = killSwitchBreach(figures, settings);
-  if (breach && !(await deps.killSwitch.get()).active) {
-    await deps.killSwitch.set(true, "portfolio (automatic)", breach, now);
-    report.killSwitchTripped = breach;
-    deps.log.error("kill switch tripped automatically", { reason: breach });
+  const trip = killSwitchTrip(figures, settings, now.getTime(), settings.dailyLossResumesNextDay);
+  const current = await deps.killSwitch.get();
+  if (trip && !current.active) {
+    const resumeAt = trip.resumeAtMs === undefined ? undefined : new Date(trip.resumeAtMs);
+    await deps.killSwitch.set(true, AUTOMATIC, trip.reason, now, { kind: trip.kind, resumeAt });
+    report.killSwitchTripped = trip.reason;
+    deps.log.error("kill switch tripped automatically", {
+      reason: trip.reason,
+      kind: trip.kind,
+      resumesAt: resumeAt?.toISOString() ?? "when an operator resumes",
+    });
+  } else if (
+    !trip &&
+    current.active &&
+    current.resumeAt !== undefined &&
+    Date.parse(current.resumeAt) <= now.getTime()
+  ) {
+    // a daily-loss pause lifts itself at the new UTC day (only the automatic one: an operator's
+    // pause, or a drawdown halt, carries no resumeAt)
+    await deps.killSwitch.set(
+      false,
+      AUTOMATIC,
+      `daily loss pause over: a new UTC day started at ${current.resumeAt}`,
+      now,
+    );
+    report.killSwitchResumed = current.resumeAt;
+    deps.log.warn("kill switch lifted automatically at the new UTC day", { pausedSince: current.changedAt });
   }
   return report;
 }

@@ -148,8 +148,18 @@ export interface PortfolioStore {
 
 export interface KillSwitchStore {
   get(): Promise<KillSwitch>;
-  /** Sets the switch and appends an audit entry (who, when, why). */
-  set(active: boolean, changedBy: string, reason: string, now: Date): Promise<KillSwitch>;
+  /**
+   * Sets the switch and appends an audit entry (who, when, why). `trip`: an automatic trip, the
+   * limit it broke and when it lifts itself (the portfolio step lifts it); an operator's change
+   * carries none.
+   */
+  set(
+    active: boolean,
+    changedBy: string,
+    reason: string,
+    now: Date,
+    trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
+  ): Promise<KillSwitch>;
   auditTrail(limit: number): Promise<KillSwitch[]>;
 }
 

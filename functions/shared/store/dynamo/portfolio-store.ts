@@ -121,8 +121,21 @@ export class DynamoKillSwitchStore implements KillSwitchStore {
     return item ? KillSwitch.parse(withoutKeys(item, KEYS)) : KILL_SWITCH_OFF;
   }
 
-  async set(active: boolean, changedBy: string, reason: string, now: Date): Promise<KillSwitch> {
-    const state = KillSwitch.parse({ active, changedBy, reason, changedAt: now.toISOString() });
+  async set(
+    active: boolean,
+    changedBy: string,
+    reason: string,
+    now: Date,
+    trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
+  ): Promise<KillSwitch> {
+    const state = KillSwitch.parse({
+      active,
+      changedBy,
+      reason,
+      changedAt: now.toISOString(),
+      ...(active && trip ? { kind: trip.kind } : {}),
+      ...(active && trip?.resumeAt ? { resumeAt: trip.resumeAt.toISOString() } : {}),
+    });
     // audit entry first: a crash in between leaves a trail entry, never a silent change
     await this.db.send(
       new PutCommand({

@@ -1,0 +1,185 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type BacktestSymbol, runBacktest } from "#backtest/engine.js";
+import { DEFAULT_EXITS } from "#exits/exit-settings.js";
+import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
+import { cycleOf, HOUR, handBuy, handSell, market, ROWS, settings, T0 } from "./scenarios.js";
+
+const near = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+
+/** Flat at 100 up to the entry at row 600, then the given closes. */
+const after600 = (moves: Record<number, number>) => (i: number) => {
+  let close = 100;
+  for (let r = 601; r <= i; r++) close = moves[r] ?? close;
+  return close;
+};
+
+describe("backtest exits: each reason on hand-checked candles (the exit policy of the live position manager)", () => {
+  // a flat history: the risk manager's stop is its 1% floor, so R = 1% of the entry fill (100.07)
+  const buy = handBuy(100);
+  const r = buy.price * 0.01;
+
+  it("TAKE_PROFIT_1 then TAKE_PROFIT_2: half at 1R, the rest at 2R, each at the bid of the cycle", async () => {
+    const closes = after600({ 601: 101.5, 602: 102.5 });
+    const run = await runBacktest([market(closes, { 600: "BUY" })], settings());
+    expect(run.trades.map((t) => [t.side, t.time, t.exit])).toEqual([
+      ["BUY", cycleOf(600), undefined],
+      ["SELL", cycleOf(601), "TAKE_PROFIT_1"],
+      ["SELL", cycleOf(602), "TAKE_PROFIT_2"],
+    ]);
+    const [, tp1, tp2] = run.trades;
+    expect(tp1.triggerPrice).toBeCloseTo(buy.price + r, 9);
+    expect(tp2.triggerPrice).toBeCloseTo(buy.price + 2 * r, 9);
+    const half = Math.floor((buy.base / 2) * 1e8 + 1e-9) / 1e8;
+    expect(near(tp1.baseSize, half)).toBe(true);
+    expect(near(tp1.price, handSell(101.5, half, Number.POSITIVE_INFINITY).price)).toBe(true);
+    expect(near(tp1.baseSize + tp2.baseSize, buy.base, 1e-12)).toBe(true);
+    expect(run.closedPositions).toEqual([
+      expect.objectContaining({
+        exits: ["TAKE_PROFIT_1", "TAKE_PROFIT_2"],
+        pnlUsd: expect.closeTo(tp1.pnlUsd! + tp2.pnlUsd!, 9),
+      }),
+    ]);
+    expect(run.closedPositions[0].pnlUsd).toBeGreaterThan(0);
+  });
+
+  it("TRAILING_STOP: activates at 1R, sits 1R under the highest high, sells where the low crosses it", async () => {
+    const closes = after600({ 601: 102, 602: 101.8, 603: 100.5 });
+    const run = await runBacktest(
+      [market(closes, { 600: "BUY" })],
+      settings({ exits: { ...DEFAULT_EXITS, takeProfitLadder: [] } }),
+    );
+    expect(run.trades.map((t) => [t.side, t.time, t.exit])).toEqual([
+      ["BUY", cycleOf(600), undefined],
+      ["SELL", cycleOf(603), "TRAILING_STOP"],
+    ]);
+    const trail = 102 - r;
+    expect(run.trades[1].triggerPrice).toBeCloseTo(trail, 9);
+    expect(near(run.trades[1].price, handSell(trail, buy.base, Number.POSITIVE_INFINITY).price)).toBe(true);
+  });
+
+  it("a candle touching both the stop and a target is taken as a stop", async () => {
+    const m = market(after600({ 601: 100 }), { 600: "BUY" }, 1e12, (i) =>
+      i === 601 ? { high: 103, low: 98 } : undefined,
+    );
+    const run = await runBacktest([m], settings());
+    expect(run.trades.map((t) => t.exit)).toEqual([undefined, "STOP_LOSS"]);
+  });
+
+  it("settings change the exits: no time limit keeps the slow riser until its first target", async () => {
+    const closeAt = (i: number) => 100 + i * 0.1;
+    const run = await runBacktest(
+      [market(closeAt, { 600: "BUY" })],
+      settings({ exits: { ...DEFAULT_EXITS, timeLimitCandles: 0 } }),
+    );
+    expect(run.trades.map((t) => t.exit)).toEqual([undefined, "TAKE_PROFIT_1", "TAKE_PROFIT_2"]);
+  });
+});
+
+/** Random hourly walks of 1-3 symbols with random BUY signals and gaps, for the invariants. */
+const Market = fc
+  .record({
+    symbols: fc.integer({ min: 1, max: 3 }),
+    seed: fc.integer(),
+    vol: fc.double({ min: 0.002, max: 0.03, noNaN: true }),
+    gapChance: fc.double({ min: 0, max: 0.05, noNaN: true }),
+    buyChance: fc.double({ min: 0.01, max: 0.2, noNaN: true }),
+  })
+  .map(({ symbols, seed, vol, gapChance, buyChance }) => {
+    let state = seed >>> 0 || 1;
+    const rand = () => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) / 4_294_967_296;
+    };
+    const ids = ["BTC-USD", "ETH-USD", "SOL-USD"];
+    return Array.from({ length: symbols }, (_, k): BacktestSymbol => {
+      const closes: number[] = [];
+      const opens: number[] = [];
+      let price = 100;
+      for (let i = 0; i < ROWS; i++) {
+        const open = rand() < gapChance && i > 600 ? price * (1 + (rand() - 0.6) * 0.4) : price;
+        price = Math.max(1, open * (1 + (rand() - 0.5) * 2 * vol));
+        opens.push(open);
+        closes.push(price);
+      }
+      const signals: Record<number, "BUY" | "SELL"> = {};
+      for (let i = 500; i < ROWS; i++) if (rand() < buyChance) signals[i] = rand() < 0.8 ? "BUY" : "SELL";
+      const m = market(
+        (i) => closes[i]!,
+        signals,
+        1e12,
+        (i) => ({
+          open: opens[i]!,
+          high: Math.max(opens[i]!, closes[i]!) * (1 + rand() * vol),
+          low: Math.min(opens[i]!, closes[i]!) * (1 - rand() * vol),
+        }),
+      );
+      return { ...m, productId: ids[k]! };
+    });
+  });
+
+const bigTrades = settings({
+  startingCashUsd: 1000,
+  limits: {
+    ...DEFAULT_RISK_LIMITS,
+    maxAssetFraction: 0.5,
+    maxTotalExposure: 1,
+    maxRiskPerTrade: 0.2,
+    kellyFraction: 1,
+  },
+  bridge: { ...settings().bridge, amountUsd: 400 },
+});
+
+describe("backtest exits: invariants (fast-check)", () => {
+  it("sells never exceed holdings, and every position closes by its time limit (+ one evaluation)", async () => {
+    await fc.assert(
+      fc.asyncProperty(Market, async (symbols) => {
+        const run = await runBacktest(symbols, bigTrades);
+        const held = new Map<string, number>();
+        for (const t of run.trades) {
+          const before = held.get(t.symbol) ?? 0;
+          if (t.side === "SELL") expect(t.baseSize).toBeLessThanOrEqual(before * (1 + 1e-12));
+          held.set(t.symbol, before + (t.side === "BUY" ? t.baseSize : -t.baseSize));
+        }
+        for (const p of run.closedPositions) {
+          const lived = (Date.parse(p.closedAt) - Date.parse(p.openedAt)) / 1000;
+          expect(lived).toBeLessThanOrEqual(DEFAULT_EXITS.timeLimitCandles * HOUR);
+        }
+        // what is still open at the end opened less than a time limit before the last cycle
+        const end = T0 + (ROWS + 1) * HOUR;
+        for (const t of run.trades.filter(
+          (x) => x.side === "BUY" && !run.closedPositions.some((p) => p.positionId === x.positionId),
+        ))
+          expect(end - Date.parse(t.time) / 1000).toBeLessThanOrEqual(
+            (DEFAULT_EXITS.timeLimitCandles + 1) * HOUR,
+          );
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("equity never falls below the drawdown limit by more than the largest one-bar fall", async () => {
+    let crossed = 0;
+    let tripped = 0;
+    await fc.assert(
+      fc.asyncProperty(Market, async (symbols) => {
+        const run = await runBacktest(symbols, bigTrades);
+        let peak = bigTrades.startingCashUsd;
+        let worst = 0;
+        for (const equity of run.equity) {
+          peak = Math.max(peak, equity);
+          worst = Math.min(worst, equity - peak * (1 - bigTrades.limits.maxDrawdown));
+        }
+        expect(worst).toBeGreaterThanOrEqual(-run.largestBarLossUsd - 1e-9);
+        if (worst < 0) crossed++;
+        if (run.killSwitchTrips.some((t) => t.kind === "DRAWDOWN")) tripped++;
+      }),
+      { numRuns: 60, seed: 14 },
+    );
+    // the property was put to the test: some walks reached the limit and tripped the switch
+    expect(tripped).toBeGreaterThan(0);
+    expect(crossed).toBeGreaterThan(0);
+  });
+});
