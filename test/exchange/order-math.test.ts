@@ -96,3 +96,41 @@ describe("checkOrderSize", () => {
     );
   });
 });
+
+describe("power-of-ten increments: the digit cut equals the decimal arithmetic", () => {
+  const Increment = fc.constantFrom("1", "0.1", "0.01", "0.001", "0.00000001", "1.0", "0.010");
+  const Plain = fc
+    .tuple(
+      fc.bigInt({ min: 0n, max: 10n ** 12n }),
+      fc.integer({ min: 0, max: 14 }),
+      fc.integer({ min: 0, max: 3 }),
+    )
+    .map(([digits, places, zeros]) => {
+      const text = digits.toString().padStart(places + 1, "0");
+      const value = places === 0 ? text : `${text.slice(0, -places)}.${text.slice(-places)}`;
+      return "0".repeat(zeros) + value;
+    });
+
+  it("floorToIncrement and isMultipleOf agree with div/floor/mul and mod", () => {
+    fc.assert(
+      fc.property(Plain, Increment, (value, increment) => {
+        const inc = new Decimal(increment);
+        const expected = new Decimal(value)
+          .div(inc)
+          .floor()
+          .mul(inc)
+          .toFixed(Math.max(0, inc.decimalPlaces()));
+        expect(floorToIncrement(value, increment)).toBe(expected);
+        expect(isMultipleOf(value, increment)).toBe(new Decimal(value).mod(inc).isZero());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("other increments and other notations still take the decimal path", () => {
+    expect(floorToIncrement("1.37", "0.25")).toBe("1.25");
+    expect(floorToIncrement("1e-7", "0.00000001")).toBe("0.00000010");
+    expect(isMultipleOf("0.75", "0.25")).toBe(true);
+    expect(isMultipleOf("5e-8", "0.00000001")).toBe(true);
+  });
+});
