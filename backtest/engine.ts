@@ -205,6 +205,8 @@ interface Lot {
   /** candles up to this row were evaluated */
   evaluatedRow: number;
   exits: string[];
+  /** set once the position closed */
+  closedAt?: string;
 }
 
 interface PendingRecommendation {
@@ -496,7 +498,6 @@ export async function runBacktest(
         if (want >= Number(rules[s].baseMinSize)) {
           // the next evaluation tries again
           lot.state = { ...lot.state, quantity: lot.state.quantity + intent.quantity };
-          continue;
         }
       } else {
         const { fill } = result;
@@ -528,18 +529,21 @@ export async function runBacktest(
           pnlUsd: pnl,
         });
       }
-      if (!(lot.state.quantity > 0)) {
-        closedPositions.push({
-          positionId: lot.positionId,
-          symbol: sym.productId,
-          openedAt: lot.openedAt,
-          closedAt: nowIso,
-          entryPrice: lot.state.entryPrice,
-          quantity: lot.state.entryQuantity,
-          pnlUsd: lot.proceedsUsd - lot.entryCostUsd,
-          exits: lot.exits,
-        });
-      }
+    }
+    // each position the exits emptied closes once, after all of its legs of this cycle
+    for (const { lot } of exitQueue) {
+      if (lot.state.quantity > 0 || lot.closedAt !== undefined) continue;
+      lot.closedAt = nowIso;
+      closedPositions.push({
+        positionId: lot.positionId,
+        symbol: symbols[lot.symbol].productId,
+        openedAt: lot.openedAt,
+        closedAt: nowIso,
+        entryPrice: lot.state.entryPrice,
+        quantity: lot.state.entryQuantity,
+        pnlUsd: lot.proceedsUsd - lot.entryCostUsd,
+        exits: lot.exits,
+      });
     }
     exitQueue.length = 0;
     lots = lots.filter((lot) => lot.state.quantity > 0);

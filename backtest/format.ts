@@ -52,7 +52,15 @@ export function formatSummary(r: BacktestResult): string {
     "",
     `signals acted on ${r.counts.signals}, recommendations ${r.counts.recommendations}, queued ${r.counts.queued}, expired ${r.counts.expired}, risk checks ${r.counts.riskChecks}, approved ${r.counts.approved}, orders refused ${r.refusedOrders.length}`,
     `risk refusals by reason: ${refused || "none"}`,
-    `open at the end: ${r.openPositions.length} positions worth ${usd(r.openPositions.reduce((s, p) => s + p.valueUsd, 0))}`,
+    `positions: ${r.positions.opened} opened, ${r.positions.closed} closed (${pct(r.positions.closedShare)}), ${r.positions.open} open at the end; win rate ${pct(r.positions.winRate)}, profit factor ${num(r.positions.profitFactor)}, average holding ${r.positions.averageHoldingHours.toFixed(1)} h`,
+    `exits by reason: ${
+      Object.entries(r.positions.exits)
+        .sort(([, a], [, b]) => b - a)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ") || "none"
+    }`,
+    `max drawdown ${pct(r.strategy.maxDrawdown)} against the ${pct(r.drawdownBound.maxDrawdownLimit)} limit; largest one-cycle fall of equity ${usd(r.drawdownBound.largestBarLossUsd)} (what a drawdown may pass its limit by), largest loss beyond the stops ${usd(r.drawdownBound.largestStopGapUsd)}`,
+    `open at the end: ${r.openPositions.length} holdings worth ${usd(r.openPositions.reduce((s, p) => s + p.valueUsd, 0))}`,
     `trade list sha256 ${r.tradesSha256}`,
     `time: model ${ms(r.timing.modelMs)}, candles ${ms(r.timing.loadMs)}, features ${ms(r.timing.featuresMs)}, inference ${ms(r.timing.inferenceMs)}${r.timing.inferenceThread && r.timing.rowsInferred > 0 ? " on a worker thread" : ""} (${r.timing.rowsInferred} rows, ${r.timing.cacheHits} cached series; these three took ${ms(r.timing.predictMs)}), replay ${ms(r.timing.replayMs)} (${r.counts.candleSteps} candle-steps, ${Math.round(r.counts.candleSteps / (r.timing.replayMs / 1000)).toLocaleString("en-US")}/s), total ${ms(r.timing.totalMs)} (CPU ${ms(r.timing.cpuMs)}, peak RSS ${Math.round(r.timing.peakRssMb)} MB)`,
   ].join("\n");

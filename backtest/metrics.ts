@@ -7,7 +7,7 @@
 import type { ProductRules } from "#exchange/exchange.js";
 import { marketFillNumbers } from "#exchange/fill-model.js";
 import { floorToIncrement } from "#exchange/order-math.js";
-import type { BacktestSymbol, BacktestTrade, FillSettings } from "./engine.js";
+import type { BacktestRun, BacktestSymbol, BacktestTrade, FillSettings } from "./engine.js";
 
 const YEAR_SECONDS = 365 * 86_400;
 
@@ -201,4 +201,50 @@ export function buyAndHold(
     exposure[c] = value;
   }
   return { equity, exposure, trades };
+}
+
+/** The positions the exit policy opened and closed: what the "closing trades" are about. */
+export interface PositionStats {
+  /** entries filled (each opens a position) */
+  opened: number;
+  closed: number;
+  /** closed / opened (1 when nothing opened) */
+  closedShare: number;
+  /** positions still open at the end */
+  open: number;
+  /** over closed positions: P&L > 0 (every exit leg, fees in) */
+  winRate: number;
+  /** gross win / gross loss over closed positions */
+  profitFactor: number;
+  averageHoldingHours: number;
+  /** closing legs by exit label (TAKE_PROFIT_1, STOP_LOSS, ...) */
+  exits: Record<string, number>;
+}
+
+export function positionStats(
+  run: Pick<BacktestRun, "trades" | "closedPositions" | "openManagedPositions" | "counts">,
+): PositionStats {
+  const opened = run.trades.filter((t) => t.side === "BUY").length;
+  const closed = run.closedPositions;
+  let wins = 0;
+  let grossWin = 0;
+  let grossLoss = 0;
+  let heldMs = 0;
+  for (const p of closed) {
+    if (p.pnlUsd > 0) {
+      wins++;
+      grossWin += p.pnlUsd;
+    } else grossLoss -= p.pnlUsd;
+    heldMs += Date.parse(p.closedAt) - Date.parse(p.openedAt);
+  }
+  return {
+    opened,
+    closed: closed.length,
+    closedShare: opened > 0 ? closed.length / opened : 1,
+    open: run.openManagedPositions,
+    winRate: closed.length > 0 ? wins / closed.length : 0,
+    profitFactor: grossLoss > 0 ? grossWin / grossLoss : grossWin > 0 ? Number.POSITIVE_INFINITY : 0,
+    averageHoldingHours: closed.length > 0 ? heldMs / closed.length / 3_600_000 : 0,
+    exits: run.counts.exits,
+  };
 }

@@ -28,7 +28,14 @@ import {
   runBacktest,
   tradesFingerprint,
 } from "./engine.js";
-import { type BuyAndHold, buyAndHold, type PerformanceMetrics, performanceOf } from "./metrics.js";
+import {
+  type BuyAndHold,
+  buyAndHold,
+  type PerformanceMetrics,
+  type PositionStats,
+  performanceOf,
+  positionStats,
+} from "./metrics.js";
 import {
   anyCachedPredictions,
   hasCachedPredictions,
@@ -109,6 +116,10 @@ export interface BacktestResult {
   notes: string[];
   strategy: PerformanceMetrics;
   buyAndHold: PerformanceMetrics;
+  /** the strategy's positions: opened, closed, win rate, holding time, exits by reason */
+  positions: PositionStats;
+  /** the largest fall of equity in one cycle, and the largest loss stop exits took beyond their stops */
+  drawdownBound: { maxDrawdownLimit: number; largestBarLossUsd: number; largestStopGapUsd: number };
   counts: BacktestRun["counts"];
   killSwitch?: BacktestRun["killSwitch"];
   killSwitchTrips: BacktestRun["killSwitchTrips"];
@@ -298,6 +309,12 @@ function resultOf(
       interval,
       hold.trades,
     ),
+    positions: positionStats(run),
+    drawdownBound: {
+      maxDrawdownLimit: limits.maxDrawdown,
+      largestBarLossUsd: run.largestBarLossUsd,
+      largestStopGapUsd: run.largestStopGapUsd,
+    },
     counts: run.counts,
     ...(run.killSwitch ? { killSwitch: run.killSwitch } : {}),
     killSwitchTrips: run.killSwitchTrips,
