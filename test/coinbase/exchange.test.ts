@@ -315,12 +315,16 @@ describe("CoinbaseExchange on the fake", () => {
     });
     if (!sell.accepted) throw new Error(sell.message);
     expect((await exchange.getBalances()).BTC!.hold).toBe("0.001");
-    expect(await exchange.cancelOrder(sell.orderId)).toEqual({ cancelled: true });
+    expect(await exchange.cancelOrder(sell.orderId)).toMatchObject({
+      cancelled: true,
+      order: { status: "CANCELLED", type: "LIMIT", baseSize: "0.00100000", limitPrice: "999999.99" },
+    });
     expect(await exchange.getOrder(sell.orderId)).toMatchObject({ status: "CANCELLED" });
     expect((await exchange.getBalances()).BTC!.hold).toBe("0");
-    expect(await exchange.cancelOrder(sell.orderId)).toEqual({
+    expect(await exchange.cancelOrder(sell.orderId)).toMatchObject({
       cancelled: false,
       reason: "UNKNOWN_CANCEL_ORDER",
+      order: { status: "CANCELLED" },
     });
   });
 

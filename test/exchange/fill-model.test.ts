@@ -6,6 +6,7 @@ import {
   COINBASE_MAKER_FEE_BPS,
   COINBASE_TAKER_FEE_BPS,
   DEFAULT_MAX_IMPACT_BPS,
+  fixedPriceFill,
   impactBpsFor,
   limitFill,
   limitFillPrice,
@@ -13,6 +14,8 @@ import {
   type MarketFillInput,
   marketFill,
   marketFillNumbers,
+  stopLimitOutcome,
+  stopLimitOutcomeNumbers,
 } from "#exchange/fill-model.js";
 import { floorToIncrement, isMultipleOf } from "#exchange/order-math.js";
 
@@ -241,5 +244,98 @@ describe("limit fills", () => {
     });
     const sell = limitFill({ side: "SELL", baseSize: "2", limitPrice: "0.5", makerFeeBps: 40 });
     expect(sell.totalQuote).toBe("0.996");
+  });
+});
+
+describe("stop-limit outcomes", () => {
+  const sellStop = { side: "SELL" as const, stopPrice: "95.00", limitPrice: "94.00" };
+  const buyStop = { side: "BUY" as const, stopPrice: "105.00", limitPrice: "106.00" };
+
+  it("a SELL stop waits while the low stays above the stop, and triggers when it touches it", () => {
+    expect(stopLimitOutcome(sellStop, { open: 100, high: 101, low: 95.01 }, "0.01")).toEqual({
+      triggered: false,
+    });
+    expect(stopLimitOutcome(sellStop, { open: 100, high: 101, low: 95 }, "0.01")).toEqual({
+      triggered: true,
+      fillPrice: "95",
+    });
+  });
+
+  it("a SELL stop fills at the open when the market opened below the stop, floored onto the grid", () => {
+    expect(stopLimitOutcome(sellStop, { open: 94.567, high: 96, low: 90 }, "0.01")).toEqual({
+      triggered: true,
+      fillPrice: "94.56",
+    });
+    // exactly at the limit still fills
+    expect(stopLimitOutcome(sellStop, { open: "94.00", high: 96, low: 90 }, "0.01")).toEqual({
+      triggered: true,
+      fillPrice: "94",
+    });
+  });
+
+  it("a SELL stop whose market gapped below its limit is triggered but does not fill", () => {
+    expect(stopLimitOutcome(sellStop, { open: 93.99, high: 93.99, low: 80 }, "0.01")).toEqual({
+      triggered: true,
+      fillPrice: undefined,
+    });
+  });
+
+  it("a BUY stop mirrors it: high reaches the stop, fills at max(stop, open) rounded up, never above the limit", () => {
+    expect(stopLimitOutcome(buyStop, { open: 100, high: 104.99, low: 99 }, "0.01")).toEqual({
+      triggered: false,
+    });
+    expect(stopLimitOutcome(buyStop, { open: 100, high: 105, low: 99 }, "0.01")).toEqual({
+      triggered: true,
+      fillPrice: "105",
+    });
+    expect(stopLimitOutcome(buyStop, { open: 105.001, high: 107, low: 105 }, "0.01")).toEqual({
+      triggered: true,
+      fillPrice: "105.01",
+    });
+    expect(stopLimitOutcome(buyStop, { open: 106.01, high: 107, low: 106 }, "0.01")).toEqual({
+      triggered: true,
+      fillPrice: undefined,
+    });
+  });
+
+  it("the double variant agrees with the decimal one", () => {
+    const cents = (n: number) => Math.round(n) / 100;
+    fc.assert(
+      fc.property(
+        fc.constantFrom("BUY" as const, "SELL" as const),
+        fc.integer({ min: 5_000, max: 15_000 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 5_000, max: 15_000 }),
+        fc.integer({ min: 0, max: 2_000 }),
+        fc.integer({ min: 0, max: 2_000 }),
+        (side, stopCents, gapCents, openCents, upCents, downCents) => {
+          const stop = cents(stopCents);
+          const limit = side === "SELL" ? cents(stopCents - gapCents) : cents(stopCents + gapCents);
+          const open = openCents / 100 + 0.003;
+          const high = open + cents(upCents);
+          const low = open - cents(downCents);
+          const exact = stopLimitOutcome(
+            { side, stopPrice: stop.toFixed(2), limitPrice: limit.toFixed(2) },
+            { open, high, low },
+            "0.01",
+          );
+          const approx = stopLimitOutcomeNumbers(side, stop, limit, open, high, low, 0.01);
+          if (!exact.triggered) expect(approx).toBeNaN();
+          else if (exact.fillPrice === undefined) expect(approx).toBeUndefined();
+          else expect(approx).toBeCloseTo(Number(exact.fillPrice), 9);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("a trigger fill is priced like a limit fill, with the fee rate given (the taker's)", () => {
+    expect(fixedPriceFill({ side: "SELL", baseSize: "0.5", price: "95", feeBps: 60 })).toEqual({
+      averagePrice: "95",
+      baseSize: "0.5",
+      quoteValue: "47.5",
+      fee: "0.285",
+      totalQuote: "47.215",
+    });
   });
 });

@@ -306,21 +306,26 @@ describe("resting limit orders", () => {
   it("cancel releases the hold; a second cancel and cancelling a filled order fail with the reason", async () => {
     const placed = await paper.placeOrder(limitBuy);
     if (!placed.accepted) throw new Error("expected the limit order to rest");
-    expect(await paper.cancelOrder(placed.orderId)).toEqual({ cancelled: true });
+    expect(await paper.cancelOrder(placed.orderId)).toEqual({
+      cancelled: true,
+      order: await paper.getOrder(placed.orderId),
+    });
     expect((await paper.getOrder(placed.orderId))?.status).toBe("CANCELLED");
     expect(await paper.getBalances()).toEqual({ USD: { available: "10000", hold: "0" } });
-    expect(await paper.cancelOrder(placed.orderId)).toEqual({
+    expect(await paper.cancelOrder(placed.orderId)).toMatchObject({
       cancelled: false,
       reason: "UNKNOWN_CANCEL_ORDER",
+      order: { status: "CANCELLED" },
     });
     prices.set("BTC-USD", 40000, 40001);
     expect((await paper.settleRestingOrders("BTC-USD")).filled).toEqual([]);
 
     const market = await paper.placeOrder(buy("rec-5", "50"));
     if (!market.accepted) throw new Error("expected the market order to fill");
-    expect(await paper.cancelOrder(market.orderId)).toEqual({
+    expect(await paper.cancelOrder(market.orderId)).toMatchObject({
       cancelled: false,
       reason: "UNKNOWN_CANCEL_ORDER",
+      order: { status: "FILLED" },
     });
     expect(await paper.cancelOrder("no-such-order")).toEqual({
       cancelled: false,
@@ -374,6 +379,8 @@ describe("the candle price source", () => {
     expect(quote.bid).toBeCloseTo(3496.5, 9); // 3500 x (1 - 0.001)
     expect(quote.ask).toBeCloseTo(3503.5, 9);
     expect(quote.candleVolumeBase).toBe(1234.5);
+    // the candle's range, for resting stops
+    expect(quote).toMatchObject({ open: 3500, high: 3501, low: 3499 });
     expect(quote.time).toBe("2024-07-01T00:00:00.000Z");
     await expect(source.quote("SOL-USD")).rejects.toThrow(/no ONE_HOUR candle stored for SOL-USD/);
   });

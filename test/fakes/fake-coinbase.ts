@@ -11,7 +11,12 @@ import { decodeProtectedHeader, jwtVerify } from "jose";
 import { GRANULARITY_SECONDS as GRANULARITY_SECONDS_BY_NAME } from "#domain/schemas.js";
 import { priceString, type SeriesCandle, seriesCandle } from "./fake-coinbase/candles.js";
 import { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalogue.js";
-import { FakeCoinbaseState, type OrderRejection, type ParsedOrder } from "./fake-coinbase/state.js";
+import {
+  FakeCoinbaseState,
+  type OrderRejection,
+  type ParsedOrder,
+  type StopDirectionWire,
+} from "./fake-coinbase/state.js";
 
 export { DEFAULT_PRODUCTS, type FakeProductInput } from "./fake-coinbase/catalogue.js";
 export { FakeCoinbaseState } from "./fake-coinbase/state.js";
@@ -63,6 +68,8 @@ export interface FakeCoinbaseFaults {
   hangBeforeAccept(n: number, match?: FaultMatch): void;
   /** next n created market orders fill only this fraction and stay OPEN */
   partialFill(fraction: string, n?: number): void;
+  /** next n accepted cancels land only after `reads` more GETs of the order (OPEN, pending_cancel meanwhile) */
+  slowCancel(reads: number, n?: number): void;
   /** next n POST /orders answer 200 success:false with this reason */
   reject(
     reason: {
@@ -128,6 +135,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   const gaps = new Map<string, Array<{ from: number; to: number }>>(Object.entries(options.candleGaps ?? {}));
   const faults: Fault[] = [];
   let partialFills: { fraction: Decimal; remaining: number } | undefined;
+  let slowCancels: { reads: number; remaining: number } | undefined;
   const rejects: Array<OrderRejection> = [];
   const requests: RequestRecord[] = [];
   const sockets = new Set<Socket>();
@@ -251,6 +259,35 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
           kind: "MARKET",
           quoteSize,
           baseSize,
+          postOnly: false,
+        };
+      }
+      if (config.stop_limit_stop_limit_gtc) {
+        const c = config.stop_limit_stop_limit_gtc;
+        const baseSize = dec(c.base_size);
+        const limitPrice = dec(c.limit_price);
+        const stopPrice = dec(c.stop_price);
+        if (!baseSize || !limitPrice || !stopPrice)
+          return HttpReply.error(
+            400,
+            "INVALID_ARGUMENT",
+            "stop_limit_stop_limit_gtc needs base_size, limit_price and stop_price",
+          );
+        if (c.stop_direction !== "STOP_DIRECTION_STOP_UP" && c.stop_direction !== "STOP_DIRECTION_STOP_DOWN")
+          return HttpReply.error(
+            400,
+            "INVALID_ARGUMENT",
+            "stop_direction must be STOP_DIRECTION_STOP_UP or STOP_DIRECTION_STOP_DOWN",
+          );
+        return {
+          product_id: productId,
+          side,
+          order_configuration: config,
+          kind: "STOP_LIMIT",
+          baseSize,
+          limitPrice,
+          stopPrice,
+          stopDirection: c.stop_direction as StopDirectionWire,
           postOnly: false,
         };
       }
@@ -454,6 +491,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     if (method === "GET" && path === "/orders/historical/fills") return listFills(q);
     if (method === "GET" && (m = path.match(/^\/orders\/historical\/([^/]+)$/))) {
       const order = state.orders.get(decodeURIComponent(m[1]!));
+      if (order) state.noteOrderRead(order);
       return order
         ? HttpReply.json(200, { order: state.orderWire(order) })
         : HttpReply.json(404, {
@@ -466,7 +504,14 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
       const ids = isObject(body) && Array.isArray(body.order_ids) ? (body.order_ids as unknown[]) : undefined;
       if (!ids) return HttpReply.error(400, "INVALID_ARGUMENT", "order_ids is required");
       return HttpReply.json(200, {
-        results: ids.map((id) => ({ ...state.cancel(String(id)), order_id: String(id) })),
+        results: ids.map((id) => {
+          let afterReads = 0;
+          if (slowCancels && slowCancels.remaining > 0 && state.orders.get(String(id))?.status === "OPEN") {
+            afterReads = slowCancels.reads;
+            slowCancels.remaining--;
+          }
+          return { ...state.cancel(String(id), afterReads), order_id: String(id) };
+        }),
       });
     }
     return HttpReply.error(404, "NOT_FOUND", `no route for ${method} ${PREFIX}${path}`);
@@ -550,6 +595,9 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     partialFill: (fraction, n = 1) => {
       partialFills = { fraction: new Decimal(fraction), remaining: n };
     },
+    slowCancel: (reads, n = 1) => {
+      slowCancels = { reads, remaining: n };
+    },
     reject: (reason, n = 1) => {
       for (let i = 0; i < n; i++)
         rejects.push({
@@ -563,6 +611,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
       faults.length = 0;
       rejects.length = 0;
       partialFills = undefined;
+      slowCancels = undefined;
     },
   };
 

@@ -1,7 +1,7 @@
 /** The live venue: Coinbase Advanced Trade behind the Exchange port. */
 
 import { Decimal } from "decimal.js";
-import type { Fill, OrderStatus } from "#domain/schemas.js";
+import { type Fill, type OrderStatus, type OrderType, TERMINAL_ORDER_STATUSES } from "#domain/schemas.js";
 import type {
   Balance,
   BestBidAsk,
@@ -14,7 +14,7 @@ import type {
   SubmittedSizes,
 } from "#exchange/exchange.js";
 import { hasSufficientBalance } from "#exchange/order-math.js";
-import { localRefusal, requestShapeProblem } from "#exchange/order-request.js";
+import { localRefusal, requestShapeProblem, stopDirectionOf } from "#exchange/order-request.js";
 import type { CoinbaseTradingClient, OrderBody } from "./trading.js";
 import type { FillWire, OrderWire, ProductWire } from "./wire.js";
 
@@ -23,7 +23,12 @@ export interface CoinbaseExchangeOptions {
   rulesTtlMs?: number;
   /** how far back to look for an earlier order with the same client_order_id; default 7 days */
   replayLookbackMs?: number;
+  /** after a cancel is accepted, the order is re-read up to this many more times until it is terminal; default 10 */
+  cancelPollAttempts?: number;
+  /** pause between those reads; default 200 ms */
+  cancelPollMs?: number;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function productRulesFrom(product: ProductWire): ProductRules {
@@ -58,9 +63,37 @@ const STATUS_MAP: Record<string, OrderStatus> = {
   FAILED: "FAILED",
 };
 
+function orderTypeOf(order: OrderWire): OrderType {
+  const config = order.order_configuration;
+  if (order.order_type === "STOP_LIMIT" || config?.stop_limit_stop_limit_gtc) return "STOP_LIMIT";
+  if (order.order_type === "LIMIT" || config?.limit_limit_gtc) return "LIMIT";
+  return "MARKET";
+}
+
+/** The order's own terms from its order_configuration; for a stop, whether it triggered. */
+function termsOf(order: OrderWire, type: OrderType): Partial<ExchangeOrder> {
+  const config = order.order_configuration;
+  const stop = config?.stop_limit_stop_limit_gtc;
+  if (stop)
+    return {
+      baseSize: stop.base_size,
+      limitPrice: stop.limit_price,
+      stopPrice: stop.stop_price,
+      // a filled stop triggered, whatever trigger_status says afterwards
+      triggered: order.trigger_status === "STOP_TRIGGERED" || new Decimal(order.filled_size || "0").gt(0),
+    };
+  if (type === "STOP_LIMIT")
+    return {
+      triggered: order.trigger_status === "STOP_TRIGGERED" || new Decimal(order.filled_size || "0").gt(0),
+    };
+  const limit = config?.limit_limit_gtc;
+  if (limit) return { baseSize: limit.base_size, limitPrice: limit.limit_price };
+  const baseSize = config?.market_market_ioc?.base_size;
+  return baseSize ? { baseSize } : {};
+}
+
 export function exchangeOrderFrom(order: OrderWire): ExchangeOrder {
-  const type =
-    order.order_type === "LIMIT" || order.order_configuration?.limit_limit_gtc ? "LIMIT" : "MARKET";
+  const type = orderTypeOf(order);
   return {
     orderId: order.order_id,
     clientOrderId: order.client_order_id,
@@ -79,6 +112,7 @@ export function exchangeOrderFrom(order: OrderWire): ExchangeOrder {
     ...(order.reject_reason && order.reject_reason !== "REJECT_REASON_UNSPECIFIED"
       ? { rejectReason: order.reject_reason }
       : {}),
+    ...termsOf(order, type),
   };
 }
 
@@ -206,10 +240,28 @@ export class CoinbaseExchange implements Exchange {
     return fills.filter((f) => f.order_id === orderId).map((f) => fillFrom(f, clientOrderId));
   }
 
+  /**
+   * POST /orders/batch_cancel, then, since a cancel is a request (protocols A.5), re-reads the
+   * order until it is CANCELLED or otherwise terminal (a stop may fill while its cancel is queued),
+   * at most cancelPollAttempts times. Still OPEN after that: cancelled false, CANCEL_PENDING.
+   */
   async cancelOrder(orderId: string): Promise<CancelResult> {
     const result = (await this.client.cancelOrders([orderId])).find((r) => r.order_id === orderId);
-    if (!result) return { cancelled: false, reason: "NO_RESULT_FOR_ORDER" };
-    return result.success ? { cancelled: true } : { cancelled: false, reason: result.failure_reason };
+    let order = await this.getOrder(orderId);
+    if (result?.success) {
+      const attempts = this.options.cancelPollAttempts ?? 10;
+      const sleep = this.options.sleep ?? defaultSleep;
+      for (let i = 0; i < attempts && order && !isTerminal(order.status); i++) {
+        await sleep(this.options.cancelPollMs ?? 200);
+        order = await this.getOrder(orderId);
+      }
+    }
+    const withOrder = (outcome: CancelResult): CancelResult => (order ? { ...outcome, order } : outcome);
+    if (!result) return withOrder({ cancelled: false, reason: "NO_RESULT_FOR_ORDER" });
+    if (!result.success) return withOrder({ cancelled: false, reason: result.failure_reason });
+    if (!order || order.status === "CANCELLED") return withOrder({ cancelled: true });
+    if (!isTerminal(order.status)) return withOrder({ cancelled: false, reason: "CANCEL_PENDING" });
+    return withOrder({ cancelled: false, reason: `${order.status}_BEFORE_CANCEL` });
   }
 
   private async balanceShortfall(
@@ -230,8 +282,15 @@ export class CoinbaseExchange implements Exchange {
     let required: Decimal;
     if (sizes.baseSize !== undefined) required = new Decimal(sizes.baseSize);
     else required = new Decimal(sizes.quoteSize!).div((await this.getBestBidAsk(request.productId)).bid);
-    if (!hasSufficientBalance(balances[base]?.available, required.toString()))
-      return `${request.clientOrderId}: SELL ${request.productId} needs ${required.toString()} ${base}, available ${balances[base]?.available ?? "0"}`;
+    if (!hasSufficientBalance(balances[base]?.available, required.toString())) {
+      const held = new Decimal(balances[base]?.hold ?? 0);
+      return (
+        `${request.clientOrderId}: SELL ${request.productId} needs ${required.toString()} ${base}, available ${balances[base]?.available ?? "0"}` +
+        (held.gt(0)
+          ? ` (${held.toString()} ${base} on hold by open orders such as a resting stop: cancel it first)`
+          : "")
+      );
+    }
     return undefined;
   }
 
@@ -264,7 +323,29 @@ export class CoinbaseExchange implements Exchange {
   }
 }
 
+function isTerminal(status: OrderStatus): boolean {
+  return TERMINAL_ORDER_STATUSES.includes(status);
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function orderBodyFor(r: PlaceOrderRequest, sizes: SubmittedSizes, rules: ProductRules): OrderBody {
+  if (r.type === "STOP_LIMIT") {
+    return {
+      product_id: r.productId,
+      side: r.side,
+      order_configuration: {
+        stop_limit_stop_limit_gtc: {
+          base_size: sizes.baseSize!,
+          limit_price: sizes.limitPrice!,
+          stop_price: sizes.stopPrice!,
+          stop_direction: `STOP_DIRECTION_${stopDirectionOf(r.side)}`,
+        },
+      },
+    };
+  }
   if (r.type === "LIMIT") {
     return {
       product_id: r.productId,

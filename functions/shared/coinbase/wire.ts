@@ -90,6 +90,16 @@ export const OrderConfigurationWire = z.looseObject({
   limit_limit_gtc: z
     .object({ base_size: z.string(), limit_price: z.string(), post_only: z.boolean().optional() })
     .optional(),
+  /** protocols A.5: rests until the last trade price reaches stop_price in stop_direction */
+  stop_limit_stop_limit_gtc: z
+    .object({
+      base_size: z.string(),
+      limit_price: z.string(),
+      stop_price: z.string(),
+      /** STOP_DIRECTION_STOP_UP | STOP_DIRECTION_STOP_DOWN (read as a string: an unknown value must not hide the order) */
+      stop_direction: z.string(),
+    })
+    .optional(),
 });
 export type OrderConfigurationWire = z.infer<typeof OrderConfigurationWire>;
 
@@ -148,6 +158,9 @@ export const OrderWire = z.looseObject({
   reject_reason: z.string().optional(),
   reject_message: z.string().optional(),
   cancel_message: z.string().optional(),
+  /** stop orders: STOP_PENDING, then STOP_TRIGGERED; INVALID_ORDER_TYPE for other orders */
+  trigger_status: z.string().optional().default(""),
+  pending_cancel: z.boolean().optional(),
 });
 export type OrderWire = z.infer<typeof OrderWire>;
 export const GetOrderResponseWire = z.object({ order: OrderWire });

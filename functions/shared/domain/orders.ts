@@ -9,7 +9,12 @@ export const OrderStatus = z.enum(["PENDING", "OPEN", "FILLED", "CANCELLED", "EX
 export type OrderStatus = z.infer<typeof OrderStatus>;
 export const TERMINAL_ORDER_STATUSES: readonly OrderStatus[] = ["FILLED", "CANCELLED", "EXPIRED", "FAILED"];
 
-export const OrderType = z.enum(["MARKET", "LIMIT"]);
+/**
+ * MARKET fills at once; LIMIT rests GTC at its limit price; STOP_LIMIT rests GTC until the last trade
+ * price reaches its stop price (SELL: falls to or below it; BUY: rises to or above it), then
+ * becomes a limit order at its limit price (exchange/exchange.ts, docs/ARCHITECTURE.md "Resting stops").
+ */
+export const OrderType = z.enum(["MARKET", "LIMIT", "STOP_LIMIT"]);
 export type OrderType = z.infer<typeof OrderType>;
 
 export const Order = z.object({
@@ -25,6 +30,8 @@ export const Order = z.object({
   quoteSize: DecimalString.optional(),
   baseSize: DecimalString.optional(),
   limitPrice: DecimalString.optional(),
+  /** STOP_LIMIT only: the trigger price */
+  stopPrice: DecimalString.optional(),
   status: OrderStatus,
   filledSize: DecimalString,
   averageFilledPrice: DecimalString,

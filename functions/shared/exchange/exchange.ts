@@ -62,18 +62,40 @@ export interface BestBidAsk {
   time: string;
 }
 
+/**
+ * Which way a stop waits for the price: STOP_DOWN triggers when the last trade price falls to or
+ * below the stop price, STOP_UP when it rises to or above it. The port derives it from the side
+ * (`stopDirectionOf` in order-request.ts): a SELL stop protects a long position (STOP_DOWN), a BUY
+ * stop buys a breakout (STOP_UP).
+ */
+export type StopDirection = "STOP_UP" | "STOP_DOWN";
+
+/**
+ * One order to place. By type:
+ * - MARKET: exactly one of `quoteSize` (BUY: quote to spend, fees included) or `baseSize`.
+ * - LIMIT (GTC): `baseSize` and `limitPrice`.
+ * - STOP_LIMIT (GTC): `baseSize`, `stopPrice` and `limitPrice`. It rests, its funds on hold (a SELL
+ *   holds the base, so the same base cannot be sold twice), until the last trade price reaches
+ *   `stopPrice` in the side's direction (SELL: at or below, BUY: at or above); then it is a limit
+ *   order at `limitPrice`. A SELL needs limitPrice <= stopPrice and a stop below the last trade
+ *   price (a BUY: limitPrice >= stopPrice, stop above the last trade price), else it is refused.
+ *   To replace or remove it, cancelOrder it first and wait for the hold to be released.
+ * Prices are put on the product's price grid as a LIMIT's are: up for a SELL, down for a BUY.
+ */
 export interface PlaceOrderRequest {
   /** deterministic per recommendation; placing twice with the same id creates one order */
   clientOrderId: string;
   productId: string;
   side: Side;
   type: OrderType;
-  /** MARKET: spend this much quote (BUY) */
+  /** MARKET only: spend this much quote (BUY) */
   quoteSize?: string;
-  /** MARKET SELL / any LIMIT: base amount */
+  /** MARKET SELL / LIMIT / STOP_LIMIT: base amount */
   baseSize?: string;
-  /** LIMIT only */
+  /** LIMIT and STOP_LIMIT: the worst price the order trades at */
   limitPrice?: string;
+  /** STOP_LIMIT only: the last trade price that triggers it */
+  stopPrice?: string;
 }
 
 /** What was actually sent after flooring to the product's increments. */
@@ -81,6 +103,7 @@ export interface SubmittedSizes {
   quoteSize?: string;
   baseSize?: string;
   limitPrice?: string;
+  stopPrice?: string;
 }
 
 export type PlaceOrderResult =
@@ -111,11 +134,30 @@ export interface ExchangeOrder {
   completionPercentage: string;
   createdAt: string;
   rejectReason?: string;
+  /** the order's own terms, when the venue reports them */
+  baseSize?: string;
+  limitPrice?: string;
+  /** STOP_LIMIT: the trigger price */
+  stopPrice?: string;
+  /**
+   * STOP_LIMIT: true once the stop price was reached (the order is then a limit order; it can be
+   * triggered and still OPEN when the price gapped through its limit). Absent for other types.
+   */
+  triggered?: boolean;
 }
 
 export interface CancelResult {
+  /** true only when this call cancelled the order (the venue now reports it CANCELLED) */
   cancelled: boolean;
+  /** why not: the venue's reason (UNKNOWN_CANCEL_ORDER: unknown, filled or already cancelled), or CANCEL_PENDING */
   reason?: string;
+  /**
+   * The order as the venue reports it after the cancel, when it knows the order. Read it whatever
+   * `cancelled` says: FILLED means it traded before the cancel landed (book its fills, do not sell
+   * again); CANCELLED with a filledSize above 0 was partly filled; OPEN means the cancel is still
+   * pending (the hold is not released yet): ask again before placing what would need those funds.
+   */
+  order?: ExchangeOrder;
 }
 
 export interface Exchange {
@@ -137,5 +179,6 @@ export interface Exchange {
     placedSince: Date,
   ): Promise<ExchangeOrder | undefined>;
   listFills(orderId: string): Promise<Fill[]>;
+  /** Cancels an open order (a resting LIMIT or STOP_LIMIT) and releases its hold; see CancelResult. */
   cancelOrder(orderId: string): Promise<CancelResult>;
 }

@@ -20,6 +20,10 @@
  *            base = floor(quoteSize / price)): totalQuote = quoteValue - fee (received).
  * Resting limit orders (maker): fill when the market crosses the limit, at the limit price, with
  *   the maker fee. Coinbase defaults: taker 60 bps, maker 40 bps (the lowest volume tier).
+ * Resting stop-limit orders (stopLimitOutcome): a SELL triggers when the low reaches its stop and
+ *   trades at the stop, or at the open when the market opened below the stop (a gap), as taker,
+ *   but never below its limit: a gap through the limit leaves it triggered, resting at the limit
+ *   as a limit order. A BUY mirrors it. No slippage is added beyond the gap.
  *
  * Decimal strings in, decimal strings out for anything that reaches a venue; the `*Numbers`
  * variants do the same math on doubles for the backtester's inner loop.
@@ -250,11 +254,26 @@ export function limitFill(order: {
   limitPrice: string;
   makerFeeBps: number;
 }): LimitFill {
-  requireNonNegative(order.makerFeeBps, "makerFeeBps");
+  return fixedPriceFill({
+    side: order.side,
+    baseSize: order.baseSize,
+    price: order.limitPrice,
+    feeBps: order.makerFeeBps,
+  });
+}
+
+/** Cost of `baseSize` traded in full at one price with the given fee rate (a stop fills this way as taker). */
+export function fixedPriceFill(order: {
+  side: Side;
+  baseSize: string;
+  price: string;
+  feeBps: number;
+}): LimitFill {
+  requireNonNegative(order.feeBps, "fee bps");
   const base = new Exact(order.baseSize);
-  const price = new Exact(order.limitPrice);
+  const price = new Exact(order.price);
   const value = base.mul(price);
-  const fee = value.mul(order.makerFeeBps).div(10_000);
+  const fee = value.mul(order.feeBps).div(10_000);
   return {
     averagePrice: price.toFixed(),
     baseSize: base.toFixed(),
@@ -273,4 +292,57 @@ export function limitFillNumbers(
   const value = baseSize * limitPrice;
   const fee = (value * makerFeeBps) / 10_000;
   return { quoteValue: value, fee, totalQuote: side === "BUY" ? value + fee : value - fee };
+}
+
+/** What one look at the market does to a resting stop-limit that has not triggered yet. */
+export type StopOutcome =
+  | { triggered: false }
+  /** fillPrice undefined: the market gapped through the limit; the order now rests at its limit */
+  | { triggered: true; fillPrice: string | undefined };
+
+/**
+ * A stop-limit against the market since it was last looked at: a candle's open/high/low, or one
+ * price as all three. SELL (STOP_DOWN): triggered when low <= stop; it trades at the first price at
+ * or below the stop, min(stop, open) (an open below the stop is a gap), floored onto the price grid,
+ * and fills there when that is >= the limit; below the limit it stays open, triggered. BUY
+ * (STOP_UP) mirrors it: high >= stop, max(stop, open) rounded up, fills when <= the limit.
+ * Stop and limit are on the grid already (order-request.ts puts them there).
+ */
+export function stopLimitOutcome(
+  order: { side: Side; stopPrice: string; limitPrice: string },
+  market: { open: string | number; high: string | number; low: string | number },
+  priceIncrement: string,
+): StopOutcome {
+  const stop = new Exact(order.stopPrice);
+  const limit = new Exact(order.limitPrice);
+  const open = new Exact(market.open);
+  const inc = new Exact(priceIncrement);
+  if (order.side === "SELL") {
+    if (new Exact(market.low).gt(stop)) return { triggered: false };
+    const price = Exact.min(stop, open).div(inc).floor().mul(inc);
+    return { triggered: true, fillPrice: price.gte(limit) ? price.toFixed() : undefined };
+  }
+  if (new Exact(market.high).lt(stop)) return { triggered: false };
+  const price = Exact.max(stop, open).div(inc).ceil().mul(inc);
+  return { triggered: true, fillPrice: price.lte(limit) ? price.toFixed() : undefined };
+}
+
+/** stopLimitOutcome on doubles, for the backtester: NaN = not triggered, undefined = triggered, resting. */
+export function stopLimitOutcomeNumbers(
+  side: Side,
+  stopPrice: number,
+  limitPrice: number,
+  open: number,
+  high: number,
+  low: number,
+  priceIncrement: number,
+): number | undefined {
+  if (side === "SELL") {
+    if (low > stopPrice) return Number.NaN;
+    const price = onGrid(Math.min(stopPrice, open) / priceIncrement, priceIncrement, false);
+    return price >= limitPrice ? price : undefined;
+  }
+  if (high < stopPrice) return Number.NaN;
+  const price = onGrid(Math.max(stopPrice, open) / priceIncrement, priceIncrement, true);
+  return price <= limitPrice ? price : undefined;
 }

@@ -77,10 +77,18 @@ export function floorToIncrement(value: string, increment: string): string {
   return format(v.div(inc).floor().mul(inc), inc);
 }
 
-/** Round a limit price onto the price grid: down for BUY (never pay more), up for SELL. */
-export function roundPriceToIncrement(price: string, increment: string, side: "BUY" | "SELL"): string {
+/**
+ * Round a limit or stop price onto the price grid: down for BUY (never pay more), up for SELL. For
+ * a stop this triggers it a grid step early rather than late, on either side.
+ */
+export function roundPriceToIncrement(
+  price: string,
+  increment: string,
+  side: "BUY" | "SELL",
+  what = "limit price",
+): string {
   const inc = positiveIncrement(increment);
-  const p = decimalOf(price, "limit price");
+  const p = decimalOf(price, what);
   const steps = p.div(inc);
   return format((side === "BUY" ? steps.floor() : steps.ceil()).mul(inc), inc);
 }
@@ -101,7 +109,9 @@ export type SizeViolation =
   | "QUOTE_SIZE_TOO_SMALL"
   | "QUOTE_SIZE_TOO_LARGE"
   | "INVALID_SIZE_PRECISION"
-  | "INVALID_PRICE_PRECISION";
+  | "INVALID_PRICE_PRECISION"
+  | "STOP_PRICE_NOT_POSITIVE"
+  | "INVALID_STOP_PRICE_PRECISION";
 
 export interface SizeCheck {
   ok: boolean;
@@ -115,7 +125,7 @@ export interface SizeCheck {
  */
 export function checkOrderSize(
   rules: ProductRules,
-  order: { baseSize?: string; quoteSize?: string; limitPrice?: string },
+  order: { baseSize?: string; quoteSize?: string; limitPrice?: string; stopPrice?: string },
 ): SizeCheck {
   const fail = (violation: SizeViolation, message: string): SizeCheck => ({ ok: false, violation, message });
   if (order.baseSize !== undefined) {
@@ -142,6 +152,15 @@ export function checkOrderSize(
       "INVALID_PRICE_PRECISION",
       `limit price ${order.limitPrice} is not a multiple of ${rules.productId} price_increment ${rules.priceIncrement}`,
     );
+  if (order.stopPrice !== undefined) {
+    if (decimalOf(order.stopPrice, "stop price").lte(0))
+      return fail("STOP_PRICE_NOT_POSITIVE", `stop price ${order.stopPrice} must be positive`);
+    if (!isMultipleOf(order.stopPrice, rules.priceIncrement))
+      return fail(
+        "INVALID_STOP_PRICE_PRECISION",
+        `stop price ${order.stopPrice} is not a multiple of ${rules.productId} price_increment ${rules.priceIncrement}`,
+      );
+  }
   const notional =
     order.quoteSize !== undefined
       ? decimalOf(order.quoteSize, "quote size")

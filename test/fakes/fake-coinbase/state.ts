@@ -3,6 +3,14 @@
  * follows protocols A.5: rejections are HTTP 200 success:false, client_order_id replays return
  * the original success body, market orders fill at the ask/bid, limit GTC orders rest until the
  * price crosses.
+ *
+ * Stop-limit GTC orders (stop_limit_stop_limit_gtc) hold their funds like a resting limit (a SELL
+ * holds the base, so selling it again fails INSUFFICIENT_FUND) and wait for the last trade price
+ * (here: the mid of the book setPrice sets) to reach the stop in the stop direction: STOP_DOWN at
+ * or below, STOP_UP at or above. Then the order is a limit order: it takes the book at once when
+ * the bid (SELL) or ask (BUY) is at or through its limit (taker, at the book's price), otherwise
+ * it stays OPEN, triggered, and fills later at its limit like any resting limit (maker). Placing a
+ * stop the last trade price has already reached is refused, as Coinbase's preview does.
  */
 import { randomUUID } from "node:crypto";
 import { Decimal } from "decimal.js";
@@ -13,12 +21,18 @@ export interface FakeOrder {
   client_order_id: string;
   product_id: string;
   side: "BUY" | "SELL";
-  kind: "MARKET" | "LIMIT";
+  kind: OrderKind;
   order_configuration: Record<string, unknown>;
   /** requested base size, or undefined for market-by-quote */
   baseSize?: Decimal;
   quoteSize?: Decimal;
   limitPrice?: Decimal;
+  stopPrice?: Decimal;
+  stopDirection?: StopDirectionWire;
+  /** STOP_LIMIT: the last trade price reached the stop */
+  triggered: boolean;
+  /** a cancel was accepted but lands only after this many more reads of the order */
+  cancelAfterReads?: number;
   status: "OPEN" | "FILLED" | "CANCELLED";
   created_time: string;
   filledSize: Decimal;
@@ -56,14 +70,19 @@ export interface OrderRejection {
   new_order_failure_reason: string;
 }
 
+export type OrderKind = "MARKET" | "LIMIT" | "STOP_LIMIT";
+export type StopDirectionWire = "STOP_DIRECTION_STOP_UP" | "STOP_DIRECTION_STOP_DOWN";
+
 export interface ParsedOrder {
   product_id: string;
   side: "BUY" | "SELL";
   order_configuration: Record<string, unknown>;
-  kind: "MARKET" | "LIMIT";
+  kind: OrderKind;
   baseSize?: Decimal;
   quoteSize?: Decimal;
   limitPrice?: Decimal;
+  stopPrice?: Decimal;
+  stopDirection?: StopDirectionWire;
   postOnly: boolean;
 }
 
@@ -71,6 +90,8 @@ interface Book {
   wire: Record<string, unknown>;
   bid: Decimal;
   ask: Decimal;
+  /** the last trade price stops trigger on: the mid of bid and ask */
+  last: Decimal;
 }
 
 const USER_ID = "fake-user-1";
@@ -113,6 +134,7 @@ export class FakeCoinbaseState {
       wire: productWire(input),
       bid: mid.minus(half).div(inc).floor().mul(inc),
       ask: mid.plus(half).div(inc).ceil().mul(inc),
+      last: mid,
     });
   }
 
@@ -133,16 +155,32 @@ export class FakeCoinbaseState {
     };
   }
 
-  /** Move the market; resting limit orders that now cross are filled at their limit price. */
+  /**
+   * Move the market (the test's control of the price): the last trade price becomes the mid.
+   * Resting limit orders (and stops triggered earlier) that now cross fill at their limit price as
+   * maker; stops whose stop price the last trade reached trigger, and take the book at once when
+   * it is at or through their limit.
+   */
   setPrice(productId: string, bid: string, ask?: string): void {
     const book = this.requireBook(productId);
     book.bid = new Decimal(bid);
     book.ask = new Decimal(ask ?? bid);
-    book.wire.price = book.bid.plus(book.ask).div(2).toString();
+    book.last = book.bid.plus(book.ask).div(2);
+    book.wire.price = book.last.toString();
     for (const order of this.orders.values()) {
-      if (order.product_id !== productId || order.status !== "OPEN" || order.kind !== "LIMIT") continue;
+      if (order.product_id !== productId || order.status !== "OPEN" || order.kind === "MARKET") continue;
       const crosses =
         order.side === "BUY" ? book.ask.lte(order.limitPrice!) : book.bid.gte(order.limitPrice!);
+      if (order.kind === "STOP_LIMIT" && !order.triggered) {
+        const reached =
+          order.stopDirection === "STOP_DIRECTION_STOP_DOWN"
+            ? book.last.lte(order.stopPrice!)
+            : book.last.gte(order.stopPrice!);
+        if (!reached) continue;
+        order.triggered = true;
+        if (crosses) this.fillLimit(order, order.side === "BUY" ? book.ask : book.bid, "TAKER");
+        continue;
+      }
       if (crosses) this.fillLimit(order, order.limitPrice!, "MAKER");
     }
   }
@@ -217,6 +255,10 @@ export class FakeCoinbaseState {
           `limit_price ${order.limitPrice} is not a multiple of ${priceInc}`,
         );
     }
+    if (order.kind === "STOP_LIMIT") {
+      const problem = this.stopProblem(order, book, priceInc);
+      if (problem) return problem;
+    }
     const notional =
       order.quoteSize ??
       order.baseSize!.mul(order.limitPrice ?? (order.side === "BUY" ? book.ask : book.bid));
@@ -246,6 +288,44 @@ export class FakeCoinbaseState {
       if (this.available(base).lt(needed))
         return rejection("INSUFFICIENT_FUND", "Insufficient balance in source account");
     }
+    return undefined;
+  }
+
+  /** Coinbase's preview reasons for a stop-limit: stop off the grid, already reached, or limit on the wrong side. */
+  private stopProblem(order: ParsedOrder, book: Book, priceInc: Decimal): OrderRejection | undefined {
+    const stop = order.stopPrice!;
+    const limit = order.limitPrice!;
+    if (stop.lte(0) || !stop.mod(priceInc).isZero())
+      return rejection(
+        "INVALID_PRICE_PRECISION",
+        `stop_price ${stop} is not a multiple of ${priceInc}`,
+        "PREVIEW_INVALID_STOP_PRICE_PRECISION",
+      );
+    const down = order.stopDirection === "STOP_DIRECTION_STOP_DOWN";
+    if (down && stop.gte(book.last))
+      return rejection(
+        "UNKNOWN_FAILURE_REASON",
+        `stop_price ${stop} is not below the last trade price ${book.last}`,
+        "PREVIEW_STOP_PRICE_ABOVE_LAST_TRADE_PRICE",
+      );
+    if (!down && stop.lte(book.last))
+      return rejection(
+        "UNKNOWN_FAILURE_REASON",
+        `stop_price ${stop} is not above the last trade price ${book.last}`,
+        "PREVIEW_STOP_PRICE_BELOW_LAST_TRADE_PRICE",
+      );
+    if (down && limit.gt(stop))
+      return rejection(
+        "UNKNOWN_FAILURE_REASON",
+        "Limit price must be at or below the stop price",
+        "PREVIEW_STOP_PRICE_BELOW_LIMIT_PRICE",
+      );
+    if (!down && limit.lt(stop))
+      return rejection(
+        "UNKNOWN_FAILURE_REASON",
+        "Limit price must be at or above the stop price",
+        "PREVIEW_STOP_PRICE_ABOVE_LIMIT_PRICE",
+      );
     return undefined;
   }
 
@@ -293,6 +373,9 @@ export class FakeCoinbaseState {
       baseSize: order.baseSize,
       quoteSize: order.quoteSize,
       limitPrice: order.limitPrice,
+      stopPrice: order.stopPrice,
+      stopDirection: order.stopDirection,
+      triggered: false,
       status: "OPEN",
       created_time: now,
       filledSize: new Decimal(0),
@@ -308,6 +391,9 @@ export class FakeCoinbaseState {
       this.fillMarket(record, fillFraction);
       record.pendingFraction = new Decimal(1).minus(fillFraction);
       if (record.pendingFraction.lte(0)) record.status = "FILLED";
+    } else if (order.kind === "STOP_LIMIT") {
+      // check() refused a stop the last trade already reached: it waits for setPrice
+      this.holdFor(record);
     } else {
       const crosses =
         order.side === "BUY" ? book.ask.lte(order.limitPrice!) : book.bid.gte(order.limitPrice!);
@@ -330,13 +416,35 @@ export class FakeCoinbaseState {
     return completed;
   }
 
-  cancel(orderId: string): { success: boolean; failure_reason: string } {
+  /**
+   * A cancel request. With `afterReads` the request is accepted but lands only after that many
+   * more reads of the order (it stays OPEN with pending_cancel meanwhile, and can still fill), as
+   * a cancel that is "a request" (protocols A.5) does.
+   */
+  cancel(orderId: string, afterReads = 0): { success: boolean; failure_reason: string } {
     const order = this.orders.get(orderId);
     if (order?.status !== "OPEN") return { success: false, failure_reason: "UNKNOWN_CANCEL_ORDER" };
+    if (afterReads > 0) order.cancelAfterReads = afterReads;
+    else this.finishCancel(order);
+    return { success: true, failure_reason: "UNKNOWN_CANCEL_FAILURE_REASON" };
+  }
+
+  /** Called on each GET of the order: a pending cancel lands after its reads. */
+  noteOrderRead(order: FakeOrder): void {
+    if (order.cancelAfterReads === undefined) return;
+    if (order.status !== "OPEN") {
+      order.cancelAfterReads = undefined;
+      return;
+    }
+    order.cancelAfterReads--;
+    if (order.cancelAfterReads <= 0) this.finishCancel(order);
+  }
+
+  private finishCancel(order: FakeOrder): void {
     this.releaseHold(order);
     order.status = "CANCELLED";
+    order.cancelAfterReads = undefined;
     order.pendingFraction = new Decimal(0);
-    return { success: true, failure_reason: "UNKNOWN_CANCEL_FAILURE_REASON" };
   }
 
   orderWire(order: FakeOrder): Record<string, unknown> {
@@ -369,7 +477,7 @@ export class FakeCoinbaseState {
       fee: "",
       number_of_fills: String(fills),
       filled_value: order.filledValue.toString(),
-      pending_cancel: false,
+      pending_cancel: order.cancelAfterReads !== undefined,
       size_in_quote: order.quoteSize !== undefined,
       total_fees: order.fees.toString(),
       size_inclusive_of_fees: order.quoteSize !== undefined,
@@ -377,7 +485,12 @@ export class FakeCoinbaseState {
         order.side === "BUY"
           ? order.filledValue.plus(order.fees).toString()
           : order.filledValue.minus(order.fees).toString(),
-      trigger_status: "INVALID_ORDER_TYPE",
+      trigger_status:
+        order.kind !== "STOP_LIMIT"
+          ? "INVALID_ORDER_TYPE"
+          : order.triggered
+            ? "STOP_TRIGGERED"
+            : "STOP_PENDING",
       order_type: order.kind,
       reject_reason: "REJECT_REASON_UNSPECIFIED",
       settled: order.status === "FILLED",

@@ -6,7 +6,7 @@
  *   PAPER#BALANCE / <currency>           available, hold, version, recentOps
  *   PAPER#CLIENT_ORDER / <clientOrderId> orderId: the idempotency claim, created once
  *   PAPER#ORDER / <orderId>              the order, its state and the fill it was priced at
- *   PAPER#OPEN / <productId>#<orderId>   resting LIMIT orders, so settlement reads one partition
+ *   PAPER#OPEN / <productId>#<orderId>   resting LIMIT and STOP_LIMIT orders, so settlement reads one partition
  *   PAPER#FILL / <orderId>#<tradeId>     fills
  *
  * A balance change is identified by an operation id (`<orderId>#<step>`): the update is a
@@ -74,6 +74,9 @@ export const PaperOrder = z.object({
   quoteSize: Amount.optional(),
   baseSize: Amount.optional(),
   limitPrice: Amount.optional(),
+  stopPrice: Amount.optional(),
+  /** STOP_LIMIT: when the market reached the stop without filling it (a gap through the limit) */
+  triggeredAt: z.string().optional(),
   /** funds a resting order reserves */
   hold: z.object({ currency: z.string(), amount: Amount }).optional(),
   fill: PlannedFill.optional(),
@@ -291,6 +294,28 @@ export class PaperBooks {
     } catch (error) {
       if (isConditionalCheckFailure(error)) return false;
       throw error;
+    }
+  }
+
+  /** Records that an open stop triggered without filling; a no-op when it is no longer open or already triggered. */
+  async markTriggered(orderId: string, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: PAPER_PK.order, sk: orderId },
+          UpdateExpression: "SET #triggeredAt = :at, #updatedAt = :at",
+          ConditionExpression: "#state = :open AND attribute_not_exists(#triggeredAt)",
+          ExpressionAttributeNames: {
+            "#state": "state",
+            "#triggeredAt": "triggeredAt",
+            "#updatedAt": "updatedAt",
+          },
+          ExpressionAttributeValues: { ":open": "OPEN", ":at": at },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
     }
   }
 

@@ -1,8 +1,17 @@
 /**
  * The paper venue (TRADING_MODE=paper, the default): the Exchange port on simulated books in
  * DynamoDB. It refuses what the live venue refuses (same increments, minimums and reason strings),
- * fills MARKET orders at once through the shared fill model, and rests LIMIT GTC orders with
- * their funds on hold until settleRestingOrders sees the market cross them.
+ * fills MARKET orders at once through the shared fill model, and rests LIMIT and STOP_LIMIT GTC
+ * orders with their funds on hold until settleRestingOrders sees the market reach them.
+ *
+ * Resting stops (docs/ARCHITECTURE.md "Resting stops"): a STOP_LIMIT SELL whose stop is not below
+ * the last price is refused (STOP_PRICE_ABOVE_LAST_TRADE_PRICE), as Coinbase does. Settlement
+ * looks at the quote's candle when that candle closed after the stop was placed (its open/high/
+ * low), otherwise at the last price alone, and applies stopLimitOutcome (fill-model.ts): a SELL
+ * triggers when the low reaches the stop and fills at the stop, or at the open after a gap, as
+ * taker; a gap below the limit leaves it triggered and resting at the limit, where it then fills
+ * like any resting LIMIT (maker). Settlement sees the newest candle only: call it once a candle
+ * at least.
  *
  * Every step of a placement is idempotent (see paper-books.ts), so a duplicate of the same
  * clientOrderId, concurrent or after a crash, finishes the one order instead of creating another.
@@ -22,8 +31,20 @@ import type {
   ProductRulesSource,
   SubmittedSizes,
 } from "#exchange/exchange.js";
-import { limitFill, limitFillPrice, marketFill } from "#exchange/fill-model.js";
-import { localRefusal, type Refusal, requestShapeProblem } from "#exchange/order-request.js";
+import {
+  fixedPriceFill,
+  type LimitFill,
+  limitFill,
+  limitFillPrice,
+  marketFill,
+  stopLimitOutcome,
+} from "#exchange/fill-model.js";
+import {
+  localRefusal,
+  type Refusal,
+  requestShapeProblem,
+  stopVersusLastTrade,
+} from "#exchange/order-request.js";
 
 import { PaperBooks, type PaperOrder, type PaperOrderState, type PlannedFill } from "./paper-books.js";
 import type { PriceQuote, PriceSource } from "./price-source.js";
@@ -144,6 +165,7 @@ export class PaperExchange implements Exchange {
       await this.books.releaseClaim(request.clientOrderId, orderId);
       return refusal;
     }
+    // a marketable LIMIT fills at once; a STOP_LIMIT was checked to be away from the last price
     if (order.type === "LIMIT") await this.settle(order.productId, [orderId]);
     return accepted;
   }
@@ -163,11 +185,17 @@ export class PaperExchange implements Exchange {
   }
 
   async cancelOrder(orderId: string): Promise<CancelResult> {
+    const outcome = await this.cancel(orderId);
+    const after = await this.books.order(orderId);
+    return after ? { ...outcome, order: exchangeOrderOf(after) } : outcome;
+  }
+
+  private async cancel(orderId: string): Promise<CancelResult> {
     const order = await this.books.order(orderId);
     if (!order) return { cancelled: false, reason: CANCEL_NOT_OPEN };
     if (order.state === "OPEN") {
       const won = await this.books.transition(orderId, ["OPEN"], "CANCELLING", this.deps.now().toISOString());
-      if (!won) return this.cancelOrder(orderId);
+      if (!won) return this.cancel(orderId);
       await this.finishCancel(order);
       return { cancelled: true };
     }
@@ -180,9 +208,9 @@ export class PaperExchange implements Exchange {
   }
 
   /**
-   * Fills every resting order of the product the current price has crossed (at its limit price,
-   * maker fee) and finishes any fill or cancel a crash left half done. The portfolio function
-   * calls it each minute.
+   * Fills every resting order of the product the current price has crossed (a LIMIT at its limit
+   * price, maker fee; a STOP_LIMIT as the header says) and finishes any fill or cancel a crash left
+   * half done. The portfolio function calls it each minute.
    */
   async settleRestingOrders(productId: string): Promise<SettlementReport> {
     return this.settle(productId, await this.books.restingOrderIds(productId));
@@ -209,12 +237,19 @@ export class PaperExchange implements Exchange {
       createdAt: at,
       updatedAt: at,
     };
-    if (request.type === "LIMIT") {
-      const cost = limitFill({
+    if (request.type === "LIMIT" || request.type === "STOP_LIMIT") {
+      const s = this.deps.settings;
+      if (request.type === "STOP_LIMIT") {
+        const { last } = await this.deps.prices.quote(request.productId);
+        const early = stopVersusLastTrade(request, submitted.stopPrice!, last);
+        if (early) return early;
+      }
+      // a stop may fill as taker when it triggers: a BUY holds enough for the dearer fee
+      const cost = fixedPriceFill({
         side: request.side,
         baseSize: submitted.baseSize!,
-        limitPrice: submitted.limitPrice!,
-        makerFeeBps: this.deps.settings.makerFeeBps,
+        price: submitted.limitPrice!,
+        feeBps: request.type === "STOP_LIMIT" ? Math.max(s.makerFeeBps, s.takerFeeBps) : s.makerFeeBps,
       });
       order.hold =
         request.side === "BUY"
@@ -316,6 +351,7 @@ export class PaperExchange implements Exchange {
     const report: SettlementReport = { productId, filled: [], stillOpen: [] };
     if (orderIds.length === 0) return report;
     let quote: PriceQuote | undefined;
+    let priceIncrement: string | undefined;
     for (const orderId of orderIds) {
       const order = await this.books.order(orderId);
       if (!order) continue;
@@ -334,33 +370,52 @@ export class PaperExchange implements Exchange {
       }
       quote ??= await this.deps.prices.quote(productId);
       report.quote = quote;
-      // the best ask is the cheapest anyone sells at now, the best bid the dearest anyone buys at
-      const price = limitFillPrice({
-        side: order.side,
-        limitPrice: order.limitPrice!,
-        low: quote.ask,
-        high: quote.bid,
-      });
-      if (price === undefined) {
-        report.stillOpen.push(orderId);
-        continue;
-      }
       const at = this.deps.now().toISOString();
-      const cost = limitFill({
-        side: order.side,
-        baseSize: order.baseSize!,
-        limitPrice: price,
-        makerFeeBps: this.deps.settings.makerFeeBps,
-      });
-      const fill: PlannedFill = {
-        price: cost.averagePrice,
-        baseSize: cost.baseSize,
-        quoteValue: cost.quoteValue,
-        fee: cost.fee,
-        totalQuote: cost.totalQuote,
-        liquidity: "MAKER",
-        tradeTime: at,
-      };
+      let fill: PlannedFill | undefined;
+      if (order.type === "STOP_LIMIT" && order.triggeredAt === undefined) {
+        priceIncrement ??= (await this.getProductRules(productId)).priceIncrement;
+        const outcome = stopLimitOutcome(
+          { side: order.side, stopPrice: order.stopPrice!, limitPrice: order.limitPrice! },
+          marketSince(order, quote),
+          priceIncrement,
+        );
+        if (!outcome.triggered) {
+          report.stillOpen.push(orderId);
+          continue;
+        }
+        if (outcome.fillPrice !== undefined) {
+          const cost = fixedPriceFill({
+            side: order.side,
+            baseSize: order.baseSize!,
+            price: outcome.fillPrice,
+            feeBps: this.deps.settings.takerFeeBps,
+          });
+          fill = plannedFill(cost, "TAKER", at);
+        } else {
+          // gapped through the limit: from now on it is a limit order resting at its limit
+          await this.books.markTriggered(orderId, at);
+        }
+      }
+      if (!fill) {
+        // the best ask is the cheapest anyone sells at now, the best bid the dearest anyone buys at
+        const price = limitFillPrice({
+          side: order.side,
+          limitPrice: order.limitPrice!,
+          low: quote.ask,
+          high: quote.bid,
+        });
+        if (price === undefined) {
+          report.stillOpen.push(orderId);
+          continue;
+        }
+        const cost = limitFill({
+          side: order.side,
+          baseSize: order.baseSize!,
+          limitPrice: price,
+          makerFeeBps: this.deps.settings.makerFeeBps,
+        });
+        fill = plannedFill(cost, "MAKER", at);
+      }
       if (await this.books.transition(orderId, ["OPEN"], "FILLING", at, fill)) {
         await this.finishFill({ ...order, state: "FILLING", fill });
         report.filled.push(orderId);
@@ -423,6 +478,35 @@ export class PaperExchange implements Exchange {
   }
 }
 
+function plannedFill(cost: LimitFill, liquidity: PlannedFill["liquidity"], at: string): PlannedFill {
+  return {
+    price: cost.averagePrice,
+    baseSize: cost.baseSize,
+    quoteValue: cost.quoteValue,
+    fee: cost.fee,
+    totalQuote: cost.totalQuote,
+    liquidity,
+    tradeTime: at,
+  };
+}
+
+/**
+ * What a resting stop saw of the market: the quote's candle when it closed after the stop was
+ * placed (part of its range may predate the stop: the venue cannot tell when in the candle the low
+ * came, and counting it is the cautious side for a protective stop), else the last price alone.
+ */
+function marketSince(order: PaperOrder, quote: PriceQuote): { open: number; high: number; low: number } {
+  const { open, high, low } = quote;
+  if (
+    open !== undefined &&
+    high !== undefined &&
+    low !== undefined &&
+    Date.parse(quote.time) > Date.parse(order.createdAt)
+  )
+    return { open, high, low };
+  return { open: quote.last, high: quote.last, low: quote.last };
+}
+
 function splitProduct(productId: string): [base: string, quote: string] {
   const [base, quote] = productId.split("-");
   if (!base || !quote)
@@ -455,6 +539,17 @@ function fillOf(order: PaperOrder, fill: PlannedFill): Fill {
 
 export function exchangeOrderOf(order: PaperOrder): ExchangeOrder {
   const filled = order.state === "FILLED" && order.fill;
+  const terms = {
+    ...(order.baseSize !== undefined ? { baseSize: order.baseSize } : {}),
+    ...(order.limitPrice !== undefined ? { limitPrice: order.limitPrice } : {}),
+    ...(order.type === "STOP_LIMIT"
+      ? {
+          ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
+          // a stop carries a planned fill only once it triggered and filled
+          triggered: order.triggeredAt !== undefined || order.fill !== undefined,
+        }
+      : {}),
+  };
   return {
     orderId: order.orderId,
     clientOrderId: order.clientOrderId,
@@ -469,5 +564,6 @@ export function exchangeOrderOf(order: PaperOrder): ExchangeOrder {
     totalFees: filled ? order.fill!.fee : "0",
     completionPercentage: filled ? "100" : "0",
     createdAt: order.createdAt,
+    ...terms,
   };
 }

@@ -8,8 +8,16 @@ export interface PriceQuote {
   last: number;
   /** base volume of the candle the quote comes from, for market impact */
   candleVolumeBase?: number;
-  /** ISO-8601: when this price was current */
+  /** ISO-8601: when this price was current (a candle's close time) */
   time: string;
+  /**
+   * The range of the candle the quote comes from, when there is one: resting stops trigger on it
+   * (a SELL stop when `low` reaches it) and fill at `open` after a gap. Without it they look at
+   * `last` alone.
+   */
+  open?: number;
+  high?: number;
+  low?: number;
 }
 
 export interface PriceSource {
@@ -17,8 +25,9 @@ export interface PriceSource {
 }
 
 /**
- * Quotes from the newest stored candle: last = close, bid/ask = close -/+ half of `spreadBps`.
- * `time` is the candle's close time, so a caller can tell how stale the price is.
+ * Quotes from the newest stored candle: last = close, bid/ask = close -/+ half of `spreadBps`,
+ * open/high/low from the candle. `time` is the candle's close time, so a caller can tell how stale
+ * the price is.
  */
 export function candlePriceSource(
   candles: Pick<CandleStore, "latestCandles">,
@@ -41,6 +50,9 @@ export function candlePriceSource(
         ask: candle.close * (1 + half),
         last: candle.close,
         candleVolumeBase: candle.volume,
+        open: candle.open,
+        high: candle.high,
+        low: candle.low,
         time: new Date((candle.start + GRANULARITY_SECONDS[granularity]) * 1000).toISOString(),
       };
     },
