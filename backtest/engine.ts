@@ -19,7 +19,12 @@ import { DEFAULT_KILL_SWITCH_SETTINGS } from "#defaults";
 import { exitLabel } from "#domain/managed-position.js";
 import type { EquitySnapshot, Granularity, Side } from "#domain/schemas.js";
 import type { ProductRules, SubmittedSizes } from "#exchange/exchange.js";
-import { type MarketFillNumbers, marketFillNumbers } from "#exchange/fill-model.js";
+import {
+  limitFillNumbers,
+  type MarketFillNumbers,
+  marketFillNumbers,
+  stopLimitOutcomeNumbers,
+} from "#exchange/fill-model.js";
 import { localRefusal } from "#exchange/order-request.js";
 import {
   advanceExits,
@@ -278,6 +283,7 @@ export async function runBacktest(
   if (!phases || phases.length === 0) scanSignals(Number.POSITIVE_INFINITY);
   const rules = symbols.map((s) => settings.rulesFor(s.productId));
   const baseIncrement = rules.map((r) => Number(r.baseIncrement));
+  const priceIncrement = rules.map((r) => Number(r.priceIncrement));
   const cycleTimes = cycleTimesFor(settings);
   const cycleCount = cycleTimes.length;
   const equityCurve = new Float64Array(cycleCount);
@@ -337,7 +343,7 @@ export async function runBacktest(
   /** the open positions, in the order they opened */
   let lots: Lot[] = [];
   /** exits the policy called for this cycle, executed in order */
-  const exitQueue: { lot: Lot; intent: ExitIntent; stopLevel: number }[] = [];
+  const exitQueue: { lot: Lot; intent: ExitIntent; stopLevel: number; row: number }[] = [];
   const closedPositions: ClosedPosition[] = [];
   let largestStopGapUsd = 0;
   /** the largest fall of equity from one cycle to the next */
@@ -384,7 +390,8 @@ export async function runBacktest(
         context.sellSignal = r === last && sellSignalAt(s, r);
         const stopLevel = stopInForce(lot.state);
         if (advanceExits(lot.state, market, context, exitSettings, intents) > 0) {
-          for (let i = 0; i < intents.length; i++) exitQueue.push({ lot, intent: intents[i], stopLevel });
+          for (let i = 0; i < intents.length; i++)
+            exitQueue.push({ lot, intent: intents[i], stopLevel, row: r });
           intents.length = 0;
         }
       }
@@ -402,6 +409,8 @@ export async function runBacktest(
     order: ApprovedOrder,
     referencePrice: number,
     recommendationId: string,
+    /** a resting stop's fill: at this price, taker fee, no slippage (the paper venue's stop rule) */
+    fixedPrice?: number,
   ): { refusal: string } | { fill: MarketFillNumbers; submitted: SubmittedSizes } => {
     const sym = symbols[s];
     const last = next[s] - 1;
@@ -414,18 +423,21 @@ export async function runBacktest(
     const checked = localRefusal(orderRequest, rules[s]);
     if ("refusal" in checked) return { refusal: `${checked.refusal.reason}: ${checked.refusal.message}` };
     const { submitted } = checked;
-    const fill = marketFillNumbers({
-      side: order.side,
-      ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
-      ...(submitted.baseSize !== undefined ? { baseSize: submitted.baseSize } : {}),
-      referencePrice,
-      candleVolumeBase: sym.volume[last],
-      slippageBps: settings.fill.slippageBps,
-      impactCoefficient: settings.fill.impactCoefficient,
-      ...(settings.fill.maxImpactBps !== undefined ? { maxImpactBps: settings.fill.maxImpactBps } : {}),
-      takerFeeBps: settings.fill.takerFeeBps,
-      rules: rules[s],
-    });
+    const fill =
+      fixedPrice !== undefined
+        ? stopFill(Number(submitted.baseSize), fixedPrice, settings.fill.takerFeeBps)
+        : marketFillNumbers({
+            side: order.side,
+            ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
+            ...(submitted.baseSize !== undefined ? { baseSize: submitted.baseSize } : {}),
+            referencePrice,
+            candleVolumeBase: sym.volume[last],
+            slippageBps: settings.fill.slippageBps,
+            impactCoefficient: settings.fill.impactCoefficient,
+            ...(settings.fill.maxImpactBps !== undefined ? { maxImpactBps: settings.fill.maxImpactBps } : {}),
+            takerFeeBps: settings.fill.takerFeeBps,
+            rules: rules[s],
+          });
     // as live (paper venue): nothing bought, or not enough to pay, is refused before money moves
     if (!(fill.baseSize > 0)) return { refusal: "SIZE_NOT_POSITIVE" };
     if (order.side === "BUY" && cash < Math.max(Number(submitted.quoteSize ?? 0), fill.totalQuote))
@@ -461,7 +473,7 @@ export async function runBacktest(
         exitSettings,
       );
       lot.state = state;
-      for (const intent of intents) exitQueue.push({ lot, intent, stopLevel });
+      for (const intent of intents) exitQueue.push({ lot, intent, stopLevel, row: next[lot.symbol] - 1 });
     }
     executeExits(new Date(nowSec * 1000).toISOString());
     let value = 0;
@@ -472,15 +484,33 @@ export async function runBacktest(
   /** Step 3 of a cycle: the exits, market SELLs of what the positions hold, before any new entry. */
   const executeExits = (nowIso: string) => {
     let gapUsd = 0;
-    for (const { lot, intent, stopLevel } of exitQueue) {
+    for (const { lot, intent, stopLevel, row } of exitQueue) {
       const s = lot.symbol;
       const sym = symbols[s];
       const close = sym.close[next[s] - 1];
       const label = exitLabel(intent.reason, intent.leg);
       const id = `exit-${lot.positionId}-${label}`;
       const stop = intent.reason === "STOP_LOSS" || intent.reason === "TRAILING_STOP";
-      // a stop rests on the venue and fills where it was crossed; the other exits sell at the bid
-      const reference = (stop ? intent.price : close) * (1 - halfSpread);
+      // a stop the low crossed is the resting stop-limit's fill (the paper venue's rule: at the stop
+      // on its grid, or the open through a gap, down to its limit); a gap under the limit, a trail
+      // the close fell through and every other exit: a market SELL at the cycle's bid
+      let stopPrice: number | undefined;
+      if (stop && sym.low[row] <= stopLevel) {
+        const inc = priceIncrement[s];
+        const onGrid = Math.ceil(stopLevel / inc - 1e-9) * inc;
+        const limit = Math.ceil((onGrid * (1 - exitSettings.stopLimitOffset)) / inc - 1e-9) * inc;
+        const price = stopLimitOutcomeNumbers(
+          "SELL",
+          onGrid,
+          limit,
+          sym.open[row],
+          sym.high[row],
+          sym.low[row],
+          inc,
+        );
+        if (price !== undefined && !Number.isNaN(price)) stopPrice = price;
+      }
+      const reference = close * (1 - halfSpread);
       const want = Math.min(intent.quantity, quantity[s]);
       const result =
         want >= Number(rules[s].baseMinSize)
@@ -489,6 +519,7 @@ export async function runBacktest(
               { symbol: sym.productId, side: "SELL", baseSize: new Decimal(want).toFixed() },
               reference,
               id,
+              stopPrice,
             )
           : {
               refusal: `DUST: ${want} ${sym.productId} is below the product's ${rules[s].baseMinSize} minimum`,
@@ -905,6 +936,12 @@ export async function runBacktest(
       if (quantity[s] > 0) marks[symbols[s].productId] = { quantity: quantity[s], markPrice: markedPrice[s] };
     return marks;
   }
+}
+
+/** A resting stop's fill at `price` (taker, no slippage), in the shape of a market fill. */
+function stopFill(baseSize: number, price: number, takerFeeBps: number): MarketFillNumbers {
+  const { quoteValue, fee, totalQuote } = limitFillNumbers("SELL", baseSize, price, takerFeeBps);
+  return { averagePrice: price, baseSize, quoteValue, fee, totalQuote, slippageBps: 0, impactBps: 0 };
 }
 
 const NO_SIGNALS: ActionableSignals = {

@@ -68,6 +68,12 @@ export const DEFAULT_EXIT_SETTINGS = {
   timeLimitCandles: 12,
   /** a SELL signal for a held symbol closes its positions */
   exitOnSellSignal: true,
+  /**
+   * the protective stop rests on the venue as a stop-limit whose limit sits this fraction under the
+   * stop: it fills down to there; a gap below it leaves the stop unfilled and the position manager
+   * sells at market
+   */
+  stopLimitOffset: 0.05,
 };
 
 /** The kill switch (KILL_SWITCH_*): what a trip does besides refusing new entries. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type BacktestSymbol, runBacktest } from "#backtest/engine.js";
 import { DEFAULT_EXITS } from "#exits/exit-settings.js";
 import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
-import { cycleOf, HOUR, handBuy, handSell, market, ROWS, settings, T0 } from "./scenarios.js";
+import { cycleOf, HOUR, handBuy, handSell, handStop, market, ROWS, settings, T0 } from "./scenarios.js";
 
 const near = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
@@ -55,7 +55,20 @@ describe("backtest exits: each reason on hand-checked candles (the exit policy o
     ]);
     const trail = 102 - r;
     expect(run.trades[1].triggerPrice).toBeCloseTo(trail, 9);
-    expect(near(run.trades[1].price, handSell(trail, buy.base, Number.POSITIVE_INFINITY).price)).toBe(true);
+    expect(near(run.trades[1].price, handStop(trail, buy.base).price)).toBe(true);
+  });
+
+  it("a gap through the stop fills the resting stop-limit at the open, down to its limit; below it, at market", async () => {
+    const gapTo = (price: number) =>
+      market(after600({ 601: price }), { 600: "BUY" }, 1e12, (i) => (i === 601 ? { open: price } : undefined));
+    // the stop 1R = 1% under the fill, its limit 5% (EXIT_STOP_LIMIT_OFFSET) under the stop
+    const inside = await runBacktest([gapTo(97)], settings());
+    expect(inside.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: 97 });
+    expect(near(inside.trades[1].price, handStop(buy.price - r, buy.base, 97).price)).toBe(true);
+    expect(inside.trades[1].price).toBe(97);
+    const below = await runBacktest([gapTo(90)], settings());
+    expect(below.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: 90 });
+    expect(near(below.trades[1].price, handSell(90, buy.base, Number.POSITIVE_INFINITY).price)).toBe(true);
   });
 
   it("a candle touching both the stop and a target is taken as a stop", async () => {

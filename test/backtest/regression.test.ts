@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson, runBacktest, tradesFingerprint } from "#backtest/engine.js";
-import { cycleOf, handBuy, handSell, market, settings } from "./scenarios.js";
+import { cycleOf, handBuy, handSell, handStop, market, settings } from "./scenarios.js";
 
 const near = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
@@ -45,7 +45,7 @@ describe("backtest regressions on injected predictions (hand-checked)", () => {
     const buy = handBuy(160);
     const stop = run.trades[0].stopLoss!;
     expect(stop).toBeCloseTo(buy.price * 0.99, 9);
-    const sell = handSell(stop, buy.base, Number.POSITIVE_INFINITY);
+    const sell = handStop(stop, buy.base);
     expect(run.trades.map((t) => [t.side, t.time, t.exit])).toEqual([
       ["BUY", cycleOf(600), undefined],
       ["SELL", cycleOf(601), "STOP_LOSS"],

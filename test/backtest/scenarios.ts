@@ -87,3 +87,14 @@ export function handSell(close: number, held: number, amountUsd = 100) {
   const value = base * price;
   return { price, base, fee: value * 0.006, received: value * 0.994 };
 }
+
+/**
+ * A resting stop-limit SELL crossed by a candle's low, as the paper venue fills it: at the stop put
+ * on the 0.01 grid (up, like a SELL's limit), or at the open through a gap, taker fee, no slippage.
+ */
+export function handStop(stopLevel: number, held: number, open = Number.POSITIVE_INFINITY) {
+  const price = Math.min(ceilTo(stopLevel, 0.01), floorTo(open, 0.01));
+  const base = held;
+  const value = base * price;
+  return { price, base, fee: value * 0.006, received: value * 0.994 };
+}

@@ -178,6 +178,7 @@ const Settings = fc.record({
   timeLimitCandles: fc.integer({ min: 0, max: 48 }),
   exitOnSellSignal: fc.boolean(),
   flattenOnKillSwitch: fc.constant(false),
+  stopLimitOffset: fc.constant(0.05),
 });
 
 /** A random walk of hourly candles, as (low, high, close) moves around the previous close. */

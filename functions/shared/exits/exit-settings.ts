@@ -30,6 +30,8 @@ export interface ExitSettings {
   exitOnSellSignal: boolean;
   /** the kill switch tripping sells every position (KILL_SWITCH_FLATTEN) */
   flattenOnKillSwitch: boolean;
+  /** the resting stop-limit's limit, this fraction under its stop (EXIT_STOP_LIMIT_OFFSET) */
+  stopLimitOffset: number;
 }
 
 export const DEFAULT_EXITS: Readonly<ExitSettings> = Object.freeze({
@@ -44,6 +46,7 @@ export const DEFAULT_EXITS: Readonly<ExitSettings> = Object.freeze({
   timeLimitCandles: DEFAULT_EXIT_SETTINGS.timeLimitCandles,
   exitOnSellSignal: DEFAULT_EXIT_SETTINGS.exitOnSellSignal,
   flattenOnKillSwitch: DEFAULT_KILL_SWITCH_SETTINGS.flatten,
+  stopLimitOffset: DEFAULT_EXIT_SETTINGS.stopLimitOffset,
 });
 
 /** The ladder's text form, `atR:share` pairs: "1:0.5,2:0.5". */
@@ -95,6 +98,10 @@ export function assertValidExitSettings(s: ExitSettings): void {
     if (!(Number.isFinite(distanceR) && distanceR > 0))
       throw new RangeError(`exit setting trailing.distanceR must be a number above 0, got ${distanceR}`);
   }
+  if (!(Number.isFinite(s.stopLimitOffset) && s.stopLimitOffset > 0 && s.stopLimitOffset < 1))
+    throw new RangeError(
+      `exit setting stopLimitOffset must be a fraction above 0 and below 1 (0.05 = 5% under the stop), got ${s.stopLimitOffset}`,
+    );
   if (!(Number.isInteger(s.timeLimitCandles) && s.timeLimitCandles >= 0))
     throw new RangeError(
       `exit setting timeLimitCandles must be a whole number >= 0 (0 = off), got ${s.timeLimitCandles}`,
