@@ -8,11 +8,23 @@ import type { Config } from "#config";
 import { DEFAULT_BRIDGE_SETTINGS, DEFAULT_PAPER_ACCOUNT } from "#defaults";
 import type { PaperSettings } from "#exchange/paper/paper-exchange.js";
 import type { DecisionThresholds } from "#model/decision.js";
+import type { SignalSettings } from "#steps/generate-signals.js";
 import type { BridgeSettings } from "#steps/signal-bridge.js";
 
 /** signal-generator: BUY when P(up) > buy, SELL when P(down) > sell (SIGNAL_*_THRESHOLD). */
 export function decisionThresholdsFromConfig(config: Config): DecisionThresholds {
   return { buy: config.SIGNAL_BUY_THRESHOLD, sell: config.SIGNAL_SELL_THRESHOLD };
+}
+
+/** signal-generator: its settings but the universe and the data source, which each run resolves. */
+export function signalSettingsFromConfig(
+  config: Config,
+): Pick<SignalSettings, "granularity" | "thresholds" | "ttlDays"> {
+  return {
+    granularity: config.CANDLE_GRANULARITY,
+    thresholds: decisionThresholdsFromConfig(config),
+    ttlDays: config.SIGNAL_TTL_DAYS,
+  };
 }
 
 /** signal-bridge: BRIDGE_* and RECOMMENDATION_AMOUNT_USD. */
