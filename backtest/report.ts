@@ -98,7 +98,7 @@ export function renderReport(r: BacktestResult): string {
   const data = { equity: equityPoints, prices, markers, traded };
   const inSample = r.window.inSample;
   const banner = inSample
-    ? `<div class="in-sample" role="alert" data-in-sample><strong>IN-SAMPLE</strong> ${escapeHtml(inSample.message)}</div>`
+    ? `<div class="in-sample" role="alert" data-in-sample><strong>IN-SAMPLE:</strong> ${escapeHtml(inSample.message.replace(/^IN-SAMPLE: /, ""))}</div>`
     : "";
   const settingRows = r.settings.variables
     .map(

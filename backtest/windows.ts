@@ -159,7 +159,7 @@ export function backtestWindow(
   const fromSec = Math.max(from, replayable.fromSec);
   const toSec = Math.min(requested.toSec ?? replayable.toSec, replayable.toSec);
   if (!(fromSec < toSec) || !anyCloseIn(symbols, intervalSeconds, fromSec, toSec)) {
-    const asked = `[${iso(from)}, ${iso(requested.toSec ?? replayable.toSec)})`;
+    const asked = `[${iso(from)}, ${requested.toSec === undefined ? "the end of the data" : iso(requested.toSec)})`;
     if (fromChosen === "after the model's fitted data" && seen && replayable.toSec <= seen.seen.toSec) {
       throw new WindowError(
         `nothing to replay out of sample: ${data}, all before ${iso(seen.seen.toSec)}, the first candle the model has not seen. Give --from (and --to) inside the data to replay it anyway; the result will be marked IN-SAMPLE.`,

@@ -88,7 +88,7 @@ describe("backtestCandles honours the live settings and the model card's split",
     expect(text).toContain("!! IN-SAMPLE: 2024-04-11T00:00:00.000Z .. 2024-04-12T13:00:00.000Z");
     expect(JSON.parse(JSON.stringify(resultJson(overlapping))).window.inSample.message).toBe(warning.message);
     expect(renderReport(overlapping)).toContain(
-      `<div class="in-sample" role="alert" data-in-sample><strong>IN-SAMPLE</strong> ${warning.message.replace(/'/g, "&#39;")}</div>`,
+      `<div class="in-sample" role="alert" data-in-sample><strong>IN-SAMPLE:</strong> ${warning.message.replace(/^IN-SAMPLE: /, "").replace(/'/g, "&#39;")}</div>`,
     );
   });
 
