@@ -1,6 +1,10 @@
 /** The terminal summary and the JSON written by `--json`. */
+
+import { type ExitSettings, formatLadder } from "#exits/exit-settings.js";
 import type { PerformanceMetrics } from "./metrics.js";
 import type { BacktestResult } from "./run.js";
+import { formatValue, type SettingReport } from "./settings.js";
+import { inSampleBanner } from "./windows.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const usd = (x: number) => `$${x.toFixed(2)}`;
@@ -44,10 +48,18 @@ export function formatSummary(r: BacktestResult): string {
   const refused = Object.entries(r.counts.refusedByRisk)
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
+  const inSample = r.window.inSample;
   return [
+    ...(inSample ? [inSampleBanner(inSample)] : []),
     `${r.model.name} ${r.model.version} on ${r.candlesDir}: ${r.symbols.length} symbols, ${r.span.cycles} hourly cycles ${r.span.firstCycle} .. ${r.span.lastCycle}`,
+    windowLine(r),
+    ...settingsLines(r.settings.variables, r.settings.killSwitchResumeAfterHours),
+    `exits in effect: ${exitsText(r.settings.exits)}`,
     ...r.notes.map((n) => `NOTE: ${n}`),
     "",
+    ...(inSample
+      ? [`IN-SAMPLE: ${(inSample.share * 100).toFixed(1)}% of this window was seen by the model (see above)`]
+      : []),
     table,
     "",
     `signals acted on ${r.counts.signals}, recommendations ${r.counts.recommendations}, queued ${r.counts.queued}, expired ${r.counts.expired}, risk checks ${r.counts.riskChecks}, approved ${r.counts.approved}, orders refused ${r.refusedOrders.length}`,
@@ -64,6 +76,57 @@ export function formatSummary(r: BacktestResult): string {
     `trade list sha256 ${r.tradesSha256}`,
     `time: model ${ms(r.timing.modelMs)}, candles ${ms(r.timing.loadMs)}, features ${ms(r.timing.featuresMs)}, inference ${ms(r.timing.inferenceMs)}${r.timing.inferenceThread && r.timing.rowsInferred > 0 ? " on a worker thread" : ""} (${r.timing.rowsInferred} rows, ${r.timing.cacheHits} cached series; these three took ${ms(r.timing.predictMs)}), replay ${ms(r.timing.replayMs)} (${r.counts.candleSteps} candle-steps, ${Math.round(r.counts.candleSteps / (r.timing.replayMs / 1000)).toLocaleString("en-US")}/s), total ${ms(r.timing.totalMs)} (CPU ${ms(r.timing.cpuMs)}, peak RSS ${Math.round(r.timing.peakRssMb)} MB)`,
   ].join("\n");
+}
+
+function windowLine(r: BacktestResult): string {
+  const w = r.window;
+  const start =
+    w.fromChosen === "given"
+      ? "--from"
+      : w.fromChosen === "after the model's fitted data"
+        ? "default: the first candle the model has not seen"
+        : "default: the first scorable candle";
+  const unseen = w.firstUnseen
+    ? `; the model has not seen candles from ${w.firstUnseen} on (its card)`
+    : "; no model card: in-sample overlap unknown";
+  return `window: candle closes in [${w.from}, ${w.to}) (${start})${w.inSample ? "" : unseen}${w.inSample ? "; IN-SAMPLE" : w.firstUnseen ? ", out of sample" : ""}`;
+}
+
+/** The settings in effect, by group; those that differ from the defaults marked and listed first. */
+export function settingsLines(variables: readonly SettingReport[], resumeAfterHours?: number): string[] {
+  const changed = variables.filter((v) => v.differs);
+  const effective = variables.filter((v) => !v.noEffect);
+  const groups = new Map<string, string[]>();
+  for (const v of effective) {
+    const group = v.name.split("_")[0];
+    const cell = `${v.differs ? "*" : ""}${v.name}=${formatValue(v.value)}`;
+    groups.set(group, [...(groups.get(group) ?? []), cell]);
+  }
+  return [
+    changed.length === 0
+      ? "settings: the live defaults (nothing set in the environment, --config or the flags)"
+      : `settings that differ from the defaults: ${changed.map((v) => `${v.name}=${formatValue(v.value)} (default ${formatValue(v.default)}, from ${v.source})`).join(", ")}`,
+    `settings in effect (* = not the default): ${[...groups.values()].map((cells) => cells.join(" ")).join(" | ")}`,
+    `read, but no effect in a replay: ${variables
+      .filter((v) => v.noEffect)
+      .map((v) => v.name)
+      .join(
+        ", ",
+      )} (--json says why)${resumeAfterHours !== undefined ? `; operator replayed: --resume-kill-switch-after ${resumeAfterHours} h` : ""}`,
+  ];
+}
+
+/** The exit policy's settings in words (EXIT_* / KILL_SWITCH_FLATTEN once the config reads them). */
+export function exitsText(e: ExitSettings): string {
+  return [
+    `take-profit ladder ${e.takeProfitLadder.length > 0 ? `${formatLadder(e.takeProfitLadder)} (R:share)` : "none"}`,
+    e.trailing
+      ? `trailing stop from ${e.trailing.activationR}R at ${e.trailing.distanceR}R`
+      : "no trailing stop",
+    e.timeLimitCandles > 0 ? `time limit ${e.timeLimitCandles} candles` : "no time limit",
+    `SELL signal exits ${e.exitOnSellSignal ? "on" : "off"}`,
+    `kill switch flattens ${e.flattenOnKillSwitch ? "on every trip" : "on a drawdown halt only"}`,
+  ].join(", ");
 }
 
 function ms(x: number): string {

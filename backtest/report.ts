@@ -6,8 +6,9 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { metricRows } from "./format.js";
+import { exitsText, metricRows } from "./format.js";
 import type { BacktestResult } from "./run.js";
+import { formatValue } from "./settings.js";
 
 const require = createRequire(import.meta.url);
 
@@ -95,15 +96,31 @@ export function renderReport(r: BacktestResult): string {
     )
     .join("\n");
   const data = { equity: equityPoints, prices, markers, traded };
+  const inSample = r.window.inSample;
+  const banner = inSample
+    ? `<div class="in-sample" role="alert" data-in-sample><strong>IN-SAMPLE:</strong> ${escapeHtml(inSample.message.replace(/^IN-SAMPLE: /, ""))}</div>`
+    : "";
+  const settingRows = r.settings.variables
+    .map(
+      (v) =>
+        `<tr${v.differs ? ' class="changed"' : ""}><th>${v.differs ? "* " : ""}${escapeHtml(v.name)}</th><td>${escapeHtml(formatValue(v.value))}</td><td>${escapeHtml(formatValue(v.default))}</td><td>${escapeHtml(v.source)}</td><td class="why">${escapeHtml(v.noEffect ? `no effect in a replay: ${v.noEffect}` : "")}</td></tr>`,
+    )
+    .join("\n");
+  const window = r.window;
+  const windowText = `candle closes in [${window.from}, ${window.to}), ${window.fromChosen === "given" ? "from --from" : `starting at the default (${window.fromChosen})`}; ${window.firstUnseen ? `the model has not seen candles from ${window.firstUnseen} on (its card)` : "no model card: in-sample overlap unknown"}.`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Backtest ${escapeHtml(r.span.firstCycle)} .. ${escapeHtml(r.span.lastCycle)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2430}
 .chart{width:100%;height:320px;margin-bottom:1rem}
 .note{background:#fff4d6;border-left:4px solid #e0a100;padding:.5rem .8rem;margin:.4rem 0}
+.in-sample{background:#b71c1c;color:#fff;font-size:1.15rem;padding:.9rem 1.1rem;margin:.8rem 0;border:3px solid #7f0000}
+tr.changed th,tr.changed td{background:#e3f2fd;font-weight:600}td.why{text-align:left;color:#555}
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccd;padding:.25rem .6rem;text-align:right}th{text-align:left}
 </style></head><body>
+${banner}
 <h1>Backtest: ${escapeHtml(r.model.name)} ${escapeHtml(r.model.version)}</h1>
+<p data-window>Window: ${escapeHtml(windowText)}</p>
 <p>${r.symbols.length} symbols, ${r.span.cycles} hourly cycles from ${escapeHtml(r.span.firstCycle)} to ${escapeHtml(r.span.lastCycle)}; starting equity $${r.settings.startingCashUsd}; taker fee ${r.settings.fill.takerFeeBps} bps, slippage ${r.settings.fill.slippageBps} bps, spread ${r.settings.fill.spreadBps} bps.</p>
 ${r.notes.map((n) => `<p class="note" data-note>${escapeHtml(n)}</p>`).join("\n")}
 <h2>Equity vs equal-weight buy-and-hold</h2><div id="equity" class="chart"></div>
@@ -114,6 +131,12 @@ ${r.notes.map((n) => `<p class="note" data-note>${escapeHtml(n)}</p>`).join("\n"
 ${table}
 </table>
 <p>trade list sha256 <code>${r.tradesSha256}</code></p>
+<h2>Settings</h2>
+<p>The live functions' variables, read by the same config schema (the environment, then <code>--config</code>, then the flags); <strong>*</strong> marks those that differ from the defaults${r.settings.changed.length === 0 ? " (none: the live defaults)" : ""}.${r.settings.killSwitchResumeAfterHours !== undefined ? ` Operator replayed: <code>--resume-kill-switch-after ${r.settings.killSwitchResumeAfterHours}</code> h.` : ""}</p>
+<table data-settings><tr><th>variable</th><th>value</th><th>default</th><th>from</th><th></th></tr>
+${settingRows}
+</table>
+<p>Exits: ${escapeHtml(exitsText(r.settings.exits))}.</p>
 <h2>Trades (last ${Math.min(500, r.trades.length)} of ${r.trades.length})</h2>
 <table><tr><th>time</th><th>symbol</th><th>side</th><th>size</th><th>price</th><th>fee</th><th>entry</th><th>P&amp;L</th></tr>
 ${tradeRows}

@@ -4,20 +4,21 @@
  */
 import { resolve } from "node:path";
 import { bundledProductRules } from "#coinbase/product-rules.js";
-import { DEFAULT_GRANULARITY, DEFAULT_PAPER_ACCOUNT as PAPER } from "#defaults";
+import { DEFAULT_GRANULARITY } from "#defaults";
 import { GRANULARITY_SECONDS, type Granularity } from "#domain/schemas.js";
+import type { ExitSettings } from "#exits/exit-settings.js";
 import { FEATURE_COUNT } from "#features/index.js";
 import {
   cardPathFor,
-  DEFAULT_DECISION_THRESHOLDS,
+  type DecisionThresholds,
   loadSignalModel,
   ModelLoadError,
   type SignalModel,
   signalModelSha256,
 } from "#model/index.js";
 import { type InferenceThread, startInferenceThread } from "#model/inference-thread.js";
-import { DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
-import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
+import type { RiskLimits } from "#risk/index.js";
+import type { BridgeSettings } from "#steps/signal-bridge.js";
 import {
   type BacktestRun,
   type BacktestSettings,
@@ -46,32 +47,46 @@ import {
   readMarketFiles,
   startMarketPredictions,
 } from "./predictions.js";
+import {
+  backtestSettingsOf,
+  changedSettings,
+  DEFAULT_FILL_SETTINGS,
+  defaultSettings,
+  type ResolvedSettings,
+  type SettingReport,
+} from "./settings.js";
 import { firstScorableRow } from "./signals.js";
+import {
+  type BacktestWindow,
+  backtestWindow,
+  checkOrder,
+  type InSampleWarning,
+  seenMarketOf,
+} from "./windows.js";
+
+export { DEFAULT_FILL_SETTINGS };
 
 export const LLM_VETO_NOTE =
   "The LLM veto (Ollama validation) is NOT applied: every recommendation the bridge queues is treated as approved by the LLM. Live results can only have fewer trades.";
 export const STOP_NOTE =
   "Positions leave by the live exit policy (stop first, take-profit ladder, trailing stop, time limit, SELL signal, kill switch), evaluated on each candle's high, low and close; a candle that touches both the stop and a target counts as a stop. Stops fill at their level (or the open through a gap), other exits at the cycle's bid.";
 
-/** The paper venue's costs: the backtest fills as the live paper chain does. */
-export const DEFAULT_FILL_SETTINGS: FillSettings = {
-  spreadBps: PAPER.spreadBps,
-  slippageBps: PAPER.slippageBps,
-  impactCoefficient: PAPER.impactCoefficient,
-  takerFeeBps: PAPER.takerFeeBps,
-};
-
 export interface BacktestOptions {
   candlesDir: string;
   symbols?: readonly string[];
-  /** ISO or Unix seconds: cycles for candle closes in [from, to) */
+  /**
+   * Unix seconds: cycles for candle closes in [from, to), clipped to the data. Without fromSec the
+   * replay starts at the first candle the model's card says it has not seen (backtest/windows.ts).
+   */
   fromSec?: number;
   toSec?: number;
   modelPath: string;
   cardPath?: string;
-  startingCashUsd?: number;
-  fill?: Partial<FillSettings>;
-  limits?: RiskLimits;
+  /**
+   * The trading settings, read through the live config schema (backtest/settings.ts:
+   * resolveSettings over the environment, --config, the CLI's shorthands); default: the live defaults.
+   */
+  settings?: ResolvedSettings;
   cacheDir?: string;
   granularity?: Granularity;
   /** replay an operator resuming the kill switch this many hours after each automatic trip */
@@ -110,8 +125,28 @@ export interface BacktestResult {
     startingCashUsd: number;
     fill: FillSettings;
     limits: RiskLimits;
-    bridge: typeof DEFAULT_BRIDGE_SETTINGS;
-    thresholds: typeof DEFAULT_DECISION_THRESHOLDS;
+    bridge: BridgeSettings;
+    thresholds: DecisionThresholds;
+    exits: ExitSettings;
+    dailyLossResumesNextDay: boolean;
+    /** --resume-kill-switch-after: the replayed operator (not a setting of the live functions) */
+    killSwitchResumeAfterHours?: number;
+    /** every variable of the live config the backtest read: value, default, where it came from */
+    variables: SettingReport[];
+    /** the variables that differ from the defaults, as NAME=value (default ...; source) */
+    changed: string[];
+  };
+  /** the replayed window and whether the model has seen any of it */
+  window: {
+    /** cycles for candle closes in [from, to), clipped to the data (ISO) */
+    from: string;
+    to: string;
+    /** --from given, or the default: the first candle the model has not seen (or the first scorable one) */
+    fromChosen: string;
+    /** the first candle the model's card says it has not seen (ISO); undefined without a card */
+    firstUnseen?: string;
+    /** set when the window overlaps what the model was fitted or selected on */
+    inSample?: InSampleWarning;
   };
   notes: string[];
   strategy: PerformanceMetrics;
@@ -150,6 +185,9 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
   const cpu0 = process.cpuUsage();
   const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   const interval = GRANULARITY_SECONDS[granularity];
+  // a reversed window is refused before any file is read
+  checkOrder(options.fromSec, options.toSec);
+  const resolved = options.settings ?? defaultSettings();
   const files = listMarketFiles(options.candlesDir, granularity, options.symbols);
   const modelSha = options.model?.sha256 ?? (await signalModelSha256(options.modelPath));
   const inferenceThread = options.inferenceThread ?? true;
@@ -219,25 +257,32 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     }
     const model = await loadModel();
     const symbols = predictions.symbols;
-    const span = defaultSpan(symbols, interval);
-    const fill: FillSettings = { ...DEFAULT_FILL_SETTINGS, ...options.fill };
-    const limits = options.limits ?? DEFAULT_RISK_LIMITS;
-    const startingCashUsd = options.startingCashUsd ?? PAPER.startingCashUsd;
-    const settings: BacktestSettings = {
+    const seen = model.card ? seenMarketOf(model.card) : undefined;
+    let window: BacktestWindow;
+    try {
+      window = backtestWindow(
+        { fromSec: options.fromSec, toSec: options.toSec },
+        defaultSpan(symbols, interval),
+        symbols,
+        interval,
+        seen,
+      );
+    } catch (error) {
+      // an empty window: the scores still being computed are cached for the next run, then it fails
+      await predictions.finished.catch(() => {});
+      throw error;
+    }
+    const settings = backtestSettingsOf(resolved.trading, {
       granularity,
       intervalSeconds: interval,
-      fromSec: options.fromSec ?? span.fromSec,
-      toSec: options.toSec ?? span.toSec,
-      startingCashUsd,
-      thresholds: DEFAULT_DECISION_THRESHOLDS,
-      bridge: DEFAULT_BRIDGE_SETTINGS,
-      limits,
-      fill,
+      fromSec: window.fromSec,
+      toSec: window.toSec,
       modelVersion: model.version,
       rulesFor: bundledProductRules,
       killSwitchResumeAfterHours: options.killSwitchResumeAfterHours,
       onProgress: (done, total) => options.onProgress?.("replay", done, total),
-    };
+    });
+    const { startingCashUsd, fill } = settings;
     // buy-and-hold reads only candles: it runs while the model is still scoring
     const hold: BuyAndHold = buyAndHold(
       symbols,
@@ -265,7 +310,14 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
     const cpu = process.cpuUsage(cpu0);
     timing.cpuMs = (cpu.user + cpu.system) / 1000;
     timing.peakRssMb = process.resourceUsage().maxRSS / 1024;
-    return resultOf(options, model, symbols, settings, run, hold, timing);
+    const windowReport: BacktestResult["window"] = {
+      from: isoOf(window.fromSec),
+      to: isoOf(window.toSec),
+      fromChosen: window.fromChosen,
+      ...(seen ? { firstUnseen: isoOf(seen.seen.toSec) } : {}),
+      ...(window.inSample ? { inSample: window.inSample } : {}),
+    };
+    return resultOf(options, model, symbols, settings, resolved, windowReport, run, hold, timing);
   } finally {
     await thread?.close();
   }
@@ -276,13 +328,16 @@ function resultOf(
   model: SignalModel,
   symbols: BacktestSymbol[],
   settings: BacktestSettings,
+  resolved: ResolvedSettings,
+  window: BacktestResult["window"],
   run: BacktestRun,
   hold: BuyAndHold,
   timing: BacktestTiming,
 ): BacktestResult {
   const { startingCashUsd, fill, limits, intervalSeconds: interval } = settings;
+  const { bridge, thresholds, exits, dailyLossResumesNextDay } = resolved.trading;
   const n = run.cycleTimes.length;
-  const iso = (s: number) => new Date(s * 1000).toISOString();
+  const iso = isoOf;
   return {
     model: { name: model.name, version: model.version, sha256: model.sha256 },
     candlesDir: resolve(options.candlesDir),
@@ -296,10 +351,27 @@ function resultOf(
       startingCashUsd,
       fill,
       limits,
-      bridge: DEFAULT_BRIDGE_SETTINGS,
-      thresholds: DEFAULT_DECISION_THRESHOLDS,
+      bridge,
+      thresholds,
+      exits,
+      dailyLossResumesNextDay,
+      ...(options.killSwitchResumeAfterHours !== undefined
+        ? { killSwitchResumeAfterHours: options.killSwitchResumeAfterHours }
+        : {}),
+      variables: resolved.variables,
+      changed: changedSettings(resolved.variables),
     },
-    notes: [LLM_VETO_NOTE, STOP_NOTE, ...killSwitchNotes(run, options.killSwitchResumeAfterHours)],
+    window,
+    notes: [
+      ...(model.card
+        ? []
+        : [
+            "The model has no card: nothing says which candles it was fitted on, so this window cannot be checked for IN-SAMPLE overlap, and it starts at the first scorable candle.",
+          ]),
+      LLM_VETO_NOTE,
+      STOP_NOTE,
+      ...killSwitchNotes(run, options.killSwitchResumeAfterHours),
+    ],
     strategy: performanceOf(run.cycleTimes, run.equity, run.exposure, startingCashUsd, interval, run.trades),
     buyAndHold: performanceOf(
       run.cycleTimes,
@@ -326,6 +398,10 @@ function resultOf(
     curves: { cycleTimes: run.cycleTimes, equity: run.equity, buyAndHold: hold.equity },
     market: symbols,
   };
+}
+
+function isoOf(s: number): string {
+  return new Date(s * 1000).toISOString();
 }
 
 function killSwitchNotes(run: BacktestRun, resumeAfterHours: number | undefined): string[] {

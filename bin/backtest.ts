@@ -1,9 +1,12 @@
 /**
  * npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO]
- *   [--model models/signal-model.onnx] [--fee-bps 60] [--slippage-bps 5] [--equity 10000]
- *   [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread]
+ *   [--config settings.json] [--model models/signal-model.onnx] [--fee-bps 60] [--slippage-bps 5]
+ *   [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread]
  * Replays 1h candles through the live chain's own code (features, model, thresholds, bridge, risk,
- * paper fill model, portfolio) and compares with equal-weight buy-and-hold. The LLM veto is not applied.
+ * exits, paper fill model, portfolio) with the live functions' settings (the environment, then
+ * --config, then the shorthand flags; backtest/settings.ts), from the first candle the model has not
+ * seen unless --from says otherwise (backtest/windows.ts), and compares with equal-weight
+ * buy-and-hold. The LLM veto is not applied.
  */
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -14,13 +17,20 @@ import cliProgress from "cli-progress";
 import { formatSummary, resultJson } from "#backtest/format.js";
 import { renderReport } from "#backtest/report.js";
 import { backtestCandles } from "#backtest/run.js";
+import { BACKTEST_VARIABLES, commandLineSources, resolveSettings } from "#backtest/settings.js";
 import { benchBacktest } from "#bench/backtest.js";
 
 export { benchBacktest };
 
 const ROOT = resolve(import.meta.dirname, "..");
-const usage =
-  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread] [--resume-kill-switch-after HOURS]";
+const usage = [
+  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--config settings.json] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread] [--resume-kill-switch-after HOURS]",
+  "",
+  "Window: cycles for candle closes in [--from, --to). Without --from the replay starts at the first candle the model's card says it has not seen; a window that overlaps its training or selection period is marked IN-SAMPLE.",
+  "Settings: the live functions' variables, read and checked by the same config schema, from the environment, then --config (a JSON object of these names and values), then --equity (PAPER_STARTING_CASH_USD), --fee-bps (PAPER_TAKER_FEE_BPS), --slippage-bps (PAPER_SLIPPAGE_BPS):",
+  `  ${BACKTEST_VARIABLES.join(", ")}`,
+  "See docs/BACKTEST.md and the configuration table in README.md.",
+].join("\n");
 
 function parseTime(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -30,10 +40,11 @@ function parseTime(flag: string, value: string | undefined): number | undefined 
   return ms / 1000;
 }
 
-function parseNumber(flag: string, value: string | undefined): number | undefined {
+function parseHours(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} ${value} is not a number >= 0`);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new Error(`--${flag} ${value} is not a number of hours >= 0 (such as 24)`);
   return n;
 }
 
@@ -49,6 +60,7 @@ async function main(): Promise<void> {
       symbols: { type: "string" },
       from: { type: "string" },
       to: { type: "string" },
+      config: { type: "string" },
       model: { type: "string" },
       "fee-bps": { type: "string" },
       "slippage-bps": { type: "string" },
@@ -66,10 +78,20 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const equity = parseNumber("equity", values.equity);
-  if (equity !== undefined && equity <= 0) throw new Error(`--equity ${values.equity} must be positive`);
-  const feeBps = parseNumber("fee-bps", values["fee-bps"]);
-  const slippageBps = parseNumber("slippage-bps", values["slippage-bps"]);
+  // every setting is checked before any file is read
+  const settings = resolveSettings(
+    commandLineSources({
+      env: process.env,
+      configFile: values.config,
+      flags: { equity: values.equity, "fee-bps": values["fee-bps"], "slippage-bps": values["slippage-bps"] },
+    }),
+  );
+  const fromSec = parseTime("from", values.from);
+  const toSec = parseTime("to", values.to);
+  const killSwitchResumeAfterHours = parseHours(
+    "resume-kill-switch-after",
+    values["resume-kill-switch-after"],
+  );
   const started = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   let barPhase = "";
@@ -93,19 +115,15 @@ async function main(): Promise<void> {
   const result = await backtestCandles({
     candlesDir: values.candles ?? defaultCandles(),
     symbols: values.symbols?.split(",").map((s) => s.trim()),
-    fromSec: parseTime("from", values.from),
-    toSec: parseTime("to", values.to),
+    fromSec,
+    toSec,
     modelPath: values.model ?? resolve(ROOT, "models/signal-model.onnx"),
-    startingCashUsd: equity,
-    fill: {
-      ...(feeBps !== undefined ? { takerFeeBps: feeBps } : {}),
-      ...(slippageBps !== undefined ? { slippageBps } : {}),
-    },
+    settings,
     cacheDir: values["no-cache"]
       ? undefined
       : resolve(values["cache-dir"] ?? resolve(ROOT, ".cache/predictions")),
     inferenceThread: !values["single-thread"],
-    killSwitchResumeAfterHours: parseNumber("resume-kill-switch-after", values["resume-kill-switch-after"]),
+    killSwitchResumeAfterHours,
     onProgress: progress,
   });
   bar?.stop();

@@ -5,6 +5,7 @@ import { loadSignalModel } from "#model/index.js";
 import { handlerContext } from "#runtime/handler-context.js";
 import { latestCandleCheck } from "#runtime/health-checks.js";
 import { recordSignalCycle } from "#runtime/pipeline-metrics.js";
+import { signalSettingsFromConfig } from "#runtime/settings-from-config.js";
 import { generateSignals } from "#steps/generate-signals.js";
 
 const { config, logger, metrics, stores, scheduled } = handlerContext("signal-generator");
@@ -18,8 +19,7 @@ const health = {
   model: async () => `${model.name} ${model.version} (${model.featureCount} features)`,
   store: latestCandleCheck(stores.candles, config.CANDLE_GRANULARITY),
 };
-const thresholds = { buy: config.SIGNAL_BUY_THRESHOLD, sell: config.SIGNAL_SELL_THRESHOLD };
-const settings = { granularity: config.CANDLE_GRANULARITY, thresholds, ttlDays: config.SIGNAL_TTL_DAYS };
+const settings = signalSettingsFromConfig(config);
 
 export const handler = scheduled(health, async (at) => {
   const started = performance.now();

@@ -4,6 +4,7 @@ import { basename, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { listMarketFiles } from "#backtest/predictions.js";
 import { type BacktestOptions, backtestCandles } from "#backtest/run.js";
+import { resolveSettings } from "#backtest/settings.js";
 import { shippedModel } from "#test/e2e/support.js";
 import { REPO_ROOT } from "#test/support/paths.js";
 
@@ -36,10 +37,12 @@ describe("the prediction cache (model sha256 x candle file sha256)", () => {
     expect(warm.tradesSha256).toBe(cold.tradesSha256);
 
     // other fees: the cached probabilities, the trades of a run without any cache
-    const fees = { takerFeeBps: 25, slippageBps: 10 };
-    const warmFees = await backtestCandles({ ...base, cacheDir, fill: fees });
+    const fees = resolveSettings([
+      { name: "test", values: { PAPER_TAKER_FEE_BPS: 25, PAPER_SLIPPAGE_BPS: 10 } },
+    ]);
+    const warmFees = await backtestCandles({ ...base, cacheDir, settings: fees });
     expect(warmFees.timing.cacheHits).toBe(SYMBOLS.length);
-    expect(warmFees.tradesSha256).toBe((await backtestCandles({ ...base, fill: fees })).tradesSha256);
+    expect(warmFees.tradesSha256).toBe((await backtestCandles({ ...base, settings: fees })).tradesSha256);
     expect(warmFees.tradesSha256).not.toBe(cold.tradesSha256);
 
     // one entry missing, one cut short (an interrupted write): both recomputed, the rest served

@@ -22,6 +22,7 @@ import { type MarkSource, MarkUnavailableError } from "#steps/reconcile-portfoli
 import { sharedDocumentClient } from "#store/dynamo/client.js";
 import type { CandleStore } from "#store/ports.js";
 import { tableName } from "#store/tables.js";
+import { paperSettingsFromConfig } from "./settings-from-config.js";
 
 export interface Venue {
   exchange: Exchange;
@@ -146,13 +147,7 @@ export async function createVenue(config: Config, deps: VenueDeps): Promise<Venu
     ),
     rules:
       deps.rules ?? coinbaseProductRules(new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL })),
-    settings: {
-      startingCashUsd: config.PAPER_STARTING_CASH_USD,
-      slippageBps: config.PAPER_SLIPPAGE_BPS,
-      impactCoefficient: DEFAULT_PAPER_ACCOUNT.impactCoefficient,
-      takerFeeBps: config.PAPER_TAKER_FEE_BPS,
-      makerFeeBps: config.PAPER_MAKER_FEE_BPS,
-    },
+    settings: paperSettingsFromConfig(config),
     now: deps.now ?? (() => new Date()),
     newId: randomUUID,
   });
