@@ -14,13 +14,14 @@ import cliProgress from "cli-progress";
 import { formatSummary, resultJson } from "#backtest/format.js";
 import { renderReport } from "#backtest/report.js";
 import { backtestCandles } from "#backtest/run.js";
+import { sweepMain, wantsSweep } from "#backtest/sweep-cli.js";
 import { benchBacktest } from "#bench/backtest.js";
 
 export { benchBacktest };
 
 const ROOT = resolve(import.meta.dirname, "..");
 const usage =
-  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread] [--resume-kill-switch-after HOURS]";
+  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread] [--resume-kill-switch-after HOURS]\n       npm run backtest -- --sweep grid.json [...] (walk-forward tuning; --sweep grid.json --help)";
 
 function parseTime(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -43,6 +44,8 @@ function defaultCandles(): string {
 }
 
 async function main(): Promise<void> {
+  // walk-forward tuning has its own options (backtest/sweep-cli.ts)
+  if (wantsSweep(process.argv.slice(2))) return sweepMain(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       candles: { type: "string" },
