@@ -193,8 +193,9 @@ export async function sweepMain(
   } finally {
     await thread?.close();
   }
+  const loadMs = performance.now() - t0;
   console.log(
-    `market: ${symbols.length} symbols from ${candlesDir}; probabilities ${timing.cacheHits === files.length ? "all from the cache" : `scored for ${files.length - timing.cacheHits} file(s) and cached`} (${cacheDir}); loaded in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+    `market: ${symbols.length} symbols from ${candlesDir}; probabilities ${timing.cacheHits === files.length ? "all from the cache" : `scored for ${files.length - timing.cacheHits} file(s) and cached`} (${cacheDir}); loaded in ${(loadMs / 1000).toFixed(2)} s`,
   );
   checkWindowHasCandles("tune", windows.tune, symbols, interval);
   checkWindowHasCandles("score", windows.score, symbols, interval);
@@ -211,7 +212,15 @@ export async function sweepMain(
   if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
   console.log(formatSweep(result, gridName));
   if (values.json) {
-    await writeFile(values.json, sweepJson(result, grid));
+    const loaded = {
+      candlesDir: resolve(candlesDir),
+      symbols: symbols.map((s) => s.productId),
+      modelVersion: card.version,
+      cacheDir,
+      cacheHits: timing.cacheHits,
+      loadMs,
+    };
+    await writeFile(values.json, sweepJson(result, grid, { market: loaded }));
     console.log(`wrote ${values.json}`);
   }
 }

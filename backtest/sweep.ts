@@ -253,7 +253,7 @@ export function formatSweep(r: SweepResult, gridName = "grid.json"): string {
 }
 
 /** The result as JSON (non-finite figures as strings: JSON has no Infinity). */
-export function sweepJson(r: SweepResult, grid: SweepGrid): string {
+export function sweepJson(r: SweepResult, grid: SweepGrid, extra: Record<string, unknown> = {}): string {
   const w = r.windows;
   return `${JSON.stringify(
     {
@@ -278,6 +278,7 @@ export function sweepJson(r: SweepResult, grid: SweepGrid): string {
       buyAndHold: r.buyAndHold,
       timing: r.timing,
       notes: r.notes,
+      ...extra,
     },
     (_key, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value),
     2,
