@@ -124,7 +124,7 @@ export async function runSweep(market: SweepMarket, options: SweepOptions): Prom
       rows,
       tune,
       buyAndHold: hold,
-      notes: [...windowNotes(windows), LLM_VETO_NOTE],
+      notes: [...windowNotes(windows), ...idleRowNotes(rows), LLM_VETO_NOTE],
       timing: {
         workersStartMs: pool.timing.startMs,
         tuneMs,
@@ -136,6 +136,15 @@ export async function runSweep(market: SweepMarket, options: SweepOptions): Prom
   } finally {
     await pool.close();
   }
+}
+
+/** A row that traded nothing in the score window ranks on zeros: say so, and what to change. */
+export function idleRowNotes(rows: readonly Pick<SweepRow, "score">[]): string[] {
+  const idle = rows.filter((row) => row.score.trades === 0).length;
+  if (idle === 0) return [];
+  return [
+    `${idle} of the top ${rows.length} made no trade in the score window: their score figures are zeros, which say nothing of the settings; let more signals through (BRIDGE_MIN_CONFIDENCE, SIGNAL_BUY_THRESHOLD) or widen the score window.`,
+  ];
 }
 
 function holdFigures(market: SweepMarket, grid: SweepGrid, window: Window): HoldFigures {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { BacktestSymbol } from "#backtest/engine.js";
-import { formatSweep, rankBy, runSweep, type SweepResult } from "#backtest/sweep.js";
+import { formatSweep, idleRowNotes, rankBy, runSweep, type SweepResult } from "#backtest/sweep.js";
 import {
   configurationAt,
   configurationLabel,
@@ -273,6 +273,18 @@ describe("rankBy: best first, ties in grid order", () => {
     const summary = (sharpe: number) => ({ sharpe }) as RunSummary;
     const runs = [summary(Number.NaN), summary(-3), summary(1)];
     expect(rankBy(3, (i) => metricOf(runs[i]!, "sharpe"))).toEqual([2, 1, 0]);
+  });
+});
+
+describe("sweep notes", () => {
+  it("says when top configurations made no trade in the score window", () => {
+    const row = (trades: number) => ({ score: { trades } as RunSummary });
+    expect(idleRowNotes([row(3), row(1)])).toEqual([]);
+    expect(idleRowNotes([row(3), row(0), row(0)])).toEqual([
+      expect.stringMatching(
+        /^2 of the top 3 made no trade in the score window: their score figures are zeros/,
+      ),
+    ]);
   });
 });
 
