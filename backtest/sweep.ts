@@ -86,7 +86,8 @@ export async function runSweep(market: SweepMarket, options: SweepOptions): Prom
   const t0 = performance.now();
   const pool = await SweepPool.start(
     { market, grid, windows: { tune: windows.tune, score: windows.score } },
-    options.workers,
+    // no more workers than configurations: one with nothing to run would only cost its start
+    Math.min(options.workers, grid.count),
   );
   try {
     const all = Array.from({ length: grid.count }, (_, i) => i);
