@@ -18,6 +18,7 @@ import { formatSummary, resultJson } from "#backtest/format.js";
 import { renderReport } from "#backtest/report.js";
 import { backtestCandles } from "#backtest/run.js";
 import { BACKTEST_VARIABLES, commandLineSources, resolveSettings } from "#backtest/settings.js";
+import { sweepMain, wantsSweep } from "#backtest/sweep-cli.js";
 import { benchBacktest } from "#bench/backtest.js";
 
 export { benchBacktest };
@@ -25,6 +26,7 @@ export { benchBacktest };
 const ROOT = resolve(import.meta.dirname, "..");
 const usage = [
   "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--config settings.json] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread] [--resume-kill-switch-after HOURS]",
+  "       npm run backtest -- --sweep grid.json [...] (walk-forward tuning; --sweep grid.json --help)",
   "",
   "Window: cycles for candle closes in [--from, --to). Without --from the replay starts at the first candle the model's card says it has not seen; a window that overlaps its training or selection period is marked IN-SAMPLE.",
   "Settings: the live functions' variables, read and checked by the same config schema, from the environment, then --config (a JSON object of these names and values), then --equity (PAPER_STARTING_CASH_USD), --fee-bps (PAPER_TAKER_FEE_BPS), --slippage-bps (PAPER_SLIPPAGE_BPS):",
@@ -54,6 +56,8 @@ function defaultCandles(): string {
 }
 
 async function main(): Promise<void> {
+  // walk-forward tuning has its own options (backtest/sweep-cli.ts)
+  if (wantsSweep(process.argv.slice(2))) return sweepMain(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       candles: { type: "string" },

@@ -60,7 +60,9 @@ describe("backtest exits: each reason on hand-checked candles (the exit policy o
 
   it("a gap through the stop fills the resting stop-limit at the open, down to its limit; below it, at market", async () => {
     const gapTo = (price: number) =>
-      market(after600({ 601: price }), { 600: "BUY" }, 1e12, (i) => (i === 601 ? { open: price } : undefined));
+      market(after600({ 601: price }), { 600: "BUY" }, 1e12, (i) =>
+        i === 601 ? { open: price } : undefined,
+      );
     // the stop 1R = 1% under the fill, its limit 5% (EXIT_STOP_LIMIT_OFFSET) under the stop
     const inside = await runBacktest([gapTo(97)], settings());
     expect(inside.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: 97 });
