@@ -116,6 +116,30 @@ const BAD: Record<string, string[]> = {
   EXECUTION_PRICE_BAND: [...NOT_DECIMAL, "0", "-0.1", "0.51", "1", "2"],
   EXECUTION_STUCK_MINUTES: wholeNumber(1, 1440),
   OLLAMA_NUM_PARALLEL: wholeNumber(1, MAX_LLM_PARALLEL_REQUESTS),
+  EXIT_TAKE_PROFIT_LADDER: [
+    "1",
+    "1:",
+    ":0.5",
+    "1:0.5;2:0.5",
+    "1:0.5,,2:0.5",
+    "2:0.5,1:0.5",
+    "1:0.5,1:0.5",
+    "1:0.6,2:0.6",
+    "0:0.5",
+    "-1:0.5",
+    "1:0",
+    "1:1.5",
+    "1:-0.5",
+    "NaN:0.5",
+    "Infinity:1",
+    "0x1:0.5",
+    "off",
+  ],
+  EXIT_TRAILING_ACTIVATION_R: [...NOT_DECIMAL, "-1", "-0.5"],
+  EXIT_TRAILING_DISTANCE_R: positiveNumber,
+  EXIT_TIME_LIMIT_CANDLES: wholeNumber(0, 10_000),
+  EXIT_ON_SELL_SIGNAL: ["1", "0", "yes", "no", "on", "off", "tru", "falsey", "true false"],
+  KILL_SWITCH_FLATTEN: ["1", "0", "yes", "no", "on", "off", "t", "f"],
 };
 
 /** Values at the edges of each domain that must still be accepted, with what they parse to. */
@@ -157,6 +181,14 @@ const GOOD: [string, string, unknown][] = [
   ["EXECUTION_PRICE_BAND", "0.02", 0.02],
   ["RISK_MAX_SNAPSHOT_AGE_MINUTES", "3", 3],
   ["EXECUTION_STUCK_MINUTES", "1440", 1440],
+  ["EXIT_TAKE_PROFIT_LADDER", " 1:0.5, 2:0.5 ", "1:0.5, 2:0.5"],
+  ["EXIT_TAKE_PROFIT_LADDER", "none", "none"],
+  ["EXIT_TAKE_PROFIT_LADDER", "1.5:1", "1.5:1"],
+  ["EXIT_TRAILING_ACTIVATION_R", "0", 0],
+  ["EXIT_TRAILING_DISTANCE_R", "0.25", 0.25],
+  ["EXIT_TIME_LIMIT_CANDLES", "0", 0],
+  ["EXIT_ON_SELL_SIGNAL", "FALSE", false],
+  ["KILL_SWITCH_FLATTEN", " true ", true],
 ];
 
 function configErrorFor(env: NodeJS.ProcessEnv): string {
