@@ -1,4 +1,5 @@
 import { CoinbaseMarketData } from "#coinbase/market-data.js";
+import { positionTrackingFrom } from "#exits/exit-config.js";
 import { resolveUniverse } from "#market-data/universe.js";
 import { handlerContext } from "#runtime/handler-context.js";
 import {
@@ -25,7 +26,8 @@ const settle = venue.settleRestingOrders;
 const universe = () => resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData);
 const settleRestingOrders = settle ? async () => settle(await universe()) : undefined;
 const deps = { ...stores, exchange: venue.exchange, marks: venue.marks, log: logger, settleRestingOrders };
-const limits = { maxDailyLoss: config.RISK_MAX_DAILY_LOSS, maxDrawdown: config.RISK_MAX_DRAWDOWN };
+const positions = positionTrackingFrom(config);
+const limits = { maxDailyLoss: config.RISK_MAX_DAILY_LOSS, maxDrawdown: config.RISK_MAX_DRAWDOWN, positions };
 
 export const handler = scheduled(health, async (now) => {
   const report = await reconcilePortfolio(deps, { ...limits, quoteCurrency: "USD" }, now);

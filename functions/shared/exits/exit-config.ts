@@ -4,6 +4,7 @@
  * refused a bad value at init; this only turns the text forms into the policy's settings.
  */
 import type { Config } from "#config";
+import { GRANULARITY_SECONDS } from "#domain/market.js";
 import { assertValidExitSettings, type ExitSettings, parseLadder } from "./exit-settings.js";
 
 export type ExitConfig = Pick<
@@ -34,4 +35,12 @@ export function exitSettingsFrom(config: ExitConfig): ExitSettings {
   };
   assertValidExitSettings(settings);
   return settings;
+}
+
+/** What new managed positions get: the exit settings and the candle interval the time limit counts in. */
+export function positionTrackingFrom(config: ExitConfig & Pick<Config, "CANDLE_GRANULARITY">): {
+  exits: ExitSettings;
+  intervalSeconds: number;
+} {
+  return { exits: exitSettingsFrom(config), intervalSeconds: GRANULARITY_SECONDS[config.CANDLE_GRANULARITY] };
 }
