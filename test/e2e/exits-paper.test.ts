@@ -218,6 +218,24 @@ describe("exits through the live chain on the paper venue", () => {
     expect(position?.exits[0]?.filledBase).toBe(opened.quantity);
   });
 
+  it("an entry filled without a stop opens no managed position (no stop is invented) and is reported unprotected", async () => {
+    const chain = await exitChain("exit-unprotected");
+    const report = await chain.buy("e-naked", "SOL-USD", 500, ENTRY, undefined);
+    expect(report.managedPositions).toEqual([
+      {
+        kind: "unprotected",
+        positionId: "e-naked",
+        symbol: "SOL-USD",
+        reason: expect.stringMatching(/approved without a stop-loss; \S+ SOL-USD is held with no exit rule/),
+      },
+    ]);
+    expect(await chain.position("e-naked")).toBeUndefined();
+    expect(await heldBase(chain, "SOL")).not.toEqual(new Decimal(0));
+    chain.advance(HOUR);
+    await chain.price("SOL-USD", ENTRY * 0.5);
+    expect((await chain.cycle()).issued).toEqual([]);
+  });
+
   it("an exit refused by the venue puts the position back to OPEN and is issued again under the next attempt's id", async () => {
     const chain = await exitChain("exit-refused");
     await chain.enter("e-refused", "SOL-USD", 500, ENTRY);

@@ -89,6 +89,19 @@ export async function exitChain(label: string, exits: Partial<ExitSettings> = {}
     },
     /** a BUY approved with a stop `stopFraction` under the price, executed and reconciled into a managed position */
     async enter(id: string, symbol: string, amountUsd: number, price: number, stopFraction = 0.02) {
+      await chain.buy(id, symbol, amountUsd, price, stopFraction);
+      const position = await stores.managedPositions.get(id);
+      if (!position) throw new Error(`entry ${id} opened no managed position`);
+      return position;
+    },
+    /** a BUY approved (with a stop `stopFraction` under the price, or none), executed and reconciled: the reconciliation's report */
+    async buy(
+      id: string,
+      symbol: string,
+      amountUsd: number,
+      price: number,
+      stopFraction: number | undefined,
+    ) {
       await chain.price(symbol, price);
       const at = clock.toISOString();
       await stores.recommendations.create(
@@ -107,14 +120,11 @@ export async function exitChain(label: string, exits: Partial<ExitSettings> = {}
       await walkLifecycle(stores, id, "VALIDATED", clock);
       await stores.recommendations.transition(id, "VALIDATED", "RISK_APPROVED", "test approval", clock, {
         approvedAmountUsd: amountUsd,
-        stopLoss: price * (1 - stopFraction),
+        ...(stopFraction !== undefined ? { stopLoss: price * (1 - stopFraction) } : {}),
       });
       await sendToExecution(executionRequestFor({ recommendationId: id, symbol, side: "BUY" }, clock));
       await chain.deliverAll();
-      await chain.reconcile();
-      const position = await stores.managedPositions.get(id);
-      if (!position) throw new Error(`entry ${id} opened no managed position`);
-      return position;
+      return chain.reconcile();
     },
     /** one run of the position manager */
     manage: () => managePositions({ ...stores, exchange, sendToExecution, log: silentLog }, settings, clock),
