@@ -941,7 +941,9 @@ export async function runBacktest(
 /** A resting stop's fill at `price` (taker, no slippage), in the shape of a market fill. */
 function stopFill(baseSize: number, price: number, takerFeeBps: number): MarketFillNumbers {
   const { quoteValue, fee, totalQuote } = limitFillNumbers("SELL", baseSize, price, takerFeeBps);
-  return { averagePrice: price, baseSize, quoteValue, fee, totalQuote, slippageBps: 0, impactBps: 0 };
+  // a resting stop fills at its price: no slippage, no impact
+  const none = 0;
+  return { averagePrice: price, baseSize, quoteValue, fee, totalQuote, slippageBps: none, impactBps: none };
 }
 
 const NO_SIGNALS: ActionableSignals = {

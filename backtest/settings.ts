@@ -15,7 +15,8 @@
 import { readFileSync } from "node:fs";
 import { type Config, ConfigError, ConfigSchema, loadConfig } from "#config";
 import { DEFAULT_PAPER_ACCOUNT as PAPER } from "#defaults";
-import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
+import { exitSettingsFrom } from "#exits/exit-config.js";
+import type { ExitSettings } from "#exits/exit-settings.js";
 import type { DecisionThresholds } from "#model/decision.js";
 import type { RiskLimits } from "#risk/limits.js";
 import { riskLimitsFromConfig } from "#risk/limits-from-config.js";
@@ -71,11 +72,6 @@ export const DEFAULT_FILL_SETTINGS: FillSettings = {
   impactCoefficient: PAPER.impactCoefficient,
   takerFeeBps: PAPER.takerFeeBps,
 };
-
-/** Exits (EXIT_*, KILL_SWITCH_FLATTEN): config.ts reads none yet; when it does, map them here. */
-function exitSettingsFrom(_config: Config): ExitSettings {
-  return DEFAULT_EXITS;
-}
 
 /** The configuration → the replay's settings, each group as its live function reads it. */
 export function tradingSettingsFrom(config: Config): TradingSettings {

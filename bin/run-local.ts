@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GRANULARITY_SECONDS } from "#domain/schemas.js";
+import { exitSettingsFrom } from "#exits/exit-config.js";
 import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
 import { startLocalCloud } from "#local/cloud.js";
 import { createLocalPipeline } from "#local/pipeline.js";
@@ -166,13 +167,14 @@ try {
     settleRestingOrders: venue.settleRestingOrders && (() => venue.settleRestingOrders!(symbols)),
     marks: venue.marks,
     startingCashUsd: config.PAPER_STARTING_CASH_USD,
+    exits: exitSettingsFrom(config),
     log: quiet,
     handlerLogger: new Logger({ serviceName: "local-runner", logLevel: args.verbose ? "INFO" : "SILENT" }),
     onCycle: (c) =>
       say(
         `  ${c.at.slice(0, 16)}  candles +${String(c.ingested).padStart(5)}  signals ${String(c.signals).padStart(2)}  ` +
           `new recs ${c.created}  queued ${c.queued}  validated ${c.validated}  risk ${c.risk}  executed ${c.executed}  ` +
-          `equity $${c.equityUsd.toFixed(2)}`,
+          `equity $${c.equityUsd.toFixed(2)}${c.exits.length > 0 ? `  exits ${c.exits.join(", ")}` : ""}`,
       ),
   });
 

@@ -15,6 +15,8 @@ const ScheduleMinutes = z.object({
   signalGenerator: Minutes,
   signalBridge: Minutes,
   portfolio: Minutes,
+  /** exits act on the venue's bid each run: every minute by default */
+  positionManager: Minutes.default(1),
 });
 export type ScheduleMinutes = z.infer<typeof ScheduleMinutes>;
 

@@ -11,6 +11,7 @@ export const PIPELINE_FUNCTION_NAMES = [
   "risk-manager",
   "trade-executor",
   "portfolio",
+  "position-manager",
   "kill-switch",
 ] as const;
 export type FunctionName = (typeof PIPELINE_FUNCTION_NAMES)[number];
@@ -22,6 +23,7 @@ export const FUNCTION_TIMEOUT_SECONDS: Readonly<Record<FunctionName, number>> = 
   "risk-manager": QUEUES.risk.consumerTimeoutSeconds,
   "trade-executor": QUEUES.execution.consumerTimeoutSeconds,
   portfolio: 50,
+  "position-manager": 50,
   "kill-switch": 15,
 };
 

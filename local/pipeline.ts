@@ -1,6 +1,7 @@
 /**
  * The whole pipeline on the local cloud, cycle by cycle over replayed candles: ingest → signals →
- * bridge → LLM validation → risk → execution → portfolio. Every stage is the same domain code the
+ * bridge → LLM validation → risk → execution → portfolio → position manager (its exits executed and
+ * booked by a second portfolio pass). Every stage is the same domain code the
  * Lambdas run; the queues are real (local SQS) and consumed through the same SQS batch handler, so
  * retries and dead-letter queues behave as in AWS. Time is the replay's: each cycle runs one minute
  * after a candle closed. The risk manager sizes entries only against a current equity snapshot, so
@@ -21,6 +22,7 @@ import {
   ValidationRequest,
 } from "#domain/schemas.js";
 import type { Exchange } from "#exchange/exchange.js";
+import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import { SERVING_WINDOW } from "#features/index.js";
 import type { VerdictSource } from "#llm/index.js";
 import { ingestCandles } from "#market-data/ingest.js";
@@ -35,6 +37,7 @@ import { sqsHandler } from "#runtime/sqs-handler.js";
 import { assessRecommendation } from "#steps/assess-recommendation.js";
 import { DEFAULT_EXECUTION_SETTINGS, executeTrade } from "#steps/execute-trade.js";
 import { generateSignals } from "#steps/generate-signals.js";
+import { DEFAULT_RESEND_AFTER_MS, managePositions } from "#steps/manage-positions.js";
 import { type MarkSource, reconcilePortfolio } from "#steps/reconcile-portfolio.js";
 import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "#steps/signal-bridge.js";
 import { validateRecommendation } from "#steps/validate-recommendation.js";
@@ -61,6 +64,8 @@ export interface LocalPipelineOptions {
   maxSnapshotAgeMinutes?: number;
   thresholds?: { buy: number; sell: number };
   bridge?: typeof DEFAULT_BRIDGE_SETTINGS;
+  /** how positions leave (EXIT_*, KILL_SWITCH_FLATTEN); default DEFAULT_EXITS */
+  exits?: ExitSettings;
   log: Log;
   /** a logger for the SQS batch handlers (Powertools Logger) */
   handlerLogger: Parameters<typeof sqsHandler>[0]["logger"];
@@ -76,6 +81,8 @@ export interface CycleReport {
   validated: number;
   risk: number;
   executed: number;
+  /** exits the position manager issued this cycle (STOP_LOSS, TAKE_PROFIT_1, ...) */
+  exits: string[];
   equityUsd: number;
 }
 
@@ -99,6 +106,7 @@ export function createLocalPipeline(
   const sendToRisk = queueSender(cloud.queues.risk.url, QUEUES.risk.urlEnvVar, sqs);
   const sendToExecution = queueSender(cloud.queues.execution.url, QUEUES.execution.urlEnvVar, sqs);
   const maxSnapshotAgeMinutes = options.maxSnapshotAgeMinutes ?? (2 * interval) / 60;
+  const exits = options.exits ?? DEFAULT_EXITS;
   let now = options.from;
   let snapshotChecked = false;
 
@@ -164,7 +172,14 @@ export function createLocalPipeline(
         maxDrawdown: limits.maxDrawdown,
         dailyLossResumesNextDay: DEFAULT_KILL_SWITCH_SETTINGS.dailyLossResumesNextDay,
         quoteCurrency: "USD",
+        positions: { exits, intervalSeconds: interval },
       },
+      at,
+    );
+  const manage = (at: Date) =>
+    managePositions(
+      { ...stores, exchange: options.exchange, sendToExecution, log: options.log },
+      { exits, resendAfterMs: DEFAULT_RESEND_AFTER_MS },
       at,
     );
 
@@ -205,6 +220,10 @@ export function createLocalPipeline(
     const validated = validationHandler ? await drain("validation", validationHandler) : { received: 0 };
     const risk = await drain("risk", riskHandler);
     const executed = await drain("execution", executionHandler);
+    await reconcile(at);
+    // as in AWS, where the position manager runs every minute after the portfolio opened the entries
+    const managed = await manage(at);
+    const exitsExecuted = await drain("execution", executionHandler);
     const portfolio = await reconcile(at);
     const report: CycleReport = {
       at: at.toISOString(),
@@ -214,7 +233,8 @@ export function createLocalPipeline(
       queued: bridge.queued.length,
       validated: validated.received,
       risk: risk.received,
-      executed: executed.received,
+      executed: executed.received + exitsExecuted.received,
+      exits: managed.issued.map((e) => `${e.label} ${e.symbol}`),
       equityUsd: portfolio.snapshot.equityUsd,
     };
     options.onCycle?.(report);

@@ -1,4 +1,5 @@
 /** What a local run did, read back from the store through its access patterns (no scans). */
+import { exitLabel } from "#domain/managed-position.js";
 import type { Fill, Order, RecommendationStatus, SignalType } from "#domain/schemas.js";
 import { RecommendationStatus as Statuses } from "#domain/schemas.js";
 import type { Stores } from "#store/dynamo/index.js";
@@ -17,6 +18,33 @@ export interface RunSummary {
     dailyPnlUsd: number;
   };
   killSwitch: { active: boolean; reason: string };
+  /** every exit the position manager issued, with its reason and, once its order is done, what it booked */
+  exits: {
+    exitId: string;
+    positionId: string;
+    symbol: string;
+    reason: string;
+    at: string;
+    baseSize: string;
+    triggerPrice: number;
+    outcome?: "FILLED" | "FAILED";
+    filledBase?: string;
+    averagePrice?: number;
+    pnlUsd?: number;
+  }[];
+  /** managed positions: realized P&L per closed position, and what is still open */
+  managedPositions: {
+    positionId: string;
+    symbol: string;
+    status: string;
+    entryPrice: number;
+    entryQuantity: string;
+    quantity: string;
+    openedAt: string;
+    closedAt?: string;
+    realizedPnlUsd: number;
+    exits: string[];
+  }[];
 }
 
 export async function summarizeRun(stores: Stores, from: Date, to: Date): Promise<RunSummary> {
@@ -42,6 +70,9 @@ export async function summarizeRun(stores: Stores, from: Date, to: Date): Promis
   }
   const snapshot = await stores.portfolio.latestEquitySnapshot();
   const kill = await stores.killSwitch.get();
+  const managed = (await stores.managedPositions.allPositions()).sort((a, b) =>
+    a.openedAt.localeCompare(b.openedAt),
+  );
   return {
     signalsByType,
     recommendationsByState,
@@ -63,6 +94,35 @@ export async function summarizeRun(stores: Stores, from: Date, to: Date): Promis
       dailyPnlUsd: snapshot.dailyPnlUsd,
     },
     killSwitch: { active: kill.active, reason: kill.reason },
+    exits: managed
+      .flatMap((p) =>
+        p.exits.map((e) => ({
+          exitId: e.exitId,
+          positionId: p.positionId,
+          symbol: p.symbol,
+          reason: exitLabel(e.reason, e.leg),
+          at: e.at,
+          baseSize: e.baseSize,
+          triggerPrice: e.triggerPrice,
+          ...(e.outcome ? { outcome: e.outcome } : {}),
+          ...(e.filledBase !== undefined ? { filledBase: e.filledBase } : {}),
+          ...(e.averagePrice !== undefined ? { averagePrice: e.averagePrice } : {}),
+          ...(e.pnlUsd !== undefined ? { pnlUsd: e.pnlUsd } : {}),
+        })),
+      )
+      .sort((a, b) => a.at.localeCompare(b.at)),
+    managedPositions: managed.map((p) => ({
+      positionId: p.positionId,
+      symbol: p.symbol,
+      status: p.status,
+      entryPrice: p.entryPrice,
+      entryQuantity: p.entryQuantity,
+      quantity: p.quantity,
+      openedAt: p.openedAt,
+      ...(p.closedAt ? { closedAt: p.closedAt } : {}),
+      realizedPnlUsd: p.realizedPnlUsd,
+      exits: p.exits.map((e) => exitLabel(e.reason, e.leg)),
+    })),
   };
 }
 
@@ -90,6 +150,27 @@ export function formatSummary(summary: RunSummary): string {
     const e = summary.equity;
     lines.push(
       `Equity           $${e.equityUsd.toFixed(2)}  (cash $${e.cashUsd.toFixed(2)}, peak $${e.peakEquityUsd.toFixed(2)}, drawdown ${e.drawdownPct.toFixed(2)}%)`,
+    );
+  }
+  const byReason = new Map<string, number>();
+  for (const e of summary.exits) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+  lines.push(
+    `Exits            ${summary.exits.length === 0 ? "none" : [...byReason].map(([r, n]) => `${r} ${n}`).join("  ")}`,
+  );
+  for (const e of summary.exits) {
+    const booked =
+      e.outcome === "FILLED"
+        ? `sold ${e.filledBase} @ ${e.averagePrice?.toFixed(6)}  P&L $${e.pnlUsd?.toFixed(2)}`
+        : (e.outcome ?? "working");
+    lines.push(`  ${e.at}  ${e.reason.padEnd(15)} ${e.symbol.padEnd(10)} ${booked}`);
+  }
+  const closed = summary.managedPositions.filter((p) => p.status === "CLOSED");
+  const open = summary.managedPositions.length - closed.length;
+  const realized = closed.reduce((sum, p) => sum + p.realizedPnlUsd, 0);
+  lines.push(`Closed positions ${closed.length}  (realized P&L $${realized.toFixed(2)}; ${open} still open)`);
+  for (const p of closed) {
+    lines.push(
+      `  ${p.symbol.padEnd(10)} entry ${p.entryPrice.toFixed(6)}  ${p.openedAt} → ${p.closedAt}  by ${p.exits.join(", ")}  P&L $${p.realizedPnlUsd.toFixed(2)}`,
     );
   }
   lines.push(`Kill switch      ${summary.killSwitch.active ? `ON (${summary.killSwitch.reason})` : "off"}`);

@@ -8,6 +8,7 @@ import {
   venueBalancesCheck,
 } from "#runtime/health-checks.js";
 import { recordReconcile } from "#runtime/pipeline-metrics.js";
+import { reconcileSettingsFromConfig } from "#runtime/settings-from-config.js";
 import { deployedVenue } from "#runtime/venue.js";
 import { reconcilePortfolio } from "#steps/reconcile-portfolio.js";
 
@@ -25,14 +26,10 @@ const settle = venue.settleRestingOrders;
 const universe = () => resolveUniverse(config.SYMBOLS, config.TOP_N_SYMBOLS, marketData);
 const settleRestingOrders = settle ? async () => settle(await universe()) : undefined;
 const deps = { ...stores, exchange: venue.exchange, marks: venue.marks, log: logger, settleRestingOrders };
-const limits = {
-  maxDailyLoss: config.RISK_MAX_DAILY_LOSS,
-  maxDrawdown: config.RISK_MAX_DRAWDOWN,
-  dailyLossResumesNextDay: config.KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY,
-};
+const settings = reconcileSettingsFromConfig(config);
 
 export const handler = scheduled(health, async (now) => {
-  const report = await reconcilePortfolio(deps, { ...limits, quoteCurrency: "USD" }, now);
+  const report = await reconcilePortfolio(deps, settings, now);
   const stuck = await stuckAt(now);
   if (stuck.length > 0) logger.error("recommendations stuck in EXECUTING", { stuck });
   const killSwitchActive = async () => (await stores.killSwitch.get()).active;

@@ -15,10 +15,12 @@ import {
   DEFAULT_GRANULARITY,
   DEFAULT_PRICE_BAND,
   DEFAULT_SIGNAL_TTL_DAYS,
+  DEFAULT_EXIT_SETTINGS as EXITS,
   DEFAULT_KILL_SWITCH_SETTINGS as KILL_SWITCH,
   DEFAULT_PAPER_ACCOUNT as PAPER,
 } from "./defaults.js";
 import { Granularity, ProductId, TradingMode } from "./domain/schemas.js";
+import { formatLadder, parseLadder } from "./exits/exit-settings.js";
 import { MAX_LLM_PARALLEL_REQUESTS } from "./queues/validator-capacity.js";
 import { DEFAULT_RISK_LIMITS as RISK } from "./risk/limits.js";
 import { DEFAULT_MAX_EVENT_AGE_MINUTES } from "./runtime/lambda-events.js";
@@ -64,23 +66,35 @@ const httpUrl = (def: string) =>
     .pipe(z.url({ protocol: /^https?$/, error: `expected an http:// or https:// URL (default ${def})` }))
     .default(def);
 
-/** true/false (also 1/0, yes/no, on/off), case-insensitive */
-const onOff = (def: boolean) =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .refine((s) => ["true", "false", "1", "0", "yes", "no", "on", "off"].includes(s), {
-      error: `expected true or false (default ${def})`,
-    })
-    .transform((s) => ["true", "1", "yes", "on"].includes(s))
-    .default(def);
-
 const text = (def: string, pattern: RegExp, expected: string) =>
   z
     .string()
     .trim()
     .regex(pattern, { error: `expected ${expected} (default ${def})` })
+    .default(def);
+
+/** `true` or `false` (any case); anything else (1, yes, on) is a typo, not a choice. */
+const flag = (def: boolean) =>
+  z
+    .string()
+    .trim()
+    .refine((s) => /^(true|false)$/i.test(s), { error: `expected true or false (default ${def})` })
+    .transform((s) => s.toLowerCase() === "true")
+    .default(def);
+
+/** The take-profit ladder as text, `atR:share` pairs ("1:0.5,2:0.5"), or "none"; exitSettingsFrom parses it. */
+const ladderText = (def: string) =>
+  z
+    .string()
+    .trim()
+    .superRefine((s, ctx) => {
+      const parsed = parseLadder(s);
+      if ("problem" in parsed)
+        ctx.addIssue({
+          code: "custom",
+          message: `${parsed.problem}: expected atR:share pairs with rising targets and shares adding up to at most 1, such as 1:0.5,2:0.5, or none (default ${def})`,
+        });
+    })
     .default(def);
 
 /** Comma-separated USD product ids: each BASE-USD, none twice, no empty item. */
@@ -160,7 +174,7 @@ export const ConfigSchema = z.object({
   RISK_MAX_DRAWDOWN: lossLimit(RISK.maxDrawdown),
   RISK_KELLY_FRACTION: fraction(RISK.kellyFraction),
   /** a daily-loss trip lifts itself at the next UTC midnight; false: it waits for an operator like a drawdown halt */
-  KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY: onOff(KILL_SWITCH.dailyLossResumesNextDay),
+  KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY: flag(KILL_SWITCH.dailyLossResumesNextDay),
   /** the risk manager refuses BUYs when the latest equity snapshot is older (portfolio runs every minute) */
   RISK_MAX_SNAPSHOT_AGE_MINUTES: wholeNumber(15, 1, 1440),
   /** the venue's quote may sit this far from the last stored close before an order is refused */
@@ -171,6 +185,28 @@ export const ConfigSchema = z.object({
   ),
   /** a recommendation EXECUTING longer than this is reported stuck (health report, alarm) */
   EXECUTION_STUCK_MINUTES: wholeNumber(15, 1, 1440),
+  /** take-profit ladder in R (the entry's stop distance): sell `share` of the entry at entry + atR × R */
+  EXIT_TAKE_PROFIT_LADDER: ladderText(formatLadder(EXITS.takeProfitLadder)),
+  /** the trailing stop starts once the high reaches entry + this × R; 0 = no trailing stop */
+  EXIT_TRAILING_ACTIVATION_R: numberSetting(
+    EXITS.trailingActivationR,
+    "a number of R from 0 (0 = no trailing stop)",
+    (n) => n >= 0,
+  ),
+  /** and trails this many R under the highest high since the entry */
+  EXIT_TRAILING_DISTANCE_R: positive(EXITS.trailingDistanceR),
+  /** candles after the entry at which the rest is sold; 0 = no time limit */
+  EXIT_TIME_LIMIT_CANDLES: wholeNumber(EXITS.timeLimitCandles, 0, 10_000),
+  /** a SELL signal for a held symbol sells its positions */
+  EXIT_ON_SELL_SIGNAL: flag(EXITS.exitOnSellSignal),
+  /** the kill switch tripping sells every position */
+  KILL_SWITCH_FLATTEN: flag(KILL_SWITCH.flatten),
+  /** the resting stop-limit's limit sits this fraction under its stop; a gap past it sells at market */
+  EXIT_STOP_LIMIT_OFFSET: numberSetting(
+    EXITS.stopLimitOffset,
+    "a fraction above 0 and at most 0.5, such as 0.05 for 5% under the stop",
+    (n) => n > 0 && n <= 0.5,
+  ),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

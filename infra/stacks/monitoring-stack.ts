@@ -121,7 +121,7 @@ export class MonitoringStack extends Stack {
       }),
       threshold: 1,
       description:
-        "A scheduled run (market data, signals, bridge or portfolio) threw or expired; it is not retried and the next run supersedes it. The message holds the error: read it, fix the cause, then purge the queue (docs/DEPLOY.md).",
+        "A scheduled run (market data, signals, bridge, portfolio or position manager) threw or expired; it is not retried and the next run supersedes it. The message holds the error: read it, fix the cause, then purge the queue (docs/DEPLOY.md).",
     });
 
     for (const def of TABLE_LIST) this.tableThrottleAlarm(def.id, data.tables[def.id]);
@@ -208,6 +208,25 @@ export class MonitoringStack extends Stack {
       threshold: 1,
       description:
         "The portfolio holds assets it could not mark to market (no stored candle and no venue price): equity and drawdown leave them out. Check the portfolio's logs for the assets.",
+    });
+    this.alarm("ExitsFailed", {
+      metric: insights("SUM(ExitsFailed)", FIVE_MINUTES),
+      threshold: 1,
+      description:
+        "An exit (stop, target, trail, time, signal, kill switch) ended FAILED or CANCELLED: the position is open again and the position manager issues the exit anew each minute. Read the exit recommendation's statusReason (venue refusal, holdings gone) in the position manager's and executor's logs.",
+    });
+    this.alarm("PositionsNotEvaluated", {
+      metric: insights("MAX(PositionsNotEvaluated)", FIVE_MINUTES),
+      threshold: 1,
+      evaluationPeriods: 2,
+      description:
+        "The position manager could not evaluate some open positions for 10 minutes (no venue price, a store error): their exits are not acting. Check the position manager's error logs.",
+    });
+    this.alarm("UnprotectedPositions", {
+      metric: insights("SUM(UnprotectedPositions)", FIVE_MINUTES),
+      threshold: 1,
+      description:
+        "An entry filled without a usable stop-loss: it is held with no exit rule (none is invented). Sell it by hand or open its exits (docs/ARCHITECTURE.md, Exits); the portfolio's error log names it.",
     });
     const window = equitySnapshotAlarmWindow(config.scheduleMinutes.portfolio);
     this.alarm("NoEquitySnapshots", {
@@ -344,6 +363,16 @@ export class MonitoringStack extends Stack {
         [
           insights("SUM(OrdersPlaced)", FIVE_MINUTES, "OrdersPlaced"),
           insights("SUM(OrderFills)", FIVE_MINUTES, "OrderFills"),
+        ],
+        w,
+        h,
+      ),
+      graph(
+        "Exits by reason / failed exits / open positions",
+        [
+          insights("SUM(ExitsIssued)", FIVE_MINUTES, undefined, "reason"),
+          insights("SUM(ExitsFailed)", FIVE_MINUTES, "ExitsFailed"),
+          insights("MAX(OpenManagedPositions)", FIVE_MINUTES, "OpenManagedPositions"),
         ],
         w,
         h,

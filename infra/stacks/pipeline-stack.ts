@@ -1,6 +1,6 @@
 /**
- * The Lambda side of the pipeline: the three chain queues, the seven functions, the schedules
- * that drive four of them, and the onnxruntime layer.
+ * The Lambda side of the pipeline: the three chain queues, the eight functions, the schedules
+ * that drive five of them, and the onnxruntime layer.
  */
 import { existsSync } from "node:fs";
 import * as path from "node:path";
@@ -187,6 +187,24 @@ export class PipelineStack extends Stack {
       .usesTable(t.candles, TABLES.candles, "read")
       .readsSecret(data.coinbaseSecret, data.coinbaseSecretKmsKeyArn);
 
+    const positionManager = fn("position-manager", "PositionManager", {
+      description:
+        "Evaluates open positions against the venue's bid every minute and sends their exits (stop, targets, trail, time, signal, kill switch) to execution",
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["position-manager"]),
+      memorySize: 512,
+    })
+      // managed positions (optimistic writes), the kill switch; the paper venue's books
+      .usesTable(t.portfolio, TABLES.portfolio, "readWrite")
+      // exits are recommendations born RISK_APPROVED, each with its decision (decidedBy exit-policy)
+      .usesTable(t.recommendations, TABLES.recommendations, "readWrite")
+      .usesTable(t.decisions, TABLES.decisions, "readWrite")
+      // the latest SELL signals of held symbols (bySymbol index)
+      .usesTable(t.signals, TABLES.signals, "read")
+      // the paper venue's prices
+      .usesTable(t.candles, TABLES.candles, "read")
+      .sendsTo(this.queues.execution)
+      .readsSecret(data.coinbaseSecret, data.coinbaseSecretKmsKeyArn);
+
     const killSwitch = fn("kill-switch", "KillSwitch", {
       description:
         "Pauses, resumes or reports the kill switch that stops all new orders (manual invoke only)",
@@ -201,6 +219,7 @@ export class PipelineStack extends Stack {
       "risk-manager": riskManager,
       "trade-executor": tradeExecutor,
       portfolio,
+      "position-manager": positionManager,
       "kill-switch": killSwitch,
     };
 
@@ -254,6 +273,7 @@ export class PipelineStack extends Stack {
       this.scheduleEvery(signalGenerator, every.signalGenerator),
       this.scheduleEvery(signalBridge, every.signalBridge),
       this.scheduleEvery(portfolio, every.portfolio),
+      this.scheduleEvery(positionManager, every.positionManager),
     ];
   }
 

@@ -68,6 +68,12 @@ describe("backtest exits: each reason on hand-checked candles (the exit policy o
     expect(inside.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: 97 });
     expect(near(inside.trades[1].price, handStop(buy.price - r, buy.base, 97).price)).toBe(true);
     expect(inside.trades[1].price).toBe(97);
+    // a tighter limit (EXIT_STOP_LIMIT_OFFSET 1%) leaves the same gap unfilled: sold at market
+    const tight = await runBacktest(
+      [gapTo(97)],
+      settings({ exits: { ...DEFAULT_EXITS, stopLimitOffset: 0.01 } }),
+    );
+    expect(near(tight.trades[1].price, handSell(97, buy.base, Number.POSITIVE_INFINITY).price)).toBe(true);
     const below = await runBacktest([gapTo(90)], settings());
     expect(below.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: 90 });
     expect(near(below.trades[1].price, handSell(90, buy.base, Number.POSITIVE_INFINITY).price)).toBe(true);

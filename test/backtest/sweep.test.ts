@@ -99,6 +99,7 @@ describe("sweep grid: keys are the environment variables, values checked as the 
       timeLimitCandles: 48,
       exitOnSellSignal: false,
       flattenOnKillSwitch: true,
+      stopLimitOffset: 0.05,
     });
     expect(s.dailyLossResumesNextDay).toBe(false);
     expect(s.fill.takerFeeBps).toBe(40);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import * as books from "#domain/books.js";
 import * as decisions from "#domain/decisions.js";
+import * as managedPosition from "#domain/managed-position.js";
 import * as market from "#domain/market.js";
 import * as messages from "#domain/messages.js";
 import * as orders from "#domain/orders.js";
@@ -15,6 +16,7 @@ const DOMAIN_DIR = path.resolve(import.meta.dirname, "../../functions/shared/dom
 const CONCEPTS: Record<string, Record<string, unknown>> = {
   books,
   decisions,
+  "managed-position": managedPosition,
   market,
   messages,
   orders,

@@ -216,9 +216,11 @@ describe("imported Coinbase secret encrypted with a customer-managed key", () =>
         for (const role of policy.Properties.Roles) decrypters.add(role.Ref);
       }
     }
-    const roleOf = (name: "portfolio" | "trade-executor") =>
+    const roleOf = (name: "portfolio" | "position-manager" | "trade-executor") =>
       logicalId(s, "pipeline", s.system.pipeline.functions[name].role);
-    expect([...decrypters].sort()).toEqual([roleOf("portfolio"), roleOf("trade-executor")].sort());
+    expect([...decrypters].sort()).toEqual(
+      [roleOf("portfolio"), roleOf("position-manager"), roleOf("trade-executor")].sort(),
+    );
   });
 
   it("a key without an imported secret, or a malformed key ARN, fails the synth naming the key", () => {

@@ -3,9 +3,11 @@
  * Lambda and the validator's ECS task run their bundles in processes of their own, with the
  * environment their template gives them and credentials of their own. The pipeline then runs end
  * to end twice — candles → signals → recommendations → LLM validation (the ECS worker) → risk →
- * execution → portfolio — first buying on the paper venue, then, after the operator switched to
- * live (TRADING_MODE=live: the key comes from Secrets Manager, orders go to the fake Coinbase),
- * selling what was bought; then every health check and the kill switch (status, pause, resume).
+ * execution → portfolio → position manager — first buying on the paper venue (the portfolio opens a
+ * managed position per filled entry), then, after the operator switched to live (TRADING_MODE=live:
+ * the key comes from Secrets Manager, orders go to the fake Coinbase), selling what was bought: SELL
+ * signals make the position manager issue SIGNAL exits; then every health check and the kill switch
+ * (status, pause, resume).
  * Every AWS call is recorded on the wire with the key that signed it, and for each function:
  *  - its synthesized role allows every recorded action on that table, index, queue or secret;
  *  - every table, queue and secret its code used is named by its environment in the template
@@ -68,9 +70,8 @@ const REPLAY_FIRST_BUCKET = Date.UTC(2024, 3, 14, 11) / 1000;
 /** The second round runs live: what the operator changes with `cdk deploy -c tradingMode=live` (only these two read it). */
 const LIVE = { TRADING_MODE: "live" };
 const testKey = es256TestKey();
-/** The second round sells everything held: any P(down) is a SELL, any confidence is enough for the bridge. */
+/** The second round sells everything held: any P(down) is a SELL signal, which the position manager acts on. */
 const SELL_EVERYTHING = { SIGNAL_BUY_THRESHOLD: "0.99", SIGNAL_SELL_THRESHOLD: "0.01" };
-const BRIDGE_TAKES_ALL = { BRIDGE_MIN_CONFIDENCE: "0.01", BRIDGE_MAX_PER_CYCLE: "20" };
 
 /**
  * Grants this run does not exercise, kept on purpose: principal -> table/queue -> why. Every other
@@ -216,14 +217,18 @@ beforeAll(async () => {
     await pipeline.runEventSource("risk-manager");
     await pipeline.runEventSource("trade-executor");
     await pipeline.invoke("portfolio", "schedule", event);
+    // the position manager runs every minute: on paper it watches the new positions, live it sells
+    await pipeline.invoke("position-manager", "schedule", event);
+    await pipeline.runEventSource("trade-executor");
+    await pipeline.invoke("portfolio", "schedule", event);
   };
   await round(); // buys on paper
   marketLagMs = 0;
   await Promise.all([
     pipeline.redeploy("signal-generator", SELL_EVERYTHING),
-    pipeline.redeploy("signal-bridge", BRIDGE_TAKES_ALL),
     pipeline.redeploy("trade-executor", LIVE),
     pipeline.redeploy("portfolio", LIVE),
+    pipeline.redeploy("position-manager", LIVE),
   ]);
   await round(); // sells, live
   for (const name of PIPELINE_FUNCTION_NAMES) await pipeline.invoke(name, "health", { action: "health" });
@@ -299,7 +304,12 @@ describe("IAM against behaviour: the pipeline deployed from the synthesized temp
     const secretReaders = recorder.calls
       .filter((c) => c.action === "secretsmanager:GetSecretValue" && c.status === 200)
       .map((c) => c.principal);
-    expect([...new Set(secretReaders)].sort()).toEqual(["portfolio", "trade-executor"]);
+    expect([...new Set(secretReaders)].sort()).toEqual(["portfolio", "position-manager", "trade-executor"]);
+    // the live round's sells are exits the position manager issued on SELL signals
+    const exits = executed.filter((r) => r.side === "SELL");
+    expect(exits.every((r) => r.exit?.reason === "SIGNAL")).toBe(true);
+    const positions = await stores.managedPositions.allPositions();
+    expect(positions.filter((p) => p.status === "CLOSED").length).toBeGreaterThan(0);
     const principals = new Set(recorder.calls.map((c) => ownerOf(c).name));
     expect([...principals].sort()).toEqual([...PIPELINE_FUNCTION_NAMES, VALIDATOR].sort());
     const failedCalls = recorder.calls.filter(

@@ -169,13 +169,14 @@ function sortKeyOf(r: Resource): string | undefined {
 }
 
 describe("schedules", () => {
-  it("run market data and signals every 5 minutes, bridge and portfolio every minute, with retries and a DLQ", () => {
+  it("run market data and signals every 5 minutes, bridge, portfolio and position manager every minute, with retries and a DLQ", () => {
     const schedules = resources(t.pipeline, "AWS::Scheduler::Schedule");
     const expected: [Parameters<typeof fnLogicalId>[0], string][] = [
       ["market-data", "rate(5 minutes)"],
       ["signal-generator", "rate(5 minutes)"],
       ["signal-bridge", "rate(1 minute)"],
       ["portfolio", "rate(1 minute)"],
+      ["position-manager", "rate(1 minute)"],
     ];
     expect(schedules).toHaveLength(expected.length);
     const dlq = system.pipeline.getLogicalId(
@@ -197,7 +198,7 @@ describe("schedules", () => {
 });
 
 describe("least privilege", () => {
-  it("only the trade executor and the portfolio function can read the Coinbase secret", () => {
+  it("only the trade executor, the portfolio function and the position manager can read the Coinbase secret", () => {
     const readers = new Set<string>();
     for (const tpl of Object.values(t)) {
       for (const [, policy] of resources(tpl, "AWS::IAM::Policy")) {
@@ -209,7 +210,9 @@ describe("least privilege", () => {
         if (reads) for (const role of policy.Properties.Roles) readers.add(role.Ref);
       }
     }
-    expect([...readers].sort()).toEqual([roleLogicalId("portfolio"), roleLogicalId("trade-executor")].sort());
+    expect([...readers].sort()).toEqual(
+      [roleLogicalId("portfolio"), roleLogicalId("position-manager"), roleLogicalId("trade-executor")].sort(),
+    );
   });
 
   it("no IAM policy allows a wildcard action on a wildcard resource, and no Lambda role has a managed policy", () => {
@@ -247,7 +250,7 @@ describe("least privilege", () => {
 describe("functions", () => {
   it("run Node 22 on ARM64 with X-Ray, a one-month log group and the Powertools environment", () => {
     const fns = resources(t.pipeline, "AWS::Lambda::Function");
-    expect(fns).toHaveLength(7);
+    expect(fns).toHaveLength(8);
     const logGroups = Object.fromEntries(resources(t.pipeline, "AWS::Logs::LogGroup"));
     for (const [id, fn] of fns) {
       const p = fn.Properties;
@@ -378,10 +381,18 @@ describe("monitoring", () => {
       const n = alarms.filter(
         ([, a]) => a.Properties.MetricName === metric && a.Properties.Namespace === "AWS/Lambda",
       );
-      expect(n, metric).toHaveLength(7);
+      expect(n, metric).toHaveLength(8);
     }
     const text = JSON.stringify(alarms);
-    for (const kpi of ["KillSwitchActive", "DrawdownPct", "SignalsGenerated", "ReadThrottleEvents"]) {
+    for (const kpi of [
+      "KillSwitchActive",
+      "DrawdownPct",
+      "SignalsGenerated",
+      "ReadThrottleEvents",
+      "ExitsFailed",
+      "PositionsNotEvaluated",
+      "UnprotectedPositions",
+    ]) {
       expect(text).toContain(kpi);
     }
     const topics = resources(t.monitoring, "AWS::SNS::Topic");

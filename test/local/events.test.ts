@@ -26,6 +26,7 @@ describe("events/", () => {
       "risk-manager",
       "trade-executor",
       "portfolio",
+      "position-manager",
       "kill-switch",
       "llm-validator",
       "health",

@@ -7,7 +7,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMetrics } from "#runtime/observability.js";
-import { recordExecution, recordReconcile, recordRiskOutcome } from "#runtime/pipeline-metrics.js";
+import {
+  recordExecution,
+  recordPositionManager,
+  recordReconcile,
+  recordRiskOutcome,
+} from "#runtime/pipeline-metrics.js";
 
 type Blob = Record<string, unknown> & {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
@@ -91,6 +96,10 @@ describe("pipeline metrics", () => {
       newFills: [{}, {}],
       unknownExposure: [],
       unpriced: [],
+      managedPositions: [
+        { kind: "opened" },
+        { kind: "unprotected", positionId: "rec-x", symbol: "BTC-USD", reason: "no stop" },
+      ],
     } as never;
     await recordReconcile(metrics, "coinbase", report, { killSwitchActive: async () => true, stuck: 0 });
     expect(emitted()).toEqual([
@@ -100,6 +109,44 @@ describe("pipeline metrics", () => {
       ["OrderFills", 2, { venue: "coinbase" }],
       ["UnpricedAssets", 0, { venue: "coinbase" }],
       ["StuckRecommendations", 0, { venue: "coinbase" }],
+      ["UnprotectedPositions", 1, { venue: "coinbase" }],
+    ]);
+  });
+
+  it("position manager: exits per reason, then open positions, failed exits and positions not evaluated (0 included)", () => {
+    const metrics = createMetrics("position-manager");
+    recordPositionManager(metrics, {
+      evaluated: 3,
+      issued: [
+        {
+          exitId: "a",
+          positionId: "p",
+          symbol: "BTC-USD",
+          label: "STOP_LOSS",
+          baseSize: "1",
+          triggerPrice: 1,
+        },
+        {
+          exitId: "b",
+          positionId: "q",
+          symbol: "ETH-USD",
+          label: "TAKE_PROFIT_1",
+          baseSize: "1",
+          triggerPrice: 1,
+        },
+      ],
+      failedExits: [],
+      resent: [],
+      closedAsDust: [],
+      lostRaces: 0,
+      errors: [{ positionId: "r", symbol: "SOL-USD", error: "no price" }],
+    });
+    expect(emitted()).toEqual([
+      ["ExitsIssued", 1, { reason: "STOP_LOSS" }],
+      ["ExitsIssued", 1, { reason: "TAKE_PROFIT_1" }],
+      ["OpenManagedPositions", 4, {}],
+      ["ExitsFailed", 0, {}],
+      ["PositionsNotEvaluated", 1, {}],
     ]);
   });
 

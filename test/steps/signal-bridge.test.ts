@@ -23,7 +23,7 @@ describe("signal bridge on the local cloud", () => {
     deps = { ...stores, sendToValidation: queueSender(queueUrl, "VALIDATION_QUEUE_URL"), log: silentLog };
   });
 
-  it("turns confident BUY/SELL signals of the last hour into one $100 recommendation each; never HOLD", async () => {
+  it("turns confident BUY signals of the last hour into one $100 recommendation each; never HOLD, never SELL (the position manager acts on those)", async () => {
     await stores.signals.putSignal(signal({ signalId: "buy", confidence: 0.8, createdAt: minutesAgo(10) }));
     await stores.signals.putSignal(
       signal({
@@ -41,9 +41,13 @@ describe("signal bridge on the local cloud", () => {
     await stores.signals.putSignal(signal({ signalId: "old", confidence: 0.9, createdAt: minutesAgo(61) }));
 
     const report = await runBridgeCycle(deps, DEFAULT_BRIDGE_SETTINGS, NOW);
-    expect(report.created.sort()).toEqual([recommendationIdFor("buy"), recommendationIdFor("sell")].sort());
-    const sell = await stores.recommendations.get(recommendationIdFor("sell"));
-    expect(sell).toMatchObject({ side: "SELL", amountUsd: 100, symbol: "ETH-USD", status: "QUEUED" });
+    expect(report.created).toEqual([recommendationIdFor("buy")]);
+    expect(await stores.recommendations.get(recommendationIdFor("buy"))).toMatchObject({
+      side: "BUY",
+      amountUsd: 100,
+      status: "QUEUED",
+    });
+    expect(await stores.recommendations.get(recommendationIdFor("sell"))).toBeUndefined();
     expect(await stores.recommendations.get(recommendationIdFor("hold"))).toBeUndefined();
     expect((await stores.signals.getSignal("buy"))?.processed).toBe(true);
 

@@ -1,4 +1,4 @@
-import type { Candle, Recommendation, Signal } from "#domain/schemas.js";
+import type { Candle, ManagedPosition, Recommendation, Signal } from "#domain/schemas.js";
 
 export function candle(symbol: string, start: number, close = 100): Candle {
   return {
@@ -55,6 +55,34 @@ export function recommendation(overrides: Partial<Recommendation> = {}): Recomme
     createdAt: now,
     updatedAt: now,
     history: [],
+    ...overrides,
+  };
+}
+
+/** An open managed position of 0.002 BTC bought at 60,000 with a 2% stop (R = 1,200). */
+export function managedPosition(overrides: Partial<ManagedPosition> = {}): ManagedPosition {
+  const openedAt = overrides.openedAt ?? "2024-06-30T12:00:00.000Z";
+  return {
+    positionId: `rec-${Math.random().toString(36).slice(2)}`,
+    symbol: "BTC-USD",
+    status: "OPEN",
+    entryPrice: 60_000,
+    entryQuantity: "0.002",
+    quantity: "0.002",
+    entryCostUsd: 120.72,
+    riskPerUnit: 1200,
+    stopLoss: 58_800,
+    takeProfits: [
+      { price: 61_200, share: 0.5 },
+      { price: 62_400, share: 0.5 },
+    ],
+    targetsHit: 0,
+    highWaterMark: 60_000,
+    openedAt,
+    evaluatedAt: openedAt,
+    exits: [],
+    realizedPnlUsd: 0,
+    version: 0,
     ...overrides,
   };
 }

@@ -75,6 +75,8 @@ export const RiskDecision = z.object({
       message: "a BUY is sized in quote (quoteSize), a SELL in base (baseSize)",
     })
     .optional(),
+  /** who decided: the risk manager (absent: older items), or the exit policy for an exit (never refused) */
+  decidedBy: z.enum(["risk-manager", "exit-policy"]).optional(),
   createdAt: IsoTime,
 });
 export type RiskDecision = z.infer<typeof RiskDecision>;

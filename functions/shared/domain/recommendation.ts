@@ -3,6 +3,7 @@
  * recommendation-lifecycle.ts.
  */
 import { z } from "zod";
+import { ExitReason } from "./managed-position.js";
 import { FiniteNumber, IsoTime, Probability, ProductId, Side } from "./primitives.js";
 
 export const RecommendationStatus = z.enum([
@@ -49,6 +50,20 @@ export const Recommendation = z.object({
   approvedAmountUsd: FiniteNumber.positive().optional(),
   orderId: z.string().optional(),
   clientOrderId: z.string().optional(),
+  /**
+   * Set on an exit: a SELL the position manager issued for a managed position (created RISK_APPROVED:
+   * exits skip the LLM and the risk manager). Absent on entries.
+   */
+  exit: z
+    .object({
+      positionId: z.string().min(1),
+      reason: ExitReason,
+      /** 1.. for take-profit legs, 0 for whole exits */
+      leg: z.number().int().nonnegative(),
+      /** 1 for the first issue; a re-issue after a refused exit counts up */
+      attempt: z.number().int().positive(),
+    })
+    .optional(),
   createdAt: IsoTime,
   updatedAt: IsoTime,
   history: z.array(StatusChange),

@@ -11,10 +11,12 @@
  * - decisions.ts: LLM verdict and validation, risk decision
  * - orders.ts: trading mode, orders, fills
  * - books.ts: positions, equity snapshots, kill switch
+ * - managed-position.ts: the trades the exit policy watches, their exits and exit reasons
  * - messages.ts: queue messages and their schema version
  */
 export * from "./books.js";
 export * from "./decisions.js";
+export * from "./managed-position.js";
 export * from "./market.js";
 export * from "./messages.js";
 export * from "./orders.js";

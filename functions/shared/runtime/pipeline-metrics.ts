@@ -8,6 +8,7 @@ import type { SymbolIngestReport } from "#market-data/ingest.js";
 import type { RiskStepOutcome } from "#steps/assess-recommendation.js";
 import type { ExecutionOutcome } from "#steps/execute-trade.js";
 import type { SignalCycleReport } from "#steps/generate-signals.js";
+import type { PositionManagerReport } from "#steps/manage-positions.js";
 import type { ReconcileReport } from "#steps/reconcile-portfolio.js";
 import type { BridgeReport } from "#steps/signal-bridge.js";
 import type { ValidationOutcome } from "#steps/validate-recommendation.js";
@@ -115,6 +116,22 @@ export async function recordReconcile(
     countBy(metrics, "UnknownExposure", "venue", venue, report.unknownExposure.length);
   countBy(metrics, "UnpricedAssets", "venue", venue, report.unpriced.length);
   countBy(metrics, "StuckRecommendations", "venue", venue, state.stuck);
+  // entries that filled with no usable stop: held with no exit rule (alarmed)
+  const unprotected = report.managedPositions.filter((c) => c.kind === "unprotected").length;
+  countBy(metrics, "UnprotectedPositions", "venue", venue, unprotected);
+}
+
+/**
+ * position-manager: ExitsIssued per reason (TAKE_PROFIT_1, STOP_LOSS, ...), OpenManagedPositions,
+ * and every run (0 included, their alarms read a continuous series) ExitsFailed and
+ * PositionsNotEvaluated.
+ */
+export function recordPositionManager(metrics: Metrics, report: PositionManagerReport): void {
+  for (const exit of report.issued) countBy(metrics, "ExitsIssued", "reason", exit.label);
+  const m = metrics.singleMetric();
+  m.addMetric("OpenManagedPositions", MetricUnit.Count, report.evaluated + report.errors.length);
+  m.addMetric("ExitsFailed", MetricUnit.Count, report.failedExits.length);
+  m.addMetric("PositionsNotEvaluated", MetricUnit.Count, report.errors.length);
 }
 
 /** kill-switch: KillSwitchActive, 1 when an operator paused trading, 0 when resumed. */

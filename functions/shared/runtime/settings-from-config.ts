@@ -7,8 +7,10 @@
 import type { Config } from "#config";
 import { DEFAULT_BRIDGE_SETTINGS, DEFAULT_PAPER_ACCOUNT } from "#defaults";
 import type { PaperSettings } from "#exchange/paper/paper-exchange.js";
+import { positionTrackingFrom } from "#exits/exit-config.js";
 import type { DecisionThresholds } from "#model/decision.js";
 import type { SignalSettings } from "#steps/generate-signals.js";
+import type { ReconcileSettings } from "#steps/reconcile-portfolio.js";
 import type { BridgeSettings } from "#steps/signal-bridge.js";
 
 /** signal-generator: BUY when P(up) > buy, SELL when P(down) > sell (SIGNAL_*_THRESHOLD). */
@@ -47,5 +49,16 @@ export function paperSettingsFromConfig(config: Config): PaperSettings {
     impactCoefficient: DEFAULT_PAPER_ACCOUNT.impactCoefficient,
     takerFeeBps: config.PAPER_TAKER_FEE_BPS,
     makerFeeBps: config.PAPER_MAKER_FEE_BPS,
+  };
+}
+
+/** The portfolio step's limits, kill-switch rule and position tracking (quote currency USD). */
+export function reconcileSettingsFromConfig(config: Config): ReconcileSettings {
+  return {
+    maxDailyLoss: config.RISK_MAX_DAILY_LOSS,
+    maxDrawdown: config.RISK_MAX_DRAWDOWN,
+    dailyLossResumesNextDay: config.KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY,
+    positions: positionTrackingFrom(config),
+    quoteCurrency: "USD",
   };
 }

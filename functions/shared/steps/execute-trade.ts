@@ -17,6 +17,11 @@
  * - a refusal is recorded only on a record never placed (conditional write).
  * The kill switch is honoured before EXECUTING. Once EXECUTING, the order may already exist at the
  * exchange, so the step completes (idempotently) rather than leaving an unknown order behind.
+ *
+ * Exits (a recommendation with `exit`, issued by the position manager) are protective: the kill switch
+ * never cancels one, and the price band never refuses one (a crash through a stop is exactly when the
+ * bid leaves the band); both are logged. Their SELL is sized like any other: the approved base, capped
+ * at what the venue holds now, floored to the base increment.
  */
 import { createHash } from "node:crypto";
 import { Decimal } from "decimal.js";
@@ -214,7 +219,12 @@ export async function executeTrade(
   const clientOrderId = clientOrderIdFor(id);
   if (rec.status === "RISK_APPROVED") {
     const kill = await deps.killSwitch.get();
-    if (kill.active) {
+    if (kill.active && rec.exit) {
+      deps.log.warn("kill switch on: an exit goes ahead (protective exits are never blocked)", {
+        correlationId: id,
+        killSwitch: kill,
+      });
+    } else if (kill.active) {
       const reason = `kill switch on (set by ${kill.changedBy} at ${kill.changedAt}: ${kill.reason})`;
       const { changed } = await deps.recommendations.transition(
         id,
@@ -309,7 +319,16 @@ async function completeOrder(
     referenceClose: latest?.close,
     band: settings.priceBand,
   });
-  if (insane) return refuse(`${insane.reason}: ${insane.message}`, true);
+  if (insane && rec.exit) {
+    deps.log.warn(
+      "price check failed for an exit; the exit goes ahead (protective exits are never refused)",
+      {
+        correlationId: id,
+        check: insane.reason,
+        detail: insane.message,
+      },
+    );
+  } else if (insane) return refuse(`${insane.reason}: ${insane.message}`, true);
 
   deps.log.info("placing order", { correlationId: id, clientOrderId: record.clientOrderId, request });
   // A timeout, a 5xx or a network error throws here: the message is retried, the retry finds the

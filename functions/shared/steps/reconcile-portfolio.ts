@@ -9,15 +9,30 @@
  *    (dust, an airdrop, a coin with no USD product at the venue) never stops the snapshot: it is
  *    reported as unpriced and counts 0 in equity, which overstates drawdown rather than hiding it;
  * 4. the kill switch trips by itself when the daily loss or drawdown limit is reached.
+ * A terminal entry opens its managed position and a terminal exit books on it
+ * (track-managed-positions.ts), before the order is marked reconciled.
  */
 import { Decimal } from "decimal.js";
 import { type EquitySnapshot, type Fill, type Position, TERMINAL_ORDER_STATUSES } from "#domain/schemas.js";
 import type { Exchange } from "#exchange/exchange.js";
+import { DEFAULT_EXITS } from "#exits/exit-settings.js";
 import { killSwitchTrip } from "#risk/kill-switch-rules.js";
 import type { Log } from "#runtime/log.js";
-import type { KillSwitchStore, OrderStore, PortfolioStore } from "#store/ports.js";
+import type {
+  KillSwitchStore,
+  ManagedPositionStore,
+  OrderStore,
+  PortfolioStore,
+  RecommendationStore,
+} from "#store/ports.js";
 import { withExchangeState } from "./execute-trade.js";
 import { utcDay } from "./portfolio-state.js";
+import {
+  ONE_HOUR_SECONDS,
+  type PositionTrackingSettings,
+  type TrackedChange,
+  trackTerminalOrder,
+} from "./track-managed-positions.js";
 
 export interface MarkSource {
   /**
@@ -42,6 +57,9 @@ export interface ReconcileDeps {
   orders: OrderStore;
   portfolio: PortfolioStore;
   killSwitch: KillSwitchStore;
+  /** terminal entries open managed positions; terminal exits book on them */
+  managedPositions: ManagedPositionStore;
+  recommendations: Pick<RecommendationStore, "get">;
   exchange: Exchange;
   marks: MarkSource;
   log: Log;
@@ -55,6 +73,8 @@ export interface ReconcileSettings {
   /** a daily-loss trip lifts itself at the next UTC midnight (KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY) */
   dailyLossResumesNextDay: boolean;
   quoteCurrency: string;
+  /** the exits new managed positions get (default: DEFAULT_EXITS on hourly candles) */
+  positions?: PositionTrackingSettings;
 }
 
 export interface UnknownExposure {
@@ -79,6 +99,8 @@ export interface ReconcileReport {
   unpriced: UnpricedAsset[];
   snapshot: EquitySnapshot;
   positions: Position[];
+  /** managed positions opened, exits booked, entries left without exit rules */
+  managedPositions: TrackedChange[];
   killSwitchTripped?: string;
   /** the daily-loss pause that lifted itself (its resumeAt) */
   killSwitchResumed?: string;
@@ -182,6 +204,8 @@ export async function reconcilePortfolio(
 
   const positions = new Map((await deps.portfolio.getPositions()).map((p) => [p.symbol, p]));
   const newFills: Fill[] = [];
+  const managedPositions: TrackedChange[] = [];
+  const tracking = settings.positions ?? { exits: DEFAULT_EXITS, intervalSeconds: ONE_HOUR_SECONDS };
   const toReconcile = await deps.orders.openOrders();
   for (const order of toReconcile) {
     if (!order.orderId) continue; // the executor has not heard back yet; it owns this order
@@ -202,6 +226,10 @@ export async function reconcilePortfolio(
       }
     }
     const terminal = TERMINAL_ORDER_STATUSES.includes(exchangeOrder.status);
+    if (terminal) {
+      const change = await trackTerminalOrder(deps, tracking, order, now);
+      if (change) managedPositions.push(change);
+    }
     await deps.orders.updateOrder({ ...withExchangeState(order, exchangeOrder, now), reconciled: terminal });
     if (terminal) await deps.portfolio.releaseReservation(order.recommendationId);
   }
@@ -301,6 +329,7 @@ export async function reconcilePortfolio(
     unpriced,
     snapshot,
     positions: marked,
+    managedPositions,
   };
   const trip = killSwitchTrip(figures, settings, now.getTime(), settings.dailyLossResumesNextDay);
   const current = await deps.killSwitch.get();

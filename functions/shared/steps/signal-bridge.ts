@@ -1,7 +1,9 @@
 /**
  * The signal bridge, as the seed's orchestrator did it:
- * 1. confident BUY/SELL signals of the last hour become $100 recommendations, once per signal
+ * 1. confident BUY signals of the last hour become $100 recommendations, once per signal
  *    (the recommendation id is derived from the signal id and created with a conditional write);
+ *    a SELL signal is no entry: it acts through the position manager (exit reason SIGNAL) on the
+ *    managed positions of its symbol, without the LLM;
  * 2. PENDING recommendations older than the queue window expire, with that reason;
  * 3. of the PENDING ones inside the window, the most confident few go to the validation queue.
  *
@@ -111,6 +113,14 @@ export function selectForValidation<R extends Created & Pick<Recommendation, "co
     .slice(0, settings.maxPerCycle);
 }
 
+/** An entry: a confident BUY. SELL signals close positions (steps/manage-positions.ts), they open none. */
+export function becomesRecommendation(
+  signal: Pick<Signal, "signalType" | "confidence">,
+  minConfidence: number,
+): boolean {
+  return signal.signalType === "BUY" && isActionable(signal, minConfidence);
+}
+
 export async function runBridgeCycle(
   deps: BridgeDeps,
   settings: BridgeSettings,
@@ -122,7 +132,7 @@ export async function runBridgeCycle(
   const signals = await deps.signals.signalsSince(since, now);
   report.signalsSeen = signals.length;
   for (const signal of signals) {
-    if (!isActionable(signal, settings.minConfidence)) continue;
+    if (!becomesRecommendation(signal, settings.minConfidence)) continue;
     const rec = recommendationFromSignal(signal, settings.amountUsd, now);
     if (await deps.recommendations.create(rec)) {
       report.created.push(rec.recommendationId);

@@ -8,6 +8,7 @@ import type {
   Fill,
   Granularity,
   KillSwitch,
+  ManagedPosition,
   Order,
   Position,
   Recommendation,
@@ -161,6 +162,27 @@ export interface KillSwitchStore {
     trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
   ): Promise<KillSwitch>;
   auditTrail(limit: number): Promise<KillSwitch[]>;
+}
+
+/**
+ * The managed positions the exit policy watches (one per filled entry; positionId = the entry
+ * recommendation's id). Every change after the creation is an optimistic write on `version`, so two
+ * position managers (a schedule delivered twice) or the manager and the portfolio step never both
+ * act on the same state: the loser re-reads and decides again.
+ */
+export interface ManagedPositionStore {
+  /** Creates the position unless one with its id exists; returns the stored one (the existing one on a repeat). */
+  open(position: ManagedPosition): Promise<{ created: boolean; position: ManagedPosition }>;
+  get(positionId: string): Promise<ManagedPosition | undefined>;
+  /** Positions OPEN or CLOSING (the ones the position manager and the reconciliation act on). */
+  openPositions(): Promise<ManagedPosition[]>;
+  /**
+   * Writes `position` if the stored version is still `expectedVersion`, storing version
+   * expectedVersion + 1. False (nothing written) when someone else wrote first: re-read and decide again.
+   */
+  update(position: ManagedPosition, expectedVersion: number): Promise<boolean>;
+  /** Every managed position, open or closed (reports and summaries; not read by a pipeline step every cycle). */
+  allPositions(): Promise<ManagedPosition[]>;
 }
 
 export class IllegalTransitionError extends Error {

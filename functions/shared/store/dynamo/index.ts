@@ -3,6 +3,7 @@ import { tableName } from "#store/tables.js";
 import { DynamoCandleStore } from "./candle-store.js";
 import { sharedDocumentClient } from "./client.js";
 import { DynamoDecisionStore } from "./decision-store.js";
+import { DynamoManagedPositionStore } from "./managed-position-store.js";
 import { DynamoOrderStore } from "./order-store.js";
 import { DynamoKillSwitchStore, DynamoPortfolioStore } from "./portfolio-store.js";
 import { DynamoRecommendationStore } from "./recommendation-store.js";
@@ -11,6 +12,7 @@ import { DynamoSignalStore } from "./signal-store.js";
 export { DynamoCandleStore, seriesKey } from "./candle-store.js";
 export { createDocumentClient, sharedDocumentClient } from "./client.js";
 export { DynamoDecisionStore } from "./decision-store.js";
+export { DynamoManagedPositionStore } from "./managed-position-store.js";
 export { DynamoOrderStore } from "./order-store.js";
 export { DynamoKillSwitchStore, DynamoPortfolioStore } from "./portfolio-store.js";
 export { DynamoRecommendationStore } from "./recommendation-store.js";
@@ -29,6 +31,7 @@ export function createStores(
     orders: new DynamoOrderStore(db, tableName("orders", env)),
     portfolio: new DynamoPortfolioStore(db, tableName("portfolio", env)),
     killSwitch: new DynamoKillSwitchStore(db, tableName("portfolio", env)),
+    managedPositions: new DynamoManagedPositionStore(db, tableName("portfolio", env)),
   };
 }
 export type Stores = ReturnType<typeof createStores>;

@@ -1,0 +1,408 @@
+/**
+ * The position manager (every minute): every open managed position is evaluated against the venue's
+ * best bid by the one exit policy (exits/exit-policy.ts), and each exit it decides goes into the
+ * execution chain as a SELL recommendation, created RISK_APPROVED: exits skip the LLM (which vets
+ * entries) and the risk manager, and nothing (kill switch, drawdown, trade count) blocks or delays
+ * them.
+ *
+ * Never twice:
+ * - the exit's id is a pure function of (position, reason, leg, attempt), so a repeated or concurrent
+ *   evaluation of the same crossing names the same recommendation and the same client_order_id;
+ * - the position's new state (exits issued, CLOSING) is written first, conditional on the version
+ *   read: of two managers evaluating at once, one wins, the other re-reads and finds the exit issued;
+ * - the winner then stores the exit's decision and recommendation (create-once) and sends it; an exit
+ *   recorded on the position whose recommendation is missing (a crash in between) is issued by the
+ *   next evaluation, and one left RISK_APPROVED is sent again (the executor is idempotent).
+ * An exit that ends FAILED or CANCELLED before any order puts the position back to OPEN; the next
+ * evaluation issues it again under the next attempt's id (`-2`, `-3`, ...).
+ */
+
+import { Decimal } from "decimal.js";
+import { exitLabel } from "#domain/managed-position.js";
+import type {
+  ExecutionRequest,
+  ManagedPosition,
+  PositionExit,
+  Recommendation,
+  RiskDecision,
+} from "#domain/schemas.js";
+import type { Exchange } from "#exchange/exchange.js";
+import { type ExitIntent, evaluateExits, type MarketView, stopInForce } from "#exits/exit-policy.js";
+import type { ExitSettings } from "#exits/exit-settings.js";
+import {
+  bookExitFailure,
+  exitBaseSize,
+  exitIdFor,
+  exitStateOf,
+  isDust,
+  nextAttempt,
+  pendingExits,
+} from "#exits/position-ledger.js";
+import { killSwitchFlattens } from "#risk/kill-switch-rules.js";
+import type { Log } from "#runtime/log.js";
+import type {
+  DecisionStore,
+  KillSwitchStore,
+  ManagedPositionStore,
+  RecommendationStore,
+  SignalStore,
+} from "#store/ports.js";
+import { executionRequestFor } from "./assess-recommendation.js";
+
+export interface PositionManagerDeps {
+  managedPositions: ManagedPositionStore;
+  recommendations: Pick<RecommendationStore, "create" | "get">;
+  decisions: Pick<DecisionStore, "putRiskDecision">;
+  signals: Pick<SignalStore, "latestSignalsOfSymbol">;
+  killSwitch: Pick<KillSwitchStore, "get">;
+  exchange: Pick<Exchange, "getBestBidAsk" | "getProductRules">;
+  sendToExecution(message: ExecutionRequest): Promise<void>;
+  log: Log;
+}
+
+export interface PositionManagerSettings {
+  exits: ExitSettings;
+  /** an exit still RISK_APPROVED this long after its creation is sent again (its message may never have left) */
+  resendAfterMs: number;
+}
+
+export const DEFAULT_RESEND_AFTER_MS = 120_000;
+
+export interface IssuedExit {
+  exitId: string;
+  positionId: string;
+  symbol: string;
+  /** TAKE_PROFIT_1, STOP_LOSS, ... */
+  label: string;
+  baseSize: string;
+  triggerPrice: number;
+}
+
+export interface PositionManagerReport {
+  evaluated: number;
+  issued: IssuedExit[];
+  /** exits whose recommendation ended FAILED or CANCELLED: the position is OPEN again */
+  failedExits: string[];
+  /** exits sent again (missing recommendation re-created, or still RISK_APPROVED) */
+  resent: string[];
+  /** positions closed as dust (less than the product's minimum size left) */
+  closedAsDust: string[];
+  /** evaluations that lost the position to another writer and decided again */
+  lostRaces: number;
+  /** positions that could not be evaluated this run (the rest went on): retried next minute */
+  errors: { positionId: string; symbol: string; error: string }[];
+}
+
+/** Signals of a symbol read to find a SELL since the position opened (hourly signals: half a day). */
+const SIGNALS_READ = 12;
+const MAX_EVALUATION_ATTEMPTS = 5;
+
+export async function managePositions(
+  deps: PositionManagerDeps,
+  settings: PositionManagerSettings,
+  now: Date,
+): Promise<PositionManagerReport> {
+  const report: PositionManagerReport = {
+    evaluated: 0,
+    issued: [],
+    failedExits: [],
+    resent: [],
+    closedAsDust: [],
+    lostRaces: 0,
+    errors: [],
+  };
+  const positions = await deps.managedPositions.openPositions();
+  if (positions.length === 0) return report;
+  const kill = await deps.killSwitch.get();
+  // a drawdown halt always closes every position; any other pause only with KILL_SWITCH_FLATTEN
+  const flatten = killSwitchFlattens(kill, settings.exits.flattenOnKillSwitch);
+  const market = new Map<string, Promise<MarketView>>();
+  const sellSignals = new Map<string, Promise<string[]>>();
+  const rules = new Map<string, Promise<{ baseMinSize: string }>>();
+  const rulesOf = (symbol: string) => {
+    if (!rules.has(symbol)) rules.set(symbol, deps.exchange.getProductRules(symbol));
+    return rules.get(symbol)!;
+  };
+  const marketOf = (symbol: string) => {
+    if (!market.has(symbol)) market.set(symbol, bidView(deps, symbol, now));
+    return market.get(symbol)!;
+  };
+  const sellSignalTimes = (symbol: string) => {
+    if (!sellSignals.has(symbol)) sellSignals.set(symbol, sellSignalsOf(deps, symbol));
+    return sellSignals.get(symbol)!;
+  };
+
+  for (const position of positions) {
+    try {
+      await manageOne(deps, settings, report, position, { flatten, marketOf, sellSignalTimes, rulesOf }, now);
+      report.evaluated++;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      report.errors.push({ positionId: position.positionId, symbol: position.symbol, error: message });
+      deps.log.error("position not evaluated; the next run tries again", {
+        correlationId: position.positionId,
+        symbol: position.symbol,
+        error: message,
+      });
+    }
+  }
+  return report;
+}
+
+interface Inputs {
+  flatten: boolean;
+  rulesOf(symbol: string): Promise<{ baseMinSize: string }>;
+  marketOf(symbol: string): Promise<MarketView>;
+  sellSignalTimes(symbol: string): Promise<string[]>;
+}
+
+async function manageOne(
+  deps: PositionManagerDeps,
+  settings: PositionManagerSettings,
+  report: PositionManagerReport,
+  initial: ManagedPosition,
+  inputs: Inputs,
+  now: Date,
+): Promise<void> {
+  let position: ManagedPosition | undefined = initial;
+  for (let attempt = 0; attempt < MAX_EVALUATION_ATTEMPTS; attempt++) {
+    if (!position || position.status === "CLOSED") return;
+    const rules = await inputs.rulesOf(position.symbol);
+
+    // 1. the exits already issued: settle the failed ones, issue or re-send the ones that never left
+    let settled = position;
+    for (const exit of pendingExits(position)) {
+      const rec = await deps.recommendations.get(exit.exitId);
+      if (!rec) {
+        await issueExit(deps, settled, exit, now);
+        report.resent.push(exit.exitId);
+      } else if (rec.status === "FAILED" || rec.status === "CANCELLED") {
+        settled = bookExitFailure(settled, exit.exitId, rules.baseMinSize, now);
+        report.failedExits.push(exit.exitId);
+        deps.log.error("exit failed; the position is open again and the exit will be issued anew", {
+          correlationId: exit.exitId,
+          positionId: position.positionId,
+          reason: rec.statusReason,
+        });
+      } else if (
+        rec.status === "RISK_APPROVED" &&
+        now.getTime() - Date.parse(rec.updatedAt) >= settings.resendAfterMs
+      ) {
+        await deps.sendToExecution(executionRequestFor(rec, now));
+        report.resent.push(exit.exitId);
+      }
+    }
+
+    // 2. dust: nothing the venue would take is left to sell
+    const next = { ...settled };
+    if (pendingExits(next).length === 0 && isDust(next.quantity, rules.baseMinSize)) {
+      const closed: ManagedPosition = { ...next, status: "CLOSED", closedAt: now.toISOString() };
+      if (await deps.managedPositions.update(closed, position.version)) {
+        report.closedAsDust.push(position.positionId);
+        deps.log.warn("managed position closed: what is left is below the product's minimum size", {
+          correlationId: position.positionId,
+          quantity: next.quantity,
+          baseMinSize: rules.baseMinSize,
+        });
+        return;
+      }
+      report.lostRaces++;
+      position = await deps.managedPositions.get(position.positionId);
+      continue;
+    }
+
+    // 3. the policy on the bid
+    const market = await inputs.marketOf(next.symbol);
+    const sellSignal =
+      settings.exits.exitOnSellSignal &&
+      (await inputs.sellSignalTimes(next.symbol)).some((at) => at > next.openedAt);
+    const state = exitStateOf(next);
+    const evaluation = evaluateExits(state, market, { sellSignal, flatten: inputs.flatten }, settings.exits);
+    const at = now.toISOString();
+    // one after the other: a whole rest is what the earlier intents of this evaluation left
+    let withIssued = next;
+    const issued: PositionExit[] = [];
+    for (const intent of evaluation.intents) {
+      const rest = exitStateOf(withIssued).quantity;
+      const exit = exitOf(withIssued, intent, intent.quantity >= rest * (1 - 1e-9), at);
+      issued.push(exit);
+      withIssued = { ...withIssued, exits: [...withIssued.exits, exit] };
+    }
+    const after: ManagedPosition = {
+      ...next,
+      status: issued.length > 0 && !(evaluation.state.quantity > 0) ? "CLOSING" : next.status,
+      highWaterMark: evaluation.state.highWaterMark,
+      ...(Number.isFinite(evaluation.state.trailingStop)
+        ? { trailingStop: evaluation.state.trailingStop }
+        : {}),
+      targetsHit: evaluation.state.targetsHit,
+      evaluatedAt: at,
+      exits: [...next.exits, ...issued],
+    };
+    if (pendingExits(after).length === 0 && after.status === "CLOSING") after.status = "OPEN";
+    if (!(await deps.managedPositions.update(after, position.version))) {
+      // another manager (or the portfolio step) wrote first: decide again on what it wrote
+      report.lostRaces++;
+      position = await deps.managedPositions.get(position.positionId);
+      continue;
+    }
+    for (const exit of issued) {
+      await issueExit(deps, after, exit, now);
+      report.issued.push({
+        exitId: exit.exitId,
+        positionId: after.positionId,
+        symbol: after.symbol,
+        label: exitLabel(exit.reason, exit.leg),
+        baseSize: exit.baseSize,
+        triggerPrice: exit.triggerPrice,
+      });
+      deps.log.info("exit issued", {
+        correlationId: exit.exitId,
+        positionId: after.positionId,
+        reason: exitLabel(exit.reason, exit.leg),
+        baseSize: exit.baseSize,
+        triggerPrice: exit.triggerPrice,
+        stopInForce: stopInForce(state),
+      });
+    }
+    return;
+  }
+  throw new Error(
+    `managed position ${initial.positionId}: other writers changed it ${MAX_EVALUATION_ATTEMPTS} times during this evaluation; the next run evaluates it again`,
+  );
+}
+
+function exitOf(position: ManagedPosition, intent: ExitIntent, wholeRest: boolean, at: string): PositionExit {
+  const attempt = nextAttempt(position, intent.reason, intent.leg);
+  return {
+    exitId: exitIdFor(position.positionId, intent.reason, intent.leg, attempt),
+    reason: intent.reason,
+    leg: intent.leg,
+    baseSize: exitBaseSize(position, intent.quantity, wholeRest),
+    triggerPrice: intent.price,
+    at,
+  };
+}
+
+/**
+ * Puts one exit into the execution chain: its decision (the order it fixes), its recommendation
+ * (born RISK_APPROVED), then the execution message. Each write is create-once, and only the delivery
+ * that created the recommendation sends, so a repeat sends nothing new.
+ * The seam for resting stops: cancelling or replacing the venue's protective stop before a target,
+ * trailing or time exit belongs here, before the SELL is sent (ManagedPosition.restingStop).
+ */
+export async function issueExit(
+  deps: Pick<PositionManagerDeps, "recommendations" | "decisions" | "sendToExecution">,
+  position: ManagedPosition,
+  exit: PositionExit,
+  now: Date,
+): Promise<void> {
+  const entry = await deps.recommendations.get(position.positionId);
+  const { decision, recommendation } = exitRecords(
+    position,
+    exit,
+    entry?.signalId ?? position.positionId,
+    now,
+  );
+  await deps.decisions.putRiskDecision(decision);
+  if (await deps.recommendations.create(recommendation)) {
+    await deps.sendToExecution(executionRequestFor(recommendation, now));
+  }
+}
+
+/** The exit's risk decision (decided by the exit policy, never refused) and its recommendation. */
+export function exitRecords(
+  position: ManagedPosition,
+  exit: PositionExit,
+  signalId: string,
+  now: Date,
+): { decision: RiskDecision; recommendation: Recommendation } {
+  const at = now.toISOString();
+  const label = exitLabel(exit.reason, exit.leg);
+  const amountUsd = new Decimal(exit.baseSize).mul(exit.triggerPrice).toNumber();
+  const attempt = attemptOf(position, exit);
+  const why =
+    `exit ${label} by the position manager: ${whyOf(position, exit)}; ` +
+    `sell ${exit.baseSize} ${position.symbol} of position ${position.positionId} (entry ${position.entryPrice})` +
+    (attempt > 1 ? `, attempt ${attempt}` : "");
+  const decision: RiskDecision = {
+    recommendationId: exit.exitId,
+    decision: "APPROVE",
+    refusals: [],
+    volatility14d: 0,
+    portfolioHeat: 0,
+    riskScore: 0,
+    kellyFraction: 0,
+    requestedAmountUsd: amountUsd,
+    adjustedAmountUsd: amountUsd,
+    order: { symbol: position.symbol, side: "SELL", baseSize: exit.baseSize },
+    decidedBy: "exit-policy",
+    createdAt: at,
+  };
+  const recommendation: Recommendation = {
+    recommendationId: exit.exitId,
+    signalId,
+    symbol: position.symbol,
+    side: "SELL",
+    amountUsd,
+    confidence: 1,
+    reasoning: why,
+    status: "RISK_APPROVED",
+    statusReason: why,
+    entryPrice: exit.triggerPrice,
+    approvedAmountUsd: amountUsd,
+    amountCrypto: Number(exit.baseSize),
+    exit: { positionId: position.positionId, reason: exit.reason, leg: exit.leg, attempt },
+    createdAt: at,
+    updatedAt: at,
+    // an exit is born approved: its first entry says so (from and to are both RISK_APPROVED)
+    history: [{ from: "RISK_APPROVED", to: "RISK_APPROVED", at, reason: why }],
+  };
+  return { decision, recommendation };
+}
+
+/** The exit's attempt: 1 + the earlier exits of the same reason and leg on the position. */
+function attemptOf(position: ManagedPosition, exit: PositionExit): number {
+  const same = position.exits.filter((e) => e.reason === exit.reason && e.leg === exit.leg);
+  const index = same.findIndex((e) => e.exitId === exit.exitId);
+  return index >= 0 ? index + 1 : same.length + 1;
+}
+
+function whyOf(position: ManagedPosition, exit: PositionExit): string {
+  const price = exit.triggerPrice;
+  switch (exit.reason) {
+    case "STOP_LOSS":
+      return `the bid reached the stop ${position.stopLoss} (at ${price})`;
+    case "TRAILING_STOP":
+      return `the bid reached the trailing stop ${position.trailingStop ?? price} (high ${position.highWaterMark}, at ${price})`;
+    case "TAKE_PROFIT":
+      return `the bid reached target ${exit.leg} at ${price}`;
+    case "TIME_LIMIT":
+      return `the time limit ${position.expiresAt} passed (bid ${price})`;
+    case "SIGNAL":
+      return `a SELL signal for ${position.symbol} since the entry (bid ${price})`;
+    case "KILL_SWITCH":
+      return `the kill switch is on and KILL_SWITCH_FLATTEN sells every position (bid ${price})`;
+    case "MANUAL":
+      return `an operator asked to sell (bid ${price})`;
+  }
+}
+
+/** The venue's best bid as the policy's market: what a SELL would get now. */
+async function bidView(
+  deps: Pick<PositionManagerDeps, "exchange">,
+  symbol: string,
+  now: Date,
+): Promise<MarketView> {
+  const quote = await deps.exchange.getBestBidAsk(symbol);
+  const bid = Number(quote.bid);
+  if (!(bid > 0 && bid < Number.POSITIVE_INFINITY))
+    throw new Error(`the venue's best bid for ${symbol} is "${quote.bid}", not a price to evaluate exits on`);
+  return { high: bid, low: bid, close: bid, atMs: now.getTime() };
+}
+
+/** When the symbol's latest SELL signals were created (newest first). */
+async function sellSignalsOf(deps: Pick<PositionManagerDeps, "signals">, symbol: string): Promise<string[]> {
+  const signals = await deps.signals.latestSignalsOfSymbol(symbol, SIGNALS_READ);
+  return signals.filter((s) => s.signalType === "SELL").map((s) => s.createdAt);
+}
