@@ -39,6 +39,7 @@ import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import type { DecisionThresholds } from "#model/index.js";
 import { assessRisk, closesNeededForVolatility, type PortfolioState, type RiskLimits } from "#risk/index.js";
 import { killSwitchFlattens, killSwitchTrip } from "#risk/kill-switch-rules.js";
+import { riskToStopUsd } from "#risk/portfolio.js";
 import { approvedOrder } from "#steps/assess-recommendation.js";
 import { type ApprovedOrder, clientOrderIdFor, orderRequestFor } from "#steps/execute-trade.js";
 import { signalIdFor } from "#steps/generate-signals.js";
@@ -338,8 +339,8 @@ export async function runBacktest(
   const dailyLossResumes =
     settings.dailyLossResumesNextDay ?? DEFAULT_KILL_SWITCH_SETTINGS.dailyLossResumesNextDay;
   const halfSpread = settings.fill.spreadBps / 2 / 10_000;
-  /** what one side of a trade costs beyond the price, as a fraction of it: fee, slippage, half spread */
-  const sideCost = (settings.fill.takerFeeBps + settings.fill.slippageBps) / 10_000 + halfSpread;
+  /** what one side of a trade costs, for the drawdown budget, as the risk manager counts it: fee and slippage */
+  const sideCost = (settings.fill.takerFeeBps + settings.fill.slippageBps) / 10_000;
   /** the open positions, in the order they opened */
   let lots: Lot[] = [];
   /** exits the policy called for this cycle, executed in order */
@@ -765,7 +766,7 @@ export async function runBacktest(
       let openRiskUsd = 0;
       for (const lot of lots) {
         const mark = markedPrice[lot.symbol] > 0 ? markedPrice[lot.symbol] : lot.state.entryPrice;
-        openRiskUsd += lot.state.quantity * Math.max(0, mark - stopInForce(lot.state) * (1 - sideCost));
+        openRiskUsd += riskToStopUsd(lot.state.quantity, mark, stopInForce(lot.state), sideCost);
       }
       for (const rec of chosen) {
         const sym = symbols[rec.symbol];

@@ -12,6 +12,7 @@ import {
   DEFAULT_DECISION_THRESHOLDS,
   DEFAULT_GRANULARITY,
   DEFAULT_KILL_SWITCH_SETTINGS,
+  DEFAULT_PAPER_ACCOUNT,
   DEFAULT_SIGNAL_TTL_DAYS,
 } from "#defaults";
 import {
@@ -130,7 +131,15 @@ export function createLocalPipeline(
     process: (message) =>
       assessRecommendation(
         { ...stores, sendToExecution, log: options.log },
-        { limits, granularity, startingCashUsd: options.startingCashUsd, maxSnapshotAgeMinutes },
+        {
+          limits,
+          granularity,
+          startingCashUsd: options.startingCashUsd,
+          maxSnapshotAgeMinutes,
+          // as the risk-manager handler: the paper costs, both sides
+          roundTripCost:
+            (2 * (DEFAULT_PAPER_ACCOUNT.takerFeeBps + DEFAULT_PAPER_ACCOUNT.slippageBps)) / 10_000,
+        },
         message,
         now,
       ),

@@ -14,6 +14,8 @@ const settings = {
   granularity: config.CANDLE_GRANULARITY,
   startingCashUsd: config.PAPER_STARTING_CASH_USD,
   maxSnapshotAgeMinutes: config.RISK_MAX_SNAPSHOT_AGE_MINUTES,
+  // the paper venue's costs stand for the venue's (both sides: taker fee and slippage)
+  roundTripCost: (2 * (config.PAPER_TAKER_FEE_BPS + config.PAPER_SLIPPAGE_BPS)) / 10_000,
 };
 
 export const handler = consumer(

@@ -95,6 +95,40 @@ describe("risk step on the local cloud", () => {
     };
   });
 
+  it("sizes a BUY to the drawdown budget: the open positions' risk to their stops leaves no room", async () => {
+    await validated(stores, "r-budget");
+    // $10,000 at the peak, floor $8,500: a position that loses $1,499.995 at its stop leaves half a cent, $0.50 of a 1% stop
+    const held = {
+      positionId: "rec-held",
+      symbol: "ETH-USD",
+      status: "OPEN" as const,
+      entryPrice: 3000,
+      entryQuantity: "1",
+      quantity: "1",
+      entryCostUsd: 3000,
+      riskPerUnit: 1500,
+      stopLoss: 1500.005,
+      takeProfits: [],
+      targetsHit: 0,
+      highWaterMark: 3000,
+      openedAt: NOW.toISOString(),
+      evaluatedAt: NOW.toISOString(),
+      exits: [],
+      realizedPnlUsd: 0,
+      version: 0,
+    };
+    const result = await assessRecommendation(
+      { ...deps, managedPositions: { openPositions: async () => [held] } },
+      SETTINGS,
+      request("r-budget"),
+      NOW,
+    );
+    expect(result.outcome).toBe("refused");
+    expect((await stores.decisions.getRiskDecision("r-budget"))?.refusals.map((r) => r.reason)).toEqual([
+      "DRAWDOWN_BUDGET",
+    ]);
+  });
+
   it("approves within limits: one decision, a reservation, RISK_APPROVED with stop/take, one execution message", async () => {
     await validated(stores, "r-ok");
     const result = await assessRecommendation(deps, SETTINGS, request("r-ok"), NOW);

@@ -92,3 +92,12 @@ export function assertPositiveEquity(equityUsd: number): void {
     );
   }
 }
+
+/**
+ * What a position loses, from its mark, if it leaves at `stop` and pays `exitCost` (a fraction of the
+ * price: fee, slippage, half spread) on the way out; 0 when the stop is above the mark. The sum over
+ * the open positions is PortfolioState.openRiskUsd.
+ */
+export function riskToStopUsd(quantity: number, mark: number, stop: number, exitCost: number): number {
+  return quantity * Math.max(0, mark - stop * (1 - exitCost));
+}

@@ -3,6 +3,7 @@
  * VALIDATED → RISK_APPROVED (and on to the execution queue) or VALIDATED → REFUSED_BY_RISK.
  * Idempotent: a redelivered message reuses the stored decision and never approves twice.
  */
+
 import { Decimal } from "decimal.js";
 import {
   type ExecutionRequest,
@@ -12,13 +13,16 @@ import {
   type RiskRequest,
   SCHEMA_VERSION,
 } from "#domain/schemas.js";
+import { stopInForce } from "#exits/exit-policy.js";
 import { assessRisk, closesNeededForVolatility, type RiskLimits } from "#risk/index.js";
+import { riskToStopUsd } from "#risk/portfolio.js";
 import type { Log } from "#runtime/log.js";
 import {
   type CandleStore,
   type DecisionStore,
   IllegalTransitionError,
   type KillSwitchStore,
+  type ManagedPositionStore,
   type PortfolioStore,
   RecommendationNotFoundError,
   type RecommendationStore,
@@ -31,6 +35,8 @@ export interface RiskStepDeps {
   candles: Pick<CandleStore, "latestCandles">;
   portfolio: PortfolioStore;
   killSwitch: KillSwitchStore;
+  /** with it, BUYs are sized to the drawdown budget (the open positions' risk to their stops) */
+  managedPositions?: Pick<ManagedPositionStore, "openPositions">;
   sendToExecution(message: ExecutionRequest): Promise<void>;
   log: Log;
 }
@@ -41,6 +47,8 @@ export interface RiskStepSettings {
   startingCashUsd: number;
   /** BUYs are refused (PORTFOLIO_STALE) when the latest equity snapshot is older than this */
   maxSnapshotAgeMinutes: number;
+  /** entry plus exit costs as a fraction of the amount (fees, slippage): counted in the drawdown budget */
+  roundTripCost?: number;
 }
 
 export type RiskStepOutcome =
@@ -126,6 +134,17 @@ export async function assessRecommendation(
       ),
       deps.candles.latestCandles(rec.symbol, settings.granularity, closesNeededForVolatility(interval)),
     ]);
+    if (deps.managedPositions) {
+      // the drawdown budget: what every open position loses if it leaves at its stop in force now
+      const exitCost = (settings.roundTripCost ?? 0) / 2;
+      let openRiskUsd = 0;
+      for (const p of await deps.managedPositions.openPositions()) {
+        const mark = portfolio.positions[p.symbol]?.markPrice ?? p.entryPrice;
+        const stop = stopInForce({ stopLoss: p.stopLoss, trailingStop: p.trailingStop ?? Number.NaN });
+        openRiskUsd += riskToStopUsd(Number(p.quantity), mark, stop, exitCost);
+      }
+      portfolio.openRiskUsd = openRiskUsd;
+    }
     const assessment = assessRisk(
       {
         recommendation: {
@@ -137,6 +156,7 @@ export async function assessRecommendation(
           entryPrice: rec.entryPrice,
         },
         portfolio,
+        ...(settings.roundTripCost !== undefined ? { roundTripCost: settings.roundTripCost } : {}),
         recentCloses: candles.map((c) => c.close),
         closeIntervalSeconds: interval,
         limits: settings.limits,
