@@ -18,10 +18,11 @@ import {
   DEFAULT_KILL_SWITCH_SETTINGS,
   DEFAULT_PAPER_ACCOUNT,
 } from "#defaults";
+import { exitSettingsFrom } from "#exits/exit-config.js";
 import {
-  assertValidExitSettings,
   DEFAULT_EXITS,
   type ExitSettings,
+  formatLadder,
   parseLadder,
   type TakeProfitLeg,
 } from "#exits/exit-settings.js";
@@ -281,20 +282,21 @@ export function sweepSettingsFor(assignment: Readonly<Record<string, GridValue>>
     if ("problem" in read) throw new SweepError(`${key}=${JSON.stringify(raw)}: ${read.problem}`);
     KEYS[key]!.apply(draft, read.value);
   }
-  const exits: ExitSettings = {
-    takeProfitLadder: draft.ladder,
-    trailing:
-      draft.trailingActivationR > 0
-        ? { activationR: draft.trailingActivationR, distanceR: draft.trailingDistanceR }
-        : undefined,
-    timeLimitCandles: draft.timeLimitCandles,
-    exitOnSellSignal: draft.exitOnSellSignal,
-    flattenOnKillSwitch: draft.flattenOnKillSwitch,
-    stopLimitOffset: DEFAULT_EXITS.stopLimitOffset,
-  };
+  // the live mapping (exits/exit-config.ts), on the draft's values in their configuration form
+  const exitsOf = () =>
+    exitSettingsFrom({
+      EXIT_TAKE_PROFIT_LADDER: formatLadder(draft.ladder) || "none",
+      EXIT_TRAILING_ACTIVATION_R: draft.trailingActivationR,
+      EXIT_TRAILING_DISTANCE_R: draft.trailingDistanceR,
+      EXIT_TIME_LIMIT_CANDLES: draft.timeLimitCandles,
+      EXIT_ON_SELL_SIGNAL: draft.exitOnSellSignal,
+      KILL_SWITCH_FLATTEN: draft.flattenOnKillSwitch,
+      EXIT_STOP_LIMIT_OFFSET: DEFAULT_EXITS.stopLimitOffset,
+    });
+  let exits: ExitSettings;
   const given = describeAssignment(assignment);
   try {
-    assertValidExitSettings(exits);
+    exits = exitsOf();
   } catch (error) {
     throw new SweepError(`${given}: ${(error as Error).message}`);
   }
