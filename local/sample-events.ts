@@ -1,7 +1,7 @@
 /**
  * Which schema each sample event in events/ must satisfy, by file name:
- * `<function>.scheduled.json`, `<function>.sqs.json`, `kill-switch.<action>.json`, `health.json`,
- * `trade-executor.resolve-stuck.json`.
+ * `<function>.scheduled.json`, `<function>.sqs.json`, `kill-switch.<action>.json`,
+ * `position-manager.<action>.json`, `health.json`, `trade-executor.resolve-stuck.json`.
  * SQS events are Lambda SQS batches whose bodies parse through the queue message schemas.
  */
 import { z } from "zod";
@@ -9,6 +9,7 @@ import { ExecutionRequest, RiskRequest, ValidationRequest } from "#domain/schema
 import { KillSwitchCommand } from "#functions/kill-switch/handler.js";
 import { HealthCheckEvent, ScheduledEvent } from "#runtime/lambda-events.js";
 import { ResolveStuckCommand } from "#runtime/operator-commands.js";
+import { PositionManagerCommand } from "#steps/manual-exit.js";
 
 // the kill switch's own command schema, so the samples cannot drift from what it accepts
 export { KillSwitchCommand };
@@ -51,6 +52,7 @@ export function sampleEventSchemaFor(file: string): z.ZodType {
   if (file === "health.json") return HealthCheckEvent;
   if (file.endsWith(".scheduled.json")) return ScheduledEvent;
   if (file.startsWith("kill-switch.")) return KillSwitchCommand;
+  if (file.startsWith("position-manager.")) return PositionManagerCommand;
   switch (file) {
     case "llm-validator.sqs.json":
       return sqsBatchOf(ValidationRequest);
@@ -62,6 +64,6 @@ export function sampleEventSchemaFor(file: string): z.ZodType {
       return ResolveStuckCommand;
   }
   throw new Error(
-    `events/${file} has no schema: name it <function>.scheduled.json, <function>.sqs.json, kill-switch.<action>.json or health.json.`,
+    `events/${file} has no schema: name it <function>.scheduled.json, <function>.sqs.json, kill-switch.<action>.json, position-manager.<action>.json or health.json.`,
   );
 }

@@ -2,6 +2,7 @@ import { exitSettingsFrom } from "#exits/exit-config.js";
 import { queueSender } from "#queues/sender.js";
 import { handlerContext } from "#runtime/handler-context.js";
 import { killSwitchCheck, venueBalancesCheck } from "#runtime/health-checks.js";
+import { positionManagerCommand } from "#runtime/operator-commands.js";
 import { recordPositionManager } from "#runtime/pipeline-metrics.js";
 import { deployedVenue } from "#runtime/venue.js";
 import { DEFAULT_RESEND_AFTER_MS, managePositions } from "#steps/manage-positions.js";
@@ -10,12 +11,23 @@ const { config, logger, metrics, stores, scheduled } = handlerContext("position-
 const venue = await deployedVenue(config, stores.candles);
 const sendToExecution = queueSender(process.env.EXECUTION_QUEUE_URL, "EXECUTION_QUEUE_URL");
 const deps = { ...stores, exchange: venue.exchange, sendToExecution, log: logger };
-const settings = { exits: exitSettingsFrom(config), resendAfterMs: DEFAULT_RESEND_AFTER_MS };
+const settings = {
+  exits: exitSettingsFrom(config),
+  resendAfterMs: DEFAULT_RESEND_AFTER_MS,
+  maxExitAttempts: config.EXIT_MAX_ATTEMPTS,
+};
 const health = { store: killSwitchCheck(stores.killSwitch), exchange: venueBalancesCheck(venue.exchange) };
 
-export const handler = scheduled(health, async (now) => {
-  const report = await managePositions(deps, settings, now);
-  recordPositionManager(metrics, report);
-  logger.info("positions managed", { report });
-  return report;
-});
+// operators: {"action":"list" | "exit" | "exit-all" | "retry-exits", ...} (steps/manual-exit.ts)
+const commands = positionManagerCommand(deps, settings);
+
+export const handler = scheduled(
+  health,
+  async (now) => {
+    const report = await managePositions(deps, settings, now);
+    recordPositionManager(metrics, report);
+    logger.info("positions managed", { report });
+    return report;
+  },
+  commands,
+);

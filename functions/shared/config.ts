@@ -199,6 +199,8 @@ export const ConfigSchema = z.object({
   EXIT_TIME_LIMIT_CANDLES: wholeNumber(EXITS.timeLimitCandles, 0, 10_000),
   /** a SELL signal for a held symbol sells its positions */
   EXIT_ON_SELL_SIGNAL: flag(EXITS.exitOnSellSignal),
+  /** an exit refused this many times (one reason and leg) waits for an operator instead of a new attempt */
+  EXIT_MAX_ATTEMPTS: wholeNumber(EXITS.maxAttempts, 1, 1000),
   /** the kill switch tripping sells every position */
   KILL_SWITCH_FLATTEN: flag(KILL_SWITCH.flatten),
   /** the resting stop-limit's limit sits this fraction under its stop; a gap past it sells at market */

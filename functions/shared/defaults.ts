@@ -74,6 +74,11 @@ export const DEFAULT_EXIT_SETTINGS = {
    * sells at market
    */
   stopLimitOffset: 0.05,
+  /**
+   * failed attempts of one exit (reason and leg) before the position waits for an operator instead
+   * of being issued again (EXIT_MAX_ATTEMPTS)
+   */
+  maxAttempts: 5,
 };
 
 /** The kill switch (KILL_SWITCH_*): what a trip does besides refusing new entries. */

@@ -213,7 +213,13 @@ export class MonitoringStack extends Stack {
       metric: insights("SUM(ExitsFailed)", FIVE_MINUTES),
       threshold: 1,
       description:
-        "An exit (stop, target, trail, time, signal, kill switch) ended FAILED or CANCELLED: the position is open again and the position manager issues the exit anew each minute. Read the exit recommendation's statusReason (venue refusal, holdings gone) in the position manager's and executor's logs.",
+        "An exit (stop, target, trail, time, signal, kill switch) ended FAILED or CANCELLED: the position is open again and the position manager issues the exit anew each minute, up to EXIT_MAX_ATTEMPTS times. Read the exit recommendation's statusReason (venue refusal, holdings gone) in the position manager's and executor's logs.",
+    });
+    this.alarm("PositionsAwaitingOperator", {
+      metric: insights("MAX(PositionsAwaitingOperator)", FIVE_MINUTES),
+      threshold: 1,
+      description:
+        'An exit was refused EXIT_MAX_ATTEMPTS times: the position manager issues no automatic exit on that position until an operator sells it ({"action":"exit"}) or clears the hold ({"action":"retry-exits"}) with the position-manager function. Its error log names the position and the exit; list them with {"action":"list"}.',
     });
     this.alarm("PositionsNotEvaluated", {
       metric: insights("MAX(PositionsNotEvaluated)", FIVE_MINUTES),

@@ -282,6 +282,7 @@ describe("another setting gives another trade list (synthetic market)", () => {
         SIGNAL_TTL_DAYS: "1",
         BRIDGE_LOOKBACK_MINUTES: "1",
         RISK_MAX_SNAPSHOT_AGE_MINUTES: "1",
+        EXIT_MAX_ATTEMPTS: "1",
       }[name];
       const before = await tradeList(symbols, {});
       expect(await tradeList(symbols, { [name]: value ?? "0" })).toBe(before);

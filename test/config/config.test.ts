@@ -141,6 +141,7 @@ const BAD: Record<string, string[]> = {
   EXIT_TIME_LIMIT_CANDLES: wholeNumber(0, 10_000),
   EXIT_ON_SELL_SIGNAL: ["1", "0", "yes", "no", "on", "off", "tru", "falsey", "true false"],
   KILL_SWITCH_FLATTEN: ["1", "0", "yes", "no", "on", "off", "t", "f"],
+  EXIT_MAX_ATTEMPTS: wholeNumber(1, 1000),
   EXIT_STOP_LIMIT_OFFSET: [...NOT_DECIMAL, "0", "-0.05", "0.51", "1"],
 };
 

@@ -20,12 +20,13 @@ import type { Exchange } from "#exchange/exchange.js";
 import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import { toSqsRecord } from "#queues/poller.js";
 import { queueSender } from "#queues/sender.js";
-import { silentLog } from "#runtime/log.js";
+import { type Log, silentLog } from "#runtime/log.js";
 import { sqsHandler } from "#runtime/sqs-handler.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
 import { executionRequestFor } from "#steps/assess-recommendation.js";
 import { DEFAULT_EXECUTION_SETTINGS, executeTrade } from "#steps/execute-trade.js";
 import { DEFAULT_RESEND_AFTER_MS, managePositions } from "#steps/manage-positions.js";
+import { type PositionManagerCommand, runPositionCommand } from "#steps/manual-exit.js";
 import { reconcilePortfolio } from "#steps/reconcile-portfolio.js";
 import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
 import { recommendation } from "#test/store/fixtures.js";
@@ -35,7 +36,11 @@ import { approvingDecision, walkLifecycle } from "#test/support/steps.js";
 export const T0 = new Date("2024-06-30T12:00:00.000Z");
 const HOUR_MS = 3_600_000;
 
-export async function exitChain(label: string, exits: Partial<ExitSettings> = {}) {
+export async function exitChain(
+  label: string,
+  exits: Partial<ExitSettings> = {},
+  manager: { maxExitAttempts?: number } = {},
+) {
   const cloud = await isolatedCloud(label);
   const stores: Stores = createStores(createDocumentClient());
   let clock = T0;
@@ -51,7 +56,11 @@ export async function exitChain(label: string, exits: Partial<ExitSettings> = {}
   const sqs = new SQSClient({});
   const queue = cloud.queues.execution;
   const sendToExecution = queueSender(queue.url, "EXECUTION_QUEUE_URL", sqs);
-  const settings = { exits: { ...DEFAULT_EXITS, ...exits }, resendAfterMs: DEFAULT_RESEND_AFTER_MS };
+  const settings = {
+    exits: { ...DEFAULT_EXITS, ...exits },
+    resendAfterMs: DEFAULT_RESEND_AFTER_MS,
+    ...manager,
+  };
   const executionHandler = sqsHandler({
     queue: "execution",
     schema: ExecutionRequest,
@@ -127,7 +136,11 @@ export async function exitChain(label: string, exits: Partial<ExitSettings> = {}
       return chain.reconcile();
     },
     /** one run of the position manager */
-    manage: () => managePositions({ ...stores, exchange, sendToExecution, log: silentLog }, settings, clock),
+    manage: (log: Log = silentLog) =>
+      managePositions({ ...stores, exchange, sendToExecution, log }, settings, clock),
+    /** an operator's command to the position manager (list, exit, exit-all, retry-exits) */
+    command: (command: PositionManagerCommand, log: Log = silentLog) =>
+      runPositionCommand({ ...stores, exchange, sendToExecution, log }, settings, command, clock),
     reconcile: () =>
       reconcilePortfolio(
         { ...stores, exchange, marks: venue.marks, log: silentLog },

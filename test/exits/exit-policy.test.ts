@@ -117,6 +117,19 @@ describe("exit policy: each reason", () => {
     ]);
   });
 
+  it("MANUAL: an operator's request sells the whole rest at the close before any rule, even a stop and a target of the same candle", () => {
+    const manual = { sellSignal: true, flatten: true, manual: true };
+    const afterLeg = evaluateExits(open(), candle(1, 99, 102, 101), calm, DEFAULT_EXITS).state;
+    expect(afterLeg.quantity).toBe(0.5);
+    const { intents, state } = evaluateExits(afterLeg, candle(2, 97, 105, 100.5), manual, DEFAULT_EXITS);
+    expect(intents).toEqual([{ reason: "MANUAL", leg: 0, quantity: 0.5, price: 100.5 }]);
+    expect(state).toMatchObject({ quantity: 0, targetsHit: 1 });
+    // without the request the same candle is a stop (the trail, risen to 100 at the first target)
+    expect(evaluateExits(afterLeg, candle(2, 97, 105, 100.5), calm, DEFAULT_EXITS).intents).toEqual([
+      { reason: "TRAILING_STOP", leg: 0, quantity: 0.5, price: 100 },
+    ]);
+  });
+
   it("a closed position gives nothing", () => {
     const s = { ...open(), quantity: 0 };
     expect(

@@ -391,6 +391,7 @@ describe("monitoring", () => {
       "ReadThrottleEvents",
       "ExitsFailed",
       "PositionsNotEvaluated",
+      "PositionsAwaitingOperator",
       "UnprotectedPositions",
     ]) {
       expect(text).toContain(kpi);

@@ -34,6 +34,8 @@ describe("events/", () => {
       expect(prefixes, `no events/${fn}.*.json`).toContain(fn);
     }
     for (const action of ["pause", "resume", "status"]) expect(files).toContain(`kill-switch.${action}.json`);
+    for (const action of ["list", "exit", "exit-all", "retry-exits"])
+      expect(files).toContain(`position-manager.${action}.json`);
   });
 
   it.each(files)("%s parses through its schema", (file) => {

@@ -113,7 +113,7 @@ describe("pipeline metrics", () => {
     ]);
   });
 
-  it("position manager: exits per reason, then open positions, failed exits and positions not evaluated (0 included)", () => {
+  it("position manager: exits per reason, then open positions, failed exits, positions not evaluated and positions awaiting an operator (0 included)", () => {
     const metrics = createMetrics("position-manager");
     recordPositionManager(metrics, {
       evaluated: 3,
@@ -138,6 +138,7 @@ describe("pipeline metrics", () => {
       failedExits: [],
       resent: [],
       closedAsDust: [],
+      awaitingOperator: [{ positionId: "s", symbol: "SOL-USD", exit: "STOP_LOSS", failedAttempts: 5 }],
       lostRaces: 0,
       errors: [{ positionId: "r", symbol: "SOL-USD", error: "no price" }],
     });
@@ -147,6 +148,7 @@ describe("pipeline metrics", () => {
       ["OpenManagedPositions", 4, {}],
       ["ExitsFailed", 0, {}],
       ["PositionsNotEvaluated", 1, {}],
+      ["PositionsAwaitingOperator", 1, {}],
     ]);
   });
 

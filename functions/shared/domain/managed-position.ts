@@ -58,6 +58,27 @@ export const RestingStop = z.object({
 });
 export type RestingStop = z.infer<typeof RestingStop>;
 
+/** An operator's request to sell the whole rest of a position (the MANUAL exit): who, why, when. */
+export const ManualExitRequest = z.object({
+  by: z.string().min(1),
+  reason: z.string().min(1),
+  requestedAt: IsoTime,
+});
+export type ManualExitRequest = z.infer<typeof ManualExitRequest>;
+
+/**
+ * An exit the venue refused EXIT_MAX_ATTEMPTS times in a row: the position manager issues no
+ * automatic exit on the position until an operator sells it (MANUAL) or clears the hold.
+ */
+export const OperatorHold = z.object({
+  reason: ExitReason,
+  leg: z.number().int().nonnegative(),
+  /** failed attempts of that reason and leg since the last clear */
+  failedAttempts: z.number().int().positive(),
+  since: IsoTime,
+});
+export type OperatorHold = z.infer<typeof OperatorHold>;
+
 export const ManagedPosition = z.object({
   /** the entry recommendation's id */
   positionId: z.string().min(1),
@@ -88,6 +109,12 @@ export const ManagedPosition = z.object({
   evaluatedAt: IsoTime,
   exits: z.array(PositionExit),
   restingStop: RestingStop.optional(),
+  /** an operator asked to sell the whole rest: the next evaluation issues the MANUAL exit */
+  manualExit: ManualExitRequest.optional(),
+  /** set when an exit was refused too often: no automatic exit until an operator acts */
+  needsOperator: OperatorHold.optional(),
+  /** failed exits before this time no longer count toward EXIT_MAX_ATTEMPTS (an operator cleared them) */
+  failuresClearedAt: IsoTime.optional(),
   realizedPnlUsd: FiniteNumber,
   closedAt: IsoTime.optional(),
   /** optimistic lock: every write is conditional on the version read */

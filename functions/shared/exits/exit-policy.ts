@@ -7,6 +7,8 @@
  * Semantics, a triple barrier (stop, target, time) as Hummingbot's PositionExecutor, plus a
  * trailing stop, a SELL signal and the kill switch:
  *
+ * 0. **An operator's word first.** A MANUAL exit an operator asked for (recorded on the position)
+ *    sells the whole rest at the close (the bid, live), before any rule looks at the market.
  * 1. **Stop first.** When the low reaches the stop in force (the initial stop-loss, or the trailing
  *    stop once it is above it), the whole rest is sold: STOP_LOSS or TRAILING_STOP. A candle that
  *    touches both the stop and a target is taken as a stop: the order of the high and the low inside
@@ -63,6 +65,8 @@ export interface ExitContext {
   sellSignal: boolean;
   /** the kill switch tripped and KILL_SWITCH_FLATTEN is on */
   flatten: boolean;
+  /** an operator asked to sell the whole rest (ManagedPosition.manualExit); the backtest has none */
+  manual?: boolean;
 }
 
 export interface ExitIntent {
@@ -112,6 +116,13 @@ export function advanceExits(
 ): number {
   if (!(state.quantity > 0)) return 0;
   const before = intents.length;
+
+  // 0. an operator's MANUAL exit: the whole rest at the close, whatever the levels say
+  if (context.manual) {
+    intents.push({ reason: "MANUAL", leg: 0, quantity: state.quantity, price: market.close });
+    state.quantity = 0;
+    return 1;
+  }
 
   // 1. the stop in force, before anything the same candle might also have done
   const stop = stopInForce(state);

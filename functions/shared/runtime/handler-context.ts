@@ -6,7 +6,7 @@
 import type { Context } from "aws-lambda";
 import { loadConfig } from "#config";
 import { createStores } from "#store/dynamo/index.js";
-import { runTime, ScheduledOrHealthEvent } from "./lambda-events.js";
+import { isOperatorCommandEvent, parseEvent, runTime, ScheduledOrHealthEvent } from "./lambda-events.js";
 import {
   type HealthChecks,
   type LambdaHandlerOptions,
@@ -40,6 +40,9 @@ export function observability(service: string) {
   };
 }
 
+const COMMAND_HINT =
+  "Send one of the function's operator commands as events/<function>.<action>.json shows (README, operator commands).";
+
 export function handlerContext(service: string) {
   const config = loadConfig();
   const o = observability(service);
@@ -47,10 +50,23 @@ export function handlerContext(service: string) {
     config,
     ...o,
     stores: createStores(),
-    /** A scheduled function: the step runs at the schedule's time (runTime), or a health check answers. */
-    scheduled: <R>(health: HealthChecks, step: (at: Date) => Promise<R>) =>
-      o.handler({ health, schema: ScheduledOrHealthEvent }, (event) =>
-        step(runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES })),
-      ),
+    /**
+     * A scheduled function: the step runs at the schedule's time (runTime), or a health check
+     * answers; with `command`, an operator's command (any other `action`) runs instead.
+     */
+    scheduled: <R, C = never>(
+      health: HealthChecks,
+      step: (at: Date) => Promise<R>,
+      command?: OperatorCommand<C>,
+    ) => {
+      const run = (event: ScheduledOrHealthEvent) =>
+        step(runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES }));
+      if (!command) return o.handler({ health, schema: ScheduledOrHealthEvent }, run);
+      return o.handler<unknown, unknown>({ health }, (event) =>
+        isOperatorCommandEvent(event)
+          ? command.run(parseEvent(command.schema, event, service, COMMAND_HINT))
+          : run(parseEvent(ScheduledOrHealthEvent, event, service)),
+      );
+    },
   };
 }

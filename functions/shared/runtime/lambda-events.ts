@@ -86,11 +86,22 @@ export function runTime(event: ScheduledOrHealthEvent, options: RunTimeOptions =
   return at;
 }
 
-export function parseEvent<T>(schema: z.ZodType<T>, event: unknown, functionName: string): T {
+export function parseEvent<T>(
+  schema: z.ZodType<T>,
+  event: unknown,
+  functionName: string,
+  hint = `Send an EventBridge scheduled event, {"action":"health"} or {"action":"run"} (see events/).`,
+): T {
   const parsed = schema.safeParse(event);
   if (parsed.success) return parsed.data;
   throw new Error(
-    `${functionName} got an event it does not understand: ${z.prettifyError(parsed.error)}. ` +
-      `Send an EventBridge scheduled event, {"action":"health"} or {"action":"run"} (see events/).`,
+    `${functionName} got an event it does not understand: ${z.prettifyError(parsed.error)}. ${hint}`,
   );
+}
+
+/** An object with an `action` other than the schedule's own ("run", "health"): an operator's command. */
+export function isOperatorCommandEvent(event: unknown): boolean {
+  if (typeof event !== "object" || event === null || !("action" in event)) return false;
+  const action = (event as { action: unknown }).action;
+  return action !== "run" && action !== "health";
 }

@@ -1,6 +1,8 @@
 /** Commands operators send to a function by hand (`aws lambda invoke`, `npm run invoke`). */
 import { z } from "zod";
 import { type ExecutionDeps, resolveStuckExecution } from "#steps/execute-trade.js";
+import type { PositionManagerDeps, PositionManagerSettings } from "#steps/manage-positions.js";
+import { PositionManagerCommand, runPositionCommand } from "#steps/manual-exit.js";
 import type { Log } from "./log.js";
 import type { OperatorCommand } from "./middleware.js";
 
@@ -24,4 +26,16 @@ export const resolveStuckCommand = (deps: ExecutionDeps, log: Log): OperatorComm
     });
     return result;
   },
+});
+
+/**
+ * position-manager: list the open managed positions, sell one or all by hand (MANUAL exits), or lift
+ * the hold of one whose exit was refused too often (steps/manual-exit.ts; it logs who did what).
+ */
+export const positionManagerCommand = (
+  deps: PositionManagerDeps,
+  settings: PositionManagerSettings,
+): OperatorCommand<PositionManagerCommand> => ({
+  schema: PositionManagerCommand,
+  run: (command) => runPositionCommand(deps, settings, command, new Date()),
 });

@@ -123,8 +123,8 @@ export async function recordReconcile(
 
 /**
  * position-manager: ExitsIssued per reason (TAKE_PROFIT_1, STOP_LOSS, ...), OpenManagedPositions,
- * and every run (0 included, their alarms read a continuous series) ExitsFailed and
- * PositionsNotEvaluated.
+ * and every run (0 included, their alarms read a continuous series) ExitsFailed,
+ * PositionsNotEvaluated and PositionsAwaitingOperator (an exit refused EXIT_MAX_ATTEMPTS times).
  */
 export function recordPositionManager(metrics: Metrics, report: PositionManagerReport): void {
   for (const exit of report.issued) countBy(metrics, "ExitsIssued", "reason", exit.label);
@@ -132,6 +132,7 @@ export function recordPositionManager(metrics: Metrics, report: PositionManagerR
   m.addMetric("OpenManagedPositions", MetricUnit.Count, report.evaluated + report.errors.length);
   m.addMetric("ExitsFailed", MetricUnit.Count, report.failedExits.length);
   m.addMetric("PositionsNotEvaluated", MetricUnit.Count, report.errors.length);
+  m.addMetric("PositionsAwaitingOperator", MetricUnit.Count, report.awaitingOperator.length);
 }
 
 /** kill-switch: KillSwitchActive, 1 when an operator paused trading, 0 when resumed. */

@@ -14,7 +14,9 @@
  *   recorded on the position whose recommendation is missing (a crash in between) is issued by the
  *   next evaluation, and one left RISK_APPROVED is sent again (the executor is idempotent).
  * An exit that ends FAILED or CANCELLED before any order puts the position back to OPEN; the next
- * evaluation issues it again under the next attempt's id (`-2`, `-3`, ...).
+ * evaluation issues it again under the next attempt's id (`-2`, `-3`, ...), up to EXIT_MAX_ATTEMPTS
+ * failures; then the position waits for an operator (exits/exit-attempts.ts). An operator's MANUAL
+ * exit (steps/manual-exit.ts) is a request recorded on the position that this evaluation issues.
  */
 
 import { Decimal } from "decimal.js";
@@ -27,6 +29,7 @@ import type {
   RiskDecision,
 } from "#domain/schemas.js";
 import type { Exchange } from "#exchange/exchange.js";
+import { DEFAULT_MAX_EXIT_ATTEMPTS, operatorHoldOf } from "#exits/exit-attempts.js";
 import { type ExitIntent, evaluateExits, type MarketView, stopInForce } from "#exits/exit-policy.js";
 import type { ExitSettings } from "#exits/exit-settings.js";
 import {
@@ -48,6 +51,7 @@ import type {
   SignalStore,
 } from "#store/ports.js";
 import { executionRequestFor } from "./assess-recommendation.js";
+import { type AwaitingOperator, noteOperatorHold } from "./exit-holds.js";
 
 export interface PositionManagerDeps {
   managedPositions: ManagedPositionStore;
@@ -64,6 +68,8 @@ export interface PositionManagerSettings {
   exits: ExitSettings;
   /** an exit still RISK_APPROVED this long after its creation is sent again (its message may never have left) */
   resendAfterMs: number;
+  /** failed attempts of one exit before the position waits for an operator (EXIT_MAX_ATTEMPTS; default 5) */
+  maxExitAttempts?: number;
 }
 
 export const DEFAULT_RESEND_AFTER_MS = 120_000;
@@ -87,6 +93,8 @@ export interface PositionManagerReport {
   resent: string[];
   /** positions closed as dust (less than the product's minimum size left) */
   closedAsDust: string[];
+  /** positions waiting for an operator: an exit was refused EXIT_MAX_ATTEMPTS times (alarmed) */
+  awaitingOperator: AwaitingOperator[];
   /** evaluations that lost the position to another writer and decided again */
   lostRaces: number;
   /** positions that could not be evaluated this run (the rest went on): retried next minute */
@@ -108,6 +116,7 @@ export async function managePositions(
     failedExits: [],
     resent: [],
     closedAsDust: [],
+    awaitingOperator: [],
     lostRaces: 0,
     errors: [],
   };
@@ -149,6 +158,38 @@ export async function managePositions(
   return report;
 }
 
+/**
+ * One position evaluated at once, as the every-minute run evaluates it (an operator's MANUAL exit
+ * or cleared hold acts in the same invocation). Concurrent with a scheduled run, the version check
+ * makes one of them issue, under the same ids.
+ */
+export async function manageOnePosition(
+  deps: PositionManagerDeps,
+  settings: PositionManagerSettings,
+  position: ManagedPosition,
+  now: Date,
+): Promise<PositionManagerReport> {
+  const report: PositionManagerReport = {
+    evaluated: 1,
+    issued: [],
+    failedExits: [],
+    resent: [],
+    closedAsDust: [],
+    awaitingOperator: [],
+    lostRaces: 0,
+    errors: [],
+  };
+  const flatten = killSwitchFlattens(await deps.killSwitch.get(), settings.exits.flattenOnKillSwitch);
+  const inputs: Inputs = {
+    flatten,
+    rulesOf: (symbol) => deps.exchange.getProductRules(symbol),
+    marketOf: (symbol) => bidView(deps, symbol, now),
+    sellSignalTimes: (symbol) => sellSignalsOf(deps, symbol),
+  };
+  await manageOne(deps, settings, report, position, inputs, now);
+  return report;
+}
+
 interface Inputs {
   flatten: boolean;
   rulesOf(symbol: string): Promise<{ baseMinSize: string }>;
@@ -179,11 +220,14 @@ async function manageOne(
       } else if (rec.status === "FAILED" || rec.status === "CANCELLED") {
         settled = bookExitFailure(settled, exit.exitId, rules.baseMinSize, now);
         report.failedExits.push(exit.exitId);
-        deps.log.error("exit failed; the position is open again and the exit will be issued anew", {
-          correlationId: exit.exitId,
-          positionId: position.positionId,
-          reason: rec.statusReason,
-        });
+        deps.log.error(
+          "exit failed; the position is open again and the exit is issued anew, up to EXIT_MAX_ATTEMPTS times",
+          {
+            correlationId: exit.exitId,
+            positionId: position.positionId,
+            reason: rec.statusReason,
+          },
+        );
       } else if (
         rec.status === "RISK_APPROVED" &&
         now.getTime() - Date.parse(rec.updatedAt) >= settings.resendAfterMs
@@ -211,13 +255,32 @@ async function manageOne(
       continue;
     }
 
-    // 3. the policy on the bid
+    // 3. an exit refused EXIT_MAX_ATTEMPTS times: no automatic exit until an operator acts
+    const held = operatorHoldOf(next, settings.maxExitAttempts ?? DEFAULT_MAX_EXIT_ATTEMPTS, now);
+    if (held) {
+      const changed = settled !== position || held.newlyHeld;
+      if (changed && !(await deps.managedPositions.update(held.position, position.version))) {
+        report.lostRaces++;
+        position = await deps.managedPositions.get(position.positionId);
+        continue;
+      }
+      noteOperatorHold(deps.log, report, held.position, held.hold, held.newlyHeld);
+      return;
+    }
+
+    // 4. the policy on the bid
     const market = await inputs.marketOf(next.symbol);
     const sellSignal =
       settings.exits.exitOnSellSignal &&
       (await inputs.sellSignalTimes(next.symbol)).some((at) => at > next.openedAt);
     const state = exitStateOf(next);
-    const evaluation = evaluateExits(state, market, { sellSignal, flatten: inputs.flatten }, settings.exits);
+    const manual = next.manualExit !== undefined;
+    const evaluation = evaluateExits(
+      state,
+      market,
+      { sellSignal, flatten: inputs.flatten, manual },
+      settings.exits,
+    );
     const at = now.toISOString();
     // one after the other: a whole rest is what the earlier intents of this evaluation left
     let withIssued = next;
@@ -384,7 +447,7 @@ function whyOf(position: ManagedPosition, exit: PositionExit): string {
     case "KILL_SWITCH":
       return `the kill switch is on and KILL_SWITCH_FLATTEN sells every position (bid ${price})`;
     case "MANUAL":
-      return `an operator asked to sell (bid ${price})`;
+      return `${position.manualExit?.by ?? "an operator"} asked to sell: ${position.manualExit?.reason ?? "by hand"} (bid ${price})`;
   }
 }
 
