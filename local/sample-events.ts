@@ -6,9 +6,9 @@
  */
 import { z } from "zod";
 import { ExecutionRequest, RiskRequest, ValidationRequest } from "#domain/schemas.js";
-import { KillSwitchCommand } from "#functions/kill-switch/handler.js";
 import { HealthCheckEvent, ScheduledEvent } from "#runtime/lambda-events.js";
 import { ResolveStuckCommand } from "#runtime/operator-commands.js";
+import { KillSwitchCommand } from "#steps/kill-switch-command.js";
 import { PositionManagerCommand } from "#steps/manual-exit.js";
 
 // the kill switch's own command schema, so the samples cannot drift from what it accepts

@@ -1,39 +1,30 @@
 /**
  * The kill switch, for operators: `aws lambda invoke` with {"action":"pause","by":"alice","reason":"..."},
- * {"action":"resume",...} or {"action":"status"}. Pausing stops new orders at once: the bridge stops
- * queueing, the risk manager refuses, the executor cancels what is approved but not yet placed.
+ * {"action":"resume",...} (with "resetPeak" after a drawdown halt) or {"action":"status"}
+ * (steps/kill-switch-command.ts). Pausing stops new orders at once: the bridge stops queueing, the
+ * risk manager refuses, the executor cancels what is approved but not yet placed.
  */
-import { z } from "zod";
-import { observability } from "#runtime/handler-context.js";
+import { handlerContext } from "#runtime/handler-context.js";
 import { killSwitchCheck } from "#runtime/health-checks.js";
 import { recordKillSwitch } from "#runtime/pipeline-metrics.js";
-import { createStores } from "#store/dynamo/index.js";
+import { KillSwitchCommand, runKillSwitchCommand } from "#steps/kill-switch-command.js";
 
-export const KillSwitchCommand = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("pause"), by: z.string().min(1), reason: z.string().min(1) }),
-  z.object({ action: z.literal("resume"), by: z.string().min(1), reason: z.string().min(1) }),
-  z.object({ action: z.literal("status"), auditLimit: z.number().int().positive().max(100).default(10) }),
-  z.object({ action: z.literal("health") }),
-]);
-
-const { logger, metrics, handler: lambda } = observability("kill-switch");
-const stores = createStores();
+const { config, logger, metrics, stores, handler: lambda } = handlerContext("kill-switch");
+const deps = { killSwitch: stores.killSwitch, portfolio: stores.portfolio, log: logger };
+const settings = {
+  maxDailyLoss: config.RISK_MAX_DAILY_LOSS,
+  maxDrawdown: config.RISK_MAX_DRAWDOWN,
+  dailyLossResumesNextDay: config.KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY,
+};
 
 export const handler = lambda(
   { health: { store: killSwitchCheck(stores.killSwitch) }, schema: KillSwitchCommand },
   async (command) => {
     if (command.action === "health")
       throw new Error("unreachable: runtime/middleware.ts answers a health check");
-    if (command.action === "status") {
-      return {
-        current: await stores.killSwitch.get(),
-        audit: await stores.killSwitch.auditTrail(command.auditLimit),
-      };
-    }
-    const active = command.action === "pause";
-    const state = await stores.killSwitch.set(active, command.by, command.reason, new Date());
-    logger.warn(`kill switch ${active ? "PAUSED trading" : "RESUMED trading"}`, { state });
-    recordKillSwitch(metrics, active);
-    return { current: state };
+    const answer = await runKillSwitchCommand(deps, settings, command, new Date());
+    if (command.action !== "status" && !("outcome" in answer))
+      recordKillSwitch(metrics, answer.current.active);
+    return answer;
   },
 );

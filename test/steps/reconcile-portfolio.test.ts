@@ -3,6 +3,7 @@ import type { CoinbaseExchange } from "#coinbase/coinbase-exchange.js";
 import { silentLog } from "#runtime/log.js";
 import { candleMarks } from "#runtime/venue.js";
 import { clientOrderIdFor, executeTrade } from "#steps/execute-trade.js";
+import { runKillSwitchCommand } from "#steps/kill-switch-command.js";
 import { applyFill, MarkUnavailableError, reconcilePortfolio } from "#steps/reconcile-portfolio.js";
 import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
 import { es256TestKey } from "#test/coinbase/test-keys.js";
@@ -175,6 +176,84 @@ describe("portfolio reconciliation against the exchange (the fake Coinbase)", ()
     expect((await stores.killSwitch.get()).resumeAt).toBeUndefined();
     await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-03T00:30:00.000Z"));
     expect((await stores.killSwitch.get()).active).toBe(true);
+  });
+
+  it("resuming after a drawdown halt: a plain resume is tripped again at once; resetPeak starts a new peak at the current equity, the daily-loss limit still holds", async () => {
+    await executedBuy("p-6", "BTC-USD", 5_000);
+    await reconcilePortfolio(deps(), SETTINGS, T0);
+    const oldPeak = (await stores.portfolio.latestEquitySnapshot())!.equityUsd;
+    marks["BTC-USD"] = 64_000 * 0.6; // about 20% under the peak, the next day
+    const at = (iso: string) => new Date(`2024-07-01T${iso}:00.000Z`);
+    expect((await reconcilePortfolio(deps(), SETTINGS, at("00:30"))).killSwitchTripped).toMatch(/drawdown/);
+    const command = (resetPeak: boolean | undefined, now: Date) =>
+      runKillSwitchCommand(
+        { killSwitch: stores.killSwitch, portfolio: stores.portfolio, log: silentLog },
+        { maxDailyLoss: 0.05, maxDrawdown: 0.15, dailyLossResumesNextDay: true },
+        {
+          action: "resume",
+          by: "alice",
+          reason: "reviewed",
+          ...(resetPeak === undefined ? {} : { resetPeak }),
+        },
+        now,
+      );
+
+    // no choice made: refused, with both choices, and nothing changes
+    const refused = await command(undefined, at("00:40"));
+    expect(refused).toMatchObject({
+      outcome: "refused",
+      error: expect.stringMatching(/under its peak .* "resetPeak": true .* "resetPeak": false/s),
+    });
+    expect((await stores.killSwitch.get()).active).toBe(true);
+
+    // a plain resume: the next portfolio run trips the switch again at once
+    const plain = await command(false, at("00:41"));
+    expect(plain).toMatchObject({ current: { active: false }, warning: expect.stringMatching(/drawdown/) });
+    const again = await reconcilePortfolio(deps(), SETTINGS, at("00:42"));
+    expect(again.killSwitchTripped).toMatch(/drawdown .* from peak/);
+    expect(again.snapshot.peakEquityUsd).toBeCloseTo(oldPeak, 6);
+
+    // resetPeak: the drawdown counts from the equity now; today's loss still pauses until midnight
+    const reset = await command(true, at("00:43"));
+    expect(reset).toMatchObject({
+      current: { active: false, peakResetAt: at("00:43").toISOString() },
+      peakReset: { previousPeakUsd: expect.closeTo(oldPeak, 6) },
+      warning: expect.stringMatching(/daily loss .* until 2024-07-02T00:00:00.000Z/),
+    });
+    expect((await stores.killSwitch.auditTrail(1))[0]).toMatchObject({
+      changedBy: "alice",
+      reason: expect.stringMatching(/^reviewed \[resetPeak: a new equity peak starts/),
+    });
+    const afterReset = await reconcilePortfolio(deps(), SETTINGS, at("00:44"));
+    const newPeak = afterReset.snapshot.equityUsd;
+    expect(newPeak).toBeLessThan(oldPeak * 0.85);
+    expect(afterReset.snapshot).toMatchObject({ peakEquityUsd: newPeak, drawdownPct: 0 });
+    expect(afterReset.peakReset).toMatchObject({
+      previousPeakUsd: expect.closeTo(oldPeak, 6),
+      peakUsd: newPeak,
+    });
+    expect(afterReset.killSwitchTripped).toMatch(/^daily loss/);
+    expect(afterReset.killSwitchTripped).not.toMatch(/drawdown/);
+
+    // the next day the pause lifts and stays lifted: the reset is taken once, the new peak holds
+    const nextDay = await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-02T00:30:00.000Z"));
+    expect(nextDay.killSwitchResumed).toBeDefined();
+    expect(nextDay.peakReset).toBeUndefined();
+    expect(nextDay.snapshot.peakEquityUsd).toBeCloseTo(newPeak, 6);
+    expect((await stores.killSwitch.get()).active).toBe(false);
+
+    // and the limit holds from the new peak: a further fall of 15% of it trips the switch
+    marks["BTC-USD"] = 64_000 * 0.35;
+    const later = await reconcilePortfolio(deps(), SETTINGS, new Date("2024-07-03T00:30:00.000Z"));
+    expect(later.killSwitchTripped).toContain(`from peak ${newPeak.toFixed(2)}`);
+  });
+
+  it("a peak reset not yet taken by a snapshot survives a pause in between", async () => {
+    const cmd = { killSwitch: stores.killSwitch, portfolio: stores.portfolio, log: silentLog };
+    const limits = { maxDailyLoss: 0.05, maxDrawdown: 0.15, dailyLossResumesNextDay: true };
+    await runKillSwitchCommand(cmd, limits, { action: "resume", by: "a", reason: "r", resetPeak: true }, T0);
+    const paused = await runKillSwitchCommand(cmd, limits, { action: "pause", by: "b", reason: "p" }, T0);
+    expect(paused).toMatchObject({ current: { active: true, peakResetAt: T0.toISOString() } });
   });
 });
 

@@ -39,5 +39,10 @@ export const KillSwitch = z.object({
   resumeAt: IsoTime.optional(),
   /** the limit an automatic trip broke (DRAWDOWN also closes every position); absent for an operator's change */
   kind: z.enum(["DAILY_LOSS", "DRAWDOWN"]).optional(),
+  /**
+   * an operator resumed with resetPeak: the first equity snapshot after this time starts a new peak
+   * at the equity it marks (the drawdown limit counts from there); absent: the running peak holds
+   */
+  peakResetAt: IsoTime.optional(),
 });
 export type KillSwitch = z.infer<typeof KillSwitch>;

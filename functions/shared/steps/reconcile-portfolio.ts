@@ -104,6 +104,8 @@ export interface ReconcileReport {
   killSwitchTripped?: string;
   /** the daily-loss pause that lifted itself (its resumeAt) */
   killSwitchResumed?: string;
+  /** an operator's resume with resetPeak took effect in this snapshot: the old and the new peak */
+  peakReset?: { at: string; previousPeakUsd: number; peakUsd: number };
 }
 
 const ZERO = new Decimal(0);
@@ -162,15 +164,21 @@ const DAY_MS = 86_400_000;
 /** who the portfolio step signs its kill-switch changes as */
 const AUTOMATIC = "portfolio (automatic)";
 
-/** Day start (the last snapshot of the previous day, or today's first), running peak, drawdown and daily loss. */
+/**
+ * Day start (the last snapshot of the previous day, or today's first), running peak, drawdown and
+ * daily loss. `peakResetAtMs`: an operator's resume with resetPeak; when the previous snapshot is
+ * older, the peak starts again at this equity (the drawdown limit then counts from here).
+ */
 export function equityFigures(
   previous: PreviousEquity | undefined,
   equityUsd: number,
   nowMs: number,
+  peakResetAtMs?: number,
 ): EquityFigures {
   const sameDay = previous !== undefined && Math.floor(previous.atMs / DAY_MS) === Math.floor(nowMs / DAY_MS);
   const dayStart = sameDay ? previous.dayStartEquityUsd : (previous?.equityUsd ?? equityUsd);
-  const peak = Math.max(previous?.peakEquityUsd ?? equityUsd, equityUsd);
+  const resetPeak = peakResetAtMs !== undefined && previous !== undefined && previous.atMs < peakResetAtMs;
+  const peak = resetPeak ? equityUsd : Math.max(previous?.peakEquityUsd ?? equityUsd, equityUsd);
   return {
     dayStartEquityUsd: dayStart,
     peakEquityUsd: peak,
@@ -301,11 +309,19 @@ export async function reconcilePortfolio(
   const cash = quote ? new Decimal(quote.available).plus(quote.hold) : ZERO;
   const equity = cash.plus(positionsValue).toNumber();
   const previous = await deps.portfolio.latestEquitySnapshot();
+  // read once, before the figures: the peak reset and the trip below see the same switch
+  const current = await deps.killSwitch.get();
+  const peakResetAtMs = current.peakResetAt === undefined ? undefined : Date.parse(current.peakResetAt);
   const figures = equityFigures(
     previous && { ...previous, atMs: Date.parse(previous.at) },
     equity,
     now.getTime(),
+    peakResetAtMs,
   );
+  const peakReset =
+    previous !== undefined && peakResetAtMs !== undefined && Date.parse(previous.at) < peakResetAtMs
+      ? { at: current.peakResetAt!, previousPeakUsd: previous.peakEquityUsd, peakUsd: figures.peakEquityUsd }
+      : undefined;
   const dailyPnl = equity - figures.dayStartEquityUsd;
   const snapshot: EquitySnapshot = {
     at,
@@ -330,9 +346,14 @@ export async function reconcilePortfolio(
     snapshot,
     positions: marked,
     managedPositions,
+    ...(peakReset ? { peakReset } : {}),
   };
+  if (peakReset)
+    deps.log.warn("equity peak reset by an operator's resume: the drawdown limit counts from this equity", {
+      ...peakReset,
+      resumedBy: current.changedBy,
+    });
   const trip = killSwitchTrip(figures, settings, now.getTime(), settings.dailyLossResumesNextDay);
-  const current = await deps.killSwitch.get();
   if (trip && !current.active) {
     const resumeAt = trip.resumeAtMs === undefined ? undefined : new Date(trip.resumeAtMs);
     await deps.killSwitch.set(true, AUTOMATIC, trip.reason, now, { kind: trip.kind, resumeAt });

@@ -152,7 +152,7 @@ export interface KillSwitchStore {
   /**
    * Sets the switch and appends an audit entry (who, when, why). `trip`: an automatic trip, the
    * limit it broke and when it lifts itself (the portfolio step lifts it); an operator's change
-   * carries none.
+   * carries none. `peakResetAt`: an operator's resume that starts a new equity peak (KillSwitch).
    */
   set(
     active: boolean,
@@ -160,6 +160,7 @@ export interface KillSwitchStore {
     reason: string,
     now: Date,
     trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
+    options?: { peakResetAt?: Date },
   ): Promise<KillSwitch>;
   auditTrail(limit: number): Promise<KillSwitch[]>;
 }

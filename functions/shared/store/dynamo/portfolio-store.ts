@@ -127,6 +127,7 @@ export class DynamoKillSwitchStore implements KillSwitchStore {
     reason: string,
     now: Date,
     trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
+    options: { peakResetAt?: Date } = {},
   ): Promise<KillSwitch> {
     const state = KillSwitch.parse({
       active,
@@ -135,6 +136,7 @@ export class DynamoKillSwitchStore implements KillSwitchStore {
       changedAt: now.toISOString(),
       ...(active && trip ? { kind: trip.kind } : {}),
       ...(active && trip?.resumeAt ? { resumeAt: trip.resumeAt.toISOString() } : {}),
+      ...(options.peakResetAt ? { peakResetAt: options.peakResetAt.toISOString() } : {}),
     });
     // audit entry first: a crash in between leaves a trail entry, never a silent change
     await this.db.send(
