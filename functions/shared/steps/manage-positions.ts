@@ -220,14 +220,11 @@ async function manageOne(
       } else if (rec.status === "FAILED" || rec.status === "CANCELLED") {
         settled = bookExitFailure(settled, exit.exitId, rules.baseMinSize, now);
         report.failedExits.push(exit.exitId);
-        deps.log.error(
-          "exit failed; the position is open again and the exit is issued anew, up to EXIT_MAX_ATTEMPTS times",
-          {
-            correlationId: exit.exitId,
-            positionId: position.positionId,
-            reason: rec.statusReason,
-          },
-        );
+        deps.log.error("exit failed; the position is open again and the exit will be issued anew", {
+          correlationId: exit.exitId,
+          positionId: position.positionId,
+          reason: rec.statusReason,
+        });
       } else if (
         rec.status === "RISK_APPROVED" &&
         now.getTime() - Date.parse(rec.updatedAt) >= settings.resendAfterMs
@@ -274,13 +271,8 @@ async function manageOne(
       settings.exits.exitOnSellSignal &&
       (await inputs.sellSignalTimes(next.symbol)).some((at) => at > next.openedAt);
     const state = exitStateOf(next);
-    const manual = next.manualExit !== undefined;
-    const evaluation = evaluateExits(
-      state,
-      market,
-      { sellSignal, flatten: inputs.flatten, manual },
-      settings.exits,
-    );
+    const context = { sellSignal, flatten: inputs.flatten, manual: next.manualExit !== undefined };
+    const evaluation = evaluateExits(state, market, context, settings.exits);
     const at = now.toISOString();
     // one after the other: a whole rest is what the earlier intents of this evaluation left
     let withIssued = next;
