@@ -19,7 +19,7 @@ const settings = {
 const health = { store: killSwitchCheck(stores.killSwitch), exchange: venueBalancesCheck(venue.exchange) };
 
 // operators: {"action":"list" | "exit" | "exit-all" | "retry-exits", ...} (steps/manual-exit.ts)
-const commands = positionManagerCommand(deps, settings);
+const commands = positionManagerCommand(deps, settings, metrics);
 
 export const handler = scheduled(
   health,

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMetrics } from "#runtime/observability.js";
 import {
   recordExecution,
+  recordPositionCommand,
   recordPositionManager,
   recordReconcile,
   recordRiskOutcome,
@@ -149,6 +150,35 @@ describe("pipeline metrics", () => {
       ["ExitsFailed", 0, {}],
       ["PositionsNotEvaluated", 1, {}],
       ["PositionsAwaitingOperator", 1, {}],
+    ]);
+  });
+
+  it("position manager's commands: ExitsIssued per reason for what an exit or exit-all issued at once, nothing for a list", () => {
+    const metrics = createMetrics("position-manager");
+    const issued = (positionId: string) => ({
+      outcome: "requested" as const,
+      positionId,
+      symbol: "SOL-USD",
+      issued: [
+        {
+          exitId: `exit-${positionId}-MANUAL`,
+          positionId,
+          symbol: "SOL-USD",
+          label: "MANUAL",
+          baseSize: "1",
+          triggerPrice: 1,
+        },
+      ],
+      pendingExits: [],
+    });
+    recordPositionCommand(metrics, { positions: [] });
+    recordPositionCommand(metrics, issued("a"));
+    recordPositionCommand(metrics, {
+      results: [issued("b"), { outcome: "refused", positionId: "c", error: "closed" }],
+    });
+    expect(emitted()).toEqual([
+      ["ExitsIssued", 1, { reason: "MANUAL" }],
+      ["ExitsIssued", 1, { reason: "MANUAL" }],
     ]);
   });
 

@@ -1,10 +1,12 @@
 /** Commands operators send to a function by hand (`aws lambda invoke`, `npm run invoke`). */
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
 import { type ExecutionDeps, resolveStuckExecution } from "#steps/execute-trade.js";
 import type { PositionManagerDeps, PositionManagerSettings } from "#steps/manage-positions.js";
 import { PositionManagerCommand, runPositionCommand } from "#steps/manual-exit.js";
 import type { Log } from "./log.js";
 import type { OperatorCommand } from "./middleware.js";
+import { recordPositionCommand } from "./pipeline-metrics.js";
 
 /** trade-executor: settle a recommendation stuck in EXECUTING against the venue (never places an order). */
 export const ResolveStuckCommand = z.object({
@@ -35,7 +37,12 @@ export const resolveStuckCommand = (deps: ExecutionDeps, log: Log): OperatorComm
 export const positionManagerCommand = (
   deps: PositionManagerDeps,
   settings: PositionManagerSettings,
+  metrics: Metrics,
 ): OperatorCommand<PositionManagerCommand> => ({
   schema: PositionManagerCommand,
-  run: (command) => runPositionCommand(deps, settings, command, new Date()),
+  run: async (command) => {
+    const answer = await runPositionCommand(deps, settings, command, new Date());
+    recordPositionCommand(metrics, answer);
+    return answer;
+  },
 });

@@ -9,6 +9,7 @@ import type { RiskStepOutcome } from "#steps/assess-recommendation.js";
 import type { ExecutionOutcome } from "#steps/execute-trade.js";
 import type { SignalCycleReport } from "#steps/generate-signals.js";
 import type { PositionManagerReport } from "#steps/manage-positions.js";
+import type { PositionCommandAnswer } from "#steps/manual-exit.js";
 import type { ReconcileReport } from "#steps/reconcile-portfolio.js";
 import type { BridgeReport } from "#steps/signal-bridge.js";
 import type { ValidationOutcome } from "#steps/validate-recommendation.js";
@@ -133,6 +134,13 @@ export function recordPositionManager(metrics: Metrics, report: PositionManagerR
   m.addMetric("ExitsFailed", MetricUnit.Count, report.failedExits.length);
   m.addMetric("PositionsNotEvaluated", MetricUnit.Count, report.errors.length);
   m.addMetric("PositionsAwaitingOperator", MetricUnit.Count, report.awaitingOperator.length);
+}
+
+/** position-manager, an operator's command: ExitsIssued per reason for the exits it issued at once (MANUAL, ...). */
+export function recordPositionCommand(metrics: Metrics, answer: PositionCommandAnswer): void {
+  const results = "results" in answer ? answer.results : "issued" in answer ? [answer] : [];
+  for (const r of results)
+    if ("issued" in r) for (const exit of r.issued) countBy(metrics, "ExitsIssued", "reason", exit.label);
 }
 
 /** kill-switch: KillSwitchActive, 1 when an operator paused trading, 0 when resumed. */
