@@ -189,7 +189,7 @@ export class PipelineStack extends Stack {
 
     const positionManager = fn("position-manager", "PositionManager", {
       description:
-        "Evaluates open positions against the venue's bid every minute and sends their exits (stop, targets, trail, time, signal, kill switch) to execution",
+        "Evaluates open positions against the venue's bid every minute and sends their exits (stop, targets, trail, time, signal, kill switch) to execution; operators list and sell positions by hand (MANUAL)",
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS["position-manager"]),
       memorySize: 512,
     })
