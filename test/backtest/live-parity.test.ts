@@ -17,9 +17,10 @@
  * 0.08% daily-loss limit, KILL_SWITCH. Not compared: STOP_LOSS and TRAILING_STOP. The backtest fills
  * the stop in force as the resting stop-limit the venue will hold (on the candle's low, at the stop,
  * or the open through a gap); the position manager today sees only the cycle's bid and sells at
- * market. With R at the 1% floor (RISK_STOP_VOL_MULTIPLE 0.1) that is 16 of 38 orders apart on this
- * window, every one a stop: the same exits at the stop's level here, at the bid live (BCH 481.24 vs
- * 479.21), and stops the candle's low reached a cycle or more before the bid did.
+ * market. With R at the 1% floor (RISK_STOP_VOL_MULTIPLE 0.1) only 22 of live's 38 orders on this
+ * window are identical; every difference is a stop or follows from one: the same stop filled at its
+ * level here and at the bid live (BCH 481.24 vs 479.21), stops the candle's low reached a cycle or
+ * more before the bid did, and the later exits of positions one side had already closed.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

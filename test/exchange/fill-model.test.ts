@@ -352,14 +352,14 @@ describe("the quote grid in doubles (the backtester's position manager reads the
   const increments = ["1", "0.1", "0.01", "0.001", "0.00001", "0.00000001"];
 
   it("is the venue's bid and ask exactly, also for a price within float error of a grid line", () => {
-    // 0.15138 × (1 - 1e-4) is no grid line; 100 × 0.9999 and 0.1 + 0.2 sit within float error of one
+    // 0.15138 × (1 - 1e-4) is no grid line; 100 × 0.9999, 0.1 + 0.2 and 0.7 × 3 sit within float error of one
     for (const [price, inc] of [
       [0.15138 * 0.9999, "0.00001"],
       [100 * 0.9999, "0.01"],
       [0.1 + 0.2, "0.1"],
       [0.30000000000000004, "0.01"],
       [483.3 * 0.9999, "0.01"],
-      [0.15137999999999998, "0.00001"],
+      [0.7 * 3, "0.1"], // 2.0999999999999996: just under a grid line
     ] as const) {
       for (const up of [false, true])
         expect(quoteOnGridNumbers(price, Number(inc), up), `${price} on ${inc}`).toBe(
