@@ -2,8 +2,9 @@
  * The replay loop: the live chain of one hourly cycle (signals → exits → bridge → [LLM veto: NOT
  * applied] → risk → execution → portfolio), cycle after cycle, on precomputed model probabilities.
  *
- * Every decision is the live code's: decideSignal / isActionable (signals.ts), the exit policy
- * (evaluateExits / openExitState, the position manager's), the bridge's expiredPending /
+ * Every decision is the live code's: decideSignal / becomesRecommendation (signals.ts), the exit
+ * policy (evaluateExits / openExitState / exitIdFor, the position manager's, on the bid it reads
+ * from the paper venue and the candle low its resting stop sees), the bridge's expiredPending /
  * selectForValidation, portfolioStateFrom + assessRisk, approvedOrder, orderRequestFor +
  * localRefusal + marketFillNumbers (the paper venue's fill model), applyFill, killSwitchTrip.
  * What the loop re-states, because live keeps it inside DynamoDB-bound code, is marked "as live"
@@ -23,6 +24,8 @@ import {
   limitFillNumbers,
   type MarketFillNumbers,
   marketFillNumbers,
+  onGridNumbers,
+  quoteOnGridNumbers,
   stopLimitOutcomeNumbers,
 } from "#exchange/fill-model.js";
 import { localRefusal } from "#exchange/order-request.js";
@@ -36,6 +39,7 @@ import {
   stopInForce,
 } from "#exits/exit-policy.js";
 import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
+import { exitIdFor } from "#exits/position-ledger.js";
 import type { DecisionThresholds } from "#model/index.js";
 import { assessRisk, closesNeededForVolatility, type PortfolioState, type RiskLimits } from "#risk/index.js";
 import { killSwitchFlattens, killSwitchTrip } from "#risk/kill-switch-rules.js";
@@ -211,6 +215,10 @@ interface Lot {
   /** candles up to this row were evaluated */
   evaluatedRow: number;
   exits: string[];
+  /** base the position still holds: the entry's fill less its exits' fills */
+  heldBase: number;
+  /** exits issued so far (filled or refused) by label: the next one of a label is its next attempt */
+  attempts: Record<string, number>;
   /** set once the position closed */
   closedAt?: string;
 }
@@ -284,6 +292,7 @@ export async function runBacktest(
   if (!phases || phases.length === 0) scanSignals(Number.POSITIVE_INFINITY);
   const rules = symbols.map((s) => settings.rulesFor(s.productId));
   const baseIncrement = rules.map((r) => Number(r.baseIncrement));
+  const baseMinSize = rules.map((r) => Number(r.baseMinSize));
   const priceIncrement = rules.map((r) => Number(r.priceIncrement));
   const cycleTimes = cycleTimesFor(settings);
   const cycleCount = cycleTimes.length;
@@ -382,10 +391,13 @@ export async function runBacktest(
       const last = next[s] - 1;
       while (lot.evaluatedRow < last && lot.state.quantity > 0) {
         const r = ++lot.evaluatedRow;
+        // as live: the position manager reads the venue's bid (the close less half the spread, on
+        // the price grid); the protective stop rests on the venue, so the candle's low reaches it
+        const bid = quoteOnGridNumbers(sym.close[r] * (1 - halfSpread), priceIncrement[s], false);
         market.open = sym.open[r];
-        market.high = sym.high[r];
-        market.low = sym.low[r];
-        market.close = sym.close[r];
+        market.high = bid;
+        market.low = sym.low[r] < bid ? sym.low[r] : bid;
+        market.close = bid;
         // the candle just closed is looked at now (the cycle); one caught up on, when it closed
         market.atMs = r === last ? nowSec * 1000 : (sym.start[r] + interval) * 1000;
         context.sellSignal = r === last && sellSignalAt(s, r);
@@ -448,28 +460,29 @@ export async function runBacktest(
       return { refusal: "INSUFFICIENT_FUND" };
     if (order.side === "BUY") {
       cash -= fill.totalQuote;
-      quantity[s] += fill.baseSize;
+      quantity[s] = onBaseGrid(quantity[s] + fill.baseSize, baseIncrement[s]);
       if (!held.includes(s)) held.push(s);
     } else {
       cash += fill.totalQuote;
       // the venue counts in decimals: what floats leave below half an increment is nothing
-      const left = quantity[s] - fill.baseSize;
+      const left = onBaseGrid(quantity[s] - fill.baseSize, baseIncrement[s]);
       quantity[s] = left < baseIncrement[s] / 2 ? 0 : left;
     }
     return { fill, submitted };
   };
 
   /**
-   * A kill switch that closes every position, at the cycle's close: the exit policy on a quote
-   * (high = low = close) with flattening on. Returns the positions value after the sales.
+   * A kill switch that closes every position, at the cycle's bid: the exit policy on a quote
+   * (high = low = close = the bid) with flattening on. Returns the positions value after the sales.
    */
   const flattenAt = (nowSec: number): number => {
     for (const lot of lots) {
       const close = symbols[lot.symbol].close[next[lot.symbol] - 1];
+      const bid = quoteOnGridNumbers(close * (1 - halfSpread), priceIncrement[lot.symbol], false);
       const stopLevel = stopInForce(lot.state);
       const { intents, state } = evaluateExits(
         lot.state,
-        { high: close, low: close, close, atMs: nowSec * 1000 },
+        { high: bid, low: bid, close: bid, atMs: nowSec * 1000 },
         { sellSignal: false, flatten: true },
         exitSettings,
       );
@@ -490,7 +503,10 @@ export async function runBacktest(
       const sym = symbols[s];
       const close = sym.close[next[s] - 1];
       const label = exitLabel(intent.reason, intent.leg);
-      const id = `exit-${lot.positionId}-${label}`;
+      // as live: the exit's id names the position, the reason, the leg and the attempt
+      const attempt = (lot.attempts[label] ?? 0) + 1;
+      lot.attempts[label] = attempt;
+      const id = exitIdFor(lot.positionId, intent.reason, intent.leg, attempt);
       const stop = intent.reason === "STOP_LOSS" || intent.reason === "TRAILING_STOP";
       // a stop the low crossed is the resting stop-limit's fill (the paper venue's rule: at the stop
       // on its grid, or the open through a gap, down to its limit); a gap under the limit, a trail
@@ -512,9 +528,10 @@ export async function runBacktest(
         if (price !== undefined && !Number.isNaN(price)) stopPrice = price;
       }
       const reference = close * (1 - halfSpread);
-      const want = Math.min(intent.quantity, quantity[s]);
+      // the venue holds decimals: a size within float error of the base grid is on it
+      const want = onBaseGrid(Math.min(intent.quantity, quantity[s]), baseIncrement[s]);
       const result =
-        want >= Number(rules[s].baseMinSize)
+        want >= baseMinSize[s]
           ? fillMarketOrder(
               s,
               { symbol: sym.productId, side: "SELL", baseSize: new Decimal(want).toFixed() },
@@ -527,9 +544,12 @@ export async function runBacktest(
             };
       if ("refusal" in result) {
         refusedOrders.push({ recommendationId: id, time: nowIso, reason: result.refusal });
-        if (want >= Number(rules[s].baseMinSize)) {
+        if (want >= baseMinSize[s]) {
           // the next evaluation tries again
           lot.state = { ...lot.state, quantity: lot.state.quantity + intent.quantity };
+        } else {
+          // as live: dust under the product's minimum is never sold, the position closes with it
+          lot.heldBase = 0;
         }
       } else {
         const { fill } = result;
@@ -540,6 +560,7 @@ export async function runBacktest(
         counts.exits[label] = (counts.exits[label] ?? 0) + 1;
         // what flooring left unsold stays with a position that goes on; a whole exit leaves it as dust
         if (lot.state.quantity > 0) lot.state.quantity += intent.quantity - fill.baseSize;
+        lot.heldBase = onBaseGrid(lot.heldBase - fill.baseSize, baseIncrement[s]);
         if (stop) gapUsd += fill.baseSize * Math.max(0, stopLevel - fill.averagePrice) + fill.fee;
         trades.push({
           recommendationId: id,
@@ -565,6 +586,13 @@ export async function runBacktest(
     // each position the exits emptied closes once, after all of its legs of this cycle
     for (const { lot } of exitQueue) {
       if (lot.state.quantity > 0 || lot.closedAt !== undefined) continue;
+      // as live: a whole exit the base grid floored leaves what it could not sell with the position,
+      // which the next evaluation sells, unless it is dust under the product's minimum size
+      const rest = Math.min(lot.heldBase, quantity[lot.symbol]);
+      if (rest >= baseMinSize[lot.symbol]) {
+        lot.state.quantity = rest;
+        continue;
+      }
       lot.closedAt = nowIso;
       closedPositions.push({
         positionId: lot.positionId,
@@ -876,6 +904,8 @@ export async function runBacktest(
             state,
             evaluatedRow: last,
             exits: [],
+            heldBase: fill.baseSize,
+            attempts: {},
           });
           trade.stopLoss = state.stopLoss;
           trade.takeProfits = state.takeProfits.map((t) => t.price);
@@ -937,6 +967,15 @@ export async function runBacktest(
       if (quantity[s] > 0) marks[symbols[s].productId] = { quantity: quantity[s], markPrice: markedPrice[s] };
     return marks;
   }
+}
+
+/** `size` put on the base grid when float error alone keeps it off (a whole rest after partial legs). */
+function onBaseGrid(size: number, increment: number): number {
+  const steps = size / increment;
+  const whole = Math.round(steps);
+  // sums and differences of sizes on the grid drift by a few ulps of the largest of them: 300 ADA
+  // less 299.99999999 leaves 0.99999650 of a 1e-8 step; a share of a leg is half a step or so off
+  return Math.abs(steps - whole) < 1e-4 ? onGridNumbers(whole, increment, false) : size;
 }
 
 /** A resting stop's fill at `price` (taker, no slippage), in the shape of a market fill. */

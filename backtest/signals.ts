@@ -1,16 +1,18 @@
 /**
- * The model's probabilities of a whole series turned into the signals the bridge would act on, once,
- * before the replay loop: the loop then only walks a short sorted list per symbol.
+ * The model's probabilities of a whole series turned into the signals the live chain acts on, once,
+ * before the replay loop: the loop then only walks a short sorted list per symbol. A BUY acts when
+ * the bridge makes it a recommendation (becomesRecommendation); a SELL, whatever its confidence,
+ * because the position manager exits on any SELL signal of a held symbol (manage-positions.ts).
  */
 
 import { SERVING_WINDOW } from "#features/index.js";
 import { type DecisionThresholds, decideSignal } from "#model/index.js";
-import { isActionable } from "#steps/signal-bridge.js";
+import { becomesRecommendation } from "#steps/signal-bridge.js";
 
 export const SIDE_BUY = 1;
 export const SIDE_SELL = 2;
 
-/** Rows (candle indexes) whose signal becomes a recommendation, ascending. */
+/** Rows (candle indexes) whose signal becomes a recommendation (BUY) or an exit signal (SELL), ascending. */
 export interface ActionableSignals {
   row: Int32Array;
   /** SIDE_BUY or SIDE_SELL */
@@ -37,7 +39,7 @@ export function actionableSignals(
 ): ActionableSignals {
   // a tight first pass finds the rows where one class clears its threshold (decideSignal answers
   // HOLD for every other row, so skipping them cannot change a decision); only those few go through
-  // decideSignal and isActionable
+  // decideSignal and becomesRecommendation
   const buy = thresholds.buy;
   const sell = thresholds.sell;
   const from = Math.max(fromRow, firstScorableRow());
@@ -55,7 +57,8 @@ export function actionableSignals(
       { down: probabilities[i * 3], hold: probabilities[i * 3 + 1], up: probabilities[i * 3 + 2] },
       thresholds,
     );
-    if (!isActionable(decision, minConfidence)) continue;
+    if (decision.signalType === "HOLD") continue;
+    if (decision.signalType === "BUY" && !becomesRecommendation(decision, minConfidence)) continue;
     rows.push(i);
     sides.push(decision.signalType === "BUY" ? SIDE_BUY : SIDE_SELL);
     confidences.push(decision.confidence);

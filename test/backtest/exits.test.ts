@@ -1,9 +1,28 @@
+/**
+ * The backtest's exits, one hand-checked scenario per reason on hand-built candles: the label, the
+ * fill price and the P&L (fees in) computed by hand with scenarios.ts (STOP_LOSS, TAKE_PROFIT_n,
+ * TRAILING_STOP, TIME_LIMIT, SIGNAL, KILL_SWITCH with KILL_SWITCH_FLATTEN on and off), then the
+ * invariants on random markets. MANUAL does not exist in the backtest: it is an operator's command
+ * to the live position manager, and no operator replays here.
+ */
+import { Decimal } from "decimal.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type BacktestSymbol, runBacktest } from "#backtest/engine.js";
 import { DEFAULT_EXITS } from "#exits/exit-settings.js";
 import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
-import { cycleOf, HOUR, handBuy, handSell, handStop, market, ROWS, settings, T0 } from "./scenarios.js";
+import {
+  bidOf,
+  cycleOf,
+  HOUR,
+  handBuy,
+  handSell,
+  handStop,
+  market,
+  ROWS,
+  settings,
+  T0,
+} from "./scenarios.js";
 
 const near = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
@@ -13,6 +32,121 @@ const after600 = (moves: Record<number, number>) => (i: number) => {
   for (let r = 601; r <= i; r++) close = moves[r] ?? close;
   return close;
 };
+
+/** A whole position sold: the label, the time, the fill and the P&L against the entry's cost, fees in. */
+function expectWholeExit(
+  trade: { exit?: string; time: string; baseSize: number; price: number; fee: number; pnlUsd?: number },
+  expected: {
+    exit: string;
+    time: string;
+    sell: { price: number; base: number; fee: number; received: number };
+  },
+  spent: number,
+) {
+  expect([trade.exit, trade.time]).toEqual([expected.exit, expected.time]);
+  expect(near(trade.price, expected.sell.price), `price ${trade.price} vs ${expected.sell.price}`).toBe(true);
+  expect(near(trade.baseSize, expected.sell.base)).toBe(true);
+  expect(near(trade.fee, expected.sell.fee)).toBe(true);
+  expect(near(trade.pnlUsd!, expected.sell.received - spent, 1e-9)).toBe(true);
+}
+
+describe("backtest exits: every reason by hand (label, fill price, P&L)", () => {
+  // a flat history: the risk manager's stop is its 1% floor, so R = 1% of the entry fill (100.07)
+  const buy = handBuy(100);
+  const atBid = (close: number) => handSell(close, buy.base, Number.POSITIVE_INFINITY);
+
+  it("STOP_LOSS: a wick under the stop fills the resting stop at its level, on the grid", async () => {
+    // the candle after the entry opens at 100, dips to 98.5, closes at 99.5: no gap
+    const m = market(after600({ 601: 99.5 }), { 600: "BUY" }, 1e12, (i) =>
+      i === 601 ? { low: 98.5 } : undefined,
+    );
+    const run = await runBacktest([m], settings());
+    const stop = buy.price * 0.99; // 99.0693
+    const sell = handStop(stop, buy.base);
+    expect(sell.price).toBeCloseTo(99.07, 9);
+    expect(run.trades).toHaveLength(2);
+    expect(near(run.trades[0].price, buy.price) && near(run.trades[0].baseSize, buy.base)).toBe(true);
+    expectWholeExit(run.trades[1], { exit: "STOP_LOSS", time: cycleOf(601), sell }, buy.spent);
+    expect(run.trades[1].triggerPrice).toBeCloseTo(stop, 9);
+    // about 1% and both fees: -2.2 on 100
+    expect(run.trades[1].pnlUsd!).toBeCloseTo(-2.2, 1);
+    expect(run.closedPositions).toEqual([
+      expect.objectContaining({ exits: ["STOP_LOSS"], pnlUsd: expect.closeTo(sell.received - buy.spent, 9) }),
+    ]);
+  });
+
+  it("TIME_LIMIT: a flat market sells the whole position at the bid 12 candles after the entry", async () => {
+    const run = await runBacktest([market(() => 100, { 600: "BUY" })], settings());
+    expect(run.trades).toHaveLength(2);
+    expectWholeExit(run.trades[1], { exit: "TIME_LIMIT", time: cycleOf(612), sell: atBid(100) }, buy.spent);
+    // the bid, 100 less 1 bp, is the trigger; the fill is 5 bps of slippage under it: 99.94
+    expect(run.trades[1].triggerPrice).toBe(99.99);
+    expect(run.trades[1].price).toBe(99.94);
+  });
+
+  it("SIGNAL: a SELL signal for the held symbol sells it at the bid of that cycle", async () => {
+    const run = await runBacktest([market(() => 100, { 600: "BUY", 605: "SELL" })], settings());
+    expect(run.trades).toHaveLength(2);
+    expectWholeExit(run.trades[1], { exit: "SIGNAL", time: cycleOf(605), sell: atBid(100) }, buy.spent);
+  });
+
+  it("SIGNAL: a SELL signal under the bridge's minimum confidence exits too (the position manager reads every SELL)", async () => {
+    const m = market(() => 100, { 600: "BUY" });
+    m.probabilities.set([0.58, 0.32, 0.1], 605 * 3); // P(down) 0.58: a SELL at threshold 0.5, confidence under 0.6
+    const run = await runBacktest([m], settings({ thresholds: { buy: 0.5, sell: 0.5 } }));
+    expectWholeExit(run.trades[1], { exit: "SIGNAL", time: cycleOf(605), sell: atBid(100) }, buy.spent);
+  });
+
+  describe("KILL_SWITCH: BTC gaps 10% through its stop and trips the daily-loss limit of a $200 account; ETH is held beside it", () => {
+    const btc = market(
+      (i) => (i < 605 ? 100 : 90),
+      { 600: "BUY" },
+      1e12,
+      (i) => (i === 605 ? { open: 90 } : undefined),
+    );
+    const eth = { ...market(() => 100, { 600: "BUY" }), productId: "ETH-USD" };
+    const account = (flattenOnKillSwitch: boolean) =>
+      settings({
+        startingCashUsd: 200,
+        limits: {
+          ...DEFAULT_RISK_LIMITS,
+          maxAssetFraction: 1,
+          maxTotalExposure: 1,
+          maxRiskPerTrade: 1,
+          kellyFraction: 1,
+        },
+        exits: { ...DEFAULT_EXITS, flattenOnKillSwitch },
+      });
+    const ethTrades = (run: Awaited<ReturnType<typeof runBacktest>>) =>
+      run.trades.filter((t) => t.symbol === "ETH-USD");
+
+    it("with KILL_SWITCH_FLATTEN: ETH is sold at the bid in the cycle of the trip", async () => {
+      const run = await runBacktest([btc, eth], account(true));
+      expect(run.killSwitchTrips).toEqual([
+        expect.objectContaining({ at: cycleOf(605), kind: "DAILY_LOSS" }),
+      ]);
+      // BTC: the gap is under its stop-limit's limit (5% under 99.07), so sold at market at the bid of 90
+      const btcExit = run.trades.find((t) => t.symbol === "BTC-USD" && t.side === "SELL")!;
+      expectWholeExit(
+        btcExit,
+        { exit: "STOP_LOSS", time: cycleOf(605), sell: handSell(90, buy.base, Number.POSITIVE_INFINITY) },
+        buy.spent,
+      );
+      const [entry, exit] = ethTrades(run);
+      expect(near(entry.price, buy.price) && near(entry.baseSize, buy.base)).toBe(true);
+      expectWholeExit(exit, { exit: "KILL_SWITCH", time: cycleOf(605), sell: atBid(100) }, buy.spent);
+    });
+
+    it("without it: the trip pauses entries only, and ETH leaves by its own rule, the time limit", async () => {
+      const run = await runBacktest([btc, eth], account(false));
+      expect(run.killSwitchTrips).toEqual([
+        expect.objectContaining({ at: cycleOf(605), kind: "DAILY_LOSS" }),
+      ]);
+      const [, exit] = ethTrades(run);
+      expectWholeExit(exit, { exit: "TIME_LIMIT", time: cycleOf(612), sell: atBid(100) }, buy.spent);
+    });
+  });
+});
 
 describe("backtest exits: each reason on hand-checked candles (the exit policy of the live position manager)", () => {
   // a flat history: the risk manager's stop is its 1% floor, so R = 1% of the entry fill (100.07)
@@ -32,8 +166,14 @@ describe("backtest exits: each reason on hand-checked candles (the exit policy o
     expect(tp2.triggerPrice).toBeCloseTo(buy.price + 2 * r, 9);
     const half = Math.floor((buy.base / 2) * 1e8 + 1e-9) / 1e8;
     expect(near(tp1.baseSize, half)).toBe(true);
-    expect(near(tp1.price, handSell(101.5, half, Number.POSITIVE_INFINITY).price)).toBe(true);
+    const sell1 = handSell(101.5, half, Number.POSITIVE_INFINITY);
+    const sell2 = handSell(102.5, buy.base - half, Number.POSITIVE_INFINITY);
+    expect(near(tp1.price, sell1.price)).toBe(true);
+    expect(near(tp2.price, sell2.price)).toBe(true);
     expect(near(tp1.baseSize + tp2.baseSize, buy.base, 1e-12)).toBe(true);
+    // each leg against its share of the entry's cost, fees in
+    expect(near(tp1.pnlUsd!, sell1.received - (buy.spent * half) / buy.base)).toBe(true);
+    expect(near(tp2.pnlUsd!, sell2.received - (buy.spent * (buy.base - half)) / buy.base)).toBe(true);
     expect(run.closedPositions).toEqual([
       expect.objectContaining({
         exits: ["TAKE_PROFIT_1", "TAKE_PROFIT_2"],
@@ -43,7 +183,7 @@ describe("backtest exits: each reason on hand-checked candles (the exit policy o
     expect(run.closedPositions[0].pnlUsd).toBeGreaterThan(0);
   });
 
-  it("TRAILING_STOP: activates at 1R, sits 1R under the highest high, sells where the low crosses it", async () => {
+  it("TRAILING_STOP: activates at 1R, sits 1R under the highest bid, sells where the low crosses it", async () => {
     const closes = after600({ 601: 102, 602: 101.8, 603: 100.5 });
     const run = await runBacktest(
       [market(closes, { 600: "BUY" })],
@@ -53,9 +193,13 @@ describe("backtest exits: each reason on hand-checked candles (the exit policy o
       ["BUY", cycleOf(600), undefined],
       ["SELL", cycleOf(603), "TRAILING_STOP"],
     ]);
-    const trail = 102 - r;
+    // the position manager's high-water mark is the best bid it saw: 102 less half the spread, on the grid
+    const trail = bidOf(102) - r;
     expect(run.trades[1].triggerPrice).toBeCloseTo(trail, 9);
-    expect(near(run.trades[1].price, handStop(trail, buy.base).price)).toBe(true);
+    const sell = handStop(trail, buy.base);
+    expect(sell.price).toBeCloseTo(100.98, 9);
+    expect(near(run.trades[1].price, sell.price)).toBe(true);
+    expect(near(run.trades[1].pnlUsd!, sell.received - buy.spent)).toBe(true);
   });
 
   it("a gap through the stop fills the resting stop-limit at the open, down to its limit; below it, at market", async () => {
@@ -158,15 +302,17 @@ describe("backtest exits: invariants (fast-check)", () => {
     await fc.assert(
       fc.asyncProperty(Market, async (symbols) => {
         const run = await runBacktest(symbols, bigTrades);
-        const held = new Map<string, number>();
+        const held = new Map<string, Decimal>();
         for (const t of run.trades) {
-          const before = held.get(t.symbol) ?? 0;
-          if (t.side === "SELL") expect(t.baseSize).toBeLessThanOrEqual(before * (1 + 1e-12));
-          held.set(t.symbol, before + (t.side === "BUY" ? t.baseSize : -t.baseSize));
+          const before = held.get(t.symbol) ?? new Decimal(0);
+          // in decimals, as the venue counts: float sums drift below a residue of one increment
+          if (t.side === "SELL") expect(new Decimal(t.baseSize).lte(before)).toBe(true);
+          held.set(t.symbol, t.side === "BUY" ? before.plus(t.baseSize) : before.minus(t.baseSize));
         }
         for (const p of run.closedPositions) {
           const lived = (Date.parse(p.closedAt) - Date.parse(p.openedAt)) / 1000;
-          expect(lived).toBeLessThanOrEqual(DEFAULT_EXITS.timeLimitCandles * HOUR);
+          // a time exit the base grid floored sells its last increment at the next evaluation (as live)
+          expect(lived).toBeLessThanOrEqual((DEFAULT_EXITS.timeLimitCandles + 1) * HOUR);
         }
         // what is still open at the end opened less than a time limit before the last cycle
         const end = T0 + (ROWS + 1) * HOUR;
@@ -178,6 +324,34 @@ describe("backtest exits: invariants (fast-check)", () => {
           );
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it("every exit sells: sizes stay on the base grid, so no leg is ever refused as dust (ADA: hundreds of coins, 1e-8 steps)", async () => {
+    const ada = Market.map((symbols) =>
+      symbols
+        .map((m) => {
+          // the same walk at a third of a dollar: a $400 entry buys ~1200 ADA, where a float ulp is 2e-5 of a step
+          const scale = (a: Float64Array) => a.map((x) => Math.round(x * 33) / 10_000);
+          return {
+            ...m,
+            productId: m.productId.replace(/^\w+/, "ADA"),
+            open: scale(m.open),
+            high: scale(m.high),
+            low: scale(m.low),
+            close: scale(m.close),
+          };
+        })
+        .slice(0, 1),
+    );
+    await fc.assert(
+      fc.asyncProperty(ada, async (symbols) => {
+        const run = await runBacktest(symbols, bigTrades);
+        expect(run.refusedOrders.filter((r) => r.reason.startsWith("DUST"))).toEqual([]);
+        // nothing is left but what the last open positions hold
+        if (run.openManagedPositions === 0) expect(run.openPositions).toEqual([]);
+      }),
+      { numRuns: 40, seed: 14 },
     );
   });
 

@@ -1,12 +1,26 @@
 /**
  * Live parity: the local pipeline (the Lambdas' domain code on the local cloud, approving fake LLM)
- * and the backtester on the same candles and cycles must place the same orders.
+ * and the backtester on the same candles and cycles must place the same orders, entries and exits:
+ * every order's recommendation (an exit's names its position, reason, leg and attempt), exit label,
+ * time, base size, price and fee, and every cycle's equity, to 1e-9.
  *
  * One thing live does not pin down: the risk manager assesses a cycle's validated recommendations
  * in the order the LLM answers arrive (validation runs concurrently), the backtester in the
  * bridge's order (most confident first). They differ only when a limit binds inside a cycle, e.g.
- * the 10th trade of the day; the first test raises that limit to compare every order exactly, the
- * second keeps the defaults and compares order by order up to the cycle where it binds.
+ * the 10th trade of the day or the drawdown budget; the exit tests raise the trade limit to compare
+ * every order exactly, the last test keeps the defaults and compares order by order up to the cycle
+ * where it binds.
+ *
+ * Exits: the default settings exit nothing in the six April cycles (R is ~14% there, the time limit
+ * 12 candles), so the exit tests run to the fixture's last candle (cycle 18:01) with a short ladder,
+ * a 4-candle time limit and a 0.3 SELL threshold: TAKE_PROFIT_1/2, TIME_LIMIT, SIGNAL and, with a
+ * 0.08% daily-loss limit, KILL_SWITCH. Not compared: STOP_LOSS and TRAILING_STOP. The backtest fills
+ * the stop in force as the resting stop-limit the venue will hold (on the candle's low, at the stop,
+ * or the open through a gap); the position manager today sees only the cycle's bid and sells at
+ * market. With R at the 1% floor (RISK_STOP_VOL_MULTIPLE 0.1) only 22 of live's 38 orders on this
+ * window are identical; every difference is a stop or follows from one: the same stop filled at its
+ * level here and at the bid live (BCH 481.24 vs 479.21), stops the candle's low reached a cycle or
+ * more before the bid did, and the later exits of positions one side had already closed.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,10 +29,11 @@ import { listMarketFiles, predictMarket } from "#backtest/predictions.js";
 import { DEFAULT_FILL_SETTINGS } from "#backtest/run.js";
 import { bundledProductRules } from "#coinbase/product-rules.js";
 import { loadConfig } from "#config";
+import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import { createOllamaVerdictClient } from "#llm/index.js";
 import { createLocalPipeline } from "#local/pipeline.js";
 import { summarizeRun } from "#local/summary.js";
-import { DEFAULT_DECISION_THRESHOLDS } from "#model/index.js";
+import { DEFAULT_DECISION_THRESHOLDS, type DecisionThresholds } from "#model/index.js";
 import { DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
 import { silentLog } from "#runtime/log.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
@@ -32,6 +47,8 @@ const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Mat
 
 interface ComparableOrder {
   recommendationId: string;
+  /** the exit's label (TAKE_PROFIT_1, TIME_LIMIT, ...); undefined for an entry */
+  exit?: string;
   symbol: string;
   side: string;
   time: string;
@@ -41,7 +58,17 @@ interface ComparableOrder {
   fee: number;
 }
 
-async function liveRun(ollamaHost: string, limits: RiskLimits) {
+/** What both sides run with: the limits, and for the exit tests their exit settings, thresholds and window. */
+interface Scenario {
+  limits: RiskLimits;
+  exits?: ExitSettings;
+  thresholds?: DecisionThresholds;
+  to?: Date;
+}
+
+async function liveRun(ollamaHost: string, scenario: Scenario) {
+  const { limits } = scenario;
+  const to = scenario.to ?? APRIL_TO;
   const cloud = await isolatedCloud("backtest-parity");
   const stores = createStores(createDocumentClient());
   const venue = await createVenue(loadConfig({ TRADING_MODE: "paper" }), {
@@ -55,7 +82,7 @@ async function liveRun(ollamaHost: string, limits: RiskLimits) {
     candlesDir: APRIL_CANDLES,
     symbols: APRIL_SYMBOLS,
     from: APRIL_FROM,
-    to: APRIL_TO,
+    to,
     model: await shippedModel(),
     verdicts: createOllamaVerdictClient({ host: ollamaHost, model: "phi3:3.8b", timeoutMs: 5_000 }),
     exchange: venue.exchange,
@@ -63,15 +90,20 @@ async function liveRun(ollamaHost: string, limits: RiskLimits) {
     marks: venue.marks,
     startingCashUsd: 10_000,
     limits,
+    ...(scenario.exits ? { exits: scenario.exits } : {}),
+    ...(scenario.thresholds ? { thresholds: scenario.thresholds } : {}),
     log: silentLog,
     handlerLogger: new Logger({ serviceName: "parity", logLevel: "SILENT" }),
   });
   const cycles = await pipeline.run();
-  const summary = await summarizeRun(pipeline.stores, APRIL_FROM, APRIL_TO);
+  const summary = await summarizeRun(pipeline.stores, APRIL_FROM, to);
+  const exitLabels = new Map(summary.exits.map((e) => [e.exitId, e.reason]));
   const orders: ComparableOrder[] = summary.orders.map((o) => {
     const fill = summary.fills.find((f) => f.clientOrderId === o.clientOrderId);
+    const exit = exitLabels.get(o.recommendationId);
     return {
       recommendationId: o.recommendationId,
+      ...(exit !== undefined ? { exit } : {}),
       symbol: o.symbol,
       side: o.side,
       time: o.createdAt,
@@ -81,24 +113,25 @@ async function liveRun(ollamaHost: string, limits: RiskLimits) {
       fee: Number(fill?.commission),
     };
   });
-  return { orders: sorted(orders), equity: cycles.map((c) => c.equityUsd) };
+  return { orders: sorted(orders), equity: cycles.map((c) => c.equityUsd), summary };
 }
 
-async function backtestRun(limits: RiskLimits) {
+async function backtestRun(scenario: Scenario) {
   const model = await shippedModel();
   const symbols = await predictMarket(model, listMarketFiles(APRIL_CANDLES, "ONE_HOUR", APRIL_SYMBOLS));
   const run = await runBacktest(symbols, {
     granularity: "ONE_HOUR",
     intervalSeconds: 3600,
     fromSec: APRIL_FROM.getTime() / 1000,
-    toSec: APRIL_TO.getTime() / 1000,
+    toSec: (scenario.to ?? APRIL_TO).getTime() / 1000,
     startingCashUsd: 10_000,
-    thresholds: DEFAULT_DECISION_THRESHOLDS,
+    thresholds: scenario.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
     bridge: DEFAULT_BRIDGE_SETTINGS,
-    limits,
+    limits: scenario.limits,
     fill: DEFAULT_FILL_SETTINGS,
     modelVersion: model.version,
     rulesFor: bundledProductRules,
+    ...(scenario.exits ? { exits: scenario.exits } : {}),
   });
   return { run, orders: sorted(run.trades.map((t) => ({ ...t }))) };
 }
@@ -110,8 +143,8 @@ function sorted<T extends { time: string; recommendationId: string }>(orders: T[
 }
 
 function expectSameOrders(backtest: readonly ComparableOrder[], live: readonly ComparableOrder[]): void {
-  expect(backtest.map((t) => [t.recommendationId, t.symbol, t.side, t.time, t.quoteSize])).toEqual(
-    live.map((o) => [o.recommendationId, o.symbol, o.side, o.time, o.quoteSize]),
+  expect(backtest.map((t) => [t.recommendationId, t.exit, t.symbol, t.side, t.time, t.quoteSize])).toEqual(
+    live.map((o) => [o.recommendationId, o.exit, o.symbol, o.side, o.time, o.quoteSize]),
   );
   for (const [i, t] of backtest.entries()) {
     const o = live[i];
@@ -123,6 +156,26 @@ function expectSameOrders(backtest: readonly ComparableOrder[], live: readonly C
   }
 }
 
+/**
+ * Exits at the bid on the April fixture: targets at 0.05R and 0.1R (R is ~14% of the price there),
+ * a 4-candle time limit, no trailing stop (it fills as a resting stop, see above), SELL signals from
+ * P(down) > 0.3, up to the fixture's last candle (closing 18:00, its cycle 18:01).
+ */
+const EXITING: Scenario = {
+  limits: { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100 },
+  exits: {
+    ...DEFAULT_EXITS,
+    takeProfitLadder: [
+      { atR: 0.05, share: 0.5 },
+      { atR: 0.1, share: 0.5 },
+    ],
+    trailing: undefined,
+    timeLimitCandles: 4,
+  },
+  thresholds: { buy: DEFAULT_DECISION_THRESHOLDS.buy, sell: 0.3 },
+  to: new Date("2024-04-14T18:30:00Z"),
+};
+
 describe("live parity: the backtester places the orders the local pipeline places (approving LLM)", () => {
   let ollama: FakeOllama;
   beforeAll(async () => {
@@ -132,20 +185,67 @@ describe("live parity: the backtester places the orders the local pipeline place
     await ollama.close();
   });
 
-  it("every order and every cycle's equity, with room for every trade of the day", async () => {
-    const limits = { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100 };
-    const live = await liveRun(ollama.host, limits);
-    const { run, orders } = await backtestRun(limits);
-    expect(live.orders.length).toBeGreaterThan(10);
+  async function expectParity(scenario: Scenario) {
+    const live = await liveRun(ollama.host, scenario);
+    const { run, orders } = await backtestRun(scenario);
     expectSameOrders(orders, live.orders);
     expect(run.equity.length).toBe(live.equity.length);
     for (const [i, e] of live.equity.entries())
       expect(near(run.equity[i], e), `cycle ${i}: ${run.equity[i]} vs ${e}`).toBe(true);
+    return { live, run, orders };
+  }
+  const labels = (orders: readonly ComparableOrder[]) => orders.filter((o) => o.exit).map((o) => o.exit!);
+
+  it("every order and every cycle's equity with the default exit settings, with room for every trade of the day", async () => {
+    const { orders } = await expectParity({ limits: { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100 } });
+    expect(orders.length).toBeGreaterThan(10);
+  });
+
+  it("every order, exits included, and every cycle's equity: targets, time limit, SELL signal", async () => {
+    const { live, run, orders } = await expectParity(EXITING);
+    expect(orders.filter((o) => o.side === "BUY").length).toBeGreaterThan(10);
+    // every exit the policy decides at the bid happened here, some more than once
+    expect(new Set(labels(orders))).toEqual(
+      new Set(["TAKE_PROFIT_1", "TAKE_PROFIT_2", "TIME_LIMIT", "SIGNAL"]),
+    );
+    expect(labels(orders).length).toBeGreaterThan(20);
+    // a leg the base grid floored leaves 1e-8 BCH, which the next evaluation sells as a second attempt
+    expect(orders.some((o) => /-TIME_LIMIT-2$/.test(o.recommendationId))).toBe(true);
+    // both books agree on each closed position's realised P&L
+    for (const p of live.summary.managedPositions.filter((m) => m.status === "CLOSED")) {
+      const closed = run.closedPositions.find((c) => c.positionId === p.positionId);
+      expect(closed, p.positionId).toBeDefined();
+      expect(near(closed!.pnlUsd, p.realizedPnlUsd), `${p.positionId} P&L`).toBe(true);
+    }
+  });
+
+  it("the kill switch: a daily-loss trip sells every position in its cycle with KILL_SWITCH_FLATTEN, and none without", async () => {
+    const limits = { ...EXITING.limits, maxDailyLoss: 0.0008 };
+    const flat = await expectParity({
+      ...EXITING,
+      limits,
+      exits: { ...EXITING.exits!, flattenOnKillSwitch: true },
+    });
+    expect(flat.run.killSwitchTrips).toEqual([expect.objectContaining({ kind: "DAILY_LOSS" })]);
+    const at = flat.run.killSwitchTrips[0]!.at;
+    const flattened = flat.orders.filter((o) => o.exit === "KILL_SWITCH");
+    expect(flattened.length).toBeGreaterThan(3);
+    expect(new Set(flattened.map((o) => o.time))).toEqual(new Set([at]));
+
+    const kept = await expectParity({
+      ...EXITING,
+      limits,
+      exits: { ...EXITING.exits!, flattenOnKillSwitch: false },
+    });
+    expect(kept.run.killSwitchTrips).toEqual([expect.objectContaining({ at, kind: "DAILY_LOSS" })]);
+    expect(labels(kept.orders)).not.toContain("KILL_SWITCH");
+    // the pause blocks no exit: the positions leave by their own rules after the trip
+    expect(kept.orders.filter((o) => o.exit && o.time > at).length).toBeGreaterThan(3);
   });
 
   it("with the default limits: the same orders up to the cycle where the 10-trades-a-day limit binds, then as many", async () => {
-    const live = await liveRun(ollama.host, DEFAULT_RISK_LIMITS);
-    const { run, orders } = await backtestRun(DEFAULT_RISK_LIMITS);
+    const live = await liveRun(ollama.host, { limits: DEFAULT_RISK_LIMITS });
+    const { run, orders } = await backtestRun({ limits: DEFAULT_RISK_LIMITS });
     expect(run.counts.refusedByRisk.DAILY_TRADE_LIMIT).toBeGreaterThan(0);
     expect(orders.length).toBe(live.orders.length);
     const binding = orders[DEFAULT_RISK_LIMITS.maxTradesPerDay - 1].time;

@@ -88,6 +88,11 @@ export function handSell(close: number, held: number, amountUsd = 100) {
   return { price, base, fee: value * 0.006, received: value * 0.994 };
 }
 
+/** The best bid the paper venue quotes on a close: 1 bp under it, floored onto the 0.01 grid. */
+export function bidOf(close: number) {
+  return floorTo(close * 0.9999, 0.01);
+}
+
 /**
  * A resting stop-limit SELL crossed by a candle's low, as the paper venue fills it: at the stop put
  * on the 0.01 grid (up, like a SELL's limit), or at the open through a gap, taker fee, no slippage.

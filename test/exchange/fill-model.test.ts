@@ -14,6 +14,8 @@ import {
   type MarketFillInput,
   marketFill,
   marketFillNumbers,
+  onGridNumbers,
+  quoteOnGridNumbers,
   stopLimitOutcome,
   stopLimitOutcomeNumbers,
 } from "#exchange/fill-model.js";
@@ -337,5 +339,54 @@ describe("stop-limit outcomes", () => {
       fee: "0.285",
       totalQuote: "47.215",
     });
+  });
+});
+
+describe("the quote grid in doubles (the backtester's position manager reads the paper venue's bid)", () => {
+  /** paper-exchange.ts getBestBidAsk: the quote's double, as a Decimal, floored (bid) or ceiled (ask) onto the grid */
+  const venueQuote = (price: number, increment: string, up: boolean) => {
+    const inc = new Decimal(increment);
+    const steps = new Decimal(price).div(inc);
+    return Number((up ? steps.ceil() : steps.floor()).mul(inc).toFixed(Math.max(0, inc.decimalPlaces())));
+  };
+  const increments = ["1", "0.1", "0.01", "0.001", "0.00001", "0.00000001"];
+
+  it("is the venue's bid and ask exactly, also for a price within float error of a grid line", () => {
+    // 0.15138 × (1 - 1e-4) is no grid line; 100 × 0.9999, 0.1 + 0.2 and 0.7 × 3 sit within float error of one
+    for (const [price, inc] of [
+      [0.15138 * 0.9999, "0.00001"],
+      [100 * 0.9999, "0.01"],
+      [0.1 + 0.2, "0.1"],
+      [0.30000000000000004, "0.01"],
+      [483.3 * 0.9999, "0.01"],
+      [0.7 * 3, "0.1"], // 2.0999999999999996: just under a grid line
+    ] as const) {
+      for (const up of [false, true])
+        expect(quoteOnGridNumbers(price, Number(inc), up), `${price} on ${inc}`).toBe(
+          venueQuote(price, inc, up),
+        );
+    }
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.constantFrom(...increments),
+        fc.constantFrom(0, 1, 2, 5),
+        (steps, inc, spreadBps) => {
+          // a close on the grid, less half the spread: what the venue quotes as its bid
+          const close = onGridNumbers(steps, Number(inc), false);
+          const bid = close * (1 - spreadBps / 2 / 10_000);
+          expect(quoteOnGridNumbers(bid, Number(inc), false)).toBe(venueQuote(bid, inc, false));
+          expect(quoteOnGridNumbers(bid, Number(inc), true)).toBe(venueQuote(bid, inc, true));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("puts whole steps on the double nearest the decimal, as the venue's strings parse", () => {
+    expect(onGridNumbers(20_449_203, 1e-8, false)).toBe(0.20449203);
+    expect(onGridNumbers(48_325, 0.01, false)).toBe(483.25);
+    expect(onGridNumbers(15_138, 0.00001, false)).toBe(0.15138);
+    expect(onGridNumbers(7, 10, false)).toBe(70);
   });
 });

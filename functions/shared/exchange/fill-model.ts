@@ -174,10 +174,36 @@ function snapToInteger(steps: number): number {
   return Math.abs(steps - nearest) <= Math.max(1e-9, Math.abs(steps) * 1e-14) ? nearest : steps;
 }
 
-/** Whole grid steps as an integer count times the increment, as the decimal variant computes them. */
-function onGrid(steps: number, increment: number, up: boolean): number {
+/**
+ * Whole grid steps as an integer count times the increment, as the decimal variant computes them:
+ * the double nearest the decimal value (0.20449203, not 0.20449202999999998).
+ */
+export function onGridNumbers(steps: number, increment: number, up: boolean): number {
   const snapped = snapToInteger(steps);
-  return (up ? Math.ceil(snapped) : Math.floor(snapped)) * increment;
+  return gridPrice(up ? Math.ceil(snapped) : Math.floor(snapped), increment);
+}
+const onGrid = onGridNumbers;
+
+/**
+ * A quoted price put onto the product's price grid as the paper venue quotes its best bid (down) and
+ * ask (up): the floor or ceiling of the double's decimal value, with Decimal's default context. In
+ * doubles; decimal arithmetic only decides a price within float error of a grid line, so the
+ * backtester's position manager sees the very bid the live one reads from the venue.
+ */
+export function quoteOnGridNumbers(price: number, increment: number, up: boolean): number {
+  const steps = price / increment;
+  const whole = Math.floor(steps);
+  const fraction = steps - whole;
+  if (fraction > 1e-7 && fraction < 1 - 1e-7) return gridPrice(up ? whole + 1 : whole, increment);
+  const exact = new Decimal(price).div(increment);
+  return (up ? exact.ceil() : exact.floor()).mul(increment).toNumber();
+}
+
+/** `steps` × `increment` as the double nearest the decimal product (the venue's "483.25", not 483.25000000000006). */
+function gridPrice(steps: number, increment: number): number {
+  const perUnit = Math.round(1 / increment);
+  // a decimal increment (0.01, 1e-8) divides exactly by its whole inverse: one correct rounding
+  return perUnit >= 1 && Math.abs(perUnit * increment - 1) < 1e-12 ? steps / perUnit : steps * increment;
 }
 
 /** The same math on doubles, for the backtester; agrees with marketFill to within float error. */

@@ -1,8 +1,10 @@
 /**
  * The exit policy: for one open position and the market since its last evaluation, which sells to
  * make and why. Pure and synchronous: the live position manager (every minute, on the venue's bid),
- * the portfolio step and the backtest (every candle, on its high / low / close) call this same
- * function, so an exit rule exists once.
+ * the portfolio step and the backtest call this same function, so an exit rule exists once. The
+ * backtest evaluates each candle as the manager sees it on the paper venue, whose bid moves once a
+ * candle: high = close = the bid after that candle, low = the lower of the candle's low and the bid
+ * (the protective stop rests on the venue, so the low reaches it), open = the candle's open.
  *
  * Semantics, a triple barrier (stop, target, time) as Hummingbot's PositionExecutor, plus a
  * trailing stop, a SELL signal and the kill switch:

@@ -14,7 +14,7 @@ export interface TakeProfitLeg {
 }
 
 export interface TrailingStopSettings {
-  /** the trail starts once the highest high since the entry reaches entry + activationR × R */
+  /** the trail starts once the highest price the policy saw since the entry (the bid, live) reaches entry + activationR × R */
   activationR: number;
   /** and sits distanceR × R under that high */
   distanceR: number;
