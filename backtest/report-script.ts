@@ -1,7 +1,7 @@
 /**
  * The report page's own script (runs in the browser after the inlined lightweight-charts build): the
  * returns chart on a log axis labelled in %, the drawdowns, and the price chart with the fills of the
- * chosen symbol. Every axis is scaled from the data; the chart library's logo is off (the page links
+ * chosen symbol (log axis as well). Every axis is scaled from the data; the chart library's logo is off (the page links
  * to TradingView in its footer, as the library's licence asks). `window.report` exposes the charts to
  * the browser test.
  */
@@ -41,7 +41,7 @@ function makeChart(id, priceScale) {
   return LC.createChart(document.getElementById(id), {
     autoSize: true,
     layout: { attributionLogo: false, textColor: "#1d2430", fontFamily: "system-ui, sans-serif" },
-    rightPriceScale: Object.assign({ scaleMargins: { top: 0.08, bottom: 0.08 } }, priceScale),
+    rightPriceScale: Object.assign({ scaleMargins: { top: 0.06, bottom: 0.06 } }, priceScale),
     timeScale: { timeVisible: true, secondsVisible: false, fixLeftEdge: true, fixRightEdge: true },
     localization: { dateFormat: "yyyy-MM-dd", timeFormatter: utcMinute },
     crosshair: { mode: LC.CrosshairMode.Normal },
@@ -72,7 +72,7 @@ legend(returns, "returns-legend", (p) => {
 
 // drawdowns in %, 0 at the top
 const drawdownFormat = percentFormat((x) => x);
-const drawdown = makeChart("drawdown", { scaleMargins: { top: 0.04, bottom: 0.08 } });
+const drawdown = makeChart("drawdown", { scaleMargins: { top: 0.04, bottom: 0.06 } });
 const strategyDrawdown = drawdown.addSeries(LC.AreaSeries, {
   lineColor: "#c62828", topColor: "rgba(198,40,40,0.08)", bottomColor: "rgba(198,40,40,0.35)",
   lineWidth: 2, title: "strategy", priceFormat: drawdownFormat, invertFilledArea: true,
@@ -87,8 +87,9 @@ legend(drawdown, "drawdown-legend", (p) => {
   return "strategy " + (s ? drawdownFormat.formatter(s.value) : "-") + ", buy & hold " + (h ? drawdownFormat.formatter(h.value) : "-");
 });
 
-// price and fills of one symbol
-const price = makeChart("price", {});
+// price and fills of one symbol, on a log axis too: a price that rose 100-fold stays readable, and
+// no margin below the lowest close reaches prices at or under 0
+const price = makeChart("price", { mode: LC.PriceScaleMode.Logarithmic });
 const closes = price.addSeries(LC.LineSeries, { color: "#333", lineWidth: 1, title: "close" });
 const fills = LC.createSeriesMarkers(closes, []);
 const select = document.getElementById("symbol");

@@ -68,6 +68,7 @@ type Range = { from: number; to: number };
 interface PageSeries {
   data(): readonly { time: number; value: number }[];
   priceToCoordinate(price: number): number | null;
+  coordinateToPrice(y: number): number | null;
   priceFormatter(): { format(price: number): string };
 }
 interface PageChart {
@@ -99,8 +100,12 @@ interface PageWindow {
   };
 }
 interface ChartFacts {
-  /** the price axis's autoscaled range and the min/max of the data it plots */
-  axis: Range;
+  /** whether the price axis is logarithmic */
+  log: boolean;
+  /** the values the price axis shows at the pane's top and bottom edges */
+  top: number;
+  bottom: number;
+  /** the min/max of the data it plots */
   data: Range;
   /** the time axis's range and the first/last time of the data */
   time: Range;
@@ -110,28 +115,30 @@ interface ChartFacts {
   pane: { width: number; height: number };
 }
 
-/** What window.report (the page's script) says about each chart's axes. */
+/** What each chart's axes show, and the data they plot (read through window.report). */
 function chartFacts(page: Page): Promise<Record<string, ChartFacts>> {
   return page.evaluate(() => {
-    const report = window.report;
-    const out: Record<string, unknown> = {};
-    for (const [id, c] of Object.entries(report.charts)) {
+    const out: Record<string, ChartFacts> = {};
+    for (const [id, c] of Object.entries(window.report.charts)) {
       const points = c.series.flatMap((s) => s.data());
       const values = points.map((p) => p.value);
       const times = points.map((p) => p.time);
       const min = Math.min(...values);
       const max = Math.max(...values);
+      const pane = c.chart.paneSize();
       const time = c.chart.timeScale().getVisibleRange();
       out[id] = {
-        axis: c.chart.priceScale("right").getVisibleRange(),
+        log: c.chart.priceScale("right").options().mode === 1,
+        top: c.series[0].coordinateToPrice(0)!,
+        bottom: c.series[0].coordinateToPrice(pane.height)!,
         data: { from: min, to: max },
         time: { from: time.from, to: time.to },
         dataTime: { from: Math.min(...times), to: Math.max(...times) },
-        extremesY: [c.series[0].priceToCoordinate(min), c.series[0].priceToCoordinate(max)],
-        pane: c.chart.paneSize(),
+        extremesY: [c.series[0].priceToCoordinate(min)!, c.series[0].priceToCoordinate(max)!],
+        pane,
       };
     }
-    return out as Record<string, ChartFacts>;
+    return out;
   });
 }
 
@@ -188,19 +195,28 @@ describe("the HTML report in Chromium", () => {
       expect(returns).toEqual({ mode: 1, labels: ["+10.00%", "\u22125.00%", "0.00%"] });
 
       const facts = await chartFacts(page);
+      expect(CHARTS.map((id) => facts[id].log)).toEqual([true, false, true]);
       for (const id of CHARTS) {
-        const { axis, data, time, dataTime, extremesY, pane } = facts[id];
-        const tolerance = Math.max(data.to - data.from, Math.abs(data.to)) * 0.01;
-        expect(axis.from, `${id} axis starts at its data`).toBeGreaterThanOrEqual(data.from - tolerance);
-        expect(axis.to, `${id} axis ends at its data`).toBeLessThanOrEqual(data.to + tolerance);
-        expect(time, `${id} time axis spans its data`).toEqual(dataTime);
+        const { log, top, bottom, data, time, dataTime, extremesY, pane } = facts[id];
+        // in the axis's own space (log or linear) the axis runs at most 10% of the data's span past it
+        if (log) expect(bottom, `${id}: a log axis shows only positive values`).toBeGreaterThan(0);
+        const f = log ? Math.log : (x: number) => x;
+        const span = Math.max(f(data.to) - f(data.from), Math.abs(f(data.to)) * 0.01, 1e-9);
+        expect(f(top), `${id}: the axis's top is the data's maximum and a margin`).toBeLessThanOrEqual(
+          f(data.to) + 0.1 * span,
+        );
+        expect(
+          f(bottom),
+          `${id}: the axis's bottom is the data's minimum less a margin`,
+        ).toBeGreaterThanOrEqual(f(data.from) - 0.1 * span);
+        expect(time, `${id}: the time axis spans its data`).toEqual(dataTime);
         for (const y of extremesY) {
-          expect(y, `${id} data extremes inside the pane`).toBeGreaterThanOrEqual(0);
+          expect(y, `${id}: the data's extremes are inside the pane`).toBeGreaterThanOrEqual(0);
           expect(y).toBeLessThanOrEqual(pane.height);
         }
       }
-      expect(facts.drawdown.axis.to).toBeLessThanOrEqual(0.0001);
-      expect(facts.price.axis.from).toBeGreaterThan(0);
+      // a drawdown is never above 0: the axis tops out at 0 and a small margin
+      expect(facts.drawdown.data.to).toBe(0);
 
       // every fill of every traded symbol lands inside the plot area
       const symbols = await page.$$eval("#symbol option", (o) =>
