@@ -41,7 +41,7 @@ function makeChart(id, priceScale) {
   return LC.createChart(document.getElementById(id), {
     autoSize: true,
     layout: { attributionLogo: false, textColor: "#1d2430", fontFamily: "system-ui, sans-serif" },
-    rightPriceScale: Object.assign({ scaleMargins: { top: 0.06, bottom: 0.06 } }, priceScale),
+    rightPriceScale: Object.assign({ scaleMargins: { top: 0.06, bottom: 0.06 }, entireTextOnly: true }, priceScale),
     timeScale: { timeVisible: true, secondsVisible: false, fixLeftEdge: true, fixRightEdge: true },
     localization: { dateFormat: "yyyy-MM-dd", timeFormatter: utcMinute },
     crosshair: { mode: LC.CrosshairMode.Normal },
