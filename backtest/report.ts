@@ -1,12 +1,17 @@
 /**
- * The backtest as one self-contained HTML page: lightweight-charts 5 (standalone build, inlined),
- * equity vs buy-and-hold, drawdown, a price chart with the trades of a chosen symbol, the metric
- * table and the notes (the LLM veto is not applied).
+ * The backtest as one self-contained HTML page (lightweight-charts 5, standalone build, inlined; no
+ * request leaves the page): returns of the strategy and of equal-weight buy-and-hold on a log axis in
+ * %, both drawdowns, a price chart with the fills of a chosen symbol, the metric table, the settings,
+ * the trades and the notes (the LLM veto is not applied). An IN-SAMPLE window gets a red banner.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import type { BacktestTrade } from "./engine.js";
 import { exitsText, metricRows } from "./format.js";
+import { reportData } from "./report-data.js";
+import { fixed, minuteUtc, signedUsd, symbolFormat, usd } from "./report-format.js";
+import { REPORT_SCRIPT } from "./report-script.js";
 import type { BacktestResult } from "./run.js";
 import { formatValue } from "./settings.js";
 
@@ -18,14 +23,6 @@ function chartLibrary(): string {
   return readFileSync(join(dist, "lightweight-charts.standalone.production.js"), "utf8");
 }
 
-/** Longer curves are sampled at the last point of each day so the page stays small. */
-const MAX_POINTS = 5_000;
-
-function bucketOf(length: number, times: Float64Array): (i: number) => boolean {
-  if (length <= MAX_POINTS) return () => true;
-  return (i) => i === length - 1 || Math.floor(times[i] / 86_400) !== Math.floor(times[i + 1] / 86_400);
-}
-
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -35,67 +32,47 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
+const STYLE = `
+body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2430;max-width:1400px}
+.chart{position:relative;width:100%;height:340px}
+.legend{font:13px ui-monospace,monospace;color:#444;min-height:1.3em;margin:.2rem 0 .4rem;white-space:pre-wrap}
+.note{background:#fff4d6;border-left:4px solid #e0a100;padding:.5rem .8rem;margin:.4rem 0}
+.in-sample{background:#b71c1c;color:#fff;font-size:1.15rem;padding:.9rem 1.1rem;margin:.8rem 0;border:3px solid #7f0000}
+table.grid{border-collapse:collapse;margin:1rem 0}
+table.grid th,table.grid td{border:1px solid #ccd;padding:.25rem .6rem;text-align:right}
+table.grid th{text-align:left}
+table.grid tr.changed th,table.grid tr.changed td{background:#e3f2fd;font-weight:600}
+table.grid td.why,table.grid td.text{text-align:left;color:#555}
+footer{margin-top:2rem;color:#666;font-size:.85rem}
+`;
+
+function tradeRow(t: BacktestTrade): string {
+  const f = symbolFormat(t.symbol);
+  const cells = [
+    minuteUtc(t.time),
+    t.symbol,
+    t.side,
+    fixed(t.baseSize, f.sizeDecimals),
+    fixed(t.price, f.priceDecimals),
+    usd(t.fee),
+    t.exit ?? "",
+    t.entryTime ? minuteUtc(t.entryTime) : "",
+    t.pnlUsd !== undefined ? signedUsd(t.pnlUsd) : "",
+  ];
+  return `<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`;
+}
+
 export function renderReport(r: BacktestResult): string {
-  const { cycleTimes, equity, buyAndHold } = r.curves;
-  const keep = bucketOf(cycleTimes.length, cycleTimes);
-  const equityPoints: [number, number, number, number][] = [];
-  let peak = r.settings.startingCashUsd;
-  for (let i = 0; i < cycleTimes.length; i++) {
-    peak = Math.max(peak, equity[i]);
-    if (!keep(i)) continue;
-    const dd = peak > 0 ? -((peak - equity[i]) / peak) * 100 : 0;
-    equityPoints.push([cycleTimes[i], round(equity[i]), round(buyAndHold[i]), round(dd)]);
-  }
-  const tradedCount = new Map<string, number>();
-  for (const t of r.trades) tradedCount.set(t.symbol, (tradedCount.get(t.symbol) ?? 0) + 1);
-  const traded = [...tradedCount.entries()].sort((a, b) => b[1] - a[1]).map(([s]) => s);
-  const first = cycleTimes[0] ?? 0;
-  const last = cycleTimes[cycleTimes.length - 1] ?? 0;
-  const prices: Record<string, [number, number][]> = {};
-  const markers: Record<string, { time: number; side: string; text: string }[]> = {};
-  for (const symbol of traded) {
-    const sym = r.market.find((m) => m.productId === symbol);
-    if (!sym) continue;
-    const points: [number, number][] = [];
-    const daily = sym.length > MAX_POINTS;
-    for (let i = 0; i < sym.length; i++) {
-      const closeTime = sym.start[i] + 3600;
-      if (closeTime < first - 3600 || closeTime > last) continue;
-      if (
-        daily &&
-        i < sym.length - 1 &&
-        Math.floor(sym.start[i] / 86_400) === Math.floor(sym.start[i + 1] / 86_400)
-      )
-        continue;
-      points.push([daily ? Math.floor(sym.start[i] / 86_400) * 86_400 : sym.start[i], sym.close[i]]);
-    }
-    prices[symbol] = points;
-    markers[symbol] = r.trades
-      .filter((t) => t.symbol === symbol)
-      .map((t) => {
-        const at = Date.parse(t.time) / 1000 - 60 - 3600;
-        return {
-          time: daily ? Math.floor(at / 86_400) * 86_400 : at,
-          side: t.side,
-          text: `${t.side} ${Number(t.baseSize.toPrecision(6))} @ ${Number(t.price.toPrecision(6))}${t.pnlUsd !== undefined ? ` P&L ${t.pnlUsd.toFixed(2)}` : ""}`,
-        };
-      })
-      .sort((a, b) => a.time - b.time);
-  }
-  const table = metricRows(r.strategy, r.buyAndHold)
+  const data = reportData(r);
+  const metrics = metricRows(r.strategy, r.buyAndHold);
+  const [, strategyReturn, holdReturn] = metrics.find(([name]) => name === "total return") ?? ["", "", ""];
+  const table = metrics
     .map(
       ([name, s, h]) =>
         `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(s)}</td><td>${escapeHtml(h)}</td></tr>`,
     )
     .join("\n");
-  const tradeRows = r.trades
-    .slice(-500)
-    .map(
-      (t) =>
-        `<tr><td>${t.time}</td><td>${t.symbol}</td><td>${t.side}</td><td>${t.baseSize}</td><td>${t.price}</td><td>${t.fee.toFixed(4)}</td><td>${t.entryTime ?? ""}</td><td>${t.pnlUsd?.toFixed(2) ?? ""}</td></tr>`,
-    )
-    .join("\n");
-  const data = { equity: equityPoints, prices, markers, traded };
+  const tradeRows = r.trades.slice(-500).map(tradeRow).join("\n");
   const inSample = r.window.inSample;
   const banner = inSample
     ? `<div class="in-sample" role="alert" data-in-sample><strong>IN-SAMPLE:</strong> ${escapeHtml(inSample.message.replace(/^IN-SAMPLE: /, ""))}</div>`
@@ -108,75 +85,44 @@ export function renderReport(r: BacktestResult): string {
     .join("\n");
   const window = r.window;
   const windowText = `candle closes in [${window.from}, ${window.to}), ${window.fromChosen === "given" ? "from --from" : `starting at the default (${window.fromChosen})`}; ${window.firstUnseen ? `the model has not seen candles from ${window.firstUnseen} on (its card)` : "no model card: in-sample overlap unknown"}.`;
+  const fill = r.settings.fill;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Backtest ${escapeHtml(r.span.firstCycle)} .. ${escapeHtml(r.span.lastCycle)}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2430}
-.chart{width:100%;height:320px;margin-bottom:1rem}
-.note{background:#fff4d6;border-left:4px solid #e0a100;padding:.5rem .8rem;margin:.4rem 0}
-.in-sample{background:#b71c1c;color:#fff;font-size:1.15rem;padding:.9rem 1.1rem;margin:.8rem 0;border:3px solid #7f0000}
-tr.changed th,tr.changed td{background:#e3f2fd;font-weight:600}td.why{text-align:left;color:#555}
-table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccd;padding:.25rem .6rem;text-align:right}th{text-align:left}
-</style></head><body>
+<style>${STYLE}</style></head><body>
 ${banner}
 <h1>Backtest: ${escapeHtml(r.model.name)} ${escapeHtml(r.model.version)}</h1>
 <p data-window>Window: ${escapeHtml(windowText)}</p>
-<p>${r.symbols.length} symbols, ${r.span.cycles} hourly cycles from ${escapeHtml(r.span.firstCycle)} to ${escapeHtml(r.span.lastCycle)}; starting equity $${r.settings.startingCashUsd}; taker fee ${r.settings.fill.takerFeeBps} bps, slippage ${r.settings.fill.slippageBps} bps, spread ${r.settings.fill.spreadBps} bps.</p>
+<p>${r.symbols.length} symbols, ${r.span.cycles.toLocaleString("en-US")} hourly cycles from ${escapeHtml(r.span.firstCycle)} to ${escapeHtml(r.span.lastCycle)}; starting equity ${usd(r.settings.startingCashUsd)}; taker fee ${fill.takerFeeBps} bps, slippage ${fill.slippageBps} bps, spread ${fill.spreadBps} bps. Times are UTC.</p>
 ${r.notes.map((n) => `<p class="note" data-note>${escapeHtml(n)}</p>`).join("\n")}
-<h2>Equity vs equal-weight buy-and-hold</h2><div id="equity" class="chart"></div>
-<h2>Drawdown (%)</h2><div id="drawdown" class="chart"></div>
-<h2>Price and trades <select id="symbol"></select></h2><div id="price" class="chart"></div>
+<h2>Return vs equal-weight buy-and-hold (log scale, %)</h2>
+<div id="returns-legend" class="legend">blue: strategy ${escapeHtml(strategyReturn)}, grey: buy &amp; hold ${escapeHtml(holdReturn)}; the axis is the log of equity / starting equity, labelled as the return</div>
+<div id="returns" class="chart"></div>
+<h2>Drawdown from the running peak (%)</h2>
+<div id="drawdown-legend" class="legend">red: strategy, grey: buy &amp; hold</div>
+<div id="drawdown" class="chart"></div>
+<h2>Price and fills <select id="symbol"></select></h2>
+<div id="price-legend" class="legend">${data.symbols.length > 0 ? "green ▲: BUY at its fill price, red ▼: SELL; point at a bar for its fills" : "no fills in this window"}</div>
+<div id="price" class="chart"></div>
 <h2>Metrics</h2>
-<table><tr><th></th><th>strategy</th><th>buy &amp; hold</th></tr>
+<table class="grid" data-metrics><tr><th></th><th>strategy</th><th>buy &amp; hold</th></tr>
 ${table}
 </table>
 <p>trade list sha256 <code>${r.tradesSha256}</code></p>
 <h2>Settings</h2>
 <p>The live functions' variables, read by the same config schema (the environment, then <code>--config</code>, then the flags); <strong>*</strong> marks those that differ from the defaults${r.settings.changed.length === 0 ? " (none: the live defaults)" : ""}.${r.settings.killSwitchResumeAfterHours !== undefined ? ` Operator replayed: <code>--resume-kill-switch-after ${r.settings.killSwitchResumeAfterHours}</code> h.` : ""}</p>
-<table data-settings><tr><th>variable</th><th>value</th><th>default</th><th>from</th><th></th></tr>
+<table class="grid" data-settings><tr><th>variable</th><th>value</th><th>default</th><th>from</th><th></th></tr>
 ${settingRows}
 </table>
 <p>Exits: ${escapeHtml(exitsText(r.settings.exits))}.</p>
 <h2>Trades (last ${Math.min(500, r.trades.length)} of ${r.trades.length})</h2>
-<table><tr><th>time</th><th>symbol</th><th>side</th><th>size</th><th>price</th><th>fee</th><th>entry</th><th>P&amp;L</th></tr>
+<p>Sizes and prices at the product's increments; fees and P&amp;L in dollars (fees in).</p>
+<table class="grid" data-trades><tr><th>time</th><th>symbol</th><th>side</th><th>size</th><th>price</th><th>fee</th><th>exit</th><th>entry</th><th>P&amp;L</th></tr>
 ${tradeRows}
 </table>
+<footer>Charts: <a href="https://www.tradingview.com/">TradingView</a> Lightweight Charts™ (Apache-2.0), inlined.</footer>
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>${chartLibrary()}</script>
-<script>
-const data = ${scriptJson(data)};
-const LC = LightweightCharts;
-function chart(id) {
-  const el = document.getElementById(id);
-  return LC.createChart(el, { autoSize: true, timeScale: { timeVisible: true } });
-}
-const eq = chart("equity");
-eq.addSeries(LC.LineSeries, { color: "#2962ff", title: "strategy" }).setData(data.equity.map((p) => ({ time: p[0], value: p[1] })));
-eq.addSeries(LC.LineSeries, { color: "#999", title: "buy & hold" }).setData(data.equity.map((p) => ({ time: p[0], value: p[2] })));
-eq.timeScale().fitContent();
-const dd = chart("drawdown");
-dd.addSeries(LC.AreaSeries, { lineColor: "#d32f2f", topColor: "rgba(211,47,47,0.1)", bottomColor: "rgba(211,47,47,0.4)" })
-  .setData(data.equity.map((p) => ({ time: p[0], value: p[3] })));
-dd.timeScale().fitContent();
-const pc = chart("price");
-const priceSeries = pc.addSeries(LC.LineSeries, { color: "#333" });
-const markerApi = LC.createSeriesMarkers(priceSeries, []);
-const select = document.getElementById("symbol");
-for (const s of data.traded) { const o = document.createElement("option"); o.value = s; o.textContent = s; select.appendChild(o); }
-function show(symbol) {
-  priceSeries.setData((data.prices[symbol] || []).map((p) => ({ time: p[0], value: p[1] })));
-  markerApi.setMarkers((data.markers[symbol] || []).map((m) => ({
-    time: m.time, position: m.side === "BUY" ? "belowBar" : "aboveBar",
-    color: m.side === "BUY" ? "#2e7d32" : "#c62828", shape: m.side === "BUY" ? "arrowUp" : "arrowDown", text: m.text,
-  })));
-  pc.timeScale().fitContent();
-}
-select.addEventListener("change", () => show(select.value));
-if (data.traded.length > 0) show(data.traded[0]);
-</script>
+<script>${REPORT_SCRIPT}</script>
 </body></html>
 `;
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
 }
