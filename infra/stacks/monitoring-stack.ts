@@ -114,6 +114,7 @@ export class MonitoringStack extends Stack {
       pipeline.scheduleDeadLetterQueue,
       "the EventBridge schedules",
     );
+    this.deadLetterAlarm("EventDeadLetters", pipeline.eventDeadLetterQueue, "the trading bus's rules");
     this.alarm("ScheduledRunFailures", {
       metric: pipeline.scheduledRunFailureQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
@@ -440,6 +441,10 @@ export class MonitoringStack extends Stack {
           }),
           pipeline.scheduledRunFailureQueue.metricApproximateNumberOfMessagesVisible({
             label: "scheduled runs DLQ",
+            period: Duration.minutes(1),
+          }),
+          pipeline.eventDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            label: "events DLQ",
             period: Duration.minutes(1),
           }),
         ],
