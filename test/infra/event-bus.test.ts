@@ -93,3 +93,30 @@ describe("the trading event bus", () => {
     }
   });
 });
+
+describe("latency", () => {
+  it("an alarm pages when the p99 of candle close → order accepted exceeds chainLatencyAlarmSeconds", () => {
+    const alarms = res(monitoring, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+    const latency = alarms.filter((a) => JSON.stringify(a).includes("ChainLatencyMs"));
+    expect(latency).toHaveLength(1);
+    expect(latency[0]).toMatchObject({ Threshold: 900_000, ComparisonOperator: "GreaterThanThreshold" });
+    const stat = latency[0].Metrics[0].MetricStat;
+    expect(stat).toMatchObject({ Stat: "p99", Period: 900 });
+    expect(stat.Metric).toMatchObject({ Namespace: "TradingPipeline", MetricName: "ChainLatencyMs" });
+    expect(stat.Metric.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: "hop", Value: "CandleToOrderAccepted" },
+        { Name: "service", Value: "trade-executor" },
+      ]),
+    );
+    expect(latency[0].AlarmActions).toHaveLength(1);
+  });
+
+  it("the bound is a validated context key", () => {
+    const strict = new App({
+      context: { ...cdkJsonContext(), chainLatencyAlarmSeconds: 0, "aws:cdk:bundling-stacks": [] },
+      outdir,
+    });
+    expect(() => buildTradingSystem(strict)).toThrow(/chainLatencyAlarmSeconds/);
+  });
+});
