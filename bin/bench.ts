@@ -3,7 +3,7 @@
  * latency, the warm 20-symbol signal cycle, cold init, and the backtest figures when that module
  * exists. Prints a table with each figure against its target and writes bench-results/bench.json.
  *
- *   npm run bench -- [--quick] [--only features,inference,cycle,init,backtest,sweep] [--out path.json]
+ *   npm run bench -- [--quick] [--only features,inference,cycle,init,backtest,sweep,chain] [--out path.json]
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -17,7 +17,15 @@ import { type HourlyCandles, loadHourlyCandles, locateCandleDir } from "#bench/r
 import { benchSignalCycle } from "#bench/signal-cycle.js";
 import { loadSignalModel, type SignalModel } from "#model/index.js";
 
-export const BENCH_SECTIONS = ["features", "inference", "cycle", "init", "backtest", "sweep"] as const;
+export const BENCH_SECTIONS = [
+  "features",
+  "inference",
+  "cycle",
+  "init",
+  "backtest",
+  "sweep",
+  "chain",
+] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export const FEATURE_THROUGHPUT_TARGET = 2_000_000;
@@ -169,6 +177,11 @@ export async function runBench(
   await section("sweep", async () => {
     const { benchSweep } = await import("#bench/sweep.js");
     return benchSweep({ quick: options.quick });
+  });
+
+  await section("chain", async () => {
+    const { runChainBench } = await import("#bench/chain.js");
+    return runChainBench({ root, quick: options.quick });
   });
 
   const report: BenchReport = {

@@ -20,6 +20,13 @@ const ScheduleMinutes = z.object({
 });
 export type ScheduleMinutes = z.infer<typeof ScheduleMinutes>;
 
+/**
+ * Default bound of the end-to-end latency alarm: 15 minutes, above the 6–10 minutes a first
+ * validation waits for the GPU task to start with llmMinCapacity 0 (docs/DEPLOY.md); with a warm
+ * validator, lower it (chainLatencyAlarmSeconds).
+ */
+export const DEFAULT_CHAIN_LATENCY_ALARM_SECONDS = 900;
+
 /** the portfolio run drives the automatic kill switch and the "no equity snapshot" alarm */
 export const MAX_PORTFOLIO_MINUTES = 60;
 
@@ -59,6 +66,13 @@ const DeploymentConfig = z
       ])
       .default(""),
     logLevel: LogLevel,
+    /** the p99 of candle close → order accepted above which the ChainLatency alarm pages, in seconds */
+    chainLatencyAlarmSeconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(DEFAULT_CHAIN_LATENCY_ALARM_SECONDS),
     scheduleMinutes: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), ScheduleMinutes),
   })
   .refine((c) => c.llmMaxCapacity >= c.llmMinCapacity, {
@@ -89,6 +103,7 @@ const KEYS = [
   "coinbaseSecretArn",
   "coinbaseSecretKmsKeyArn",
   "logLevel",
+  "chainLatencyAlarmSeconds",
   "scheduleMinutes",
 ] as const;
 

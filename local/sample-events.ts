@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { ExecutionRequest, RiskRequest, ValidationRequest } from "#domain/schemas.js";
-import { HealthCheckEvent, ScheduledEvent } from "#runtime/lambda-events.js";
+import { DomainEventDelivery, HealthCheckEvent, ScheduledEvent } from "#runtime/lambda-events.js";
 import { ResolveStuckCommand } from "#runtime/operator-commands.js";
 import { KillSwitchCommand } from "#steps/kill-switch-command.js";
 import { PositionManagerCommand } from "#steps/manual-exit.js";
@@ -51,6 +51,8 @@ export function sqsBatchOf<T extends z.ZodType>(body: T) {
 export function sampleEventSchemaFor(file: string): z.ZodType {
   if (file === "health.json") return HealthCheckEvent;
   if (file.endsWith(".scheduled.json")) return ScheduledEvent;
+  if (file.endsWith(".candles-closed.json") || file.endsWith(".signals-written.json"))
+    return DomainEventDelivery;
   if (file.startsWith("kill-switch.")) return KillSwitchCommand;
   if (file.startsWith("position-manager.")) return PositionManagerCommand;
   switch (file) {
@@ -64,6 +66,6 @@ export function sampleEventSchemaFor(file: string): z.ZodType {
       return ResolveStuckCommand;
   }
   throw new Error(
-    `events/${file} has no schema: name it <function>.scheduled.json, <function>.sqs.json, kill-switch.<action>.json, position-manager.<action>.json or health.json.`,
+    `events/${file} has no schema: name it <function>.scheduled.json, <function>.candles-closed.json, <function>.signals-written.json, <function>.sqs.json, kill-switch.<action>.json, position-manager.<action>.json or health.json.`,
   );
 }

@@ -1,11 +1,13 @@
 import { CoinbaseMarketData } from "#coinbase/market-data.js";
 import { ingestCandles } from "#market-data/ingest.js";
 import { resolveUniverse } from "#market-data/universe.js";
+import { publishStored } from "#runtime/event-bus.js";
 import { handlerContext } from "#runtime/handler-context.js";
 import { latestCandleCheck } from "#runtime/health-checks.js";
 import { recordIngest } from "#runtime/pipeline-metrics.js";
+import { candlesClosedEvents } from "#steps/chain-events.js";
 
-const { config, logger, metrics, stores, scheduled } = handlerContext("market-data");
+const { config, logger, metrics, stores, events, scheduled } = handlerContext("market-data");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
 const health = {
   store: latestCandleCheck(stores.candles, config.CANDLE_GRANULARITY),
@@ -23,6 +25,7 @@ export const handler = scheduled(health, async (at) => {
     nowMs: () => at.getTime(),
   });
   recordIngest(metrics, logger, reports);
+  await publishStored(events, candlesClosedEvents(reports, config.CANDLE_GRANULARITY, at), logger);
   const failed = reports.filter((r) => !r.ok);
   if (failed.length === reports.length) {
     throw new Error(

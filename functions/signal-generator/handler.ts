@@ -2,13 +2,15 @@ import { resolve } from "node:path";
 import { CoinbaseMarketData } from "#coinbase/market-data.js";
 import { resolveUniverse } from "#market-data/universe.js";
 import { loadSignalModel } from "#model/index.js";
+import { publishStored } from "#runtime/event-bus.js";
 import { handlerContext } from "#runtime/handler-context.js";
 import { latestCandleCheck } from "#runtime/health-checks.js";
 import { recordSignalCycle } from "#runtime/pipeline-metrics.js";
 import { signalSettingsFromConfig } from "#runtime/settings-from-config.js";
-import { generateSignals } from "#steps/generate-signals.js";
+import { signalsWrittenEvents } from "#steps/chain-events.js";
+import { generateSignals, signalCycleSummary } from "#steps/generate-signals.js";
 
-const { config, logger, metrics, stores, scheduled } = handlerContext("signal-generator");
+const { config, logger, metrics, stores, events, scheduled } = handlerContext("signal-generator");
 const marketData = new CoinbaseMarketData({ baseUrl: config.COINBASE_API_BASE_URL });
 const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
 
@@ -27,14 +29,10 @@ export const handler = scheduled(health, async (at) => {
   const deps = { candles: stores.candles, signals: stores.signals, model, log: logger };
   const report = await generateSignals(deps, { ...settings, symbols, dataSource: "coinbase" }, at);
   recordSignalCycle(metrics, report, performance.now() - started);
+  await publishStored(events, signalsWrittenEvents(report, at), logger);
   if (report.failed.length > 0 && report.failed.length === symbols.length) {
     const why = report.failed.map((f) => `${f.symbol}: ${f.reason}`).join("; ");
     throw new Error(`signal-generator wrote nothing: every symbol failed (${why}).`);
   }
-  return {
-    written: report.written,
-    signals: report.signals.map((s) => ({ symbol: s.symbol, type: s.signalType, confidence: s.confidence })),
-    skipped: report.skipped,
-    failed: report.failed,
-  };
+  return signalCycleSummary(report);
 });

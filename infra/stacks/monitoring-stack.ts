@@ -28,6 +28,7 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { CHAIN_HOPS, type ChainHop, END_TO_END_HOP } from "#domain/chain-latency.js";
 import type { DeploymentConfig } from "#infra/config.js";
 import { METRICS_NAMESPACE, type PipelineFunction } from "#infra/constructs/pipeline-function.js";
 import { QUEUE_LIST, type QueueId } from "#queues/definitions.js";
@@ -114,6 +115,7 @@ export class MonitoringStack extends Stack {
       pipeline.scheduleDeadLetterQueue,
       "the EventBridge schedules",
     );
+    this.deadLetterAlarm("EventDeadLetters", pipeline.eventDeadLetterQueue, "the trading bus's rules");
     this.alarm("ScheduledRunFailures", {
       metric: pipeline.scheduledRunFailureQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
@@ -234,6 +236,12 @@ export class MonitoringStack extends Stack {
       description:
         "An entry filled without a usable stop-loss: it is held with no exit rule (none is invented). Sell it by hand or open its exits (docs/ARCHITECTURE.md, Exits); the portfolio's error log names it.",
     });
+    this.alarm("ChainLatency", {
+      metric: chainLatency(END_TO_END_HOP, "p99"),
+      threshold: config.chainLatencyAlarmSeconds * 1000,
+      comparison: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `The p99 time from a candle's close to the order the venue accepted exceeded ${config.chainLatencyAlarmSeconds} s over 15 minutes (chainLatencyAlarmSeconds). The dashboard's latency widget shows which hop is slow: QueuedToValidated is the LLM (a cold GPU task?), CandleToSignal market data and signals (did the CandlesClosed rule fire? see the events DLQ).`,
+    });
     const window = equitySnapshotAlarmWindow(config.scheduleMinutes.portfolio);
     this.alarm("NoEquitySnapshots", {
       metric: insights("COUNT(EquityUsd)", Duration.minutes(window.periodMinutes)),
@@ -336,6 +344,14 @@ export class MonitoringStack extends Stack {
         right: [insights("MAX(DrawdownPct)", FIVE_MINUTES, "DrawdownPct")],
         width: 12,
         height: 4,
+      }),
+    );
+    d.addWidgets(
+      new GraphWidget({
+        title: "Latency, candle close → order accepted, per hop (p50 and p99, ms)",
+        left: CHAIN_HOPS.flatMap((hop) => [chainLatency(hop, "p50"), chainLatency(hop, "p99")]),
+        width: 24,
+        height: 6,
       }),
     );
     d.addWidgets(
@@ -442,6 +458,10 @@ export class MonitoringStack extends Stack {
             label: "scheduled runs DLQ",
             period: Duration.minutes(1),
           }),
+          pipeline.eventDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            label: "events DLQ",
+            period: Duration.minutes(1),
+          }),
         ],
         w,
         h,
@@ -540,6 +560,18 @@ function search(metricName: string, statistic: string): MathExpression {
     label: `${metricName} ${statistic}`,
     period: FIVE_MINUTES,
     usingMetrics: {},
+  });
+}
+
+/** ChainLatencyMs of one hop as the trade executor emits it (service and hop dimensions), over 15 minutes. */
+function chainLatency(hop: ChainHop, statistic: "p50" | "p99"): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: "ChainLatencyMs",
+    dimensionsMap: { service: "trade-executor", hop },
+    statistic,
+    period: Duration.minutes(15),
+    label: `${hop} ${statistic}`,
   });
 }
 

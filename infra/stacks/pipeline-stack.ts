@@ -1,6 +1,7 @@
 /**
- * The Lambda side of the pipeline: the three chain queues, the eight functions, the schedules
- * that drive five of them, and the onnxruntime layer.
+ * The Lambda side of the pipeline: the three chain queues, the eight functions, the `trading`
+ * event bus whose domain events drive the chain within seconds of a candle close, the schedules
+ * that stay beside it as a safety net, and the onnxruntime layer.
  */
 import { existsSync } from "node:fs";
 import * as path from "node:path";
@@ -15,6 +16,8 @@ import {
   type StackProps,
   Validations,
 } from "aws-cdk-lib";
+import { EventBus, Rule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Architecture, Code, LayerVersion, Runtime } from "aws-cdk-lib/aws-lambda";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import {
@@ -26,6 +29,7 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { type DomainEventType, EVENT_SOURCE } from "#domain/events.js";
 import type { DeploymentConfig } from "#infra/config.js";
 import { PipelineFunction, REPO_ROOT } from "#infra/constructs/pipeline-function.js";
 import { WorkQueue } from "#infra/constructs/work-queue.js";
@@ -53,6 +57,17 @@ export interface ScheduledFunction {
   readonly everyMinutes: number;
 }
 
+/** A rule of the trading bus: which domain event runs which function. */
+export interface EventTrigger {
+  readonly event: DomainEventType;
+  readonly fn: PipelineFunction;
+  readonly rule: Rule;
+}
+
+/** How often EventBridge retries delivering a domain event to its function, and for how long. */
+export const EVENT_TARGET_RETRY_ATTEMPTS = 2;
+export const EVENT_TARGET_MAX_AGE_MINUTES = 5;
+
 export class PipelineStack extends Stack {
   readonly queues: Readonly<Record<QueueId, WorkQueue>>;
   readonly functions: Readonly<Record<FunctionName, PipelineFunction>>;
@@ -62,6 +77,11 @@ export class PipelineStack extends Stack {
   /** Lambda's on-failure destination of scheduled runs that were delivered but threw or expired */
   readonly scheduledRunFailureQueue: Queue;
   readonly onnxRuntimeLayer: LayerVersion;
+  /** the custom bus every domain event goes to (named after resourcePrefix: `trading` by default) */
+  readonly eventBus: EventBus;
+  /** domain events EventBridge could not deliver to their function after its retries */
+  readonly eventDeadLetterQueue: Queue;
+  readonly eventTriggers: readonly EventTrigger[];
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -267,8 +287,38 @@ export class PipelineStack extends Stack {
       description: "Scheduled runs that threw or expired (Lambda on-failure destination records)",
     });
 
+    this.eventBus = new EventBus(this, "TradingEventBus", { eventBusName: config.resourcePrefix });
+    this.eventDeadLetterQueue = new Queue(this, "EventDeadLetterQueue", {
+      queueName: `${config.resourcePrefix}-events-dlq`,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.eventDeadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is the dead-letter queue of the trading bus's rule targets (domain events EventBridge could not deliver after retries); it is alarmed, and the schedules run the chain anyway.",
+    });
+    for (const publisher of [marketData, signalGenerator, signalBridge]) {
+      publisher.fn.addEnvironment("EVENT_BUS_NAME", this.eventBus.eventBusName);
+      this.eventBus.grantPutEventsTo(publisher.fn);
+    }
+    new CfnOutput(this, "EventBusName", { value: this.eventBus.eventBusName });
+    new CfnOutput(this, "EventDeadLetterQueueUrl", {
+      value: this.eventDeadLetterQueue.queueUrl,
+      description: "Domain events the trading bus could not deliver to their function",
+    });
+    this.eventTriggers = [
+      this.onEvent("CandlesClosed", signalGenerator),
+      this.onEvent("CandlesClosed", positionManager),
+      this.onEvent("SignalsWritten", signalBridge),
+    ];
+
     const every = config.scheduleMinutes;
     this.schedules = [
+      // a few seconds after each hourly candle closes; the rate below is the safety net
+      this.scheduleAt(marketData, "AtCandleClose", ScheduleExpression.cron({ minute: "0" }), 60, 5),
       this.scheduleEvery(marketData, every.marketData),
       this.scheduleEvery(signalGenerator, every.signalGenerator),
       this.scheduleEvery(signalBridge, every.signalBridge),
@@ -288,9 +338,39 @@ export class PipelineStack extends Stack {
    */
   private scheduleEvery(target: PipelineFunction, minutes: number): ScheduledFunction {
     target.fn.configureAsyncInvoke(scheduledRunInvokeConfig(minutes, this.scheduledRunFailureQueue));
-    const schedule = new Schedule(this, `${target.node.id}Schedule`, {
-      description: `Invokes ${target.name} every ${minutes} minute(s)`,
-      schedule: ScheduleExpression.rate(Duration.minutes(minutes)),
+    return this.scheduleAt(target, "", ScheduleExpression.rate(Duration.minutes(minutes)), minutes);
+  }
+
+  /** A domain event of the trading bus runs `target` (asynchronously, with retries and a DLQ). */
+  private onEvent(event: DomainEventType, target: PipelineFunction): EventTrigger {
+    const rule = new Rule(this, `${target.node.id}On${event}`, {
+      eventBus: this.eventBus,
+      description: `${event} runs ${target.name}`,
+      eventPattern: { source: [EVENT_SOURCE], detailType: [event] },
+      targets: [
+        new LambdaFunction(target.fn, {
+          retryAttempts: EVENT_TARGET_RETRY_ATTEMPTS,
+          maxEventAge: Duration.minutes(EVENT_TARGET_MAX_AGE_MINUTES),
+          deadLetterQueue: this.eventDeadLetterQueue,
+        }),
+      ],
+    });
+    return { event, fn: target, rule };
+  }
+
+  private scheduleAt(
+    target: PipelineFunction,
+    idSuffix: string,
+    expression: ScheduleExpression,
+    minutes: number,
+    /** how late the scheduler may still deliver a run: by default one period */
+    maxAgeMinutes = minutes,
+  ): ScheduledFunction {
+    const schedule = new Schedule(this, `${target.node.id}${idSuffix}Schedule`, {
+      description: idSuffix
+        ? `Invokes ${target.name} at ${expression.expressionString}`
+        : `Invokes ${target.name} every ${minutes} minute(s)`,
+      schedule: expression,
       target: new LambdaInvoke(target.fn, {
         input: ScheduleTargetInput.fromObject({
           version: "0",
@@ -305,7 +385,7 @@ export class PipelineStack extends Stack {
         }),
         retryAttempts: 2,
         // a run older than its own period is superseded by the next one
-        maxEventAge: Duration.minutes(Math.max(1, minutes)),
+        maxEventAge: Duration.minutes(Math.max(1, maxAgeMinutes)),
         deadLetterQueue: this.scheduleDeadLetterQueue,
       }),
     });

@@ -169,11 +169,12 @@ function sortKeyOf(r: Resource): string | undefined {
 }
 
 describe("schedules", () => {
-  it("run market data and signals every 5 minutes, bridge, portfolio and position manager every minute, with retries and a DLQ", () => {
+  it("run market data at each candle close and every 15 minutes, signals every 15 (events drive both), bridge, portfolio and position manager every minute, with retries and a DLQ", () => {
     const schedules = resources(t.pipeline, "AWS::Scheduler::Schedule");
     const expected: [Parameters<typeof fnLogicalId>[0], string][] = [
-      ["market-data", "rate(5 minutes)"],
-      ["signal-generator", "rate(5 minutes)"],
+      ["market-data", "cron(0 * * * ? *)"],
+      ["market-data", "rate(15 minutes)"],
+      ["signal-generator", "rate(15 minutes)"],
       ["signal-bridge", "rate(1 minute)"],
       ["portfolio", "rate(1 minute)"],
       ["position-manager", "rate(1 minute)"],
@@ -183,12 +184,13 @@ describe("schedules", () => {
       system.pipeline.scheduleDeadLetterQueue.node.defaultChild as never,
     );
     for (const [name, rate] of expected) {
-      const hit = schedules.find(([, s]) =>
-        JSON.stringify(s.Properties.Target.Arn).includes(fnLogicalId(name)),
+      const hit = schedules.find(
+        ([, s]) =>
+          JSON.stringify(s.Properties.Target.Arn).includes(fnLogicalId(name)) &&
+          s.Properties.ScheduleExpression === rate,
       );
-      expect(hit, `schedule for ${name}`).toBeDefined();
+      expect(hit, `schedule ${rate} for ${name}`).toBeDefined();
       const props = hit![1].Properties;
-      expect(props.ScheduleExpression).toBe(rate);
       expect(props.Target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
       expect(props.Target.DeadLetterConfig.Arn).toEqual({ "Fn::GetAtt": [dlq, "Arn"] });
       expect(JSON.stringify(props.Target.Input)).toContain('\\"detail-type\\":\\"Scheduled Event\\"');

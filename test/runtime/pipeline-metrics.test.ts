@@ -47,6 +47,54 @@ function emitted(): [string, unknown, Record<string, unknown>][] {
 }
 
 describe("pipeline metrics", () => {
+  it("trade-executor: an executed entry reports each hop of its latency from candle close to order accepted", async () => {
+    const metrics = createMetrics("trade-executor");
+    const step = (to: string, at: string) => ({ from: "PENDING", to, at, reason: "r" }) as never;
+    const rec = {
+      side: "BUY" as const,
+      entryPrice: 100,
+      candleClosedAt: "2024-04-14T12:00:00.000Z",
+      signalAt: "2024-04-14T12:00:02.000Z",
+      history: [
+        step("QUEUED", "2024-04-14T12:00:02.500Z"),
+        step("VALIDATED", "2024-04-14T12:00:03.700Z"),
+        step("RISK_APPROVED", "2024-04-14T12:00:03.900Z"),
+        step("EXECUTING", "2024-04-14T12:00:04.000Z"),
+        step("EXECUTED", "2024-04-14T12:00:04.250Z"),
+      ],
+    };
+    await recordExecution(metrics, "paper", async () => rec, {
+      outcome: "executed",
+      order: { averageFilledPrice: "100" } as never,
+    });
+    const latency = emitted().filter(([name]) => name === "ChainLatencyMs");
+    expect(latency).toEqual([
+      ["ChainLatencyMs", 2000, { hop: "CandleToSignal" }],
+      ["ChainLatencyMs", 500, { hop: "SignalToQueued" }],
+      ["ChainLatencyMs", 1200, { hop: "QueuedToValidated" }],
+      ["ChainLatencyMs", 200, { hop: "ValidatedToRiskDecided" }],
+      ["ChainLatencyMs", 350, { hop: "RiskDecidedToOrderAccepted" }],
+      ["ChainLatencyMs", 4250, { hop: "CandleToOrderAccepted" }],
+    ]);
+  });
+
+  it("trade-executor: an exit (no candle, no LLM step) reports only the hops it has", async () => {
+    const metrics = createMetrics("trade-executor");
+    const rec = {
+      side: "SELL" as const,
+      entryPrice: 100,
+      history: [
+        { from: "RISK_APPROVED", to: "EXECUTING", at: "2024-04-14T12:00:04.000Z", reason: "r" },
+        { from: "EXECUTING", to: "EXECUTED", at: "2024-04-14T12:00:04.250Z", reason: "r" },
+      ] as never,
+    };
+    await recordExecution(metrics, "paper", async () => rec, {
+      outcome: "executed",
+      order: { averageFilledPrice: "100" } as never,
+    });
+    expect(emitted().filter(([name]) => name === "ChainLatencyMs")).toEqual([]);
+  });
+
   it("trade-executor: an executed BUY counts the order and its slippage against the signal's price", async () => {
     const metrics = createMetrics("trade-executor");
     const order = { averageFilledPrice: "101" } as never;

@@ -64,6 +64,10 @@ export const Recommendation = z.object({
       attempt: z.number().int().positive(),
     })
     .optional(),
+  /** when the candle the signal was computed on closed (entries; the start of the latency clock) */
+  candleClosedAt: IsoTime.optional(),
+  /** when the signal was written */
+  signalAt: IsoTime.optional(),
   createdAt: IsoTime,
   updatedAt: IsoTime,
   history: z.array(StatusChange),

@@ -6,6 +6,7 @@
 import type { Context } from "aws-lambda";
 import { loadConfig } from "#config";
 import { createStores } from "#store/dynamo/index.js";
+import { eventPublisherFromEnv } from "./event-bus.js";
 import { isOperatorCommandEvent, parseEvent, runTime, ScheduledOrHealthEvent } from "./lambda-events.js";
 import {
   type HealthChecks,
@@ -50,6 +51,8 @@ export function handlerContext(service: string) {
     config,
     ...o,
     stores: createStores(),
+    /** the bus domain events go to (EVENT_BUS_NAME), or none */
+    events: eventPublisherFromEnv(o.logger),
     /**
      * A scheduled function: the step runs at the schedule's time (runTime), or a health check
      * answers; with `command`, an operator's command (any other `action`) runs instead.
@@ -59,8 +62,12 @@ export function handlerContext(service: string) {
       step: (at: Date) => Promise<R>,
       command?: OperatorCommand<C>,
     ) => {
-      const run = (event: ScheduledOrHealthEvent) =>
-        step(runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES }));
+      const run = (event: ScheduledOrHealthEvent) => {
+        if ("detail" in event && event["detail-type"] !== "Scheduled Event") {
+          o.logger.info("run triggered by a domain event", { trigger: event.detail });
+        }
+        return step(runTime(event, { maxAgeMinutes: config.SCHEDULED_EVENT_MAX_AGE_MINUTES }));
+      };
       if (!command) return o.handler({ health, schema: ScheduledOrHealthEvent }, run);
       return o.handler<unknown, unknown>({ health }, (event) =>
         isOperatorCommandEvent(event)

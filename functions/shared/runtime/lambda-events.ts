@@ -1,5 +1,6 @@
 /** Schemas of the events the scheduled and manual Lambdas accept. */
 import { z } from "zod";
+import { DOMAIN_EVENT_TYPES, DomainEvent, EVENT_SOURCE } from "#domain/events.js";
 
 export const ScheduledEvent = z.looseObject({
   "detail-type": z.literal("Scheduled Event"),
@@ -11,10 +12,31 @@ export type ScheduledEvent = z.infer<typeof ScheduledEvent>;
 export const HealthCheckEvent = z.object({ action: z.literal("health") });
 export type HealthCheckEvent = z.infer<typeof HealthCheckEvent>;
 
-/** A schedule, a health check, or (for local runs and manual invokes) an explicit clock. */
+/**
+ * A domain event as an EventBridge rule delivers it: the envelope's detail-type names the event,
+ * its detail is the event itself (validated again here, at receipt), its time is when it happened.
+ */
+export const DomainEventDelivery = z
+  .looseObject({
+    "detail-type": z.enum(DOMAIN_EVENT_TYPES as [string, ...string[]]),
+    source: z.literal(EVENT_SOURCE),
+    time: z.iso.datetime(),
+    detail: DomainEvent,
+  })
+  .refine((e) => e.detail.type === e["detail-type"], {
+    message: "detail.type differs from the envelope's detail-type",
+    path: ["detail", "type"],
+  });
+export type DomainEventDelivery = z.infer<typeof DomainEventDelivery>;
+
+/**
+ * A schedule, a domain event that triggers the same run, a health check, or (for local runs and
+ * manual invokes) an explicit clock.
+ */
 export const ScheduledOrHealthEvent = z.union([
   HealthCheckEvent,
   ScheduledEvent,
+  DomainEventDelivery,
   z.object({ action: z.literal("run"), now: z.iso.datetime().optional() }),
 ]);
 export type ScheduledOrHealthEvent = z.infer<typeof ScheduledOrHealthEvent>;

@@ -4,6 +4,8 @@
  * is a single metric (its own EMF blob, flushed at once), so dimensions never mix.
  */
 import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { chainLatencies } from "#domain/chain-latency.js";
+import type { Recommendation } from "#domain/schemas.js";
 import type { SymbolIngestReport } from "#market-data/ingest.js";
 import type { RiskStepOutcome } from "#steps/assess-recommendation.js";
 import type { ExecutionOutcome } from "#steps/execute-trade.js";
@@ -68,18 +70,22 @@ export function recordRiskOutcome(metrics: Metrics, result: RiskStepOutcome): vo
 
 /**
  * trade-executor: OrdersPlaced, RecommendationsByState, SlippageBps (against the signal's price,
- * positive = paid more on a BUY or got less on a SELL), ExecutionPriceRefused, ExecutionMessageMismatch.
+ * positive = paid more on a BUY or got less on a SELL), ExecutionPriceRefused, ExecutionMessageMismatch,
+ * and ChainLatencyMs per hop of an executed entry (recordChainLatency).
  */
 export async function recordExecution(
   metrics: Metrics,
   venue: string,
-  signalPrice: () => Promise<{ side: "BUY" | "SELL"; entryPrice: number } | undefined>,
+  recommendation: () => Promise<
+    (Pick<Recommendation, "side" | "entryPrice"> & Partial<Pick<Recommendation, "history">>) | undefined
+  >,
   result: ExecutionOutcome,
 ): Promise<void> {
   if (result.outcome === "executed") {
     countBy(metrics, "OrdersPlaced", "venue", venue);
     countBy(metrics, "RecommendationsByState", "state", "EXECUTED");
-    const rec = await signalPrice();
+    const rec = await recommendation();
+    if (rec?.history) recordChainLatency(metrics, { ...rec, history: rec.history });
     const fillPrice = Number(result.order.averageFilledPrice);
     if (rec && fillPrice > 0) {
       const signed = rec.side === "BUY" ? fillPrice - rec.entryPrice : rec.entryPrice - fillPrice;
@@ -94,6 +100,22 @@ export async function recordExecution(
     countBy(metrics, "RecommendationsByState", "state", "CANCELLED");
   } else if (result.outcome === "message-refused") {
     metrics.singleMetric().addMetric("ExecutionMessageMismatch", MetricUnit.Count, 1);
+  }
+}
+
+/**
+ * ChainLatencyMs with dimension `hop` (CandleToSignal ... CandleToOrderAccepted, see
+ * domain/chain-latency.ts), one value per hop of an executed entry: the dashboard plots p50/p99 and
+ * the end-to-end hop's p99 is alarmed.
+ */
+export function recordChainLatency(
+  metrics: Metrics,
+  rec: Pick<Recommendation, "history" | "candleClosedAt" | "signalAt">,
+): void {
+  for (const [hop, ms] of Object.entries(chainLatencies(rec))) {
+    const m = metrics.singleMetric();
+    m.addDimension("hop", hop);
+    m.addMetric("ChainLatencyMs", MetricUnit.Milliseconds, ms);
   }
 }
 

@@ -59,6 +59,8 @@ export interface SignalCycleReport {
   signals: Signal[];
   /** signals written by this cycle (a repeat of the same candle writes nothing) */
   written: number;
+  /** ids of the signals this cycle wrote, in order */
+  writtenIds: string[];
   /** symbols without enough fresh closed candles (not an error: market-data has not caught up) */
   skipped: SkippedSymbol[];
   /** symbols that hit an error (bad stored data, a failed read or write); the others went on */
@@ -179,7 +181,14 @@ export async function generateSignals(
     } else rows.push(row);
   });
 
-  const report: SignalCycleReport = { signals: [], written: 0, skipped, failed, inferenceMs: 0 };
+  const report: SignalCycleReport = {
+    signals: [],
+    written: 0,
+    writtenIds: [],
+    skipped,
+    failed,
+    inferenceMs: 0,
+  };
   if (rows.length === 0) return report;
 
   const input = new Float32Array(rows.length * FEATURE_COUNT);
@@ -216,11 +225,24 @@ export async function generateSignals(
       expiresAt,
     };
     try {
-      if (await deps.signals.putSignal(signal)) report.written++;
+      if (await deps.signals.putSignal(signal)) {
+        report.written++;
+        report.writtenIds.push(signal.signalId);
+      }
       report.signals.push(signal);
     } catch (error) {
       fail(row.symbol, "its signal could not be stored", error);
     }
   }
   return report;
+}
+
+/** What a run answers its invoker: the signals (symbol, type, confidence), what was skipped or failed. */
+export function signalCycleSummary(report: SignalCycleReport) {
+  return {
+    written: report.written,
+    signals: report.signals.map((s) => ({ symbol: s.symbol, type: s.signalType, confidence: s.confidence })),
+    skipped: report.skipped,
+    failed: report.failed,
+  };
 }

@@ -11,6 +11,7 @@
  * message for a PENDING recommendation (the validator accepts it as queued) rather than a QUEUED
  * recommendation that no message will ever reach.
  */
+import { GRANULARITY_SECONDS } from "#domain/market.js";
 import { type Recommendation, SCHEMA_VERSION, type Signal, type ValidationRequest } from "#domain/schemas.js";
 import type { Log } from "#runtime/log.js";
 import type { KillSwitchStore, RecommendationStore, SignalStore } from "#store/ports.js";
@@ -64,6 +65,10 @@ export function recommendationFromSignal(signal: Signal, amountUsd: number, now:
     status: "PENDING",
     statusReason: `created from signal ${signal.signalId}`,
     entryPrice: signal.price,
+    candleClosedAt: new Date(
+      (signal.candleStart + GRANULARITY_SECONDS[signal.granularity]) * 1000,
+    ).toISOString(),
+    signalAt: signal.createdAt,
     createdAt: at,
     updatedAt: at,
     history: [],
