@@ -135,9 +135,12 @@ describe("never twice: every execution message delivered 3 times, some concurren
           expect(fake.state.balance(currency).available).toBe(before.minus(sold).toFixed());
         }
       }
+      // every message was POSTed at least once; a retry after a hung accept may POST the same
+      // client_order_id again (the venue answers with the existing order) or find the order by that
+      // id first, depending on timing: both leave one order, as asserted above
       expect(
         fake.requests.filter((r) => r.method === "POST" && r.path.endsWith("/orders")).length,
-      ).toBeGreaterThan(messages.length);
+      ).toBeGreaterThanOrEqual(messages.length);
     },
   );
 
