@@ -189,14 +189,14 @@ export class LlmStack extends Stack {
     const common = {
       cluster: this.cluster,
       desiredCount: idleValidatorTasks(config),
-      // one task per GPU (or a CPU task that is the whole validator): a deployment stops the old task first
-      minHealthyPercent: 0,
-      maxHealthyPercent: 100,
       circuitBreaker: { rollback: true },
     };
     if (capacityProvider) {
       this.service = new Ec2Service(this, "ValidatorService", {
         ...common,
+        // one task per GPU instance: a deployment stops the old task first
+        minHealthyPercent: 0,
+        maxHealthyPercent: 100,
         taskDefinition: this.taskDefinition,
         capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
       });
@@ -208,6 +208,9 @@ export class LlmStack extends Stack {
     } else {
       this.service = new FargateService(this, "ValidatorService", {
         ...common,
+        // no instance to share: the new task loads the model while the old one still validates
+        minHealthyPercent: 100,
+        maxHealthyPercent: 200,
         taskDefinition: this.taskDefinition as FargateTaskDefinition,
         assignPublicIp: true,
         vpcSubnets: { subnetType: SubnetType.PUBLIC },

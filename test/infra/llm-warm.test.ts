@@ -284,6 +284,11 @@ describe("the CPU validator on Fargate", SYNTH, () => {
     expect(service.LaunchType).toBe("FARGATE");
     expect(service.CapacityProviderStrategy).toBeUndefined();
     expect(service.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe("ENABLED");
+    // a deployment starts the new task before it stops the old one (no GPU instance to share)
+    expect(service.DeploymentConfiguration).toMatchObject({
+      MinimumHealthyPercent: 100,
+      MaximumPercent: 200,
+    });
     for (const type of [
       "AWS::AutoScaling::AutoScalingGroup",
       "AWS::EC2::LaunchTemplate",
