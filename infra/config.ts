@@ -105,7 +105,7 @@ const DeploymentConfig = z
   .refine((c) => c.llmCompute !== "cpu-fargate" || c.llmParallelRequests === 1, {
     path: ["llmParallelRequests"],
     message:
-      "the CPU validator (llmCompute=cpu-fargate) runs one validation at a time: side by side on CPU, each takes longer than the request timeout allows; set llmParallelRequests=1 or use llmCompute=gpu-ec2",
+      "the CPU validator (llmCompute=cpu-fargate) runs one validation at a time: side by side on the same cores each takes about their sum (35-60 s each on 4 vCPU), which the request timeout does not allow for; set llmParallelRequests=1 or use llmCompute=gpu-ec2",
   })
   .refine((c) => c.coinbaseSecretKmsKeyArn === "" || c.coinbaseSecretArn !== "", {
     path: ["coinbaseSecretKmsKeyArn"],
