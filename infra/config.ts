@@ -7,6 +7,7 @@ import type { Node } from "constructs";
 import { z } from "zod";
 import { TradingMode } from "#domain/schemas.js";
 import { DEFAULT_LLM_PARALLEL_REQUESTS, MAX_LLM_PARALLEL_REQUESTS } from "#queues/validator-capacity.js";
+import { DEPLOYED_CANDLE_MINUTES, warmWindowProblem } from "./llm-warm-schedule.js";
 
 const Minutes = z.coerce.number().int().min(1).max(1440);
 
@@ -30,7 +31,25 @@ export const DEFAULT_CHAIN_LATENCY_ALARM_SECONDS = 900;
 /** the portfolio run drives the automatic kill switch and the "no equity snapshot" alarm */
 export const MAX_PORTFOLIO_MINUTES = 60;
 
+const LLM_MIN_CAPACITY_REPLACED =
+  "llmMinCapacity is replaced by llmWarmMode: 0 was scale-from-zero (or choose warm-at-close), 1 is always-on; remove llmMinCapacity from cdk.json and the command line";
+
 const LogLevel = z.enum(["DEBUG", "INFO", "WARN", "ERROR"]);
+
+/**
+ * When a validator task runs: only while recommendations wait (cold starts of 6-10 minutes on GPU),
+ * from a few minutes before each candle close until a window after it, or all the time.
+ */
+export const LlmWarmMode = z.enum(["scale-from-zero", "warm-at-close", "always-on"]);
+export type LlmWarmMode = z.infer<typeof LlmWarmMode>;
+/** where Ollama runs: an ECS task on a GPU instance, or a CPU-only Fargate task (low volume) */
+export const LlmCompute = z.enum(["gpu-ec2", "cpu-fargate"]);
+export type LlmCompute = z.infer<typeof LlmCompute>;
+/** Fargate sizes offered for the CPU validator: vCPUs, with 2 GiB of memory per vCPU */
+export const FARGATE_VCPU_CHOICES = [4, 8] as const;
+
+/** a day at most; the window check below relates it to the candle period */
+const WarmMinutes = z.coerce.number().int().min(1).max(1439);
 
 const DeploymentConfig = z
   .object({
@@ -42,7 +61,20 @@ const DeploymentConfig = z
       .regex(/^[a-z0-9]+\.[a-z0-9]+$/, "expected an EC2 instance type such as g4dn.xlarge"),
     ollamaModel: z.string().min(1),
     ollamaImage: z.string().min(1),
-    llmMinCapacity: z.coerce.number().int().min(0).max(1),
+    llmMinCapacity: z.undefined({ error: LLM_MIN_CAPACITY_REPLACED }),
+    llmWarmMode: LlmWarmMode.default("warm-at-close"),
+    /** warm-at-close: the service's minimum goes to 1 this many minutes before each candle close */
+    llmWarmLeadMinutes: WarmMinutes.default(10),
+    /** warm-at-close: and back to the idle minimum this many minutes after the close */
+    llmWarmAfterCloseMinutes: WarmMinutes.default(15),
+    llmCompute: LlmCompute.default("gpu-ec2"),
+    /** cpu-fargate: the task's vCPUs (memory 2 GiB per vCPU) */
+    llmFargateVcpu: z.coerce
+      .number()
+      .refine((n) => (FARGATE_VCPU_CHOICES as readonly number[]).includes(n), {
+        error: `expected one of ${FARGATE_VCPU_CHOICES.join(", ")} vCPUs`,
+      })
+      .default(FARGATE_VCPU_CHOICES[0]),
     llmMaxCapacity: z.coerce.number().int().min(1).max(10),
     /** validations one GPU runs side by side: OLLAMA_NUM_PARALLEL, the worker's batch, its timeouts */
     llmParallelRequests: z.coerce
@@ -75,8 +107,19 @@ const DeploymentConfig = z
       .default(DEFAULT_CHAIN_LATENCY_ALARM_SECONDS),
     scheduleMinutes: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), ScheduleMinutes),
   })
-  .refine((c) => c.llmMaxCapacity >= c.llmMinCapacity, {
-    message: "llmMaxCapacity must be at least llmMinCapacity",
+  .superRefine((c, ctx) => {
+    if (c.llmWarmMode !== "warm-at-close") return;
+    const problem = warmWindowProblem({
+      candleMinutes: DEPLOYED_CANDLE_MINUTES,
+      leadMinutes: c.llmWarmLeadMinutes,
+      afterCloseMinutes: c.llmWarmAfterCloseMinutes,
+    });
+    if (problem) ctx.addIssue({ code: "custom", path: ["llmWarmLeadMinutes"], message: problem });
+  })
+  .refine((c) => c.llmCompute !== "cpu-fargate" || c.llmParallelRequests === 1, {
+    path: ["llmParallelRequests"],
+    message:
+      "the CPU validator (llmCompute=cpu-fargate) runs one validation at a time: side by side on the same cores each takes about their sum (35-60 s each on 4 vCPU), which the request timeout does not allow for; set llmParallelRequests=1 or use llmCompute=gpu-ec2",
   })
   .refine((c) => c.coinbaseSecretKmsKeyArn === "" || c.coinbaseSecretArn !== "", {
     path: ["coinbaseSecretKmsKeyArn"],
@@ -89,6 +132,11 @@ const DeploymentConfig = z
   });
 export type DeploymentConfig = z.infer<typeof DeploymentConfig>;
 
+/** validator tasks outside the warm windows (and the floor of queue-depth scaling) */
+export function idleValidatorTasks(config: Pick<DeploymentConfig, "llmWarmMode">): 0 | 1 {
+  return config.llmWarmMode === "always-on" ? 1 : 0;
+}
+
 const KEYS = [
   "region",
   "resourcePrefix",
@@ -97,6 +145,11 @@ const KEYS = [
   "ollamaModel",
   "ollamaImage",
   "llmMinCapacity",
+  "llmWarmMode",
+  "llmWarmLeadMinutes",
+  "llmWarmAfterCloseMinutes",
+  "llmCompute",
+  "llmFargateVcpu",
   "llmMaxCapacity",
   "llmParallelRequests",
   "alarmEmail",

@@ -1,5 +1,5 @@
 /**
- * The whole system as a parts list: data, the Lambda pipeline, the GPU LLM validator, monitoring;
+ * The whole system as a parts list: data, the Lambda pipeline, the LLM validator, monitoring;
  * cdk-nag's AWS Solutions pack checks all of it at every synth (unacknowledged findings fail it).
  */
 import { type App, Validations } from "aws-cdk-lib";
@@ -46,7 +46,10 @@ export function buildTradingSystem(app: App): TradingSystem {
     config,
     data,
     pipeline,
-    description: "Trading pipeline: Ollama + LLM validator on ECS GPU capacity",
+    description:
+      config.llmCompute === "gpu-ec2"
+        ? "Trading pipeline: Ollama + LLM validator on ECS GPU capacity"
+        : "Trading pipeline: Ollama + LLM validator on ECS Fargate (CPU)",
   });
   const monitoring = new MonitoringStack(app, STACK_NAMES.monitoring, {
     env,

@@ -1,16 +1,21 @@
 /**
- * The LLM validator: Ollama and the validator worker in one ECS task on a GPU instance.
+ * The LLM validator: Ollama and the validator worker in one ECS task, on a GPU instance
+ * (llmCompute=gpu-ec2, the default) or on a CPU-only Fargate task (cpu-fargate, low volume).
  *
  * Network: public subnets, NO NAT gateway, a security group with NO ingress rule, IMDSv2 only.
- * Nothing listens on a reachable port (Ollama binds 127.0.0.1 in host network mode and only the
- * worker beside it talks to it); the instance needs egress alone (SQS, DynamoDB, ECR, Docker Hub
- * and the Ollama model registry), which a public IP gives without the ~$33/month + per-GB cost of
- * a NAT gateway. DynamoDB and S3 (ECR layers) go through free gateway endpoints.
+ * Nothing listens on a reachable port (Ollama binds 127.0.0.1, in host network mode on EC2 and in
+ * the task's own awsvpc namespace on Fargate, and only the worker beside it talks to it); the task
+ * needs egress alone (SQS, DynamoDB, ECR, Docker Hub and the Ollama model registry), which a public
+ * IP gives without the ~$33/month + per-GB cost of a NAT gateway. DynamoDB and S3 (ECR layers) go
+ * through free gateway endpoints.
+ *
+ * Scaling: queue depth (step scaling within [min, max]) always; with llmWarmMode=warm-at-close two
+ * scheduled actions also raise the MINIMUM to 1 before each candle close and lower it after.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { Duration, IgnoreMode, Stack, type StackProps, Validations } from "aws-cdk-lib";
-import { AdjustmentType } from "aws-cdk-lib/aws-applicationautoscaling";
+import { Duration, IgnoreMode, Stack, type StackProps, TimeZone, Validations } from "aws-cdk-lib";
+import { AdjustmentType, Schedule } from "aws-cdk-lib/aws-applicationautoscaling";
 import { AutoScalingGroup, BlockDeviceVolume, EbsDeviceVolumeType } from "aws-cdk-lib/aws-autoscaling";
 import { MathExpression } from "aws-cdk-lib/aws-cloudwatch";
 import {
@@ -31,18 +36,25 @@ import {
   ContainerDependencyCondition,
   ContainerImage,
   ContainerInsights,
+  CpuArchitecture,
   Ec2Service,
   Ec2TaskDefinition,
   EcsOptimizedImage,
+  FargateService,
+  FargateTaskDefinition,
   LogDrivers,
   NetworkMode,
+  OperatingSystemFamily,
+  type ScalableTaskCount,
+  type TaskDefinition,
 } from "aws-cdk-lib/aws-ecs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import type { DeploymentConfig } from "#infra/config.js";
+import { type DeploymentConfig, idleValidatorTasks } from "#infra/config.js";
 import { grantQueueConsume, grantQueueSend, grantTableAccess } from "#infra/constructs/grants.js";
 import { METRICS_NAMESPACE, REPO_ROOT } from "#infra/constructs/pipeline-function.js";
 import type { WorkQueue } from "#infra/constructs/work-queue.js";
+import { DEPLOYED_CANDLE_MINUTES, warmAtCloseSchedule } from "#infra/llm-warm-schedule.js";
 import { QUEUES } from "#queues/definitions.js";
 import { validatorCapacity } from "#queues/validator-capacity.js";
 import { TABLES } from "#store/tables.js";
@@ -61,6 +73,10 @@ export const BURST_BACKLOG = 20;
 /** longer than a cold start (scale-out alarm, instance launch, AMI boot, image and model pull) */
 export const SCALE_OUT_COOLDOWN = Duration.minutes(15);
 const READY_FILE = "/tmp/ollama-model-ready";
+/** MiB of task memory per Fargate vCPU: phi3:3.8b q4 is ~2.3 GB of weights + ~1.6 GB of 4k-token KV cache */
+export const FARGATE_MIB_PER_VCPU = 2048;
+/** image layers (ollama ~3-4 GB unpacked, the worker) + the model pulled at every task start (~2.3 GB) */
+export const FARGATE_EPHEMERAL_STORAGE_GIB = 30;
 
 /**
  * The worker image's build context is the repository root; this allow-list keeps the staged copy
@@ -77,10 +93,13 @@ export const WORKER_BUILD_CONTEXT_EXCLUDES = [
 export class LlmStack extends Stack {
   readonly vpc: Vpc;
   readonly cluster: Cluster;
-  readonly autoScalingGroup: AutoScalingGroup;
-  readonly service: Ec2Service;
-  readonly taskDefinition: Ec2TaskDefinition;
+  /** the GPU instances (llmCompute=gpu-ec2 only) */
+  readonly autoScalingGroup?: AutoScalingGroup;
+  readonly service: Ec2Service | FargateService;
+  readonly taskDefinition: Ec2TaskDefinition | FargateTaskDefinition;
   readonly validationQueue: WorkQueue;
+  /** the service's scalable target: queue-depth policies and the warm-at-close scheduled actions */
+  readonly scaling: ScalableTaskCount;
 
   constructor(scope: Construct, id: string, props: LlmStackProps) {
     super(scope, id, props);
@@ -105,18 +124,111 @@ export class LlmStack extends Stack {
       },
     });
 
-    const securityGroup = new SecurityGroup(this, "GpuInstances", {
-      vpc: this.vpc,
-      description: "LLM GPU instances: no ingress at all; egress for AWS APIs, images and the model pull",
-      allowAllOutbound: true,
-    });
+    const gpu = config.llmCompute === "gpu-ec2";
+    const securityGroup = gpu
+      ? new SecurityGroup(this, "GpuInstances", {
+          vpc: this.vpc,
+          description: "LLM GPU instances: no ingress at all; egress for AWS APIs, images and the model pull",
+          allowAllOutbound: true,
+        })
+      : new SecurityGroup(this, "ValidatorTasks", {
+          vpc: this.vpc,
+          description:
+            "LLM validator Fargate tasks: no ingress at all; egress for AWS APIs, images and the model pull",
+          allowAllOutbound: true,
+        });
 
     this.cluster = new Cluster(this, "Cluster", {
       vpc: this.vpc,
       containerInsightsV2: ContainerInsights.ENABLED,
     });
 
-    this.autoScalingGroup = new AutoScalingGroup(this, "GpuCapacity", {
+    // ONE number sizes the worker: Ollama's parallel slots, the messages the worker takes at once
+    // (it validates a batch side by side), the request timeout and the time a batch may take
+    const capacity = validatorCapacity(config.llmParallelRequests);
+
+    let capacityProvider: AsgCapacityProvider | undefined;
+    if (gpu) {
+      this.autoScalingGroup = this.gpuInstances(config, securityGroup);
+      capacityProvider = new AsgCapacityProvider(this, "GpuCapacityProvider", {
+        autoScalingGroup: this.autoScalingGroup,
+        enableManagedScaling: true,
+        // ECS scales instances in only when no task runs on them, and drains them itself (no drain-hook Lambda)
+        enableManagedTerminationProtection: true,
+        enableManagedDraining: true,
+        targetCapacityPercent: 100,
+      });
+      this.cluster.addAsgCapacityProvider(capacityProvider);
+      // Host networking: Ollama on 127.0.0.1 is reachable only from the worker on the same instance,
+      // and egress uses the instance's public IP (awsvpc tasks on EC2 get no public IP).
+      this.taskDefinition = new Ec2TaskDefinition(this, "ValidatorTask", { networkMode: NetworkMode.HOST });
+      this.taskDefinition.addVolume({ name: "ollama-models", host: { sourcePath: "/opt/ollama" } });
+    } else {
+      // awsvpc: the two containers share the task's own localhost; the task gets a public IP
+      this.taskDefinition = new FargateTaskDefinition(this, "ValidatorTask", {
+        cpu: config.llmFargateVcpu * 1024,
+        memoryLimitMiB: config.llmFargateVcpu * FARGATE_MIB_PER_VCPU,
+        ephemeralStorageGiB: FARGATE_EPHEMERAL_STORAGE_GIB,
+        // the worker image is built for linux/amd64 (the GPU instances); the same image runs here
+        runtimePlatform: {
+          cpuArchitecture: CpuArchitecture.X86_64,
+          operatingSystemFamily: OperatingSystemFamily.LINUX,
+        },
+      });
+    }
+    this.addContainers(this.taskDefinition, props, capacity, { gpu });
+
+    const taskRole = this.taskDefinition.taskRole;
+    grantQueueConsume(taskRole, pipeline.queues.validation.queue);
+    grantQueueSend(taskRole, pipeline.queues.risk.queue);
+    grantTableAccess(taskRole, data.tables.recommendations, TABLES.recommendations, "readWrite");
+    grantTableAccess(taskRole, data.tables.decisions, TABLES.decisions, "readWrite");
+    grantTableAccess(taskRole, data.tables.signals, TABLES.signals, "read");
+    grantTableAccess(taskRole, data.tables.candles, TABLES.candles, "read");
+
+    const common = {
+      cluster: this.cluster,
+      desiredCount: idleValidatorTasks(config),
+      circuitBreaker: { rollback: true },
+    };
+    if (capacityProvider) {
+      this.service = new Ec2Service(this, "ValidatorService", {
+        ...common,
+        // one task per GPU instance: a deployment stops the old task first
+        minHealthyPercent: 0,
+        maxHealthyPercent: 100,
+        taskDefinition: this.taskDefinition,
+        capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
+      });
+      // ECS refuses to create a service whose capacity provider is not yet associated with its
+      // cluster. The association (AWS::ECS::ClusterCapacityProviderAssociations) is added inside the
+      // cluster construct by an aspect at synth, so depend on the whole cluster construct: that
+      // includes the association whenever it exists.
+      (this.service.node.defaultChild as CfnService).node.addDependency(this.cluster);
+    } else {
+      this.service = new FargateService(this, "ValidatorService", {
+        ...common,
+        // no instance to share: the new task loads the model while the old one still validates
+        minHealthyPercent: 100,
+        maxHealthyPercent: 200,
+        taskDefinition: this.taskDefinition as FargateTaskDefinition,
+        assignPublicIp: true,
+        vpcSubnets: { subnetType: SubnetType.PUBLIC },
+        securityGroups: [securityGroup],
+      });
+    }
+
+    this.scaling = this.service.autoScaleTaskCount({
+      minCapacity: idleValidatorTasks(config),
+      maxCapacity: config.llmMaxCapacity,
+    });
+    this.scaleOnValidationBacklog(config);
+    if (config.llmWarmMode === "warm-at-close") this.warmBeforeEachCandleClose(config);
+    this.acknowledgeFindings();
+  }
+
+  private gpuInstances(config: DeploymentConfig, securityGroup: SecurityGroup): AutoScalingGroup {
+    return new AutoScalingGroup(this, "GpuCapacity", {
       vpc: this.vpc,
       vpcSubnets: { subnetType: SubnetType.PUBLIC },
       associatePublicIpAddress: true,
@@ -134,37 +246,26 @@ export class LlmStack extends Stack {
         },
       ],
     });
+  }
 
-    const capacityProvider = new AsgCapacityProvider(this, "GpuCapacityProvider", {
-      autoScalingGroup: this.autoScalingGroup,
-      enableManagedScaling: true,
-      // ECS scales instances in only when no task runs on them, and drains them itself (no drain-hook Lambda)
-      enableManagedTerminationProtection: true,
-      enableManagedDraining: true,
-      targetCapacityPercent: 100,
-    });
-    this.cluster.addAsgCapacityProvider(capacityProvider);
-
-    // Host networking: Ollama on 127.0.0.1 is reachable only from the worker on the same instance,
-    // and egress uses the instance's public IP (awsvpc tasks on EC2 get no public IP).
-    this.taskDefinition = new Ec2TaskDefinition(this, "ValidatorTask", { networkMode: NetworkMode.HOST });
-    this.taskDefinition.addVolume({ name: "ollama-models", host: { sourcePath: "/opt/ollama" } });
-
+  /** Ollama (one GPU, or the task's CPUs) and the worker that starts once the model is loaded. */
+  private addContainers(
+    taskDefinition: TaskDefinition,
+    { config, data, pipeline }: LlmStackProps,
+    capacity: ReturnType<typeof validatorCapacity>,
+    { gpu }: { gpu: boolean },
+  ): void {
     const logs = new LogGroup(this, "ValidatorLogs", { retention: RetentionDays.ONE_MONTH });
     const ollamaScript = readFileSync(
       path.join(REPO_ROOT, "functions", "llm-validator", "ollama-entrypoint.sh"),
       "utf8",
     );
 
-    // ONE number sizes the worker: Ollama's parallel slots, the messages the worker takes at once
-    // (it validates a batch side by side), the request timeout and the time a batch may take
-    const capacity = validatorCapacity(config.llmParallelRequests);
-
-    const ollama = this.taskDefinition.addContainer("ollama", {
+    const ollama = taskDefinition.addContainer("ollama", {
       image: ContainerImage.fromRegistry(config.ollamaImage),
       essential: true,
-      gpuCount: 1,
-      memoryReservationMiB: 8192,
+      // on Fargate the task's memory bounds both containers; the worker's limit leaves Ollama the rest
+      ...(gpu ? { gpuCount: 1, memoryReservationMiB: 8192 } : {}),
       entryPoint: ["/bin/sh", "-c"],
       command: [ollamaScript],
       environment: {
@@ -184,14 +285,21 @@ export class LlmStack extends Stack {
       },
       logging: LogDrivers.awsLogs({ logGroup: logs, streamPrefix: "ollama" }),
     });
-    ollama.addMountPoints({ containerPath: "/root/.ollama", sourceVolume: "ollama-models", readOnly: false });
+    // on EC2 the weights live on the host and survive a task restart; a Fargate task pulls them anew
+    if (gpu) {
+      ollama.addMountPoints({
+        containerPath: "/root/.ollama",
+        sourceVolume: "ollama-models",
+        readOnly: false,
+      });
+    }
 
     const tableEnv: Record<string, string> = {};
     for (const def of [TABLES.recommendations, TABLES.decisions, TABLES.signals, TABLES.candles]) {
       tableEnv[def.envVar] = data.tables[def.id].tableName;
     }
 
-    const worker = this.taskDefinition.addContainer("validator", {
+    const worker = taskDefinition.addContainer("validator", {
       image: ContainerImage.fromAsset(REPO_ROOT, {
         file: "functions/llm-validator/Dockerfile",
         platform: Platform.LINUX_AMD64,
@@ -200,7 +308,8 @@ export class LlmStack extends Stack {
       }),
       essential: true,
       memoryLimitMiB: 1024,
-      // a batch in flight may take the whole budget before the worker stops (EC2 tasks have no 120 s cap)
+      // a batch in flight may take the whole budget before the worker stops (120 s at one request
+      // per batch, which is also Fargate's longest stop timeout; cpu-fargate allows only that)
       stopTimeout: Duration.seconds(capacity.batchBudgetSeconds),
       environment: {
         OLLAMA_HOST: `http://localhost:${OLLAMA_PORT}`,
@@ -221,33 +330,34 @@ export class LlmStack extends Stack {
       logging: LogDrivers.awsLogs({ logGroup: logs, streamPrefix: "validator" }),
     });
     worker.addContainerDependencies({ container: ollama, condition: ContainerDependencyCondition.HEALTHY });
+  }
 
-    const taskRole = this.taskDefinition.taskRole;
-    grantQueueConsume(taskRole, pipeline.queues.validation.queue);
-    grantQueueSend(taskRole, pipeline.queues.risk.queue);
-    grantTableAccess(taskRole, data.tables.recommendations, TABLES.recommendations, "readWrite");
-    grantTableAccess(taskRole, data.tables.decisions, TABLES.decisions, "readWrite");
-    grantTableAccess(taskRole, data.tables.signals, TABLES.signals, "read");
-    grantTableAccess(taskRole, data.tables.candles, TABLES.candles, "read");
-
-    this.service = new Ec2Service(this, "ValidatorService", {
-      cluster: this.cluster,
-      taskDefinition: this.taskDefinition,
-      desiredCount: config.llmMinCapacity,
-      // one GPU per instance and one task per GPU: a deployment stops the old task first
-      minHealthyPercent: 0,
-      maxHealthyPercent: 100,
-      circuitBreaker: { rollback: true },
-      capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
+  /**
+   * warm-at-close: the MINIMUM goes to 1 llmWarmLeadMinutes before each candle close (a cold start
+   * fits in it) and back to the idle minimum llmWarmAfterCloseMinutes after it. Scheduled actions
+   * only move [min, max], the step policies below only move the task count within it, so they do
+   * not fight: raising the minimum starts a task at once; lowering it stops nothing by itself, the
+   * idle scale-in does, once nothing has waited or been in flight for 15 minutes (an alarm that
+   * stays in ALARM re-invokes its Application Auto Scaling policy, so a task that was idle all
+   * along stops within that policy's cooldown). The maximum stays llmMaxCapacity throughout.
+   */
+  private warmBeforeEachCandleClose(config: DeploymentConfig): void {
+    const { warmUp, coolDown } = warmAtCloseSchedule({
+      candleMinutes: DEPLOYED_CANDLE_MINUTES,
+      leadMinutes: config.llmWarmLeadMinutes,
+      afterCloseMinutes: config.llmWarmAfterCloseMinutes,
     });
-    // ECS refuses to create a service whose capacity provider is not yet associated with its
-    // cluster. The association (AWS::ECS::ClusterCapacityProviderAssociations) is added inside the
-    // cluster construct by an aspect at synth, so depend on the whole cluster construct: that
-    // includes the association whenever it exists.
-    (this.service.node.defaultChild as CfnService).node.addDependency(this.cluster);
-
-    this.scaleOnValidationBacklog(config);
-    this.acknowledgeFindings();
+    const at = (id: string, expressions: string[], minCapacity: number) =>
+      expressions.forEach((expression, i) => {
+        this.scaling.scaleOnSchedule(`${id}${i === 0 ? "" : i + 1}`, {
+          schedule: Schedule.expression(expression),
+          timeZone: TimeZone.ETC_UTC,
+          minCapacity,
+          maxCapacity: config.llmMaxCapacity,
+        });
+      });
+    at("WarmBeforeCandleClose", warmUp, 1);
+    at("IdleAfterCandleClose", coolDown, idleValidatorTasks(config));
   }
 
   /**
@@ -258,6 +368,7 @@ export class LlmStack extends Stack {
    * so a busy task is never scaled in under its batch, and only after 15 idle minutes.
    */
   private scaleOnValidationBacklog(config: DeploymentConfig): void {
+    const scaling = this.scaling;
     const q = this.validationQueue.queue;
     const waiting = q.metricApproximateNumberOfMessagesVisible({
       label: "validation messages waiting",
@@ -275,10 +386,6 @@ export class LlmStack extends Stack {
         }),
       },
       period: Duration.minutes(1),
-    });
-    const scaling = this.service.autoScaleTaskCount({
-      minCapacity: config.llmMinCapacity,
-      maxCapacity: config.llmMaxCapacity,
     });
     // relative steps: an EXACT_CAPACITY policy would also set the empty-backlog band to an exact
     // capacity after one minute, defeating the 15 idle minutes below (change 0 here is a no-op)
@@ -307,7 +414,21 @@ export class LlmStack extends Stack {
   }
 
   private acknowledgeFindings(): void {
-    const instanceRole = this.autoScalingGroup.role;
+    if (this.autoScalingGroup) this.acknowledgeGpuInstanceFindings(this.autoScalingGroup);
+    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "ecr:GetAuthorizationToken (to pull the validator image) supports no resource-level permission; the image pull itself is scoped to the asset repository.",
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: "AwsSolutions-ECS2",
+      reason:
+        "The environment holds only non-secret configuration (queue URLs, table names, model name, log level); the task reads no secret.",
+    });
+  }
+
+  private acknowledgeGpuInstanceFindings(group: AutoScalingGroup): void {
+    const instanceRole = group.role;
     Validations.of(instanceRole).acknowledge({
       id: "AwsSolutions-IAM5[Action::ecs:Submit*]",
       reason:
@@ -318,20 +439,10 @@ export class LlmStack extends Stack {
       reason:
         "The ECS agent's ecs:DiscoverPollEndpoint and ecr:GetAuthorizationToken support no resource-level permissions; ecs:Poll/StartTelemetrySession are conditioned on this cluster's ARN.",
     });
-    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::*]",
-      reason:
-        "ecr:GetAuthorizationToken (to pull the validator image) supports no resource-level permission; the image pull itself is scoped to the asset repository.",
-    });
-    Validations.of(this.autoScalingGroup).acknowledge({
+    Validations.of(group).acknowledge({
       id: "AwsSolutions-AS3",
       reason:
         "The group is driven by the ECS capacity provider (0 to llmMaxCapacity); a failed launch shows as the validation queue's oldest-message alarm and in ECS service events, which is what an operator acts on.",
-    });
-    Validations.of(this.taskDefinition).acknowledge({
-      id: "AwsSolutions-ECS2",
-      reason:
-        "The environment holds only non-secret configuration (queue URLs, table names, model name, log level); the task reads no secret.",
     });
   }
 }

@@ -72,7 +72,10 @@ function queueNamed(tpl: Template, name: string): [string, Resource] {
 }
 
 describe("LLM service creation order", () => {
-  it("the validator service waits for the cluster's capacity-provider association", () => {
+  // the file's first synth also loads aws-cdk-lib: 30-40 s on a loaded 2-core machine
+  it("the validator service waits for the cluster's capacity-provider association", {
+    timeout: 180_000,
+  }, () => {
     const s = base();
     const [[associationId]] = resources(s.llm, "AWS::ECS::ClusterCapacityProviderAssociations");
     const [[, service]] = resources(s.llm, "AWS::ECS::Service");
