@@ -23,7 +23,7 @@ export type ScheduleMinutes = z.infer<typeof ScheduleMinutes>;
 
 /**
  * Default bound of the end-to-end latency alarm: 15 minutes, above the 6–10 minutes a first
- * validation waits for the GPU task to start with llmMinCapacity 0 (docs/DEPLOY.md); with a warm
+ * validation waits for the GPU task to start with llmWarmMode scale-from-zero (docs/DEPLOY.md); with a warm
  * validator, lower it (chainLatencyAlarmSeconds).
  */
 export const DEFAULT_CHAIN_LATENCY_ALARM_SECONDS = 900;
