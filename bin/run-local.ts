@@ -20,8 +20,7 @@ import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
 import { startLocalCloud } from "#local/cloud.js";
 import { createLocalPipeline } from "#local/pipeline.js";
 import { replayClock } from "#local/replay-clock.js";
-import { summarizeRun } from "#local/summary.js";
-import { formatCycle, formatSummary } from "#local/summary-format.js";
+import { formatCycle, formatSummary, summarizeRun } from "#local/summary.js";
 import {
   chooseLocalTrading,
   LIVE_CONFIRMATION_FLAG,

@@ -6,7 +6,7 @@
 import { Decimal } from "decimal.js";
 import { RecommendationStatus } from "#domain/schemas.js";
 import type { CycleReport } from "./pipeline.js";
-import type { RunSummary } from "./summary.js";
+import type { RunSummary } from "./run-summary.js";
 
 /** Dollars in cents: $1234.50, -$1.67. */
 export function usd(amount: number | string): string {
