@@ -1,5 +1,7 @@
 /** `npm start -- <args>` as npm runs it (tsx on bin/run-local.ts), as a child process with only the environment given. */
 import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { REPO_ROOT } from "#test/support/paths.js";
 
 export interface RunLocalResult {
@@ -12,6 +14,8 @@ export function runLocalChild(args: string[], env: Record<string, string>): Prom
   const base: Record<string, string> = {};
   for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SystemRoot"])
     if (process.env[name]) base[name] = process.env[name]!;
+  // never a cloud some `npm run local` left running: its state file, if any, is not where this points
+  base.LOCAL_CLOUD_STATE_FILE = join(tmpdir(), `run-local-child-${process.pid}-no-cloud.json`);
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ["--import", "tsx", "bin/run-local.ts", ...args], {
       cwd: REPO_ROOT,
