@@ -19,7 +19,8 @@ import { exitSettingsFrom } from "#exits/exit-config.js";
 import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
 import { startLocalCloud } from "#local/cloud.js";
 import { createLocalPipeline } from "#local/pipeline.js";
-import { formatSummary, summarizeRun } from "#local/summary.js";
+import { replayClock } from "#local/replay-clock.js";
+import { formatCycle, formatSummary, summarizeRun } from "#local/summary.js";
 import {
   chooseLocalTrading,
   LIVE_CONFIRMATION_FLAG,
@@ -29,6 +30,7 @@ import {
 } from "#local/trading-mode.js";
 import { listCandleFiles, readCandleColumns } from "#market-data/replay.js";
 import { loadSignalModel } from "#model/index.js";
+import { riskLimitsFromConfig } from "#risk/limits-from-config.js";
 import type { Log } from "#runtime/log.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
 import { sharedDocumentClient } from "#store/dynamo/client.js";
@@ -142,12 +144,15 @@ try {
   }
 
   const stores = createStores();
+  // one clock for the run: the paper venue stamps its orders and fills with the replay time, as the steps do
+  const clock = replayClock(from);
   const venue = await createVenue(config, {
     db: sharedDocumentClient(),
     portfolioTable: cloud.tables.portfolio,
     candles: stores.candles,
     granularity: "ONE_HOUR",
     rules: bundledRules(),
+    now: clock.now,
   });
   const pipeline = createLocalPipeline(cloud, {
     candlesDir: args.candles,
@@ -167,15 +172,12 @@ try {
     settleRestingOrders: venue.settleRestingOrders && (() => venue.settleRestingOrders!(symbols)),
     marks: venue.marks,
     startingCashUsd: config.PAPER_STARTING_CASH_USD,
+    limits: riskLimitsFromConfig(config),
     exits: exitSettingsFrom(config),
     log: quiet,
     handlerLogger: new Logger({ serviceName: "local-runner", logLevel: args.verbose ? "INFO" : "SILENT" }),
-    onCycle: (c) =>
-      say(
-        `  ${c.at.slice(0, 16)}  candles +${String(c.ingested).padStart(5)}  signals ${String(c.signals).padStart(2)}  ` +
-          `new recs ${c.created}  queued ${c.queued}  validated ${c.validated}  risk ${c.risk}  executed ${c.executed}  ` +
-          `equity $${c.equityUsd.toFixed(2)}${c.exits.length > 0 ? `  exits ${c.exits.join(", ")}` : ""}`,
-      ),
+    clock,
+    onCycle: (c) => say(formatCycle(c)),
   });
 
   say(
@@ -189,6 +191,7 @@ try {
     pipeline.stores,
     new Date(from.getTime() - 3_600_000),
     new Date(to.getTime() + 3_600_000),
+    bundledRules(),
   );
   say("");
   say(`Trading          ${trading.mode === "live" ? `LIVE at ${trading.baseUrl}` : "paper"}`);

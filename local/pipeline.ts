@@ -44,6 +44,7 @@ import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "#steps/signal-bridge.js
 import { validateRecommendation } from "#steps/validate-recommendation.js";
 import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
 import type { LocalCloud } from "./cloud.js";
+import { type ReplayClock, replayClock } from "./replay-clock.js";
 
 export interface LocalPipelineOptions {
   candlesDir: string;
@@ -71,6 +72,11 @@ export interface LocalPipelineOptions {
   /** a logger for the SQS batch handlers (Powertools Logger) */
   handlerLogger: Parameters<typeof sqsHandler>[0]["logger"];
   onCycle?(cycle: CycleReport): void;
+  /**
+   * the replay's clock, advanced at each cycle; pass the one the paper venue reads (VenueDeps.now) so
+   * its fills carry the replay time as the orders do. Default: a clock of this pipeline's own.
+   */
+  clock?: ReplayClock;
 }
 
 export interface CycleReport {
@@ -108,7 +114,7 @@ export function createLocalPipeline(
   const sendToExecution = queueSender(cloud.queues.execution.url, QUEUES.execution.urlEnvVar, sqs);
   const maxSnapshotAgeMinutes = options.maxSnapshotAgeMinutes ?? (2 * interval) / 60;
   const exits = options.exits ?? DEFAULT_EXITS;
-  let now = options.from;
+  const clock = options.clock ?? replayClock(options.from);
   let snapshotChecked = false;
 
   const validationHandler = options.verdicts
@@ -118,7 +124,7 @@ export function createLocalPipeline(
         logger: options.handlerLogger,
         process: (message) =>
           validateRecommendation(
-            { ...stores, verdicts: options.verdicts!, sendToRisk, now: () => now, log: options.log },
+            { ...stores, verdicts: options.verdicts!, sendToRisk, now: clock.now, log: options.log },
             message,
           ),
       })
@@ -141,7 +147,7 @@ export function createLocalPipeline(
             (2 * (DEFAULT_PAPER_ACCOUNT.takerFeeBps + DEFAULT_PAPER_ACCOUNT.slippageBps)) / 10_000,
         },
         message,
-        now,
+        clock.now(),
       ),
   });
   const executionHandler = sqsHandler({
@@ -149,7 +155,7 @@ export function createLocalPipeline(
     schema: ExecutionRequest,
     logger: options.handlerLogger,
     process: (message) =>
-      executeTrade({ ...stores, exchange: options.exchange, log: options.log }, message, now, {
+      executeTrade({ ...stores, exchange: options.exchange, log: options.log }, message, clock.now(), {
         ...DEFAULT_EXECUTION_SETTINGS,
         granularity,
       }),
@@ -193,7 +199,7 @@ export function createLocalPipeline(
     );
 
   async function runCycle(at: Date): Promise<CycleReport> {
-    now = at;
+    clock.advanceTo(at);
     const backfill = Math.max(SERVING_WINDOW, closesNeededForVolatility(interval)) + 24;
     const ingest = await ingestCandles({
       source: replay,

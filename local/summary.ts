@@ -1,58 +1,31 @@
 /** What a local run did, read back from the store through its access patterns (no scans). */
+import { Decimal } from "decimal.js";
 import { exitLabel } from "#domain/managed-position.js";
-import type { Fill, Order, RecommendationStatus, SignalType } from "#domain/schemas.js";
+import { enteredAt } from "#domain/recommendation-lifecycle.js";
+import type { Fill, Order, Recommendation, SignalType } from "#domain/schemas.js";
 import { RecommendationStatus as Statuses } from "#domain/schemas.js";
+import { type ProductRulesSource, UnknownProductError } from "#exchange/exchange.js";
 import type { Stores } from "#store/dynamo/index.js";
+import type { RunSummary } from "./run-summary.js";
 
-export interface RunSummary {
-  signalsByType: Record<SignalType, number>;
-  recommendationsByState: Partial<Record<RecommendationStatus, number>>;
-  orders: Order[];
-  fills: Fill[];
-  positions: { symbol: string; quantity: string; markPrice: string; marketValueUsd: string }[];
-  equity?: {
-    equityUsd: number;
-    cashUsd: number;
-    peakEquityUsd: number;
-    drawdownPct: number;
-    dailyPnlUsd: number;
-  };
-  killSwitch: { active: boolean; reason: string };
-  /** every exit the position manager issued, with its reason and, once its order is done, what it booked */
-  exits: {
-    exitId: string;
-    positionId: string;
-    symbol: string;
-    reason: string;
-    at: string;
-    baseSize: string;
-    triggerPrice: number;
-    outcome?: "FILLED" | "FAILED";
-    filledBase?: string;
-    averagePrice?: number;
-    pnlUsd?: number;
-  }[];
-  /** managed positions: realized P&L per closed position, and what is still open */
-  managedPositions: {
-    positionId: string;
-    symbol: string;
-    status: string;
-    entryPrice: number;
-    entryQuantity: string;
-    quantity: string;
-    openedAt: string;
-    closedAt?: string;
-    realizedPnlUsd: number;
-    exits: string[];
-  }[];
-}
+export type { RunSummary } from "./run-summary.js";
+export { formatCycle, formatSummary } from "./summary-format.js";
 
-export async function summarizeRun(stores: Stores, from: Date, to: Date): Promise<RunSummary> {
+export async function summarizeRun(
+  stores: Stores,
+  from: Date,
+  to: Date,
+  rules?: ProductRulesSource,
+): Promise<RunSummary> {
   const signals = await stores.signals.signalsSince(from, to);
   const signalsByType: Record<SignalType, number> = { BUY: 0, SELL: 0, HOLD: 0 };
   for (const s of signals) signalsByType[s.signalType]++;
 
   const recommendationsByState: RunSummary["recommendationsByState"] = {};
+  const entriesByState: RunSummary["entriesByState"] = {};
+  const exitsByState: RunSummary["exitsByState"] = {};
+  const llm: RunSummary["llm"] = { approved: 0, rejected: 0, waiting: 0, rejections: [] };
+  const riskRefusals: RunSummary["riskRefusals"] = { total: 0, byReason: {}, refused: [] };
   const orders: Order[] = [];
   const fills: Fill[] = [];
   const windowEnd = new Date(to.getTime() + 1);
@@ -60,6 +33,9 @@ export async function summarizeRun(stores: Stores, from: Date, to: Date): Promis
     const recs = await stores.recommendations.byStatusCreatedBetween(status, new Date(0), windowEnd);
     if (recs.length > 0) recommendationsByState[status] = recs.length;
     for (const rec of recs) {
+      const byState = rec.exit ? exitsByState : entriesByState;
+      byState[status] = (byState[status] ?? 0) + 1;
+      if (!rec.exit) await countDecisions(stores, rec, llm, riskRefusals);
       if (!rec.clientOrderId) continue;
       const order = await stores.orders.getOrder(rec.clientOrderId);
       if (order) {
@@ -68,24 +44,31 @@ export async function summarizeRun(stores: Stores, from: Date, to: Date): Promis
       }
     }
   }
+  llm.rejections.sort((a, b) => a.at.localeCompare(b.at));
+  riskRefusals.refused.sort((a, b) => a.at.localeCompare(b.at));
   const snapshot = await stores.portfolio.latestEquitySnapshot();
   const kill = await stores.killSwitch.get();
   const managed = (await stores.managedPositions.allPositions()).sort((a, b) =>
     a.openedAt.localeCompare(b.openedAt),
   );
+  const positions = (await stores.portfolio.getPositions()).filter((p) => Number(p.quantity) > 0);
+  const marks = new Map(positions.map((p) => [p.symbol, p.markPrice]));
+  const symbols = new Set([...orders.map((o) => o.symbol), ...positions.map((p) => p.symbol)]);
   return {
     signalsByType,
     recommendationsByState,
+    entriesByState,
+    exitsByState,
+    llm,
+    riskRefusals,
     orders: orders.sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
-    fills,
-    positions: (await stores.portfolio.getPositions())
-      .filter((p) => Number(p.quantity) > 0)
-      .map(({ symbol, quantity, markPrice, marketValueUsd }) => ({
-        symbol,
-        quantity,
-        markPrice,
-        marketValueUsd,
-      })),
+    fills: fills.sort((a, b) => a.tradeTime.localeCompare(b.tradeTime)),
+    positions: positions.map(({ symbol, quantity, markPrice, marketValueUsd }) => ({
+      symbol,
+      quantity,
+      markPrice,
+      marketValueUsd,
+    })),
     equity: snapshot && {
       equityUsd: snapshot.equityUsd,
       cashUsd: snapshot.cashUsd,
@@ -111,68 +94,85 @@ export async function summarizeRun(stores: Stores, from: Date, to: Date): Promis
         })),
       )
       .sort((a, b) => a.at.localeCompare(b.at)),
-    managedPositions: managed.map((p) => ({
-      positionId: p.positionId,
-      symbol: p.symbol,
-      status: p.status,
-      entryPrice: p.entryPrice,
-      entryQuantity: p.entryQuantity,
-      quantity: p.quantity,
-      openedAt: p.openedAt,
-      ...(p.closedAt ? { closedAt: p.closedAt } : {}),
-      realizedPnlUsd: p.realizedPnlUsd,
-      exits: p.exits.map((e) => exitLabel(e.reason, e.leg)),
-    })),
+    managedPositions: managed.map((p) => {
+      const mark = marks.get(p.symbol);
+      const held = new Decimal(p.quantity);
+      const unrealized =
+        mark !== undefined && held.gt(0)
+          ? {
+              markPrice: Number(mark),
+              unrealizedPnlUsd: held
+                .mul(mark)
+                .minus(new Decimal(p.entryCostUsd).mul(held).div(p.entryQuantity))
+                .toNumber(),
+            }
+          : {};
+      return {
+        positionId: p.positionId,
+        symbol: p.symbol,
+        status: p.status,
+        entryPrice: p.entryPrice,
+        entryQuantity: p.entryQuantity,
+        entryCostUsd: p.entryCostUsd,
+        quantity: p.quantity,
+        openedAt: p.openedAt,
+        ...(p.closedAt ? { closedAt: p.closedAt } : {}),
+        realizedPnlUsd: p.realizedPnlUsd,
+        ...unrealized,
+        exits: p.exits.map((e) => exitLabel(e.reason, e.leg)),
+      };
+    }),
+    priceIncrements: rules
+      ? await priceIncrementsOf([...symbols, ...managed.map((p) => p.symbol)], rules)
+      : {},
   };
 }
 
-export function formatSummary(summary: RunSummary): string {
-  const lines: string[] = [];
-  const s = summary.signalsByType;
-  lines.push(`Signals          BUY ${s.BUY}  SELL ${s.SELL}  HOLD ${s.HOLD}`);
-  const states = Object.entries(summary.recommendationsByState)
-    .map(([k, v]) => `${k} ${v}`)
-    .join("  ");
-  lines.push(`Recommendations  ${states || "none"}`);
-  lines.push(`Orders           ${summary.orders.length}  (fills ${summary.fills.length})`);
-  for (const o of summary.orders) {
-    lines.push(
-      `  ${o.createdAt}  ${o.side.padEnd(4)} ${o.symbol.padEnd(10)} ${o.status.padEnd(9)} filled ${o.filledSize} @ ${o.averageFilledPrice}  fees ${o.totalFees}`,
-    );
+/** The LLM's verdict and the risk manager's refusal of one entry, as the decision store holds them. */
+async function countDecisions(
+  stores: Stores,
+  rec: Recommendation,
+  llm: RunSummary["llm"],
+  risk: RunSummary["riskRefusals"],
+): Promise<void> {
+  if (rec.status === "QUEUED") llm.waiting++;
+  const validation = await stores.decisions.getValidation(rec.recommendationId);
+  if (validation?.decision === "APPROVE") llm.approved++;
+  if (validation?.decision === "REJECT") {
+    llm.rejected++;
+    llm.rejections.push({
+      recommendationId: rec.recommendationId,
+      symbol: rec.symbol,
+      at: validation.createdAt,
+      reasoning: validation.reasoning,
+    });
   }
-  lines.push(`Positions        ${summary.positions.length === 0 ? "none" : ""}`);
-  for (const p of summary.positions) {
-    lines.push(
-      `  ${p.symbol.padEnd(10)} ${p.quantity} @ ${p.markPrice} = $${Number(p.marketValueUsd).toFixed(2)}`,
-    );
+  if (rec.status !== "REFUSED_BY_RISK") return;
+  const decision = await stores.decisions.getRiskDecision(rec.recommendationId);
+  const reasons = decision?.refusals ?? [];
+  risk.total++;
+  for (const r of reasons) risk.byReason[r.reason] = (risk.byReason[r.reason] ?? 0) + 1;
+  risk.refused.push({
+    recommendationId: rec.recommendationId,
+    symbol: rec.symbol,
+    at: enteredAt(rec, "REFUSED_BY_RISK") ?? rec.updatedAt,
+    reasons: reasons.map(({ reason, detail }) => ({ reason, detail })),
+  });
+}
+
+/** Each product's price increment; a product the rules do not list prints its prices unrounded. */
+async function priceIncrementsOf(
+  symbols: readonly string[],
+  rules: ProductRulesSource,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const symbol of new Set(symbols)) {
+    try {
+      out[symbol] = (await rules.rulesFor(symbol)).priceIncrement;
+    } catch (error) {
+      // not in the rules (a product of a fake venue, say): its prices print as the venue wrote them
+      if (!(error instanceof UnknownProductError)) throw error;
+    }
   }
-  if (summary.equity) {
-    const e = summary.equity;
-    lines.push(
-      `Equity           $${e.equityUsd.toFixed(2)}  (cash $${e.cashUsd.toFixed(2)}, peak $${e.peakEquityUsd.toFixed(2)}, drawdown ${e.drawdownPct.toFixed(2)}%)`,
-    );
-  }
-  const byReason = new Map<string, number>();
-  for (const e of summary.exits) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
-  lines.push(
-    `Exits            ${summary.exits.length === 0 ? "none" : [...byReason].map(([r, n]) => `${r} ${n}`).join("  ")}`,
-  );
-  for (const e of summary.exits) {
-    const booked =
-      e.outcome === "FILLED"
-        ? `sold ${e.filledBase} @ ${e.averagePrice?.toFixed(6)}  P&L $${e.pnlUsd?.toFixed(2)}`
-        : (e.outcome ?? "working");
-    lines.push(`  ${e.at}  ${e.reason.padEnd(15)} ${e.symbol.padEnd(10)} ${booked}`);
-  }
-  const closed = summary.managedPositions.filter((p) => p.status === "CLOSED");
-  const open = summary.managedPositions.length - closed.length;
-  const realized = closed.reduce((sum, p) => sum + p.realizedPnlUsd, 0);
-  lines.push(`Closed positions ${closed.length}  (realized P&L $${realized.toFixed(2)}; ${open} still open)`);
-  for (const p of closed) {
-    lines.push(
-      `  ${p.symbol.padEnd(10)} entry ${p.entryPrice.toFixed(6)}  ${p.openedAt} → ${p.closedAt}  by ${p.exits.join(", ")}  P&L $${p.realizedPnlUsd.toFixed(2)}`,
-    );
-  }
-  lines.push(`Kill switch      ${summary.killSwitch.active ? `ON (${summary.killSwitch.reason})` : "off"}`);
-  return lines.join("\n");
+  return out;
 }

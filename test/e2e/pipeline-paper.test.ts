@@ -51,6 +51,11 @@ describe("the whole pipeline on the local cloud, paper venue: candles → signal
       expect(Number(order.totalFees)).toBeGreaterThan(0);
     }
     expect(summary.fills.length).toBeGreaterThanOrEqual(summary.orders.length);
+    // one clock: a fill carries the replay time of the cycle that placed its order, as the order does
+    for (const fill of summary.fills) {
+      const order = summary.orders.find((o) => o.clientOrderId === fill.clientOrderId);
+      expect(fill.tradeTime).toBe(order?.createdAt);
+    }
     expect(summary.positions.length).toBeGreaterThan(0);
     // fees were paid, so equity moved away from the starting cash, and cash went down by what was bought
     expect(summary.equity?.cashUsd).toBeLessThan(10_000);

@@ -5,6 +5,7 @@ import { loadConfig } from "#config";
 import type { Exchange } from "#exchange/exchange.js";
 import { createOllamaVerdictClient } from "#llm/index.js";
 import { createLocalPipeline } from "#local/pipeline.js";
+import { replayClock } from "#local/replay-clock.js";
 import { loadSignalModel, type SignalModel } from "#model/index.js";
 import { silentLog } from "#runtime/log.js";
 import { bundledRules, candleMarks, createVenue } from "#runtime/venue.js";
@@ -47,6 +48,8 @@ export async function aprilPipeline(
 ) {
   const stores = createStores(createDocumentClient());
   const config = loadConfig({ TRADING_MODE: "paper" });
+  // as npm start: the paper venue stamps fills with the replay time the steps run at
+  const clock = replayClock(options.from ?? APRIL_FROM);
   const venue = options.exchange
     ? {
         exchange: options.exchange,
@@ -59,6 +62,7 @@ export async function aprilPipeline(
         candles: stores.candles,
         granularity: "ONE_HOUR",
         rules: bundledRules(),
+        now: clock.now,
       });
   return createLocalPipeline(cloud, {
     candlesDir: APRIL_CANDLES,
@@ -78,6 +82,7 @@ export async function aprilPipeline(
     marks: venue.marks,
     startingCashUsd: 10_000,
     log: silentLog,
+    clock,
     handlerLogger: new Logger({ serviceName: "e2e", logLevel: "SILENT" }),
   });
 }

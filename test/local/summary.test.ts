@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { formatSummary, summarizeRun } from "#local/summary.js";
+import { summarizeRun } from "#local/summary.js";
+import { formatSummary } from "#local/summary-format.js";
 import { exitChain } from "#test/e2e/exits-support.js";
 
-describe("npm start's summary: exits and closed positions", () => {
-  it("lists each exit with its reason and booked P&L, and realized P&L per closed position", async () => {
+describe("npm start's summary: exits and P&L per position", () => {
+  it("lists each exit with its reason and booked P&L, and realized and unrealized P&L per position", async () => {
     const chain = await exitChain("summary-exits", { trailing: undefined });
     const opened = await chain.enter("s-tp", "SOL-USD", 500, 150);
     await chain.enter("s-open", "ETH-USD", 500, 3000);
@@ -28,11 +29,26 @@ describe("npm start's summary: exits and closed positions", () => {
     expect(text).toMatch(/^Exits\s+TAKE_PROFIT_1 1 {2}TAKE_PROFIT_2 1$/m);
     expect(text).toMatch(/TAKE_PROFIT_1\s+SOL-USD\s+sold \S+ @ \S+ {2}P&L \$\d+\.\d\d/);
     expect(text).toMatch(
+      /^ {2}SOL-USD +\S+Z {2}entry \S+ +CLOSED \S+Z by TAKE_PROFIT_1, TAKE_PROFIT_2 +realized \$\d+\.\d\d$/m,
+    );
+
+    // the open position: unrealized P&L at the ledger's last mark, net of what the entry cost (fees included)
+    const open = summary.managedPositions.find((p) => p.positionId === "s-open")!;
+    const mark = summary.positions.find((p) => p.symbol === "ETH-USD")!.markPrice;
+    expect(open.markPrice).toBe(Number(mark));
+    expect(open.unrealizedPnlUsd).toBeCloseTo(Number(open.quantity) * Number(mark) - open.entryCostUsd, 9);
+    // priced where it was bought: the entry's fees and spread are the loss so far
+    expect(open.unrealizedPnlUsd).toBeLessThan(0);
+    expect(closed?.unrealizedPnlUsd).toBeUndefined();
+    expect(text).toMatch(
+      /^ {2}ETH-USD +\S+Z {2}entry \S+ +OPEN \S+ @ \S+ +realized \$0\.00 {2}unrealized -\$\d+\.\d\d$/m,
+    );
+    const realized = closed!.realizedPnlUsd.toFixed(2).replace(".", "\\.");
+    expect(text).toMatch(
       new RegExp(
-        `^Closed positions 1 {2}\\(realized P&L \\$${closed!.realizedPnlUsd.toFixed(2)}; 1 still open\\)$`,
+        `^P&L per position realized \\$${realized} {2}unrealized -\\$\\d+\\.\\d\\d {2}total \\S+ {2}\\(1 closed, 1 open\\)$`,
         "m",
       ),
     );
-    expect(text).toMatch(/SOL-USD.*by TAKE_PROFIT_1, TAKE_PROFIT_2 {2}P&L \$\d+\.\d\d/);
   });
 });
