@@ -51,7 +51,8 @@ interface CandlePlan {
   /** one line for the header */
   description: string;
   symbols: string[];
-  clock: FollowClock;
+  /** the run's clock, started when the first cycle is due (not while the model loads) */
+  startClock(): FollowClock;
   lastCloseMs?: number;
 }
 
@@ -93,7 +94,7 @@ export function planCandles(args: FollowArgs, trading: LocalTrading, wallNow = D
       dataSource: "coinbase",
       description: `Coinbase public candles at ${url}`,
       symbols,
-      clock: scaledClock(from ?? wallNow, speed ?? 1),
+      startClock: () => scaledClock(from ?? Date.now(), speed ?? 1),
     };
   }
 
@@ -121,7 +122,7 @@ export function planCandles(args: FollowArgs, trading: LocalTrading, wallNow = D
     dataSource: "replay",
     description: `replay of ${args.candles} at ${speed}x (until ${new Date(lastCloseMs).toISOString()})`,
     symbols: chosen.map((f) => f.productId),
-    clock: scaledClock(start, speed!),
+    startClock: () => scaledClock(start, speed!),
     lastCloseMs,
   };
 }
@@ -178,7 +179,7 @@ export async function runFollowCommand(options: {
     );
 
     const stores = createStores();
-    let cycleAt = new Date(plan.clock.now());
+    let cycleAt = new Date();
     const venue = await createVenue(config, {
       db: sharedDocumentClient(),
       portfolioTable: cloud.tables.portfolio,
@@ -243,7 +244,7 @@ export async function runFollowCommand(options: {
             return pipeline.runCycle(at);
           },
         },
-        clock: plan.clock,
+        clock: plan.startClock(),
         intervalSeconds: INTERVAL,
         delaySeconds: CYCLE_DELAY_SECONDS,
         lastCloseMs: plan.lastCloseMs,
