@@ -84,6 +84,11 @@ function parseCliArgs() {
 }
 
 if (args.follow) {
+  const fixedRunOnly = ["--hours", "--json"].find((f) =>
+    process.argv.some((a) => a === f || a.startsWith(`${f}=`)),
+  );
+  if (fixedRunOnly)
+    refuse(`${fixedRunOnly} is for the fixed replay; --follow runs until Ctrl-C (or --cycles N)`);
   const say = (line = "") => process.stdout.write(`${line}\n`);
   const code = await runFollowCommand({ args, trading, repoRoot, say }).catch((error: unknown) => {
     if (error instanceof LocalRunRefused) refuse(error.message);

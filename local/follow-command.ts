@@ -178,6 +178,8 @@ export async function runFollowCommand(options: {
         : `LLM: NOT AVAILABLE (${health.message}); recommendations stay QUEUED until it answers`,
     );
 
+    const failures = new Map<string, string>();
+    const source = recordingFailures(plan.source, failures);
     const stores = createStores();
     let cycleAt = new Date();
     const venue = await createVenue(config, {
@@ -191,7 +193,7 @@ export async function runFollowCommand(options: {
     });
     const pipeline = createLocalPipeline(cloud, {
       candlesDir: args.candles,
-      source: plan.source,
+      source,
       dataSource: plan.dataSource,
       symbols: plan.symbols,
       from: cycleAt,
@@ -239,9 +241,18 @@ export async function runFollowCommand(options: {
     try {
       result = await follow({
         pipeline: {
-          runCycle: (at) => {
+          runCycle: async (at) => {
             cycleAt = at;
-            return pipeline.runCycle(at);
+            failures.clear();
+            const report = await pipeline.runCycle(at);
+            // ingest reports a symbol it could not fetch and goes on; none at all is a failed cycle
+            if (failures.size === plan.symbols.length) {
+              const [symbol, why] = [...failures][0]!;
+              throw new Error(
+                `no candle from ${plan.description} for any of the ${failures.size} symbols (${symbol}: ${why}); the chain ran on what the store already had`,
+              );
+            }
+            return report;
           },
         },
         clock: plan.startClock(),
@@ -280,6 +291,20 @@ export async function runFollowCommand(options: {
   } finally {
     await cloud.stop();
   }
+}
+
+/** The source, noting each symbol whose fetch failed (ingest itself only logs it). */
+function recordingFailures(source: CandleSource, failures: Map<string, string>): CandleSource {
+  return {
+    async getCandles(productId, granularity, startSec, endSec) {
+      try {
+        return await source.getCandles(productId, granularity, startSec, endSec);
+      } catch (error) {
+        failures.set(productId, error instanceof Error ? error.message : String(error));
+        throw error;
+      }
+    },
+  };
 }
 
 /** Messages left in the queues and dead-letter queues, one line each (none when all are empty). */

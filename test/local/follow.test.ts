@@ -157,6 +157,40 @@ describe("npm start -- --follow against a public candles endpoint on 127.0.0.1",
     expect(snapshot?.at.slice(0, 16).replace("T", " ")).toBe(last[2]);
   });
 
+  it("replays a candle folder at --speed and stops by itself after its last candle, exit 0", {
+    timeout: 180_000,
+  }, async () => {
+    // the fixture's last candle opens at 17:00: cycles at 15:01, 16:01, 17:01 and 18:01
+    const run = await followUntil(
+      [
+        "--speed",
+        "36000",
+        "--candles",
+        APRIL_CANDLES,
+        "--from",
+        "2024-04-14T15:00:00Z",
+        "--ollama-host",
+        "http://127.0.0.1:9",
+      ],
+      99,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      `Following replay of ${APRIL_CANDLES} at 36000x (until 2024-04-14T18:00:00.000Z): 6 symbols`,
+    );
+    const at = run.stdout.split("\n").flatMap((l) => l.match(STATUS_LINE)?.[2] ?? []);
+    expect(at).toEqual(["2024-04-14 15:01", "2024-04-14 16:01", "2024-04-14 17:01", "2024-04-14 18:01"]);
+    expect(run.stdout).toContain("Stopped after 4 cycle(s) (the replay has no more candles); 0 failed.");
+  });
+
+  it("refuses --hours with --follow in one line, exit 2", async () => {
+    const run = await followUntil(["--hours", "3"], 1);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      "npm start: --hours is for the fixed replay; --follow runs until Ctrl-C (or --cycles N)",
+    );
+  });
+
   it("refuses a clock faster than real time on an endpoint without --from, in one line, exit 2", async () => {
     const run = await followUntil(["--candles-url", market.baseUrl, "--speed", "60"], 1);
     expect(run.code).toBe(2);
