@@ -109,11 +109,14 @@ export type RunningCloud =
  * Which local cloud a command should use: the one the environment names (AWS_ENDPOINT_URL_*),
  * else the one `npm run local` keeps up (its state file, if it answers), else none.
  */
-export async function findRunningCloud(repoRoot: string, env: NodeJS.ProcessEnv = process.env) {
-  if (env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL_SQS) return { kind: "environment" } as const;
+export async function findRunningCloud(
+  repoRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningCloud> {
+  if (env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL_SQS) return { kind: "environment" };
   const file = stateFilePath(repoRoot, env);
   const state = readCloudState(file);
-  if (!state) return { kind: "none" } as const;
-  if (await cloudAnswers(state)) return { kind: "state-file", file, state } as const;
-  return { kind: "none", stale: file } as const;
+  if (!state) return { kind: "none" };
+  if (await cloudAnswers(state)) return { kind: "state-file", file, state };
+  return { kind: "none", stale: file };
 }
