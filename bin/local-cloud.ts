@@ -13,18 +13,24 @@ import { describeLocalCloud, LocalCloudAlreadyRunning, serveLocalCloud } from "#
 import { removeCloudState, stateFilePath } from "#local/cloud-state.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const USAGE = `usage: npm run local -- [--candles <folder of <BASE>-<QUOTE>_1h.csv>]   (default data/replay)`;
+const USAGE = `usage: npm run local -- [--candles <folder of <BASE>-<QUOTE>_1h.csv>] [--debug]   (default data/replay)`;
 
 let candlesDir: string;
+let debug = false;
 try {
   const { values } = parseArgs({
-    options: { candles: { type: "string", default: "data/replay" }, help: { type: "boolean", short: "h" } },
+    options: {
+      candles: { type: "string", default: "data/replay" },
+      help: { type: "boolean", short: "h" },
+      debug: { type: "boolean", default: false },
+    },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
   candlesDir = values.candles;
+  debug = values.debug;
 } catch (error) {
   process.stderr.write(`npm run local: ${(error as Error).message}\n${USAGE}\n`);
   process.exit(2);
@@ -36,7 +42,7 @@ try {
   served = await serveLocalCloud({ candlesDir, stateFile });
 } catch (error) {
   process.stderr.write(`npm run local: ${(error as Error).message}\n`);
-  if (!(error instanceof LocalCloudAlreadyRunning) && process.argv.includes("--debug")) console.error(error);
+  if (!(error instanceof LocalCloudAlreadyRunning) && debug) console.error(error);
   process.exit(2);
 }
 process.stdout.write(`${describeLocalCloud(served.state, served.market, stateFile).join("\n")}\n`);

@@ -24,7 +24,7 @@ import {
 } from "#market-data/replay.js";
 
 /** Coinbase refuses a span of more than 350 buckets (protocols.md A.4). */
-export const MAX_CANDLES_PER_REQUEST = 350;
+export const COINBASE_CANDLE_SPAN_LIMIT = 350;
 
 export interface LocalMarketOptions {
   /** folder of `<BASE>-<QUOTE>_<granularity>.csv` replay files */
@@ -123,7 +123,7 @@ export async function startLocalMarket(options: LocalMarketOptions): Promise<Loc
     if (!query.get("start") || !query.get("end") || !Number.isInteger(start) || !Number.isInteger(end))
       return invalid("start and end are required, in Unix seconds");
     if (start > end) return invalid("start must not be after end");
-    if (Math.ceil((end - start) / step) >= MAX_CANDLES_PER_REQUEST)
+    if (Math.ceil((end - start) / step) >= COINBASE_CANDLE_SPAN_LIMIT)
       return invalid("number of candles requested should be less than 350");
     const s = series.get(`${productId}|${granularity}`);
     if (!s) {
