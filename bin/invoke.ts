@@ -12,7 +12,7 @@ import {
   readEventFile,
   restampScheduledEvent,
 } from "#local/invoke.js";
-import { prepareInvokeCloud } from "#local/invoke-cloud.js";
+import { prepareInvokeCloud, READS_CANDLES } from "#local/invoke-cloud.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -26,6 +26,7 @@ try {
     candlesDir: path.join(repoRoot, "data", "replay"),
     liveCandles: args.liveCandles ?? false,
     env: process.env,
+    seedCandles: READS_CANDLES.has(args.functionName),
   });
   const { result, durationMs } = await invokeLocally({
     functionName: args.functionName,

@@ -8,7 +8,10 @@
  * one started for the call), never the internet, unless `liveCandles` asks for Coinbase itself.
  */
 
-import { startLocalStack, startReplayMarket } from "./cloud-server.js";
+import { CoinbaseMarketData } from "#coinbase/market-data.js";
+import { ingestCandles } from "#market-data/ingest.js";
+import { createDocumentClient, DynamoCandleStore } from "#store/dynamo/index.js";
+import { type LocalStack, startLocalStack, startReplayMarket, WARMUP_HOURS } from "./cloud-server.js";
 import { findRunningCloud } from "./cloud-state.js";
 
 export interface InvokeCloud {
@@ -26,7 +29,21 @@ export interface InvokeCloudOptions {
   liveCandles: boolean;
   /** written to: the handler reads its configuration from it */
   env: NodeJS.ProcessEnv;
+  /**
+   * a fresh cloud gets the candles market-data would have stored by now (from the local market),
+   * so a function that reads them answers on its own; default false
+   */
+  seedCandles?: boolean;
 }
+
+/** The functions that read stored candles (features, marks, paper prices). */
+export const READS_CANDLES: ReadonlySet<string> = new Set([
+  "signal-generator",
+  "risk-manager",
+  "trade-executor",
+  "portfolio",
+  "position-manager",
+]);
 
 export async function prepareInvokeCloud(options: InvokeCloudOptions): Promise<InvokeCloud> {
   const { env } = options;
@@ -58,8 +75,17 @@ export async function prepareInvokeCloud(options: InvokeCloudOptions): Promise<I
   const stack = await startLocalStack({ candlesDir: options.candlesDir });
   for (const [k, v] of Object.entries(stack.state.env)) env[k] = v;
   if (marketWanted) env.COINBASE_API_BASE_URL = stack.state.marketUrl;
+  let seeded = "";
+  if (options.seedCandles && marketWanted) {
+    try {
+      seeded = `, seeded with ${await seedCandles(stack)} candles of the replay market as market-data would have stored them`;
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+  }
   return {
-    description: `a fresh local cloud for this call only, stopped after it${stale}, ${marketNote(stack.state.marketUrl)}; run \`npm run local\` in another terminal to keep one up between calls`,
+    description: `a fresh local cloud for this call only${seeded}, stopped after it${stale}, ${marketNote(stack.state.marketUrl)}; run \`npm run local\` in another terminal to keep one up between calls`,
     stop: () => stack.stop(),
   };
 }
@@ -67,4 +93,27 @@ export async function prepareInvokeCloud(options: InvokeCloudOptions): Promise<I
 function marketSource(env: NodeJS.ProcessEnv, liveCandles: boolean): string {
   if (env.COINBASE_API_BASE_URL) return `market data from COINBASE_API_BASE_URL=${env.COINBASE_API_BASE_URL}`;
   return liveCandles ? "market data from Coinbase itself (--live-candles)" : "";
+}
+
+/** What market-data stores on its first run: WARMUP_HOURS of hourly candles of every product. */
+async function seedCandles(stack: LocalStack): Promise<number> {
+  const db = createDocumentClient({
+    endpoint: stack.state.dynamodbEndpoint,
+    region: stack.state.env.AWS_REGION,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  try {
+    const reports = await ingestCandles({
+      source: new CoinbaseMarketData({ baseUrl: stack.state.marketUrl }),
+      sink: new DynamoCandleStore(db, stack.state.tables.candles!),
+      symbols: stack.market.productIds,
+      granularity: "ONE_HOUR",
+      backfillBuckets: WARMUP_HOURS,
+    });
+    const failed = reports.find((r) => !r.ok);
+    if (failed && !failed.ok) throw new Error(`seeding the fresh cloud's candles failed: ${failed.error}`);
+    return reports.reduce((n, r) => n + r.written, 0);
+  } finally {
+    db.destroy();
+  }
 }

@@ -155,4 +155,14 @@ describe("a state file whose cloud is gone", () => {
     );
     expect(answer(status).current).toMatchObject({ active: false });
   }, 60_000);
+
+  it("seeds a fresh cloud's candles, so signal-generator answers on its own", async () => {
+    const signals = await invoke("signal-generator", "signal-generator.scheduled");
+    expect(signals.code).toBe(0);
+    expect(signals.stderr).toMatch(
+      /a fresh local cloud for this call only, seeded with \d+ candles of the replay market/,
+    );
+    expect(signals.stdout).not.toContain("run market-data first");
+    expect(answer(signals)).toMatchObject({ written: 19, failed: [] });
+  }, 60_000);
 });
