@@ -10,24 +10,33 @@ import {
   invokeLocally,
   parseInvokeArgs,
   readEventFile,
+  restampScheduledEvent,
 } from "#local/invoke.js";
+import { prepareInvokeCloud, READS_CANDLES } from "#local/invoke-cloud.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 try {
   const args = parseInvokeArgs(process.argv.slice(2));
-  const event = readEventFile(args.eventFile);
-  const { result, startedLocalCloud, durationMs } = await invokeLocally({
+  const read = readEventFile(args.eventFile);
+  const { event, note } = args.keepEventTime ? { event: read } : restampScheduledEvent(read, new Date());
+  if (note) console.error(`${args.eventFile}: ${note}`);
+  const cloud = await prepareInvokeCloud({
+    repoRoot,
+    candlesDir: path.join(repoRoot, "data", "replay"),
+    liveCandles: args.liveCandles ?? false,
+    env: process.env,
+    seedCandles: READS_CANDLES.has(args.functionName),
+  });
+  const { result, durationMs } = await invokeLocally({
     functionName: args.functionName,
     event,
     handlerModule: handlerModuleFor(args.functionName, repoRoot),
     timeoutSeconds: FUNCTION_TIMEOUT_SECONDS[args.functionName],
-  });
+  }).finally(() => cloud.stop());
   console.log(JSON.stringify(result ?? null, null, 2));
   const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures;
-  console.error(
-    `${args.functionName} returned in ${durationMs} ms (${startedLocalCloud ? "fresh local cloud, stopped" : "existing local cloud"}).`,
-  );
+  console.error(`${args.functionName} returned in ${durationMs} ms on ${cloud.description}.`);
   if (Array.isArray(failures) && failures.length > 0) {
     console.error(`${failures.length} record(s) failed and would be retried by SQS.`);
     process.exitCode = 1;

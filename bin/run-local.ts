@@ -4,6 +4,7 @@
  *   npm start -- [--candles data/replay] [--hours 24] [--symbols BTC-USD,ETH-USD]
  *                [--ollama-host http://127.0.0.1:11434] [--ollama-model phi3:3.8b] [--json out.json]
  *                [--live --yes-i-understand-real-orders]
+ *   npm start -- --follow [--speed 60 [--from <iso>]] [--candles-url <url>] [--cycles N]
  *
  * Paper by default. With --live (and the confirmation flag) the executor and the portfolio step talk
  * to Coinbase Advanced Trade at COINBASE_API_BASE_URL, signed with the CDP key file at
@@ -11,13 +12,16 @@
  * and exit code 2.
  */
 import { writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GRANULARITY_SECONDS } from "#domain/schemas.js";
 import { exitSettingsFrom } from "#exits/exit-config.js";
 import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
-import { startLocalCloud } from "#local/cloud.js";
+import { useOrStartLocalCloud } from "#local/cloud-connection.js";
+import { runFollowCommand } from "#local/follow-command.js";
 import { createLocalPipeline } from "#local/pipeline.js";
 import { replayClock } from "#local/replay-clock.js";
 import { formatCycle, formatSummary, summarizeRun } from "#local/summary.js";
@@ -35,6 +39,8 @@ import type { Log } from "#runtime/log.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
 import { sharedDocumentClient } from "#store/dynamo/client.js";
 import { createStores } from "#store/dynamo/index.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** a refusal before anything started: one line on stderr, exit code 2 */
 function refuse(message: string): never {
@@ -67,11 +73,36 @@ function parseCliArgs() {
       "ollama-model": { type: "string" },
       json: { type: "string" },
       verbose: { type: "boolean", default: false },
+      // --follow: local/follow-command.ts
+      follow: { type: "boolean", default: false },
+      speed: { type: "string" },
+      from: { type: "string" },
+      "candles-url": { type: "string" },
+      cycles: { type: "string" },
       [LIVE_FLAG]: { type: "boolean", default: false },
       [LIVE_CONFIRMATION_FLAG]: { type: "boolean", default: false },
     },
   }).values;
 }
+
+if (args.follow) {
+  const fixedRunOnly = ["--hours", "--json"].find((f) =>
+    process.argv.some((a) => a === f || a.startsWith(`${f}=`)),
+  );
+  if (fixedRunOnly)
+    refuse(`${fixedRunOnly} is for the fixed replay; --follow runs until Ctrl-C (or --cycles N)`);
+  const say = (line = "") => process.stdout.write(`${line}\n`);
+  const code = await runFollowCommand({ args, trading, repoRoot, say }).catch((error: unknown) => {
+    if (error instanceof LocalRunRefused) refuse(error.message);
+    throw error;
+  });
+  await new Promise((flushed) => process.stdout.write("", flushed));
+  process.exit(code);
+}
+const onlyWithFollow = (["speed", "from", "candles-url", "cycles"] as const).filter(
+  (f) => args[f] !== undefined,
+);
+if (onlyWithFollow.length > 0) refuse(`--${onlyWithFollow[0]} belongs to --follow: add --follow, or drop it`);
 
 const config = trading.config;
 const tradingLabel =
@@ -120,8 +151,8 @@ if (trading.mode === "live") {
   say("  Signals come from the replayed candles below; the exchange's balances and fills are the books.");
   for (const warning of trading.warnings) say(`  WARNING: ${warning}`);
 }
-say(`Local cloud: starting DynamoDB (dynalite) and SQS (local-aws-sqs) on 127.0.0.1`);
-const cloud = await startLocalCloud();
+const cloud = await useOrStartLocalCloud(repoRoot);
+say(`Local cloud: ${cloud.description}`);
 try {
   say(`  DynamoDB ${cloud.dynamodbEndpoint}: ${Object.values(cloud.tables).join(", ")}`);
   say(

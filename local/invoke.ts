@@ -15,22 +15,33 @@ import {
   isFunctionName,
   PIPELINE_FUNCTION_NAMES,
 } from "#infra/function-catalog.js";
+import { ScheduledEvent } from "#runtime/lambda-events.js";
 
-export const USAGE = `usage: npm run invoke -- <function> --event events/<file>.json
+export const USAGE = `usage: npm run invoke -- <function> --event events/<file>.json [--live-candles] [--keep-event-time]
   <function>: ${PIPELINE_FUNCTION_NAMES.join(" | ")}
-  Uses the local cloud named by AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS when set, else starts one.`;
+  Uses the local cloud named by AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS, else the one
+  \`npm run local\` keeps up, else a fresh one for this call. Market data comes from the local replay
+  market unless COINBASE_API_BASE_URL is set or --live-candles asks for Coinbase itself.
+  A scheduled event's time is replaced by the current time unless --keep-event-time.`;
 
 export interface InvokeArgs {
   readonly functionName: FunctionName;
   readonly eventFile: string;
+  /** read Coinbase's public market data, not the local replay market */
+  readonly liveCandles?: boolean;
+  /** keep a scheduled event's stamped time instead of running it now */
+  readonly keepEventTime?: boolean;
 }
 
 export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
   const positional: string[] = [];
   let eventFile: string | undefined;
+  const flags: { liveCandles?: boolean; keepEventTime?: boolean } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--event" || arg === "-e") eventFile = argv[++i];
+    else if (arg === "--live-candles") flags.liveCandles = true;
+    else if (arg === "--keep-event-time") flags.keepEventTime = true;
     else if (arg.startsWith("--event=")) eventFile = arg.slice("--event=".length);
     else if (arg.startsWith("-")) throw new Error(`Unknown option ${arg}.\n${USAGE}`);
     else positional.push(arg);
@@ -46,7 +57,21 @@ export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
     throw new Error(`${JSON.stringify(functionName)} is not a Lambda of the pipeline.${hint}\n${USAGE}`);
   }
   if (!eventFile) throw new Error(`--event <file> is required.\n${USAGE}`);
-  return { functionName, eventFile };
+  return { functionName, eventFile, ...flags };
+}
+
+/**
+ * A scheduled sample event (events/*.scheduled.json) carries a fixed time, which the handler refuses
+ * as stale: a local invoke runs it now instead, and says so. Other events are returned as they are.
+ */
+export function restampScheduledEvent(event: unknown, now: Date): { event: unknown; note?: string } {
+  const scheduled = ScheduledEvent.safeParse(event);
+  if (!scheduled.success) return { event };
+  const time = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return {
+    event: { ...(event as object), time },
+    note: `the event's time ${scheduled.data.time} was replaced by the current time ${time} (--keep-event-time keeps it)`,
+  };
 }
 
 export interface LambdaContextLike {

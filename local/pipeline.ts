@@ -16,6 +16,7 @@ import {
   DEFAULT_SIGNAL_TTL_DAYS,
 } from "#defaults";
 import {
+  type DataSource,
   ExecutionRequest,
   GRANULARITY_SECONDS,
   type Granularity,
@@ -26,7 +27,7 @@ import type { Exchange } from "#exchange/exchange.js";
 import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import { SERVING_WINDOW } from "#features/index.js";
 import type { VerdictSource } from "#llm/index.js";
-import { ingestCandles } from "#market-data/ingest.js";
+import { type CandleSource, ingestCandles } from "#market-data/ingest.js";
 import { ReplayCandleSource } from "#market-data/replay.js";
 import type { SignalModel } from "#model/index.js";
 import { QUEUES } from "#queues/definitions.js";
@@ -48,6 +49,10 @@ import { type ReplayClock, replayClock } from "./replay-clock.js";
 
 export interface LocalPipelineOptions {
   candlesDir: string;
+  /** where candles come from; default the replay files in candlesDir */
+  source?: CandleSource;
+  /** what the signals say their candles came from; default "replay" */
+  dataSource?: DataSource;
   symbols: readonly string[];
   granularity?: Granularity;
   /** the cycles: one per candle close in [from, to) */
@@ -107,7 +112,7 @@ export function createLocalPipeline(
   const interval = GRANULARITY_SECONDS[granularity];
   const stores = createStores(createDocumentClient());
   const sqs = new SQSClient({});
-  const replay = new ReplayCandleSource(options.candlesDir);
+  const source = options.source ?? new ReplayCandleSource(options.candlesDir);
   const limits = options.limits ?? DEFAULT_RISK_LIMITS;
   const sendToValidation = queueSender(cloud.queues.validation.url, QUEUES.validation.urlEnvVar, sqs);
   const sendToRisk = queueSender(cloud.queues.risk.url, QUEUES.risk.urlEnvVar, sqs);
@@ -202,7 +207,7 @@ export function createLocalPipeline(
     clock.advanceTo(at);
     const backfill = Math.max(SERVING_WINDOW, closesNeededForVolatility(interval)) + 24;
     const ingest = await ingestCandles({
-      source: replay,
+      source,
       sink: stores.candles,
       symbols: options.symbols,
       granularity,
@@ -223,7 +228,7 @@ export function createLocalPipeline(
         granularity,
         thresholds: options.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
         ttlDays: DEFAULT_SIGNAL_TTL_DAYS,
-        dataSource: "replay",
+        dataSource: options.dataSource ?? "replay",
       },
       at,
     );

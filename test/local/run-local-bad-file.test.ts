@@ -9,6 +9,8 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { APRIL_CANDLES } from "#test/e2e/support.js";
 
+/** never the developer's `npm run local`: each run starts its own cloud */
+const NO_RUNNING_CLOUD = "/nonexistent/local-cloud-state.json";
 const ROOT = resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "run-local-bad-"));
 
@@ -36,7 +38,12 @@ describe("npm start with one unreadable candle file", () => {
         "--ollama-host",
         "http://127.0.0.1:9",
       ],
-      { cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, TRADING_MODE: "" } },
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...process.env, TRADING_MODE: "", LOCAL_CLOUD_STATE_FILE: NO_RUNNING_CLOUD },
+      },
     );
     expect(run.stderr).toMatch(/warning: LINK-USD left out of this run: .*LINK-USDT_1h\.csv:101/);
     expect(run.stdout).toMatch(/Replay: 1 symbols/);

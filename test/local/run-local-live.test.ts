@@ -45,7 +45,8 @@ interface RunResult {
 
 /** runs `npm start -- <args>` as npm would (tsx), with only the environment given here */
 function runLocal(args: string[], env: Record<string, string>): Promise<RunResult> {
-  const base: Record<string, string> = {};
+  // never the developer's `npm run local`: each run starts its own cloud
+  const base: Record<string, string> = { LOCAL_CLOUD_STATE_FILE: join(dir, "no-local-cloud.json") };
   for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SystemRoot"])
     if (process.env[name]) base[name] = process.env[name]!;
   return new Promise((done, fail) => {
