@@ -68,7 +68,15 @@ describe("bench arguments", () => {
   });
   it("accepts --only=a,b and keeps every section by default", () => {
     expect(parseBenchArgs(["--only=cycle,init"]).only).toEqual(["cycle", "init"]);
-    expect(parseBenchArgs([]).only).toEqual(["features", "inference", "cycle", "init", "backtest", "sweep", "chain"]);
+    expect(parseBenchArgs([]).only).toEqual([
+      "features",
+      "inference",
+      "cycle",
+      "init",
+      "backtest",
+      "sweep",
+      "chain",
+    ]);
   });
 });
 
