@@ -1,5 +1,5 @@
 /** What a local run did, read back from the store through its access patterns (no scans). */
-import { exitLabel } from "#domain/managed-position.js";
+import { exitLabel, type PositionExit } from "#domain/managed-position.js";
 import type { Fill, Order, RecommendationStatus, SignalType } from "#domain/schemas.js";
 import { RecommendationStatus as Statuses } from "#domain/schemas.js";
 import type { Stores } from "#store/dynamo/index.js";
@@ -18,7 +18,10 @@ export interface RunSummary {
     dailyPnlUsd: number;
   };
   killSwitch: { active: boolean; reason: string };
-  /** every exit the position manager issued, with its reason and, once its order is done, what it booked */
+  /**
+   * every exit the position manager issued, with its reason and, once its order is done, what it
+   * booked; a resting stop counts once it filled (placed and cancelled, it sold nothing)
+   */
   exits: {
     exitId: string;
     positionId: string;
@@ -27,7 +30,9 @@ export interface RunSummary {
     at: string;
     baseSize: string;
     triggerPrice: number;
-    outcome?: "FILLED" | "FAILED";
+    outcome?: "FILLED" | "FAILED" | "CANCELLED";
+    /** the protective stop that rested on the venue */
+    resting?: true;
     filledBase?: string;
     averagePrice?: number;
     pnlUsd?: number;
@@ -96,7 +101,7 @@ export async function summarizeRun(stores: Stores, from: Date, to: Date): Promis
     killSwitch: { active: kill.active, reason: kill.reason },
     exits: managed
       .flatMap((p) =>
-        p.exits.map((e) => ({
+        p.exits.filter(soldOrSelling).map((e) => ({
           exitId: e.exitId,
           positionId: p.positionId,
           symbol: p.symbol,
@@ -105,6 +110,7 @@ export async function summarizeRun(stores: Stores, from: Date, to: Date): Promis
           baseSize: e.baseSize,
           triggerPrice: e.triggerPrice,
           ...(e.outcome ? { outcome: e.outcome } : {}),
+          ...(e.resting ? { resting: true as const } : {}),
           ...(e.filledBase !== undefined ? { filledBase: e.filledBase } : {}),
           ...(e.averagePrice !== undefined ? { averagePrice: e.averagePrice } : {}),
           ...(e.pnlUsd !== undefined ? { pnlUsd: e.pnlUsd } : {}),
@@ -121,9 +127,14 @@ export async function summarizeRun(stores: Stores, from: Date, to: Date): Promis
       openedAt: p.openedAt,
       ...(p.closedAt ? { closedAt: p.closedAt } : {}),
       realizedPnlUsd: p.realizedPnlUsd,
-      exits: p.exits.map((e) => exitLabel(e.reason, e.leg)),
+      exits: p.exits.filter(soldOrSelling).map((e) => exitLabel(e.reason, e.leg)),
     })),
   };
+}
+
+/** An exit the summary lists: every market SELL, and a resting stop once it filled. */
+function soldOrSelling(exit: PositionExit): boolean {
+  return exit.resting === undefined || exit.outcome === "FILLED";
 }
 
 export function formatSummary(summary: RunSummary): string {
