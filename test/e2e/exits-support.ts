@@ -94,6 +94,8 @@ export async function exitChain(
       executeTrade({ ...stores, exchange, log: silentLog }, message, clock, DEFAULT_EXECUTION_SETTINGS),
   });
 
+  /** the symbols a test priced: the products the paper venue settles */
+  const priced = new Set<string>();
   const chain = {
     cloud,
     stores,
@@ -104,8 +106,9 @@ export async function exitChain(
     advance(ms: number) {
       clock = new Date(clock.getTime() + ms);
     },
-    /** the last closed candle of `symbol` closes at `close`: the venue's price from now on (the fake's book too) */
-    async price(symbol: string, close: number) {
+    /** the last closed candle of `symbol` closes at `close` (its low at `low`): the venue's price from now on (the fake's book too) */
+    async price(symbol: string, close: number, low = close) {
+      priced.add(symbol);
       coinbase?.state.setPrice(symbol, String(close));
       const start = Math.floor(clock.getTime() / HOUR_MS) * 3600 - 3600;
       await stores.candles.putCandles([
@@ -114,8 +117,8 @@ export async function exitChain(
           granularity: "ONE_HOUR",
           start,
           open: close,
-          high: close,
-          low: close,
+          high: Math.max(close, low),
+          low: Math.min(close, low),
           close,
           volume: 1_000_000,
           source: "replay",
@@ -169,7 +172,16 @@ export async function exitChain(
       runPositionCommand({ ...stores, exchange, sendToExecution, log }, settings, command, clock),
     reconcile: () =>
       reconcilePortfolio(
-        { ...stores, exchange, marks: venue.marks, log: silentLog },
+        {
+          ...stores,
+          exchange,
+          marks: venue.marks,
+          log: silentLog,
+          // as the portfolio function: the paper venue settles its resting orders on the latest candle
+          ...(venue.settleRestingOrders
+            ? { settleRestingOrders: () => venue.settleRestingOrders!([...priced]) }
+            : {}),
+        },
         {
           maxDailyLoss: 0.05,
           maxDrawdown: 0.15,

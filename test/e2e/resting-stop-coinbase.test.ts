@@ -186,6 +186,64 @@ describe("the resting stop on the fake Coinbase, through the live chain", () => 
     ).toBe("0");
   });
 
+  it("a cancel still pending at the exchange holds the exit back a run: no sell goes out until the stop is off the venue", async () => {
+    const { chain, position } = await entered("rest-slow-cancel", "rs-slow");
+    await chain.cycle();
+    const [stop] = liveSells(fake);
+    // the next cancel lands only after many more reads of the order than one run makes
+    fake.faults.slowCancel(50, 1);
+    chain.advance(HOUR);
+    await chain.price(SYMBOL, Number(upOnGrid(position.takeProfits[0]!.price).toFixed()));
+    const held = await chain.cycle();
+    expect(held.issued).toEqual([]);
+    expect(held.waitingOnRestingStop).toEqual(["rs-slow"]);
+    expect(sellsOf(fake).filter((o) => o.kind === "MARKET")).toEqual([]);
+    expect((await chain.position("rs-slow"))?.targetsHit).toBe(0);
+
+    // the pending cancel lands (the order is read on), and the next run sells the target
+    for (let i = 0; i < 50; i++) await chain.exchange.getOrder(stop!.order_id);
+    expect(fake.state.orders.get(stop!.order_id)?.status).toBe("CANCELLED");
+    chain.advance(60_000);
+    const sold = await chain.cycle();
+    expect(sold.issued.map((e) => e.label)).toEqual(["TAKE_PROFIT_1"]);
+    expect(sellsOf(fake).filter((o) => o.kind === "MARKET" && o.status === "FILLED")).toHaveLength(1);
+  });
+
+  it("is raised once the trail is 0.5R above it: the old stop cancelled, then one new stop at the trail", async () => {
+    fake = await startFakeCoinbase({
+      keys: [{ name: COINBASE_TEST_KEY.name, publicKey: COINBASE_TEST_KEY.publicKey }],
+      products: [fakeProductAt(SYMBOL, ENTRY)],
+      balances: { USD: "10000", SOL: "0" },
+    });
+    // no targets: the rise only moves the trail
+    const chain = await exitChain("rest-raised", { takeProfitLadder: [] }, { restingStops: true }, fake);
+    const position = await chain.enter("rs-raise", SYMBOL, 600, ENTRY);
+    await chain.cycle();
+    const [first] = liveSells(fake);
+    const r = position.riskPerUnit;
+
+    // the high at entry + 1.2R: the trail (1R under the high) is 0.2R above the entry, 1.2R above the stop
+    chain.advance(HOUR);
+    await chain.price(SYMBOL, Number(upOnGrid(position.entryPrice + 1.2 * r).toFixed()));
+    const raised = await chain.cycle();
+    expect(raised.issued).toEqual([]);
+    expect(raised.restingStopsCancelled).toEqual(["exit-rs-raise-RESTING_STOP-1"]);
+    expect(raised.restingStopsPlaced.map((e) => e.exitId)).toEqual(["exit-rs-raise-RESTING_STOP-2"]);
+    expect(fake.state.orders.get(first!.order_id)?.status).toBe("CANCELLED");
+    const live = liveSells(fake);
+    expect(live).toHaveLength(1);
+    const trail = (await chain.position("rs-raise"))!.trailingStop!;
+    expect(trail).toBeGreaterThan(position.stopLoss + 0.5 * r);
+    expect(live[0]!.stopPrice!.toFixed()).toBe(expectedTerms(trail).stop.toFixed());
+
+    // a rise of less than 0.5R more leaves it where it is
+    chain.advance(HOUR);
+    await chain.price(SYMBOL, Number(upOnGrid(position.entryPrice + 1.5 * r).toFixed()));
+    const kept = await chain.cycle();
+    expect(kept.restingStopsPlaced).toEqual([]);
+    expect(liveSells(fake)).toEqual(live);
+  });
+
   it("three deliveries of every message (two at once), and two managers at once, still place one stop", async () => {
     const { chain } = await entered("rest-redelivered", "rs-twice");
     const stopId = "exit-rs-twice-RESTING_STOP-1";
