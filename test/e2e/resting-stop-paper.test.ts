@@ -43,7 +43,7 @@ describe("the resting stop on the paper venue", () => {
     expect((await chain.sells()).map((r) => r.recommendationId)).toEqual([stopId]);
   });
 
-  it("a stop the venue keeps refusing is placed 3 times, then no more; the position's own exits still work", async () => {
+  it("a stop the venue keeps refusing is placed 3 times, then no more until an operator's retry-exits; the position's own exits still work", async () => {
     const chain = await exitChain("rest-paper-refused", {}, { restingStops: true });
     const position = await chain.enter("rp-2", "SOL-USD", 500, ENTRY);
     // the coins left the account: every stop of the position is refused (nothing to hold)
@@ -58,12 +58,27 @@ describe("the resting stop on the paper venue", () => {
     expect(after).toMatchObject({ status: "OPEN" });
     expect(after!.needsOperator).toBeUndefined();
 
-    // the manager's own stop still sells what is there once the bid crosses it
+    // the coins are back; an operator's retry-exits places the stop again, and list shows it
     await chain.adjustPaperBalance("SOL", new Decimal(position.quantity));
+    const retried = await chain.command({
+      action: "retry-exits",
+      positionId: "rp-2",
+      by: "ops",
+      reason: "coins back",
+    });
+    expect(retried).toMatchObject({ outcome: "hold-cleared" });
+    await chain.deliverAll();
+    const listed = await chain.command({ action: "list" });
+    const line = "positions" in listed ? listed.positions.find((p) => p.positionId === "rp-2") : undefined;
+    expect(line?.restingStop?.exitId).toBe("exit-rp-2-RESTING_STOP-4");
+    expect((await chain.stores.recommendations.get("exit-rp-2-RESTING_STOP-4"))?.status).toBe("EXECUTED");
+
+    // and the position's stop sells what is there once the bid crosses it: the resting stop cancelled first
     chain.advance(HOUR);
     await chain.price("SOL-USD", position.stopLoss * 0.99);
     const report = await chain.cycle();
     expect(report.issued.map((e) => e.label)).toEqual(["STOP_LOSS"]);
+    expect(report.restingStopsCancelled).toEqual(["exit-rp-2-RESTING_STOP-4"]);
     expect((await chain.position("rp-2"))?.status).toBe("CLOSED");
   });
 });

@@ -60,7 +60,7 @@ export async function settleRestingStop(
     };
     if (capReached)
       deps.log.error(
-        `resting stop refused ${MAX_RESTING_STOP_FAILURES} times: no stop rests on the venue for this position any more; the position manager still sells at the stop each minute. Check the refusals, then clear with retry-exits.`,
+        `resting stop refused ${MAX_RESTING_STOP_FAILURES} times: no stop rests on the venue for this position any more; the position manager still sells at the stop each minute. Check the refusals, then send retry-exits for the position to place it again.`,
         details,
       );
     else deps.log.warn("resting stop refused by the venue; the next run places it again", details);
