@@ -48,7 +48,7 @@ export type ExitOutcome = z.infer<typeof ExitOutcome>;
 
 /**
  * One exit the position manager issued: a SELL in the execution chain, keyed by (position, reason,
- * leg), or, with `resting`, the protective stop resting on the venue (reason STOP_LOSS, keyed by
+ * leg), or, with `resting`, the protective stop resting on the venue (STOP_LOSS or TRAILING_STOP, keyed by
  * position and placement). A resting stop is not an exit in flight: the position stays OPEN and
  * the policy still watches all of it; it is cancelled before any other sell of the position.
  */

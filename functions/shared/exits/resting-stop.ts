@@ -1,8 +1,9 @@
 /**
  * The protective stop that rests on the venue (EXIT_RESTING_STOP), pure: once an entry filled, the
  * position manager places a STOP_LIMIT SELL of the whole position at the stop in force, so the stop
- * holds while Lambda or the pipeline is down. It is a PositionExit with reason STOP_LOSS and
- * `resting` terms, under its own id (position + placement), and it is not an exit in flight: the
+ * holds while Lambda or the pipeline is down. It is a PositionExit with reason STOP_LOSS (or
+ * TRAILING_STOP once the trail is the stop in force, so a fill is booked under the rule that sold)
+ * and `resting` terms, under its own id (position + placement), and it is not an exit in flight: the
  * position stays OPEN, pendingExits and unexitedBase ignore it, and the policy still watches the
  * whole position. Before any other sell of the position it is cancelled (never two sells live for
  * the same base); it is replaced, higher, once the trail rose 0.5R above it.
@@ -66,7 +67,8 @@ export function newRestingExit(
   const placement = position.exits.filter((e) => e.resting !== undefined).length + 1;
   return {
     exitId: restingExitIdFor(position.positionId, placement),
-    reason: "STOP_LOSS",
+    // as the policy names the stop in force: the trail once it is above the initial stop
+    reason: stopLevel > position.stopLoss ? "TRAILING_STOP" : "STOP_LOSS",
     leg: 0,
     baseSize,
     triggerPrice: stopLevel,
