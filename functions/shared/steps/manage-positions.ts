@@ -66,7 +66,6 @@ import type {
   DecisionStore,
   KillSwitchStore,
   ManagedPositionStore,
-  OrderStore,
   RecommendationStore,
   SignalStore,
 } from "#store/ports.js";
@@ -80,9 +79,11 @@ export interface PositionManagerDeps {
   decisions: Pick<DecisionStore, "putRiskDecision">;
   signals: Pick<SignalStore, "latestSignalsOfSymbol">;
   killSwitch: Pick<KillSwitchStore, "get">;
-  /** the resting stop's order record, when its recommendation carries no order id */
-  orders: Pick<OrderStore, "getOrder">;
-  exchange: Pick<Exchange, "getBestBidAsk" | "getProductRules" | "cancelOrder" | "getOrder">;
+  /** the bid and rules; cancelling the resting stop (found by order id, or by client_order_id) */
+  exchange: Pick<
+    Exchange,
+    "getBestBidAsk" | "getProductRules" | "cancelOrder" | "getOrder" | "findOrderByClientOrderId"
+  >;
   sendToExecution(message: ExecutionRequest): Promise<void>;
   log: Log;
 }
@@ -348,7 +349,7 @@ async function manageOne(
       live &&
       (issued.length > 0 || (settings.restingStops && restingStopLagging(live, stopLevel, after.riskPerUnit)))
     ) {
-      const outcome = await cancelRestingStop(deps, live);
+      const outcome = await cancelRestingStop(deps, after.symbol, live);
       if (outcome !== "cancelled" && issued.length > 0) {
         // pending: the next run decides again; filled: the portfolio step books it, nothing else sells
         report.waitingOnRestingStop.push(position.positionId);

@@ -7,8 +7,9 @@
  *   placements no resting stop is placed again (logged at error level), and the manager's own
  *   every-minute stop is the only one. A recommendation that never got stored (a crash between the
  *   position's write and the recommendation's) is issued again; one left RISK_APPROVED is re-sent.
- * - Cancelling: the order is found by the recommendation's orderId, else the order record of its
- *   client_order_id, and cancelled. CANCELLED with nothing filled: the other sell may go. Any fill
+ * - Cancelling: the order is found by the recommendation's orderId (the executor sets it when the
+ *   venue accepts), else asked of the venue by its client_order_id (no read of the orders table, so
+ *   the position manager's role needs none), and cancelled. CANCELLED with nothing filled: the other sell may go. Any fill
  *   (FILLED, or cancelled after a partial fill): nothing else is sold, the portfolio step books the
  *   fill on the position. Not placed yet, or the cancel still pending: the caller waits a minute.
  */
@@ -18,13 +19,12 @@ import type { Exchange } from "#exchange/exchange.js";
 import { settleExit } from "#exits/position-ledger.js";
 import { MAX_RESTING_STOP_FAILURES, restingExit, restingFailures } from "#exits/resting-stop.js";
 import type { Log } from "#runtime/log.js";
-import type { OrderStore, RecommendationStore } from "#store/ports.js";
+import type { RecommendationStore } from "#store/ports.js";
 import { clientOrderIdFor } from "./execute-trade.js";
 
 export interface RestingStopDeps {
   recommendations: Pick<RecommendationStore, "get">;
-  orders: Pick<OrderStore, "getOrder">;
-  exchange: Pick<Exchange, "cancelOrder" | "getOrder">;
+  exchange: Pick<Exchange, "cancelOrder" | "getOrder" | "findOrderByClientOrderId">;
   log: Log;
 }
 
@@ -72,13 +72,20 @@ export async function settleRestingStop(
 }
 
 /** Takes the resting stop off the venue (see the header). */
-export async function cancelRestingStop(deps: RestingStopDeps, exit: PositionExit): Promise<CancelOutcome> {
+export async function cancelRestingStop(
+  deps: RestingStopDeps,
+  symbol: string,
+  exit: PositionExit,
+): Promise<CancelOutcome> {
   const rec = await deps.recommendations.get(exit.exitId);
   // not stored, or not placed yet: the executor may still place it, so wait for it
   if (!rec || rec.status === "RISK_APPROVED" || rec.status === "EXECUTING") return "pending";
   // refused, never on the venue
   if (rec.status === "FAILED" || rec.status === "CANCELLED") return "cancelled";
-  const orderId = rec.orderId || (await deps.orders.getOrder(clientOrderIdFor(exit.exitId)))?.orderId;
+  const orderId =
+    rec.orderId ||
+    (await deps.exchange.findOrderByClientOrderId(clientOrderIdFor(exit.exitId), symbol, new Date(exit.at)))
+      ?.orderId;
   if (!orderId) {
     deps.log.warn("resting stop executed but its order id is unknown; its cancel waits for the next run", {
       correlationId: exit.exitId,
