@@ -12,6 +12,8 @@
  *   the position manager's role needs none), and cancelled. CANCELLED with nothing filled: the other sell may go. Any fill
  *   (FILLED, or cancelled after a partial fill): nothing else is sold, the portfolio step books the
  *   fill on the position. Not placed yet, or the cancel still pending: the caller waits a minute.
+ *   An order the venue does not know (the venue changed under the position) holds nothing there:
+ *   taken as cancelled.
  */
 import { Decimal } from "decimal.js";
 import type { ManagedPosition, PositionExit } from "#domain/schemas.js";
@@ -95,12 +97,14 @@ export async function cancelRestingStop(
   const result = await deps.exchange.cancelOrder(orderId);
   const order = result.order ?? (await deps.exchange.getOrder(orderId));
   if (!order) {
-    deps.log.error("the venue does not know the resting stop's order; nothing else is sold until it does", {
+    // not on this venue (TRADING_MODE changed under an open position, or the venue dropped it): it
+    // holds nothing here and can never fill, so it is off the venue
+    deps.log.warn("the venue does not know the resting stop's order: taken as cancelled", {
       correlationId: exit.exitId,
       orderId,
       reason: result.reason,
     });
-    return "pending";
+    return "cancelled";
   }
   const outcome: CancelOutcome =
     order.status === "FILLED" || new Decimal(order.filledSize || "0").gt(0)
