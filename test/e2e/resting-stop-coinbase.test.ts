@@ -120,7 +120,7 @@ describe("the resting stop on the fake Coinbase, through the live chain", () => 
 
     const calls = fake.requests.slice(seen).map((r) => `${r.method} ${r.path}`);
     const cancel = calls.findIndex((c) => c.endsWith("/orders/batch_cancel"));
-    const sell = calls.findIndex((c) => c === "POST /api/v3/brokerage/orders");
+    const sell = calls.indexOf("POST /api/v3/brokerage/orders");
     expect(cancel).toBeGreaterThanOrEqual(0);
     expect(sell).toBeGreaterThan(cancel);
     const market = sellsOf(fake).filter((o) => o.kind === "MARKET");
