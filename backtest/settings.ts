@@ -47,6 +47,8 @@ export const NO_EFFECT_IN_REPLAY: Readonly<Record<string, string>> = {
   RISK_MAX_SNAPSHOT_AGE_MINUTES:
     "the replay's portfolio step writes a snapshot every cycle, as the every-minute schedule does live, so it is never stale",
   PAPER_MAKER_FEE_BPS: "every fill of the replay takes liquidity and pays the taker fee",
+  EXIT_RESTING_STOP:
+    "the replay's stop always rests on the paper venue (filled at the stop, or the open after a gap, down to its limit); live, EXIT_RESTING_STOP=false leaves the position manager's every-minute stop alone",
   EXIT_MAX_ATTEMPTS:
     "a replay has no operator to hand a refused exit to: a refused exit (a sell the paper venue cannot fill) is tried again at the next bar",
 };

@@ -73,6 +73,11 @@ export interface LocalPipelineOptions {
   bridge?: typeof DEFAULT_BRIDGE_SETTINGS;
   /** how positions leave (EXIT_*, KILL_SWITCH_FLATTEN); default DEFAULT_EXITS */
   exits?: ExitSettings;
+  /**
+   * rest each position's stop on the venue (EXIT_RESTING_STOP); default off here: the replay's
+   * figures in the README were measured with the manager's every-minute stop alone
+   */
+  restingStops?: boolean;
   log: Log;
   /** a logger for the SQS batch handlers (Powertools Logger) */
   handlerLogger: Parameters<typeof sqsHandler>[0]["logger"];
@@ -199,7 +204,7 @@ export function createLocalPipeline(
   const manage = (at: Date) =>
     managePositions(
       { ...stores, exchange: options.exchange, sendToExecution, log: options.log },
-      { exits, resendAfterMs: DEFAULT_RESEND_AFTER_MS },
+      { exits, resendAfterMs: DEFAULT_RESEND_AFTER_MS, restingStops: options.restingStops ?? false },
       at,
     );
 

@@ -46,7 +46,9 @@ export interface RunSummary {
     at: string;
     baseSize: string;
     triggerPrice: number;
-    outcome?: "FILLED" | "FAILED";
+    outcome?: "FILLED" | "FAILED" | "CANCELLED";
+    /** the protective stop that rested on the venue (listed once it filled) */
+    resting?: true;
     filledBase?: string;
     averagePrice?: number;
     pnlUsd?: number;

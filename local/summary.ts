@@ -1,6 +1,6 @@
 /** What a local run did, read back from the store through its access patterns (no scans). */
 import { Decimal } from "decimal.js";
-import { exitLabel } from "#domain/managed-position.js";
+import { exitLabel, type PositionExit } from "#domain/managed-position.js";
 import { enteredAt } from "#domain/recommendation-lifecycle.js";
 import type { Fill, Order, Recommendation, SignalType } from "#domain/schemas.js";
 import { RecommendationStatus as Statuses } from "#domain/schemas.js";
@@ -79,7 +79,7 @@ export async function summarizeRun(
     killSwitch: { active: kill.active, reason: kill.reason },
     exits: managed
       .flatMap((p) =>
-        p.exits.map((e) => ({
+        p.exits.filter(soldOrSelling).map((e) => ({
           exitId: e.exitId,
           positionId: p.positionId,
           symbol: p.symbol,
@@ -88,6 +88,7 @@ export async function summarizeRun(
           baseSize: e.baseSize,
           triggerPrice: e.triggerPrice,
           ...(e.outcome ? { outcome: e.outcome } : {}),
+          ...(e.resting ? { resting: true as const } : {}),
           ...(e.filledBase !== undefined ? { filledBase: e.filledBase } : {}),
           ...(e.averagePrice !== undefined ? { averagePrice: e.averagePrice } : {}),
           ...(e.pnlUsd !== undefined ? { pnlUsd: e.pnlUsd } : {}),
@@ -119,13 +120,18 @@ export async function summarizeRun(
         ...(p.closedAt ? { closedAt: p.closedAt } : {}),
         realizedPnlUsd: p.realizedPnlUsd,
         ...unrealized,
-        exits: p.exits.map((e) => exitLabel(e.reason, e.leg)),
+        exits: p.exits.filter(soldOrSelling).map((e) => exitLabel(e.reason, e.leg)),
       };
     }),
     priceIncrements: rules
       ? await priceIncrementsOf([...symbols, ...managed.map((p) => p.symbol)], rules)
       : {},
   };
+}
+
+/** An exit the summary lists: every market SELL, and a resting stop once it filled. */
+function soldOrSelling(exit: PositionExit): boolean {
+  return exit.resting === undefined || exit.outcome === "FILLED";
 }
 
 /** The LLM's verdict and the risk manager's refusal of one entry, as the decision store holds them. */

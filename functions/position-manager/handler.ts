@@ -15,6 +15,7 @@ const settings = {
   exits: exitSettingsFrom(config),
   resendAfterMs: DEFAULT_RESEND_AFTER_MS,
   maxExitAttempts: config.EXIT_MAX_ATTEMPTS,
+  restingStops: config.EXIT_RESTING_STOP,
 };
 const health = { store: killSwitchCheck(stores.killSwitch), exchange: venueBalancesCheck(venue.exchange) };
 

@@ -203,6 +203,8 @@ export const ConfigSchema = z.object({
   EXIT_MAX_ATTEMPTS: wholeNumber(EXITS.maxAttempts, 1, 1000),
   /** the kill switch tripping sells every position */
   KILL_SWITCH_FLATTEN: flag(KILL_SWITCH.flatten),
+  /** once an entry fills, its stop rests on the venue as a stop-limit (holds while the pipeline is down) */
+  EXIT_RESTING_STOP: flag(EXITS.restingStop),
   /** the resting stop-limit's limit sits this fraction under its stop; a gap past it sells at market */
   EXIT_STOP_LIMIT_OFFSET: numberSetting(
     EXITS.stopLimitOffset,

@@ -74,6 +74,8 @@ export const DEFAULT_EXIT_SETTINGS = {
    * sells at market
    */
   stopLimitOffset: 0.05,
+  /** once an entry fills, its stop rests on the venue, so it holds while the pipeline is down (EXIT_RESTING_STOP) */
+  restingStop: true,
   /**
    * failed attempts of one exit (reason and leg) before the position waits for an operator instead
    * of being issued again (EXIT_MAX_ATTEMPTS)

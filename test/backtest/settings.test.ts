@@ -283,6 +283,7 @@ describe("another setting gives another trade list (synthetic market)", () => {
         BRIDGE_LOOKBACK_MINUTES: "1",
         RISK_MAX_SNAPSHOT_AGE_MINUTES: "1",
         EXIT_MAX_ATTEMPTS: "1",
+        EXIT_RESTING_STOP: "false",
       }[name];
       const before = await tradeList(symbols, {});
       expect(await tradeList(symbols, { [name]: value ?? "0" })).toBe(before);

@@ -143,6 +143,7 @@ const BAD: Record<string, string[]> = {
   KILL_SWITCH_FLATTEN: ["1", "0", "yes", "no", "on", "off", "t", "f"],
   EXIT_MAX_ATTEMPTS: wholeNumber(1, 1000),
   EXIT_STOP_LIMIT_OFFSET: [...NOT_DECIMAL, "0", "-0.05", "0.51", "1"],
+  EXIT_RESTING_STOP: ["1", "0", "yes", "no", "on", "off", "resting"],
 };
 
 /** Values at the edges of each domain that must still be accepted, with what they parse to. */

@@ -1,14 +1,18 @@
 /**
- * The live exit chain on the local cloud with the paper venue: an entry executed and reconciled into
- * a managed position, then prices moved by storing candles, the position manager run, the execution
- * queue (local SQS) consumed by the executor's batch handler, and the portfolio step booking the
- * exits. The clock is the test's.
+ * The live exit chain on the local cloud with the paper venue, or with the live venue's client
+ * (Coinbase Advanced Trade, JWT-signed) against the fake Coinbase: an entry executed and reconciled
+ * into a managed position, then prices moved by storing candles (and, on the fake, by its book),
+ * the position manager run, the execution queue (local SQS) consumed by the executor's batch
+ * handler, and the portfolio step booking the exits. The clock is the test's.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSEvent } from "aws-lambda";
 import { Decimal } from "decimal.js";
+import { loadCoinbaseKey } from "#coinbase/auth.js";
+import { CoinbaseExchange } from "#coinbase/coinbase-exchange.js";
+import { CoinbaseTradingClient } from "#coinbase/trading.js";
 import { loadConfig } from "#config";
 import {
   ExecutionRequest,
@@ -22,13 +26,15 @@ import { toSqsRecord } from "#queues/poller.js";
 import { queueSender } from "#queues/sender.js";
 import { type Log, silentLog } from "#runtime/log.js";
 import { sqsHandler } from "#runtime/sqs-handler.js";
-import { bundledRules, createVenue } from "#runtime/venue.js";
+import { bundledRules, candleMarks, createVenue, type Venue } from "#runtime/venue.js";
 import { executionRequestFor } from "#steps/assess-recommendation.js";
 import { DEFAULT_EXECUTION_SETTINGS, executeTrade } from "#steps/execute-trade.js";
 import { DEFAULT_RESEND_AFTER_MS, managePositions } from "#steps/manage-positions.js";
 import { type PositionManagerCommand, runPositionCommand } from "#steps/manual-exit.js";
 import { reconcilePortfolio } from "#steps/reconcile-portfolio.js";
 import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
+import { es256TestKey } from "#test/coinbase/test-keys.js";
+import type { FakeCoinbase } from "#test/fakes/fake-coinbase.js";
 import { recommendation } from "#test/store/fixtures.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
 import { approvingDecision, walkLifecycle } from "#test/support/steps.js";
@@ -36,22 +42,40 @@ import { approvingDecision, walkLifecycle } from "#test/support/steps.js";
 export const T0 = new Date("2024-06-30T12:00:00.000Z");
 const HOUR_MS = 3_600_000;
 
+/** The key the fake Coinbase of a test must accept (startFakeCoinbase's `keys`). */
+export const COINBASE_TEST_KEY = es256TestKey();
+
+/** The live venue's client against a fake Coinbase, as the deployed functions build it. */
+function coinbaseVenue(fake: FakeCoinbase, candles: Stores["candles"]): Venue {
+  const key = loadCoinbaseKey({ name: COINBASE_TEST_KEY.name, privateKey: COINBASE_TEST_KEY.sec1Pem });
+  const noWait = async () => {};
+  const exchange = new CoinbaseExchange(
+    new CoinbaseTradingClient({ baseUrl: fake.baseUrl, key, sleep: noWait }),
+    { sleep: noWait },
+  );
+  return { exchange, marks: candleMarks(candles, "ONE_HOUR", exchange) };
+}
+
 export async function exitChain(
   label: string,
   exits: Partial<ExitSettings> = {},
-  manager: { maxExitAttempts?: number } = {},
+  manager: { maxExitAttempts?: number; restingStops?: boolean } = {},
+  /** the fake Coinbase to trade on (default: the paper venue) */
+  coinbase?: FakeCoinbase,
 ) {
   const cloud = await isolatedCloud(label);
   const stores: Stores = createStores(createDocumentClient());
   let clock = T0;
-  const venue = await createVenue(loadConfig({ TRADING_MODE: "paper" }), {
-    db: createDocumentClient(),
-    portfolioTable: cloud.tables.portfolio,
-    candles: stores.candles,
-    granularity: "ONE_HOUR",
-    rules: bundledRules(),
-    now: () => clock,
-  });
+  const venue = coinbase
+    ? coinbaseVenue(coinbase, stores.candles)
+    : await createVenue(loadConfig({ TRADING_MODE: "paper" }), {
+        db: createDocumentClient(),
+        portfolioTable: cloud.tables.portfolio,
+        candles: stores.candles,
+        granularity: "ONE_HOUR",
+        rules: bundledRules(),
+        now: () => clock,
+      });
   const exchange: Exchange = venue.exchange;
   const sqs = new SQSClient({});
   const queue = cloud.queues.execution;
@@ -59,6 +83,7 @@ export async function exitChain(
   const settings = {
     exits: { ...DEFAULT_EXITS, ...exits },
     resendAfterMs: DEFAULT_RESEND_AFTER_MS,
+    restingStops: false,
     ...manager,
   };
   const executionHandler = sqsHandler({
@@ -69,6 +94,8 @@ export async function exitChain(
       executeTrade({ ...stores, exchange, log: silentLog }, message, clock, DEFAULT_EXECUTION_SETTINGS),
   });
 
+  /** the symbols a test priced: the products the paper venue settles */
+  const priced = new Set<string>();
   const chain = {
     cloud,
     stores,
@@ -79,8 +106,10 @@ export async function exitChain(
     advance(ms: number) {
       clock = new Date(clock.getTime() + ms);
     },
-    /** the last closed candle of `symbol` closes at `close`: the paper venue's price from now on */
-    async price(symbol: string, close: number) {
+    /** the last closed candle of `symbol` closes at `close` (its low at `low`): the venue's price from now on (the fake's book too) */
+    async price(symbol: string, close: number, low = close) {
+      priced.add(symbol);
+      coinbase?.state.setPrice(symbol, String(close));
       const start = Math.floor(clock.getTime() / HOUR_MS) * 3600 - 3600;
       await stores.candles.putCandles([
         {
@@ -88,8 +117,8 @@ export async function exitChain(
           granularity: "ONE_HOUR",
           start,
           open: close,
-          high: close,
-          low: close,
+          high: Math.max(close, low),
+          low: Math.min(close, low),
           close,
           volume: 1_000_000,
           source: "replay",
@@ -143,7 +172,16 @@ export async function exitChain(
       runPositionCommand({ ...stores, exchange, sendToExecution, log }, settings, command, clock),
     reconcile: () =>
       reconcilePortfolio(
-        { ...stores, exchange, marks: venue.marks, log: silentLog },
+        {
+          ...stores,
+          exchange,
+          marks: venue.marks,
+          log: silentLog,
+          // as the portfolio function: the paper venue settles its resting orders on the latest candle
+          ...(venue.settleRestingOrders
+            ? { settleRestingOrders: () => venue.settleRestingOrders!([...priced]) }
+            : {}),
+        },
         {
           maxDailyLoss: 0.05,
           maxDrawdown: 0.15,

@@ -305,9 +305,12 @@ describe("IAM against behaviour: the pipeline deployed from the synthesized temp
       .filter((c) => c.action === "secretsmanager:GetSecretValue" && c.status === 200)
       .map((c) => c.principal);
     expect([...new Set(secretReaders)].sort()).toEqual(["portfolio", "position-manager", "trade-executor"]);
-    // the live round's sells are exits the position manager issued on SELL signals
+    // the live round's sells are exits the position manager issued on SELL signals, and the stops
+    // it rested on the venue for the positions (EXIT_RESTING_STOP), cancelled before those sells
     const exits = executed.filter((r) => r.side === "SELL");
-    expect(exits.every((r) => r.exit?.reason === "SIGNAL")).toBe(true);
+    expect(exits.filter((r) => !r.exit?.resting).every((r) => r.exit?.reason === "SIGNAL")).toBe(true);
+    expect(exits.some((r) => r.exit?.resting)).toBe(true);
+    expect(coinbase.requests.some((r) => r.path.endsWith("/orders/batch_cancel"))).toBe(true);
     const positions = await stores.managedPositions.allPositions();
     expect(positions.filter((p) => p.status === "CLOSED").length).toBeGreaterThan(0);
     const principals = new Set(recorder.calls.map((c) => ownerOf(c).name));

@@ -190,6 +190,9 @@ describe("pipeline metrics", () => {
       awaitingOperator: [{ positionId: "s", symbol: "SOL-USD", exit: "STOP_LOSS", failedAttempts: 5 }],
       lostRaces: 0,
       errors: [{ positionId: "r", symbol: "SOL-USD", error: "no price" }],
+      restingStopsPlaced: [],
+      restingStopsCancelled: [],
+      waitingOnRestingStop: [],
     });
     expect(emitted()).toEqual([
       ["ExitsIssued", 1, { reason: "STOP_LOSS" }],

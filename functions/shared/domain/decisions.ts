@@ -70,9 +70,19 @@ export const RiskDecision = z.object({
       quoteSize: DecimalString.optional(),
       /** SELL: base currency to sell (at most the position held at decision time) */
       baseSize: DecimalString.optional(),
+      /** a resting stop: the STOP_LIMIT's trigger price (with limitPrice; absent: a MARKET order) */
+      stopPrice: DecimalString.optional(),
+      /** a resting stop: the worst price it sells at once triggered */
+      limitPrice: DecimalString.optional(),
     })
     .refine((o) => (o.side === "BUY" ? o.quoteSize !== undefined : o.baseSize !== undefined), {
       message: "a BUY is sized in quote (quoteSize), a SELL in base (baseSize)",
+    })
+    .refine((o) => (o.stopPrice === undefined) === (o.limitPrice === undefined), {
+      message: "a resting stop needs both stopPrice and limitPrice",
+    })
+    .refine((o) => o.stopPrice === undefined || o.side === "SELL", {
+      message: "only a SELL rests as a protective stop (stopPrice)",
     })
     .optional(),
   /** who decided: the risk manager (absent: older items), or the exit policy for an exit (never refused) */

@@ -27,9 +27,33 @@ export function exitLabel(reason: ExitReason, leg: number): string {
 export const ManagedPositionStatus = z.enum(["OPEN", "CLOSING", "CLOSED"]);
 export type ManagedPositionStatus = z.infer<typeof ManagedPositionStatus>;
 
-/** One exit the position manager issued: a SELL in the execution chain, keyed by (position, reason, leg). */
+/**
+ * The venue's terms of a resting stop: a STOP_LIMIT SELL GTC that waits on the venue (Coinbase
+ * stop_limit_stop_limit_gtc, the paper venue's stop) for the last trade price to fall to
+ * `stopPrice`, then sells at `limitPrice` or better. Both on the product's price grid.
+ */
+export const RestingTerms = z.object({
+  stopPrice: DecimalString,
+  limitPrice: DecimalString,
+});
+export type RestingTerms = z.infer<typeof RestingTerms>;
+
+/**
+ * How an exit ended: FILLED (some base sold, booked), FAILED (refused or nothing filled; a whole
+ * exit is issued anew), CANCELLED (a resting stop the position manager took off the venue with
+ * nothing filled, to sell otherwise or to place a higher one).
+ */
+export const ExitOutcome = z.enum(["FILLED", "FAILED", "CANCELLED"]);
+export type ExitOutcome = z.infer<typeof ExitOutcome>;
+
+/**
+ * One exit the position manager issued: a SELL in the execution chain, keyed by (position, reason,
+ * leg), or, with `resting`, the protective stop resting on the venue (STOP_LOSS or TRAILING_STOP, keyed by
+ * position and placement). A resting stop is not an exit in flight: the position stays OPEN and
+ * the policy still watches all of it; it is cancelled before any other sell of the position.
+ */
 export const PositionExit = z.object({
-  /** the exit's recommendation id (deterministic: position, reason, leg) */
+  /** the exit's recommendation id (deterministic: position, reason, leg; or position, placement) */
   exitId: z.string().min(1),
   reason: ExitReason,
   /** 1.. for take-profit legs; 0 for whole exits */
@@ -39,24 +63,15 @@ export const PositionExit = z.object({
   /** the level that was touched (stop, target) or the mark (time, signal, kill switch) */
   triggerPrice: FiniteNumber.positive(),
   at: IsoTime,
+  /** a resting stop-limit on the venue, with its stop and limit prices (absent: a market SELL) */
+  resting: RestingTerms.optional(),
   /** set by the portfolio step once the exit's order is terminal */
   filledBase: DecimalString.optional(),
   averagePrice: FiniteNumber.positive().optional(),
   pnlUsd: FiniteNumber.optional(),
-  outcome: z.enum(["FILLED", "FAILED"]).optional(),
+  outcome: ExitOutcome.optional(),
 });
 export type PositionExit = z.infer<typeof PositionExit>;
-
-/** The protective stop resting on the venue (Coinbase stop-limit GTC; the paper venue's stop). */
-export const RestingStop = z.object({
-  clientOrderId: z.string().min(1),
-  orderId: z.string(),
-  stopPrice: FiniteNumber.positive(),
-  limitPrice: FiniteNumber.positive(),
-  baseSize: DecimalString,
-  placedAt: IsoTime,
-});
-export type RestingStop = z.infer<typeof RestingStop>;
 
 /** An operator's request to sell the whole rest of a position (the MANUAL exit): who, why, when. */
 export const ManualExitRequest = z.object({
@@ -107,8 +122,8 @@ export const ManagedPosition = z.object({
   expiresAt: IsoTime.optional(),
   /** the last market observation evaluated (candle start or quote time) */
   evaluatedAt: IsoTime,
+  /** exits issued, market SELLs and resting stops, in order */
   exits: z.array(PositionExit),
-  restingStop: RestingStop.optional(),
   /** an operator asked to sell the whole rest: the next evaluation issues the MANUAL exit */
   manualExit: ManualExitRequest.optional(),
   /** set when an exit was refused too often: no automatic exit until an operator acts */

@@ -60,8 +60,10 @@ export const Recommendation = z.object({
       reason: ExitReason,
       /** 1.. for take-profit legs, 0 for whole exits */
       leg: z.number().int().nonnegative(),
-      /** 1 for the first issue; a re-issue after a refused exit counts up */
+      /** 1 for the first issue; a re-issue after a refused exit counts up (a resting stop: its placement) */
       attempt: z.number().int().positive(),
+      /** a protective stop resting on the venue (STOP_LIMIT), not a market SELL */
+      resting: z.boolean().optional(),
     })
     .optional(),
   /** when the candle the signal was computed on closed (entries; the start of the latency clock) */

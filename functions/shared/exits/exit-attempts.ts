@@ -23,6 +23,7 @@ export function failedAttempts(position: ManagedPosition, reason: ExitReason, le
       e.reason === reason &&
       e.leg === leg &&
       e.outcome === "FAILED" &&
+      e.resting === undefined &&
       (since === undefined || e.at >= since),
   ).length;
 }
@@ -35,7 +36,7 @@ export function exhaustedExit(
   const seen = new Set<string>();
   for (const exit of position.exits) {
     const key = `${exit.reason}#${exit.leg}`;
-    if (exit.outcome !== "FAILED" || seen.has(key)) continue;
+    if (exit.outcome !== "FAILED" || exit.resting || seen.has(key)) continue;
     seen.add(key);
     const failed = failedAttempts(position, exit.reason, exit.leg);
     if (failed >= maxAttempts) return { reason: exit.reason, leg: exit.leg, failedAttempts: failed };

@@ -111,9 +111,9 @@ export function openManagedPosition(
   };
 }
 
-/** Exits issued and not yet settled (no outcome). */
+/** Exits issued and not yet settled (no outcome); a resting stop is not one (exits/resting-stop.ts). */
 export function pendingExits(position: ManagedPosition): PositionExit[] {
-  return position.exits.filter((e) => e.outcome === undefined);
+  return position.exits.filter((e) => e.outcome === undefined && e.resting === undefined);
 }
 
 /** Base held by the position that no pending exit is selling yet: what the policy may still sell. */
@@ -138,9 +138,11 @@ export function exitStateOf(position: ManagedPosition): ExitState {
   };
 }
 
-/** How many times this (reason, leg) was issued before: the next attempt's number. */
+/** How many times this (reason, leg) was issued as a market SELL before: the next attempt's number. */
 export function nextAttempt(position: ManagedPosition, reason: ExitReason, leg: number): number {
-  return position.exits.filter((e) => e.reason === reason && e.leg === leg).length + 1;
+  return (
+    position.exits.filter((e) => e.reason === reason && e.leg === leg && e.resting === undefined).length + 1
+  );
 }
 
 /**
@@ -164,6 +166,8 @@ export function bookExitFill(
 ): ManagedPosition {
   const exit = position.exits.find((e) => e.exitId === exitId);
   if (!exit || exit.outcome !== undefined) return position;
+  // a resting stop that ends with nothing filled was cancelled (by the manager, or the venue)
+  if (fills.base.lte(0) && exit.resting) return settleExit(position, exitId, "CANCELLED");
   if (fills.base.lte(0)) return bookExitFailure(position, exitId, baseMinSize, now);
   const held = new Decimal(position.quantity);
   const sold = Decimal.min(fills.base, held);
@@ -211,6 +215,17 @@ export function bookExitFailure(
     exits: position.exits.map((e) => (e.exitId === exitId ? { ...e, outcome: "FAILED" as const } : e)),
   };
   return settleStatus(next, baseMinSize, now);
+}
+
+/** The exit settled with this outcome and nothing else changed (a resting stop cancelled or refused). */
+export function settleExit(
+  position: ManagedPosition,
+  exitId: string,
+  outcome: "FAILED" | "CANCELLED",
+): ManagedPosition {
+  const exit = position.exits.find((e) => e.exitId === exitId);
+  if (!exit || exit.outcome !== undefined) return position;
+  return { ...position, exits: position.exits.map((e) => (e.exitId === exitId ? { ...e, outcome } : e)) };
 }
 
 /** CLOSED when only dust is left; OPEN when no exit is pending any more; otherwise as it was. */

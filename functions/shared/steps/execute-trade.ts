@@ -94,7 +94,8 @@ export function clientOrderIdFor(recommendationId: string): string {
 
 /**
  * The order an approval stands for, on the product's grid: a BUY spends the approved quote; a SELL
- * sells the approved base, capped at what the venue holds now, never more than approved.
+ * sells the approved base, capped at what the venue holds now, never more than approved; an
+ * approval with a stopPrice (a resting stop) is a STOP_LIMIT SELL of that base.
  */
 export function orderRequestFor(
   approved: ApprovedOrder,
@@ -108,6 +109,16 @@ export function orderRequestFor(
   }
   const wanted = Decimal.min(new Decimal(approved.baseSize ?? "0"), new Decimal(heldBase ?? "0"));
   const baseSize = floorToIncrement(Decimal.max(wanted, 0).toFixed(), rules.baseIncrement);
+  if (approved.stopPrice !== undefined && approved.limitPrice !== undefined)
+    return {
+      clientOrderId,
+      productId: approved.symbol,
+      side: "SELL",
+      type: "STOP_LIMIT",
+      baseSize,
+      stopPrice: approved.stopPrice,
+      limitPrice: approved.limitPrice,
+    };
   return { clientOrderId, productId: approved.symbol, side: "SELL", type: "MARKET", baseSize };
 }
 
@@ -131,6 +142,7 @@ function orderRecord(
     quoteSize: request.quoteSize,
     baseSize: request.baseSize,
     limitPrice: request.limitPrice,
+    ...(request.stopPrice !== undefined ? { stopPrice: request.stopPrice } : {}),
     status,
     filledSize: "0",
     averageFilledPrice: "0",
@@ -152,6 +164,7 @@ function requestOf(order: Order): PlaceOrderRequest {
     ...(order.quoteSize !== undefined ? { quoteSize: order.quoteSize } : {}),
     ...(order.baseSize !== undefined ? { baseSize: order.baseSize } : {}),
     ...(order.limitPrice !== undefined ? { limitPrice: order.limitPrice } : {}),
+    ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
   };
 }
 

@@ -17,6 +17,15 @@
  * evaluation issues it again under the next attempt's id (`-2`, `-3`, ...), up to EXIT_MAX_ATTEMPTS
  * failures; then the position waits for an operator (exits/exit-attempts.ts). An operator's MANUAL
  * exit (steps/manual-exit.ts) is a request recorded on the position that this evaluation issues.
+ *
+ * The resting stop (EXIT_RESTING_STOP; exits/resting-stop.ts, steps/resting-stops.ts): an OPEN
+ * position with no exit in flight and no other exit decided gets a STOP_LIMIT SELL of all of it at
+ * the stop in force, issued like any exit (born RISK_APPROVED, executed, reconciled). When the policy
+ * decides any exit, the resting stop is cancelled first: only once the venue says it is cancelled
+ * with nothing filled does the same conditional write mark it CANCELLED and issue the exits; if any
+ * of it filled, nothing is issued (the portfolio step books the fill); if its cancel is still pending,
+ * the run skips the position. Never two sells live for the same base. Once the trail rose 0.5R above
+ * it, the stop is replaced the same way: cancelled, then placed at the new level.
  */
 
 import { Decimal } from "decimal.js";
@@ -28,7 +37,7 @@ import type {
   Recommendation,
   RiskDecision,
 } from "#domain/schemas.js";
-import type { Exchange } from "#exchange/exchange.js";
+import type { Exchange, ProductRules } from "#exchange/exchange.js";
 import { DEFAULT_MAX_EXIT_ATTEMPTS, operatorHoldOf } from "#exits/exit-attempts.js";
 import { type ExitIntent, evaluateExits, type MarketView, stopInForce } from "#exits/exit-policy.js";
 import type { ExitSettings } from "#exits/exit-settings.js";
@@ -40,7 +49,17 @@ import {
   isDust,
   nextAttempt,
   pendingExits,
+  unexitedBase,
 } from "#exits/position-ledger.js";
+import {
+  MAX_RESTING_STOP_FAILURES,
+  newRestingExit,
+  placementOf,
+  restingExit,
+  restingFailures,
+  restingStopLagging,
+  restingTerms,
+} from "#exits/resting-stop.js";
 import { killSwitchFlattens } from "#risk/kill-switch-rules.js";
 import type { Log } from "#runtime/log.js";
 import type {
@@ -52,6 +71,7 @@ import type {
 } from "#store/ports.js";
 import { executionRequestFor } from "./assess-recommendation.js";
 import { type AwaitingOperator, noteOperatorHold } from "./exit-holds.js";
+import { cancelRestingStop, settleRestingStop } from "./resting-stops.js";
 
 export interface PositionManagerDeps {
   managedPositions: ManagedPositionStore;
@@ -59,7 +79,11 @@ export interface PositionManagerDeps {
   decisions: Pick<DecisionStore, "putRiskDecision">;
   signals: Pick<SignalStore, "latestSignalsOfSymbol">;
   killSwitch: Pick<KillSwitchStore, "get">;
-  exchange: Pick<Exchange, "getBestBidAsk" | "getProductRules">;
+  /** the bid and rules; cancelling the resting stop (found by order id, or by client_order_id) */
+  exchange: Pick<
+    Exchange,
+    "getBestBidAsk" | "getProductRules" | "cancelOrder" | "getOrder" | "findOrderByClientOrderId"
+  >;
   sendToExecution(message: ExecutionRequest): Promise<void>;
   log: Log;
 }
@@ -70,6 +94,8 @@ export interface PositionManagerSettings {
   resendAfterMs: number;
   /** failed attempts of one exit before the position waits for an operator (EXIT_MAX_ATTEMPTS; default 5) */
   maxExitAttempts?: number;
+  /** rest a protective stop-limit on the venue for every open position (EXIT_RESTING_STOP) */
+  restingStops: boolean;
 }
 
 export const DEFAULT_RESEND_AFTER_MS = 120_000;
@@ -99,6 +125,28 @@ export interface PositionManagerReport {
   lostRaces: number;
   /** positions that could not be evaluated this run (the rest went on): retried next minute */
   errors: { positionId: string; symbol: string; error: string }[];
+  /** resting stops issued this run (new, or replacing a lower one) */
+  restingStopsPlaced: IssuedExit[];
+  /** resting stops the venue cancelled with nothing filled (before another exit, or to replace them) */
+  restingStopsCancelled: string[];
+  /** positions skipped this run: their resting stop is being placed or cancelled, or part of it filled */
+  waitingOnRestingStop: string[];
+}
+
+function emptyReport(evaluated: number): PositionManagerReport {
+  return {
+    evaluated,
+    issued: [],
+    failedExits: [],
+    resent: [],
+    closedAsDust: [],
+    awaitingOperator: [],
+    lostRaces: 0,
+    errors: [],
+    restingStopsPlaced: [],
+    restingStopsCancelled: [],
+    waitingOnRestingStop: [],
+  };
 }
 
 /** Signals of a symbol read to find a SELL since the position opened (hourly signals: half a day). */
@@ -110,16 +158,7 @@ export async function managePositions(
   settings: PositionManagerSettings,
   now: Date,
 ): Promise<PositionManagerReport> {
-  const report: PositionManagerReport = {
-    evaluated: 0,
-    issued: [],
-    failedExits: [],
-    resent: [],
-    closedAsDust: [],
-    awaitingOperator: [],
-    lostRaces: 0,
-    errors: [],
-  };
+  const report = emptyReport(0);
   const positions = await deps.managedPositions.openPositions();
   if (positions.length === 0) return report;
   const kill = await deps.killSwitch.get();
@@ -127,7 +166,7 @@ export async function managePositions(
   const flatten = killSwitchFlattens(kill, settings.exits.flattenOnKillSwitch);
   const market = new Map<string, Promise<MarketView>>();
   const sellSignals = new Map<string, Promise<string[]>>();
-  const rules = new Map<string, Promise<{ baseMinSize: string }>>();
+  const rules = new Map<string, Promise<ProductRules>>();
   const rulesOf = (symbol: string) => {
     if (!rules.has(symbol)) rules.set(symbol, deps.exchange.getProductRules(symbol));
     return rules.get(symbol)!;
@@ -169,16 +208,7 @@ export async function manageOnePosition(
   position: ManagedPosition,
   now: Date,
 ): Promise<PositionManagerReport> {
-  const report: PositionManagerReport = {
-    evaluated: 1,
-    issued: [],
-    failedExits: [],
-    resent: [],
-    closedAsDust: [],
-    awaitingOperator: [],
-    lostRaces: 0,
-    errors: [],
-  };
+  const report = emptyReport(1);
   const flatten = killSwitchFlattens(await deps.killSwitch.get(), settings.exits.flattenOnKillSwitch);
   const inputs: Inputs = {
     flatten,
@@ -192,7 +222,7 @@ export async function manageOnePosition(
 
 interface Inputs {
   flatten: boolean;
-  rulesOf(symbol: string): Promise<{ baseMinSize: string }>;
+  rulesOf(symbol: string): Promise<Pick<ProductRules, "baseMinSize" | "priceIncrement">>;
   marketOf(symbol: string): Promise<MarketView>;
   sellSignalTimes(symbol: string): Promise<string[]>;
 }
@@ -234,9 +264,23 @@ async function manageOne(
       }
     }
 
+    // 1b. the resting stop: settle a refused placement, issue or re-send one that never left
+    const resting = await settleRestingStop(deps, settled, now, settings.resendAfterMs);
+    if (resting.kind === "failed") {
+      settled = resting.position;
+      report.failedExits.push(resting.exitId);
+    } else if (resting.kind === "reissue") {
+      await issueExit(deps, settled, resting.exit, now);
+      report.resent.push(resting.exit.exitId);
+    } else if (resting.kind === "resend") {
+      const rec = await deps.recommendations.get(resting.exit.exitId);
+      if (rec) await deps.sendToExecution(executionRequestFor(rec, now));
+      report.resent.push(resting.exit.exitId);
+    }
+
     // 2. dust: nothing the venue would take is left to sell
     const next = { ...settled };
-    if (pendingExits(next).length === 0 && isDust(next.quantity, rules.baseMinSize)) {
+    if (pendingExits(next).length === 0 && !restingExit(next) && isDust(next.quantity, rules.baseMinSize)) {
       const closed: ManagedPosition = { ...next, status: "CLOSED", closedAt: now.toISOString() };
       if (await deps.managedPositions.update(closed, position.version)) {
         report.closedAsDust.push(position.positionId);
@@ -295,22 +339,60 @@ async function manageOne(
       exits: [...next.exits, ...issued],
     };
     if (pendingExits(after).length === 0 && after.status === "CLOSING") after.status = "OPEN";
+
+    // 5. the resting stop: off the venue before any other sell; placed or raised when nothing else sells
+    const live = restingExit(after);
+    const stopLevel = stopInForce(evaluation.state);
+    let placed: PositionExit | undefined;
+    let cancelled: string | undefined;
+    if (
+      live &&
+      (issued.length > 0 || (settings.restingStops && restingStopLagging(live, stopLevel, after.riskPerUnit)))
+    ) {
+      const outcome = await cancelRestingStop(deps, after.symbol, live);
+      if (outcome !== "cancelled" && issued.length > 0) {
+        // pending: the next run decides again; filled: the portfolio step books it, nothing else sells
+        report.waitingOnRestingStop.push(position.positionId);
+        if (settled === position) return;
+        // keep a settlement of this run (a failed exit), without the exits that wait for the stop
+        Object.assign(after, {
+          exits: settled.exits,
+          status: settled.status,
+          targetsHit: settled.targetsHit,
+        });
+        issued.length = 0;
+      } else if (outcome === "cancelled") {
+        cancelled = live.exitId;
+        after.exits = after.exits.map((e) =>
+          e.exitId === live.exitId ? { ...e, outcome: "CANCELLED" as const } : e,
+        );
+      }
+    }
+    if (
+      settings.restingStops &&
+      issued.length === 0 &&
+      after.status === "OPEN" &&
+      !restingExit(after) &&
+      pendingExits(after).length === 0 &&
+      restingFailures(after) < MAX_RESTING_STOP_FAILURES &&
+      !isDust(unexitedBase(after).toFixed(), rules.baseMinSize) &&
+      (cancelled !== undefined || !live)
+    ) {
+      const terms = restingTerms(stopLevel, rules.priceIncrement, settings.exits.stopLimitOffset);
+      placed = newRestingExit(after, stopLevel, terms, unexitedBase(after).toFixed(), at);
+      after.exits = [...after.exits, placed];
+    }
+
     if (!(await deps.managedPositions.update(after, position.version))) {
       // another manager (or the portfolio step) wrote first: decide again on what it wrote
       report.lostRaces++;
       position = await deps.managedPositions.get(position.positionId);
       continue;
     }
+    if (cancelled) report.restingStopsCancelled.push(cancelled);
     for (const exit of issued) {
       await issueExit(deps, after, exit, now);
-      report.issued.push({
-        exitId: exit.exitId,
-        positionId: after.positionId,
-        symbol: after.symbol,
-        label: exitLabel(exit.reason, exit.leg),
-        baseSize: exit.baseSize,
-        triggerPrice: exit.triggerPrice,
-      });
+      report.issued.push(issuedOf(after, exit));
       deps.log.info("exit issued", {
         correlationId: exit.exitId,
         positionId: after.positionId,
@@ -320,11 +402,33 @@ async function manageOne(
         stopInForce: stopInForce(state),
       });
     }
+    if (placed) {
+      await issueExit(deps, after, placed, now);
+      report.restingStopsPlaced.push(issuedOf(after, placed));
+      deps.log.info(cancelled ? "resting stop raised" : "resting stop placed", {
+        correlationId: placed.exitId,
+        positionId: after.positionId,
+        baseSize: placed.baseSize,
+        ...placed.resting,
+        replaces: cancelled,
+      });
+    }
     return;
   }
   throw new Error(
     `managed position ${initial.positionId}: other writers changed it ${MAX_EVALUATION_ATTEMPTS} times during this evaluation; the next run evaluates it again`,
   );
+}
+
+function issuedOf(position: ManagedPosition, exit: PositionExit): IssuedExit {
+  return {
+    exitId: exit.exitId,
+    positionId: position.positionId,
+    symbol: position.symbol,
+    label: exit.resting ? "RESTING_STOP" : exitLabel(exit.reason, exit.leg),
+    baseSize: exit.baseSize,
+    triggerPrice: exit.triggerPrice,
+  };
 }
 
 function exitOf(position: ManagedPosition, intent: ExitIntent, wholeRest: boolean, at: string): PositionExit {
@@ -343,8 +447,6 @@ function exitOf(position: ManagedPosition, intent: ExitIntent, wholeRest: boolea
  * Puts one exit into the execution chain: its decision (the order it fixes), its recommendation
  * (born RISK_APPROVED), then the execution message. Each write is create-once, and only the delivery
  * that created the recommendation sends, so a repeat sends nothing new.
- * The seam for resting stops: cancelling or replacing the venue's protective stop before a target,
- * trailing or time exit belongs here, before the SELL is sent (ManagedPosition.restingStop).
  */
 export async function issueExit(
   deps: Pick<PositionManagerDeps, "recommendations" | "decisions" | "sendToExecution">,
@@ -375,11 +477,14 @@ export function exitRecords(
   const at = now.toISOString();
   const label = exitLabel(exit.reason, exit.leg);
   const amountUsd = new Decimal(exit.baseSize).mul(exit.triggerPrice).toNumber();
-  const attempt = attemptOf(position, exit);
-  const why =
-    `exit ${label} by the position manager: ${whyOf(position, exit)}; ` +
-    `sell ${exit.baseSize} ${position.symbol} of position ${position.positionId} (entry ${position.entryPrice})` +
-    (attempt > 1 ? `, attempt ${attempt}` : "");
+  const attempt = exit.resting ? placementOf(position, exit.exitId) : attemptOf(position, exit);
+  const why = exit.resting
+    ? `resting stop ${attempt} by the position manager: sell ${exit.baseSize} ${position.symbol} of position ` +
+      `${position.positionId} (entry ${position.entryPrice}) once the price falls to ${exit.resting.stopPrice}, ` +
+      `at ${exit.resting.limitPrice} or better (stop in force ${exit.triggerPrice})`
+    : `exit ${label} by the position manager: ${whyOf(position, exit)}; ` +
+      `sell ${exit.baseSize} ${position.symbol} of position ${position.positionId} (entry ${position.entryPrice})` +
+      (attempt > 1 ? `, attempt ${attempt}` : "");
   const decision: RiskDecision = {
     recommendationId: exit.exitId,
     decision: "APPROVE",
@@ -390,7 +495,12 @@ export function exitRecords(
     kellyFraction: 0,
     requestedAmountUsd: amountUsd,
     adjustedAmountUsd: amountUsd,
-    order: { symbol: position.symbol, side: "SELL", baseSize: exit.baseSize },
+    order: {
+      symbol: position.symbol,
+      side: "SELL",
+      baseSize: exit.baseSize,
+      ...(exit.resting ? { stopPrice: exit.resting.stopPrice, limitPrice: exit.resting.limitPrice } : {}),
+    },
     decidedBy: "exit-policy",
     createdAt: at,
   };
@@ -407,7 +517,13 @@ export function exitRecords(
     entryPrice: exit.triggerPrice,
     approvedAmountUsd: amountUsd,
     amountCrypto: Number(exit.baseSize),
-    exit: { positionId: position.positionId, reason: exit.reason, leg: exit.leg, attempt },
+    exit: {
+      positionId: position.positionId,
+      reason: exit.reason,
+      leg: exit.leg,
+      attempt,
+      ...(exit.resting ? { resting: true } : {}),
+    },
     createdAt: at,
     updatedAt: at,
     // an exit is born approved: its first entry says so (from and to are both RISK_APPROVED)
@@ -418,7 +534,9 @@ export function exitRecords(
 
 /** The exit's attempt: 1 + the earlier exits of the same reason and leg on the position. */
 function attemptOf(position: ManagedPosition, exit: PositionExit): number {
-  const same = position.exits.filter((e) => e.reason === exit.reason && e.leg === exit.leg);
+  const same = position.exits.filter(
+    (e) => e.reason === exit.reason && e.leg === exit.leg && e.resting === undefined,
+  );
   const index = same.findIndex((e) => e.exitId === exit.exitId);
   return index >= 0 ? index + 1 : same.length + 1;
 }

@@ -3,11 +3,12 @@
  * or `npm run invoke -- position-manager --event events/position-manager.<action>.json`):
  *
  * - `{"action":"list"}`: the open managed positions, with entry, quantity, stop in force, targets
- *   left, time limit, the bid and the unrealized P&L at it, exits in flight, and holds;
+ *   left, time limit, the bid and the unrealized P&L at it, exits in flight, the resting stop, and holds;
  * - `{"action":"exit","positionId":"…","by":"alice","reason":"…"}`: sell the whole rest by hand;
  * - `{"action":"exit-all","by":"alice","reason":"…"}`: the same for every open position;
  * - `{"action":"retry-exits","positionId":"…","by":"alice","reason":"…"}`: lift the hold of a
- *   position whose exit was refused EXIT_MAX_ATTEMPTS times, so its exits are issued again.
+ *   position whose exit was refused EXIT_MAX_ATTEMPTS times, so its exits are issued again (and
+ *   of one whose resting stop was refused MAX_RESTING_STOP_FAILURES times, so it is placed again).
  *
  * A MANUAL exit goes the way of every other exit, and so is never twice: the request (who, why,
  * when) is written on the managed position, conditional on the version read; the exit policy then
@@ -24,6 +25,7 @@ import { exitLabel, type ManagedPosition } from "#domain/managed-position.js";
 import { clearOperatorHold } from "#exits/exit-attempts.js";
 import { stopInForce } from "#exits/exit-policy.js";
 import { exitStateOf, pendingExits } from "#exits/position-ledger.js";
+import { MAX_RESTING_STOP_FAILURES, restingExit, restingFailures } from "#exits/resting-stop.js";
 import {
   type IssuedExit,
   manageOnePosition,
@@ -64,6 +66,8 @@ export interface PositionLine {
   realizedPnlUsd: number;
   /** exits issued and not yet settled */
   pendingExits: string[];
+  /** the stop resting on the venue: its exit id and prices */
+  restingStop?: { exitId: string; stopPrice: string; limitPrice: string };
   manualExit?: ManagedPosition["manualExit"];
   needsOperator?: ManagedPosition["needsOperator"];
   /** why there is no bid */
@@ -177,11 +181,12 @@ export async function retryExits(
     const position = await deps.managedPositions.get(positionId);
     const refusal = refusalFor(positionId, position);
     if (refusal || !position) return refusal ?? unknownPosition(positionId);
-    if (!position.needsOperator)
+    const stopCapped = restingFailures(position) >= MAX_RESTING_STOP_FAILURES;
+    if (!position.needsOperator && !stopCapped)
       return {
         outcome: "refused",
         positionId,
-        error: `managed position ${positionId} is not waiting for an operator (no exit was refused EXIT_MAX_ATTEMPTS times): nothing to clear`,
+        error: `managed position ${positionId} is not waiting for an operator (no exit was refused EXIT_MAX_ATTEMPTS times, no resting stop refused ${MAX_RESTING_STOP_FAILURES} times): nothing to clear`,
       };
     const next = clearOperatorHold(position, now);
     if (!(await deps.managedPositions.update(next, position.version))) continue;
@@ -307,9 +312,15 @@ async function listPositions(
         : { markError: bid }),
       realizedPnlUsd: p.realizedPnlUsd,
       pendingExits: pendingExits(p).map((e) => e.exitId),
+      ...restingLine(p),
       ...(p.manualExit ? { manualExit: p.manualExit } : {}),
       ...(p.needsOperator ? { needsOperator: p.needsOperator } : {}),
     });
   }
   return lines;
+}
+
+function restingLine(position: ManagedPosition): Pick<PositionLine, "restingStop"> {
+  const live = restingExit(position);
+  return live?.resting ? { restingStop: { exitId: live.exitId, ...live.resting } } : {};
 }

@@ -1,0 +1,91 @@
+/**
+ * The protective stop that rests on the venue (EXIT_RESTING_STOP), pure: once an entry filled, the
+ * position manager places a STOP_LIMIT SELL of the whole position at the stop in force, so the stop
+ * holds while Lambda or the pipeline is down. It is a PositionExit with reason STOP_LOSS (or
+ * TRAILING_STOP once the trail is the stop in force, so a fill is booked under the rule that sold)
+ * and `resting` terms, under its own id (position + placement), and it is not an exit in flight: the
+ * position stays OPEN, pendingExits and unexitedBase ignore it, and the policy still watches the
+ * whole position. Before any other sell of the position it is cancelled (never two sells live for
+ * the same base); it is replaced, higher, once the trail rose 0.5R above it.
+ *
+ * Prices as the backtest models the same stop (backtest/engine.ts): the stop rounded up onto the
+ * price grid, the limit EXIT_STOP_LIMIT_OFFSET under it, rounded up too.
+ */
+import { createHash } from "node:crypto";
+import { Decimal } from "decimal.js";
+import type { ManagedPosition, PositionExit, RestingTerms } from "#domain/managed-position.js";
+
+/** Refused placements (since the last operator clear) after which no resting stop is placed again. */
+export const MAX_RESTING_STOP_FAILURES = 3;
+
+/** The trail must rise this many R above the resting stop before the stop is replaced. */
+export const REPLACE_AFTER_R = 0.5;
+
+const MAX_ID_LENGTH = 200;
+/** float noise of a level computed in doubles: a stop within this many grid steps of a line is on it */
+const GRID_TOLERANCE = 1e-9;
+
+/** The resting stop's recommendation id: the position and the placement (1, 2, ...), so a repeat names the same order. */
+export function restingExitIdFor(positionId: string, placement: number): string {
+  const id = `exit-${positionId}-RESTING_STOP-${placement}`;
+  if (id.length <= MAX_ID_LENGTH) return id;
+  const digest = createHash("sha256").update(positionId).digest("hex").slice(0, 32);
+  return `exit-${digest}-RESTING_STOP-${placement}`;
+}
+
+/** The resting stop live on the venue (placed or being placed, not settled), if any. */
+export function restingExit(position: ManagedPosition): PositionExit | undefined {
+  return position.exits.find((e) => e.resting !== undefined && e.outcome === undefined);
+}
+
+/** Placements refused by the venue since the last operator clear. */
+export function restingFailures(position: ManagedPosition): number {
+  const since = position.failuresClearedAt;
+  return position.exits.filter(
+    (e) => e.resting !== undefined && e.outcome === "FAILED" && (since === undefined || e.at >= since),
+  ).length;
+}
+
+/** The stop-limit for a stop level: the stop up onto the grid, the limit `offset` under it, up onto the grid. */
+export function restingTerms(stopLevel: number, priceIncrement: string, offset: number): RestingTerms {
+  const inc = new Decimal(priceIncrement);
+  const up = (price: Decimal) => price.div(inc).minus(GRID_TOLERANCE).ceil().mul(inc);
+  const stop = up(new Decimal(stopLevel));
+  const limit = up(stop.mul(1 - offset));
+  const places = Math.max(0, inc.decimalPlaces());
+  return { stopPrice: stop.toFixed(places), limitPrice: limit.toFixed(places) };
+}
+
+/** The next resting stop of the position: the whole of `baseSize` at `stopLevel`. */
+export function newRestingExit(
+  position: ManagedPosition,
+  stopLevel: number,
+  terms: RestingTerms,
+  baseSize: string,
+  at: string,
+): PositionExit {
+  const placement = position.exits.filter((e) => e.resting !== undefined).length + 1;
+  return {
+    exitId: restingExitIdFor(position.positionId, placement),
+    // as the policy names the stop in force: the trail once it is above the initial stop
+    reason: stopLevel > position.stopLoss ? "TRAILING_STOP" : "STOP_LOSS",
+    leg: 0,
+    baseSize,
+    triggerPrice: stopLevel,
+    at,
+    resting: terms,
+  };
+}
+
+/** The placement number of a resting stop (1, 2, ...). */
+export function placementOf(position: ManagedPosition, exitId: string): number {
+  const resting = position.exits.filter((e) => e.resting !== undefined);
+  const index = resting.findIndex((e) => e.exitId === exitId);
+  return index >= 0 ? index + 1 : resting.length + 1;
+}
+
+/** Whether the stop in force rose enough above the resting stop to replace it (REPLACE_AFTER_R). */
+export function restingStopLagging(live: PositionExit, stopLevel: number, riskPerUnit: number): boolean {
+  if (!live.resting) return false;
+  return stopLevel - Number(live.resting.stopPrice) >= REPLACE_AFTER_R * riskPerUnit - 1e-12;
+}
