@@ -152,7 +152,13 @@ export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange
     line++;
     let end = lineEnd;
     if (end > lineStart && bytes[end - 1] === 13) end--;
-    if (end <= lineStart) continue;
+    if (end <= lineStart) {
+      // only the end of the file after its last newline may be empty: a blank line would drop a candle
+      if (lineEnd >= size) continue;
+      throw new Error(
+        `${path}:${line}: blank line; remove it (each line after the header must be one candle: timestamp,open,high,low,close,volume)`,
+      );
+    }
     let fieldStart = lineStart;
     for (let f = 0; f < 6; f++) {
       let fieldEnd = fieldStart;
