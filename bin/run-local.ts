@@ -11,12 +11,12 @@
  * and exit code 2.
  */
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GRANULARITY_SECONDS } from "#domain/schemas.js";
 import { exitSettingsFrom } from "#exits/exit-config.js";
 import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
+import { COMMON_HELP, isUserMistake, oneLine, parseCommandLine, reportEscapedFailures } from "#local/cli.js";
 import { startLocalCloud } from "#local/cloud.js";
 import { createLocalPipeline } from "#local/pipeline.js";
 import { formatSummary, summarizeRun } from "#local/summary.js";
@@ -24,7 +24,6 @@ import {
   chooseLocalTrading,
   LIVE_CONFIRMATION_FLAG,
   LIVE_FLAG,
-  LocalRunRefused,
   type LocalTrading,
 } from "#local/trading-mode.js";
 import { listCandleFiles, readCandleColumns } from "#market-data/replay.js";
@@ -33,6 +32,20 @@ import type { Log } from "#runtime/log.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
 import { sharedDocumentClient } from "#store/dynamo/client.js";
 import { createStores } from "#store/dynamo/index.js";
+
+const USAGE = `usage: npm start -- [--candles data/replay] [--hours 24] [--symbols BTC-USD,ETH-USD] [--json out.json] [--verbose]
+                 [--ollama-host http://127.0.0.1:11434] [--ollama-model phi3:3.8b] [--live --${LIVE_CONFIRMATION_FLAG}]
+Runs the whole pipeline on a local cloud (DynamoDB and SQS on 127.0.0.1) over the last --hours of the
+replayed 1h candles in --candles, paper trading, and prints a summary of the run.
+  --symbols A,B      only these products (the files' BASE-USDT stand for BASE-USD)
+  --json FILE        also write the summary as JSON
+  --verbose          the handlers' log lines on stderr
+  --ollama-host URL, --ollama-model NAME   the LLM that validates recommendations (default: OLLAMA_HOST, OLLAMA_MODEL)
+  --live --${LIVE_CONFIRMATION_FLAG}   REAL orders at COINBASE_API_BASE_URL with the key in COINBASE_KEY_FILE
+${COMMON_HELP}
+Settings come from the environment (the configuration table in README.md); a wrong value is refused.`;
+
+reportEscapedFailures("npm start");
 
 /** a refusal before anything started: one line on stderr, exit code 2 */
 function refuse(message: string): never {
@@ -49,26 +62,34 @@ try {
     process.env,
   );
 } catch (error) {
-  const code = (error as { code?: unknown }).code;
-  if (error instanceof LocalRunRefused || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")))
-    refuse((error as Error).message);
+  if (isUserMistake(error)) refuse(oneLine(error));
   throw error;
 }
 
 function parseCliArgs() {
-  return parseArgs({
-    options: {
-      candles: { type: "string", default: "data/replay" },
-      hours: { type: "string", default: "24" },
-      symbols: { type: "string" },
-      "ollama-host": { type: "string" },
-      "ollama-model": { type: "string" },
-      json: { type: "string" },
-      verbose: { type: "boolean", default: false },
-      [LIVE_FLAG]: { type: "boolean", default: false },
-      [LIVE_CONFIRMATION_FLAG]: { type: "boolean", default: false },
+  const { values } = parseCommandLine(
+    {
+      name: "npm start",
+      usage: USAGE,
+      options: {
+        candles: { type: "string", default: "data/replay" },
+        hours: { type: "string", default: "24" },
+        symbols: { type: "string" },
+        "ollama-host": { type: "string" },
+        "ollama-model": { type: "string" },
+        json: { type: "string" },
+        verbose: { type: "boolean", default: false },
+        [LIVE_FLAG]: { type: "boolean", default: false },
+        [LIVE_CONFIRMATION_FLAG]: { type: "boolean", default: false },
+      },
     },
-  }).values;
+    process.argv.slice(2),
+  );
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  return values;
 }
 
 const config = trading.config;

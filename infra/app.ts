@@ -4,16 +4,29 @@
  * then the context comes from cdk.json plus the -c overrides, as the CLI would pass it.
  */
 import { App } from "aws-cdk-lib";
-import { cliContext } from "./cli-context.js";
+import { runCommand } from "#local/cli.js";
+import { CONTEXT_HELP, CONTEXT_OPTIONS, cliContext } from "./cli-context.js";
 import { buildTradingSystem } from "./trading-system.js";
 
+const USAGE = `usage: npm run synth [-- -c key=value ...]
+Synthesizes the four stacks offline into cdk.out/ (cdk-nag AwsSolutions checks included); no AWS
+account or CDK CLI needed. npx cdk synth / deploy run the same app with the CDK CLI.
+${CONTEXT_HELP}`;
+
 const runByCdkCli = process.env.CDK_CONTEXT_JSON !== undefined || process.env.CDK_OUTDIR !== undefined;
-const app = runByCdkCli ? new App() : new App(cliContext(process.argv.slice(2)));
-const system = buildTradingSystem(app);
-app.synth();
-if (!runByCdkCli) {
-  const stacks = [system.data, system.pipeline, system.llm, system.monitoring]
-    .map((s) => s.stackName)
-    .join(", ");
-  console.log(`Synthesized ${stacks} into ${app.outdir} (cdk-nag AwsSolutions: no unacknowledged finding).`);
-}
+if (runByCdkCli) {
+  const app = new App();
+  buildTradingSystem(app);
+  app.synth();
+} else
+  await runCommand({ name: "npm run synth", usage: USAGE, options: CONTEXT_OPTIONS }, ({ values }) => {
+    const app = new App(cliContext(values.context));
+    const system = buildTradingSystem(app);
+    app.synth();
+    const stacks = [system.data, system.pipeline, system.llm, system.monitoring]
+      .map((s) => s.stackName)
+      .join(", ");
+    console.log(
+      `Synthesized ${stacks} into ${app.outdir} (cdk-nag AwsSolutions: no unacknowledged finding).`,
+    );
+  });

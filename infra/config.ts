@@ -75,7 +75,7 @@ const DeploymentConfig = z
   });
 export type DeploymentConfig = z.infer<typeof DeploymentConfig>;
 
-const KEYS = [
+export const DEPLOYMENT_CONTEXT_KEYS = [
   "region",
   "resourcePrefix",
   "tradingMode",
@@ -92,10 +92,15 @@ const KEYS = [
   "scheduleMinutes",
 ] as const;
 
+/** A context value (cdk.json or -c key=value) the stacks cannot be built with; the message names each. */
+export class DeploymentConfigError extends Error {
+  override readonly name = "DeploymentConfigError";
+}
+
 /** Reads and validates the context keys listed in cdk.json; throws with every wrong key at once. */
 export function readDeploymentConfig(node: Node): DeploymentConfig {
   const raw: Record<string, unknown> = {};
-  for (const key of KEYS) raw[key] = node.tryGetContext(key);
+  for (const key of DEPLOYMENT_CONTEXT_KEYS) raw[key] = node.tryGetContext(key);
   const parsed = DeploymentConfig.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues
@@ -103,7 +108,7 @@ export function readDeploymentConfig(node: Node): DeploymentConfig {
         (i) => `  ${i.path.join(".") || "(config)"}: ${i.message} (got ${JSON.stringify(pick(raw, i.path))})`,
       )
       .join("\n");
-    throw new Error(
+    throw new DeploymentConfigError(
       `Invalid CDK context for the trading pipeline:\n${problems}\n` +
         "Fix the value in cdk.json or pass it with -c key=value (see docs/DEPLOY.md).",
     );
