@@ -99,7 +99,7 @@ const ollamaHost = args["ollama-host"] ?? config.OLLAMA_HOST;
 const ollamaModel = args["ollama-model"] ?? config.OLLAMA_MODEL;
 const hours = Number(args.hours);
 if (!Number.isInteger(hours) || hours < 1)
-  refuse(`--hours must be a positive whole number, got ${args.hours}`);
+  refuse(`--hours ${args.hours}: give a positive whole number of hourly cycles, such as 24`);
 
 const files = listCandleFiles(args.candles).filter((f) => f.granularity === "ONE_HOUR");
 if (files.length === 0) refuse(`no 1h candle files (<BASE>-<QUOTE>_1h.csv) in ${args.candles}`);
@@ -107,7 +107,10 @@ const wanted = args.symbols?.split(",").map((s) => s.trim().toUpperCase());
 const chosen = wanted ? files.filter((f) => wanted.includes(f.productId)) : files;
 if (wanted && chosen.length !== wanted.length) {
   const known = files.map((f) => f.productId).join(", ");
-  refuse(`--symbols ${args.symbols}: not all are in ${args.candles} (available: ${known})`);
+  const missing = wanted.filter((w) => !files.some((f) => f.productId === w)).join(", ");
+  refuse(
+    `--symbols ${args.symbols}: no 1h candle file for ${missing} in ${args.candles}; choose from ${known}`,
+  );
 }
 // a file that does not parse (a bad row, with its file:line) drops its symbol, not the run
 const lastStarts = new Map<string, number>();

@@ -8,7 +8,9 @@ import * as path from "node:path";
 import type { AppProps } from "aws-cdk-lib";
 import { COMMON_HELP, UsageError } from "#local/cli.js";
 import { DEPLOYMENT_CONTEXT_KEYS } from "./config.js";
-import { REPO_ROOT } from "./constructs/pipeline-function.js";
+
+/** the repository (as constructs/pipeline-function.ts's REPO_ROOT, without loading the CDK for --help) */
+const REPO_ROOT = path.resolve(import.meta.dirname, "..");
 
 export function cdkJsonContext(file = path.join(REPO_ROOT, "cdk.json")): Record<string, unknown> {
   const json = JSON.parse(readFileSync(file, "utf8")) as { context?: Record<string, unknown> };

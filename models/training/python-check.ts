@@ -36,7 +36,7 @@ export function checkTrainingPython(python: string): void {
   const missing = probe.stdout.trim().split(/\s+/).filter(Boolean);
   if (missing.length > 0) {
     throw new PythonSetupError(
-      `${python} cannot import ${missing.join(", ")}, which training needs: sudo apt-get install ${missing.map((m) => TRAINING_PYTHON_PACKAGES[m]).join(" ")} ${missing.length < modules.length ? ` (the whole set: ${all})` : ""}, or pass --python <interpreter with them>`,
+      `${python} cannot import ${missing.join(", ")}, which training needs: sudo apt-get install ${missing.map((m) => TRAINING_PYTHON_PACKAGES[m]).join(" ")}${missing.length < modules.length ? ` (the whole set: ${all})` : ""}, or pass --python <interpreter with them>`,
     );
   }
 }
