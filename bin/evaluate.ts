@@ -47,12 +47,12 @@ const OPTIONS = {
 } as const;
 
 async function evaluate(values: OptionValues<typeof OPTIONS>): Promise<void> {
-  const missing = (["model", "candles"] as const).filter((flag) => !values[flag]);
-  if (missing.length > 0)
+  if (!values.model || !values.candles) {
+    const missing = (["model", "candles"] as const).filter((flag) => !values[flag]);
     throw new UsageError(
       `${missing.map((f) => `--${f}`).join(" and ")} ${missing.length > 1 ? "are" : "is"} required, such as --model models/signal-model.onnx --candles data/replay`,
     );
-  if (!values.model || !values.candles) return;
+  }
   const given = { from: parseTime("from", values.from), to: parseTime("to", values.to) };
   checkOrder(given.from, given.to);
   const cardPath = values.card ?? cardPathFor(values.model);

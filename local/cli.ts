@@ -114,7 +114,8 @@ function argumentProblem(error: Error, known: readonly string[]): string {
   }
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL")
     return `unexpected argument ${JSON.stringify(quoted)}: this command takes only --options`;
-  if (/argument missing/.test(error.message)) return `${quoted.split(" ")[0]} needs a value`;
+  if (/argument missing/.test(error.message))
+    return `${quoted.match(/--[\w-]+/)?.[0] ?? quoted.split(" ")[0]} needs a value`;
   if (/does not take an argument/.test(error.message)) return `${quoted} is a switch and takes no value`;
   return error.message.replace(/\s+/g, " ").trim();
 }
