@@ -30,6 +30,7 @@ import {
 import {
   type CandleColumns,
   type CandleFile,
+  CandleFileError,
   listCandleFiles,
   parseCandleColumns,
   toCoinbaseProductId,
@@ -59,14 +60,15 @@ export function listMarketFiles(
   if (wanted) {
     const missing = wanted.filter((w) => !files.some((f) => f.productId === w));
     if (missing.length > 0)
-      throw new Error(
+      throw new CandleFileError(
         `no ${granularity} candle file in ${dir} for ${missing.join(", ")}; available: ${listCandleFiles(dir)
           .filter((f) => f.granularity === granularity)
           .map((f) => f.sourceSymbol)
           .join(", ")}`,
       );
   }
-  if (files.length === 0) throw new Error(`no ${granularity} candle files (<BASE>-<QUOTE>_1h.csv) in ${dir}`);
+  if (files.length === 0)
+    throw new CandleFileError(`no ${granularity} candle files (<BASE>-<QUOTE>_1h.csv) in ${dir}`);
   return files;
 }
 

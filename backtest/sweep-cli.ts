@@ -82,7 +82,7 @@ function readGridFile(path: string): unknown {
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new SweepError(
-      `--sweep ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
+      `--sweep ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? error}); give the path of a JSON grid such as {"EXIT_TIME_LIMIT_CANDLES": [6, 12]}`,
     );
   }
   try {

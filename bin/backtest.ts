@@ -12,7 +12,6 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { formatSummary, resultJson } from "#backtest/format.js";
 import { renderReport } from "#backtest/report.js";
@@ -20,6 +19,7 @@ import { backtestCandles } from "#backtest/run.js";
 import { BACKTEST_VARIABLES, commandLineSources, resolveSettings } from "#backtest/settings.js";
 import { sweepMain, wantsSweep } from "#backtest/sweep-cli.js";
 import { benchBacktest } from "#bench/backtest.js";
+import { COMMON_HELP, type OptionValues, reportingFailures, runCommand, UsageError } from "#local/cli.js";
 
 export { benchBacktest };
 
@@ -31,6 +31,7 @@ const usage = [
   "Window: cycles for candle closes in [--from, --to). Without --from the replay starts at the first candle the model's card says it has not seen; a window that overlaps its training or selection period is marked IN-SAMPLE.",
   "Settings: the live functions' variables, read and checked by the same config schema, from the environment, then --config (a JSON object of these names and values), then --equity (PAPER_STARTING_CASH_USD), --fee-bps (PAPER_TAKER_FEE_BPS), --slippage-bps (PAPER_SLIPPAGE_BPS):",
   `  ${BACKTEST_VARIABLES.join(", ")}`,
+  COMMON_HELP,
   "See docs/BACKTEST.md and the configuration table in README.md.",
 ].join("\n");
 
@@ -38,7 +39,7 @@ function parseTime(flag: string, value: string | undefined): number | undefined 
   if (value === undefined) return undefined;
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(ms))
-    throw new Error(`--${flag} ${value} is not an ISO date or time (e.g. 2024-01-01T00:00:00Z)`);
+    throw new UsageError(`--${flag} ${value} is not an ISO date or time (e.g. 2024-01-01T00:00:00Z)`);
   return ms / 1000;
 }
 
@@ -46,7 +47,7 @@ function parseHours(flag: string, value: string | undefined): number | undefined
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n < 0)
-    throw new Error(`--${flag} ${value} is not a number of hours >= 0 (such as 24)`);
+    throw new UsageError(`--${flag} ${value} is not a number of hours >= 0 (such as 24)`);
   return n;
 }
 
@@ -55,33 +56,33 @@ function defaultCandles(): string {
   return existsSync(shared) ? shared : resolve(ROOT, "data/replay");
 }
 
-async function main(): Promise<void> {
-  // walk-forward tuning has its own options (backtest/sweep-cli.ts)
-  if (wantsSweep(process.argv.slice(2))) return sweepMain(process.argv.slice(2));
-  const { values } = parseArgs({
-    options: {
-      candles: { type: "string" },
-      symbols: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
-      config: { type: "string" },
-      model: { type: "string" },
-      "fee-bps": { type: "string" },
-      "slippage-bps": { type: "string" },
-      equity: { type: "string" },
-      json: { type: "string" },
-      report: { type: "string" },
-      "no-cache": { type: "boolean" },
-      "cache-dir": { type: "string" },
-      "single-thread": { type: "boolean" },
-      "resume-kill-switch-after": { type: "string" },
-      help: { type: "boolean" },
-    },
-  });
-  if (values.help) {
-    console.log(usage);
-    return;
-  }
+const OPTIONS = {
+  candles: { type: "string" },
+  symbols: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  config: { type: "string" },
+  model: { type: "string" },
+  "fee-bps": { type: "string" },
+  "slippage-bps": { type: "string" },
+  equity: { type: "string" },
+  json: { type: "string" },
+  report: { type: "string" },
+  "no-cache": { type: "boolean" },
+  "cache-dir": { type: "string" },
+  "single-thread": { type: "boolean" },
+  "resume-kill-switch-after": { type: "string" },
+} as const;
+
+async function main(argv: readonly string[]): Promise<void> {
+  await runCommand(
+    { name: "npm run backtest", usage, options: OPTIONS },
+    ({ values }) => backtest(values),
+    argv,
+  );
+}
+
+async function backtest(values: OptionValues<typeof OPTIONS>): Promise<void> {
   // every setting is checked before any file is read
   const settings = resolveSettings(
     commandLineSources({
@@ -129,8 +130,7 @@ async function main(): Promise<void> {
     inferenceThread: !values["single-thread"],
     killSwitchResumeAfterHours,
     onProgress: progress,
-  });
-  bar?.stop();
+  }).finally(() => bar?.stop());
   console.log(formatSummary(result));
   if (values.json) {
     await writeFile(values.json, `${JSON.stringify(resultJson(result), null, 2)}\n`);
@@ -143,8 +143,9 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((error: Error) => {
-    console.error(`backtest failed: ${error.message}`);
-    process.exitCode = 1;
-  });
+  const argv = process.argv.slice(2);
+  // walk-forward tuning has its own options (backtest/sweep-cli.ts); failures are reported the same way
+  if (wantsSweep(argv))
+    await reportingFailures("npm run backtest", argv, () => sweepMain(argv.filter((a) => a !== "--debug")));
+  else await main(argv);
 }

@@ -3,7 +3,7 @@
  * latency, the warm 20-symbol signal cycle, cold init, and the backtest figures when that module
  * exists. Prints a table with each figure against its target and writes bench-results/bench.json.
  *
- *   npm run bench -- [--quick] [--only features,inference,cycle,init,backtest,sweep,chain] [--out path.json]
+ *   npm run bench -- [--quick] [--only features,inference,cycle,init,backtest,sweep,chain] [--out path.json] [--help] [--debug]
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -15,6 +15,7 @@ import { type BenchFigure, formatTable, judge } from "#bench/figures.js";
 import { benchInference, realFeatureBatches } from "#bench/inference.js";
 import { type HourlyCandles, loadHourlyCandles, locateCandleDir } from "#bench/real-candles.js";
 import { benchSignalCycle } from "#bench/signal-cycle.js";
+import { COMMON_HELP, type OptionValues, parseCommandLine, runCommand, UsageError } from "#local/cli.js";
 import { loadSignalModel, type SignalModel } from "#model/index.js";
 
 export const BENCH_SECTIONS = [
@@ -65,38 +66,52 @@ function loadAverage(): number[] | null {
   }
 }
 
+export const BENCH_USAGE = `usage: npm run bench -- [--quick] [--only ${BENCH_SECTIONS.join(",")}] [--out bench-results/bench.json]
+Feature-engine throughput against the reference libraries, 20-symbol inference latency, the warm
+20-symbol signal cycle, cold init, and the backtest and sweep figures; each against its target.
+  --quick        fewer runs of each measurement (seconds, not minutes)
+  --only A,B     only these sections
+  --out FILE     where the JSON report goes (default bench-results/bench.json)
+${COMMON_HELP}
+See docs/BENCHMARKS.md.`;
+
+export const BENCH_COMMAND = {
+  name: "npm run bench",
+  usage: BENCH_USAGE,
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    out: { type: "string" },
+  },
+} as const;
+
+/** The options of a command line; a wrong one is a UsageError. */
 export function parseBenchArgs(argv: readonly string[], projectRoot = PROJECT_ROOT): BenchOptions {
-  let quick = false;
+  const { values } = parseCommandLine(BENCH_COMMAND, argv);
+  return benchOptionsOf(values, projectRoot);
+}
+
+function benchOptionsOf(
+  values: OptionValues<typeof BENCH_COMMAND.options>,
+  projectRoot: string,
+): BenchOptions {
   let only: BenchSection[] = [...BENCH_SECTIONS];
-  let outPath = resolve(projectRoot, "bench-results/bench.json");
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === "--quick") quick = true;
-    else if (flag === "--only") {
-      const names = value()
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const unknown = names.filter((n) => !(BENCH_SECTIONS as readonly string[]).includes(n));
-      if (unknown.length > 0 || names.length === 0) {
-        throw new Error(
-          `--only ${names.join(",")}: unknown section(s) ${unknown.join(", ")}; choose from ${BENCH_SECTIONS.join(",")}`,
-        );
-      }
-      only = names as BenchSection[];
-    } else if (flag === "--out") outPath = resolve(value());
-    else
-      throw new Error(
-        `unknown argument ${arg}; usage: bench [--quick] [--only ${BENCH_SECTIONS.join(",")}] [--out file.json]`,
+  if (values.only !== undefined) {
+    const names = values.only
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const unknown = names.filter((n) => !(BENCH_SECTIONS as readonly string[]).includes(n));
+    if (unknown.length > 0 || names.length === 0) {
+      throw new UsageError(
+        `--only ${values.only}: unknown section(s) ${unknown.join(", ") || "(none given)"}; choose from ${BENCH_SECTIONS.join(",")}`,
       );
+    }
+    only = names as BenchSection[];
   }
-  return { quick, only, outPath, projectRoot };
+  const outPath =
+    values.out === undefined ? resolve(projectRoot, "bench-results/bench.json") : resolve(values.out);
+  return { quick: values.quick, only, outPath, projectRoot };
 }
 
 export async function runBench(
@@ -204,13 +219,15 @@ export async function runBench(
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const options = parseBenchArgs(process.argv.slice(2));
-  const report = await runBench(options, (line) => process.stderr.write(`bench: ${line}\n`));
-  const { machine } = report;
-  console.log(
-    `node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}, load average ${machine.loadAverageBefore?.join(" ") ?? "?"} -> ${machine.loadAverageAfter?.join(" ") ?? "?"}${options.quick ? ", --quick" : ""}`,
-  );
-  console.log(formatTable(report.figures, report.notes));
-  console.log(`wrote ${options.outPath}`);
-  if (report.notes.some((n) => n.includes(": failed:"))) process.exitCode = 1;
+  await runCommand(BENCH_COMMAND, async ({ values }) => {
+    const options = benchOptionsOf(values, PROJECT_ROOT);
+    const report = await runBench(options, (line) => process.stderr.write(`bench: ${line}\n`));
+    const { machine } = report;
+    console.log(
+      `node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}, load average ${machine.loadAverageBefore?.join(" ") ?? "?"} -> ${machine.loadAverageAfter?.join(" ") ?? "?"}${options.quick ? ", --quick" : ""}`,
+    );
+    console.log(formatTable(report.figures, report.notes));
+    console.log(`wrote ${options.outPath}`);
+    if (report.notes.some((n) => n.includes(": failed:"))) process.exitCode = 1;
+  });
 }

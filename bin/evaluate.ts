@@ -7,7 +7,6 @@
  * period is marked IN-SAMPLE (backtest/windows.ts, as the backtest does).
  */
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import {
   checkOrder,
   inSampleBanner,
@@ -16,6 +15,7 @@ import {
   seenMarketOf,
   WindowError,
 } from "#backtest/windows.js";
+import { COMMON_HELP, type OptionValues, runCommand, UsageError } from "#local/cli.js";
 import { cardPathFor } from "#model/card.js";
 import { loadSignalModel } from "#model/runtime.js";
 import { evaluateOnCandles } from "#training/evaluate-candles.js";
@@ -23,36 +23,36 @@ import { formatMetrics } from "#training/report.js";
 
 const usage =
   "usage: npm run evaluate -- --model <file.onnx> --candles <dir> [--card <card.json>] [--from ISO] [--to ISO] [--symbols A-B,C-D] [--json out.json]\n" +
-  "Rows whose candle opened in [--from, --to); without --from, from the first candle the model's card says it has not seen. A window that overlaps its training or selection period is marked IN-SAMPLE.";
+  "Rows whose candle opened in [--from, --to); without --from, from the first candle the model's card says it has not seen. A window that overlaps its training or selection period is marked IN-SAMPLE.\n" +
+  `${COMMON_HELP}`;
 
 function parseTime(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(ms))
-    throw new Error(
+    throw new UsageError(
       `--${flag} ${value} is not an ISO date or time (e.g. 2024-01-01 or 2024-01-01T00:00:00Z)`,
     );
   return ms / 1000;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      model: { type: "string" },
-      card: { type: "string" },
-      candles: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
-      symbols: { type: "string" },
-      json: { type: "string" },
-      help: { type: "boolean" },
-    },
-  });
-  if (values.help) {
-    console.log(usage);
-    return;
+const OPTIONS = {
+  model: { type: "string" },
+  card: { type: "string" },
+  candles: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  symbols: { type: "string" },
+  json: { type: "string" },
+} as const;
+
+async function evaluate(values: OptionValues<typeof OPTIONS>): Promise<void> {
+  if (!values.model || !values.candles) {
+    const missing = (["model", "candles"] as const).filter((flag) => !values[flag]);
+    throw new UsageError(
+      `${missing.map((f) => `--${f}`).join(" and ")} ${missing.length > 1 ? "are" : "is"} required, such as --model models/signal-model.onnx --candles data/replay`,
+    );
   }
-  if (!values.model || !values.candles) throw new Error(`--model and --candles are required\n${usage}`);
   const given = { from: parseTime("from", values.from), to: parseTime("to", values.to) };
   checkOrder(given.from, given.to);
   const cardPath = values.card ?? cardPathFor(values.model);
@@ -127,7 +127,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: Error) => {
-  console.error(`evaluate failed: ${error.message}`);
-  process.exitCode = 1;
-});
+await runCommand({ name: "npm run evaluate", usage, options: OPTIONS }, ({ values }) => evaluate(values));

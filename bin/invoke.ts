@@ -1,12 +1,15 @@
 /**
  * `npm run invoke -- <function> --event events/<file>.json`: runs a Lambda handler locally
- * against the local cloud and prints its result (see local/invoke.ts).
+ * against the local cloud and prints its result (see local/invoke.ts). --help, --debug and the
+ * one-line failures as every command (local/cli.ts).
  */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { reportingFailures } from "#local/cli.js";
 import {
   FUNCTION_TIMEOUT_SECONDS,
   handlerModuleFor,
+  INVOKE_COMMAND,
   invokeLocally,
   parseInvokeArgs,
   readEventFile,
@@ -15,9 +18,14 @@ import {
 import { prepareInvokeCloud, READS_CANDLES } from "#local/invoke-cloud.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const argv = process.argv.slice(2);
 
-try {
-  const args = parseInvokeArgs(process.argv.slice(2));
+await reportingFailures(INVOKE_COMMAND.name, argv, async () => {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(INVOKE_COMMAND.usage);
+    return;
+  }
+  const args = parseInvokeArgs(argv);
   const read = readEventFile(args.eventFile);
   const { event, note } = args.keepEventTime ? { event: read } : restampScheduledEvent(read, new Date());
   if (note) console.error(`${args.eventFile}: ${note}`);
@@ -41,7 +49,4 @@ try {
     console.error(`${failures.length} record(s) failed and would be retried by SQS.`);
     process.exitCode = 1;
   }
-} catch (error) {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exitCode = 1;
-}
+});

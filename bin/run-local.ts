@@ -14,12 +14,12 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GRANULARITY_SECONDS } from "#domain/schemas.js";
 import { exitSettingsFrom } from "#exits/exit-config.js";
 import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
+import { COMMON_HELP, isUserMistake, oneLine, parseCommandLine, reportEscapedFailures } from "#local/cli.js";
 import { useOrStartLocalCloud } from "#local/cloud-connection.js";
 import { runFollowCommand } from "#local/follow-command.js";
 import { createLocalPipeline } from "#local/pipeline.js";
@@ -29,7 +29,6 @@ import {
   chooseLocalTrading,
   LIVE_CONFIRMATION_FLAG,
   LIVE_FLAG,
-  LocalRunRefused,
   type LocalTrading,
 } from "#local/trading-mode.js";
 import { listCandleFiles, readCandleColumns } from "#market-data/replay.js";
@@ -41,6 +40,23 @@ import { sharedDocumentClient } from "#store/dynamo/client.js";
 import { createStores } from "#store/dynamo/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const USAGE = `usage: npm start -- [--follow [--speed N | --candles-url URL] [--from ISO] [--cycles N]] [--candles data/replay] [--hours 24] [--symbols BTC-USD,ETH-USD] [--json out.json] [--verbose]
+                 [--ollama-host http://127.0.0.1:11434] [--ollama-model phi3:3.8b] [--live --${LIVE_CONFIRMATION_FLAG}]
+Runs the whole pipeline on a local cloud (DynamoDB and SQS on 127.0.0.1) over the last --hours of the
+replayed 1h candles in --candles, paper trading, and prints a summary of the run.
+  --symbols A,B      only these products (the files' BASE-USDT stand for BASE-USD)
+  --json FILE        also write the summary as JSON
+  --verbose          the handlers' log lines on stderr
+  --ollama-host URL, --ollama-model NAME   the LLM that validates recommendations (default: OLLAMA_HOST, OLLAMA_MODEL)
+  --live --${LIVE_CONFIRMATION_FLAG}   REAL orders at COINBASE_API_BASE_URL with the key in COINBASE_KEY_FILE
+  --follow           paper trading continuously, one cycle per closed candle, until Ctrl-C, with:
+    --speed N          replay --candles at N times real time (60 = one hour per minute), or
+    --candles-url URL  Coinbase's public candles endpoint (default COINBASE_API_BASE_URL), in real time
+    --from ISO         where a replay starts;  --cycles N   stop after N cycles
+${COMMON_HELP}
+Settings come from the environment (the configuration table in README.md); a wrong value is refused.`;
+
+reportEscapedFailures("npm start");
 
 /** a refusal before anything started: one line on stderr, exit code 2 */
 function refuse(message: string): never {
@@ -57,32 +73,40 @@ try {
     process.env,
   );
 } catch (error) {
-  const code = (error as { code?: unknown }).code;
-  if (error instanceof LocalRunRefused || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")))
-    refuse((error as Error).message);
+  if (isUserMistake(error)) refuse(oneLine(error));
   throw error;
 }
 
 function parseCliArgs() {
-  return parseArgs({
-    options: {
-      candles: { type: "string", default: "data/replay" },
-      hours: { type: "string", default: "24" },
-      symbols: { type: "string" },
-      "ollama-host": { type: "string" },
-      "ollama-model": { type: "string" },
-      json: { type: "string" },
-      verbose: { type: "boolean", default: false },
-      // --follow: local/follow-command.ts
-      follow: { type: "boolean", default: false },
-      speed: { type: "string" },
-      from: { type: "string" },
-      "candles-url": { type: "string" },
-      cycles: { type: "string" },
-      [LIVE_FLAG]: { type: "boolean", default: false },
-      [LIVE_CONFIRMATION_FLAG]: { type: "boolean", default: false },
+  const { values } = parseCommandLine(
+    {
+      name: "npm start",
+      usage: USAGE,
+      options: {
+        candles: { type: "string", default: "data/replay" },
+        hours: { type: "string", default: "24" },
+        symbols: { type: "string" },
+        "ollama-host": { type: "string" },
+        "ollama-model": { type: "string" },
+        json: { type: "string" },
+        verbose: { type: "boolean", default: false },
+        // --follow: local/follow-command.ts
+        follow: { type: "boolean", default: false },
+        speed: { type: "string" },
+        from: { type: "string" },
+        "candles-url": { type: "string" },
+        cycles: { type: "string" },
+        [LIVE_FLAG]: { type: "boolean", default: false },
+        [LIVE_CONFIRMATION_FLAG]: { type: "boolean", default: false },
+      },
     },
-  }).values;
+    process.argv.slice(2),
+  );
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  return values;
 }
 
 if (args.follow) {
@@ -93,7 +117,7 @@ if (args.follow) {
     refuse(`${fixedRunOnly} is for the fixed replay; --follow runs until Ctrl-C (or --cycles N)`);
   const say = (line = "") => process.stdout.write(`${line}\n`);
   const code = await runFollowCommand({ args, trading, repoRoot, say }).catch((error: unknown) => {
-    if (error instanceof LocalRunRefused) refuse(error.message);
+    if (isUserMistake(error)) refuse(oneLine(error));
     throw error;
   });
   await new Promise((flushed) => process.stdout.write("", flushed));
@@ -111,7 +135,7 @@ const ollamaHost = args["ollama-host"] ?? config.OLLAMA_HOST;
 const ollamaModel = args["ollama-model"] ?? config.OLLAMA_MODEL;
 const hours = Number(args.hours);
 if (!Number.isInteger(hours) || hours < 1)
-  refuse(`--hours must be a positive whole number, got ${args.hours}`);
+  refuse(`--hours ${args.hours}: give a positive whole number of hourly cycles, such as 24`);
 
 const files = listCandleFiles(args.candles).filter((f) => f.granularity === "ONE_HOUR");
 if (files.length === 0) refuse(`no 1h candle files (<BASE>-<QUOTE>_1h.csv) in ${args.candles}`);
@@ -119,7 +143,10 @@ const wanted = args.symbols?.split(",").map((s) => s.trim().toUpperCase());
 const chosen = wanted ? files.filter((f) => wanted.includes(f.productId)) : files;
 if (wanted && chosen.length !== wanted.length) {
   const known = files.map((f) => f.productId).join(", ");
-  refuse(`--symbols ${args.symbols}: not all are in ${args.candles} (available: ${known})`);
+  const missing = wanted.filter((w) => !files.some((f) => f.productId === w)).join(", ");
+  refuse(
+    `--symbols ${args.symbols}: no 1h candle file for ${missing} in ${args.candles}; choose from ${known}`,
+  );
 }
 // a file that does not parse (a bad row, with its file:line) drops its symbol, not the run
 const lastStarts = new Map<string, number>();

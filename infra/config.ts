@@ -137,7 +137,7 @@ export function idleValidatorTasks(config: Pick<DeploymentConfig, "llmWarmMode">
   return config.llmWarmMode === "always-on" ? 1 : 0;
 }
 
-const KEYS = [
+export const DEPLOYMENT_CONTEXT_KEYS = [
   "region",
   "resourcePrefix",
   "tradingMode",
@@ -160,10 +160,15 @@ const KEYS = [
   "scheduleMinutes",
 ] as const;
 
+/** A context value (cdk.json or -c key=value) the stacks cannot be built with; the message names each. */
+export class DeploymentConfigError extends Error {
+  override readonly name = "DeploymentConfigError";
+}
+
 /** Reads and validates the context keys listed in cdk.json; throws with every wrong key at once. */
 export function readDeploymentConfig(node: Node): DeploymentConfig {
   const raw: Record<string, unknown> = {};
-  for (const key of KEYS) raw[key] = node.tryGetContext(key);
+  for (const key of DEPLOYMENT_CONTEXT_KEYS) raw[key] = node.tryGetContext(key);
   const parsed = DeploymentConfig.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues
@@ -171,7 +176,7 @@ export function readDeploymentConfig(node: Node): DeploymentConfig {
         (i) => `  ${i.path.join(".") || "(config)"}: ${i.message} (got ${JSON.stringify(pick(raw, i.path))})`,
       )
       .join("\n");
-    throw new Error(
+    throw new DeploymentConfigError(
       `Invalid CDK context for the trading pipeline:\n${problems}\n` +
         "Fix the value in cdk.json or pass it with -c key=value (see docs/DEPLOY.md).",
     );

@@ -16,13 +16,27 @@ import {
   PIPELINE_FUNCTION_NAMES,
 } from "#infra/function-catalog.js";
 import { ScheduledEvent } from "#runtime/lambda-events.js";
+import { COMMON_HELP, helpHint, parseCommandLine, UsageError } from "./cli.js";
 
 export const USAGE = `usage: npm run invoke -- <function> --event events/<file>.json [--live-candles] [--keep-event-time]
   <function>: ${PIPELINE_FUNCTION_NAMES.join(" | ")}
-  Uses the local cloud named by AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS, else the one
-  \`npm run local\` keeps up, else a fresh one for this call. Market data comes from the local replay
-  market unless COINBASE_API_BASE_URL is set or --live-candles asks for Coinbase itself.
-  A scheduled event's time is replaced by the current time unless --keep-event-time.`;
+  Runs the function's handler here, as Lambda would (its environment, a context with a deadline), and
+  prints what it returns. Uses the local cloud named by AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS,
+  else the one \`npm run local\` keeps up, else a fresh one for this call. Market data comes from the
+  local replay market unless COINBASE_API_BASE_URL is set or --live-candles asks for Coinbase itself.
+  A scheduled event's time is replaced by the current time unless --keep-event-time.
+${COMMON_HELP}`;
+
+export const INVOKE_COMMAND = {
+  name: "npm run invoke",
+  usage: USAGE,
+  options: {
+    event: { type: "string", short: "e" },
+    "live-candles": { type: "boolean" },
+    "keep-event-time": { type: "boolean" },
+  },
+  positionals: true,
+} as const;
 
 export interface InvokeArgs {
   readonly functionName: FunctionName;
@@ -33,31 +47,33 @@ export interface InvokeArgs {
   readonly keepEventTime?: boolean;
 }
 
+/** The function and event file of a command line; a mistake is a UsageError saying what to give. */
 export function parseInvokeArgs(argv: readonly string[]): InvokeArgs {
-  const positional: string[] = [];
-  let eventFile: string | undefined;
-  const flags: { liveCandles?: boolean; keepEventTime?: boolean } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--event" || arg === "-e") eventFile = argv[++i];
-    else if (arg === "--live-candles") flags.liveCandles = true;
-    else if (arg === "--keep-event-time") flags.keepEventTime = true;
-    else if (arg.startsWith("--event=")) eventFile = arg.slice("--event=".length);
-    else if (arg.startsWith("-")) throw new Error(`Unknown option ${arg}.\n${USAGE}`);
-    else positional.push(arg);
-  }
-  const [functionName, ...extra] = positional;
-  if (!functionName || extra.length > 0)
-    throw new Error(`Expected exactly one function name, got ${JSON.stringify(positional)}.\n${USAGE}`);
+  const { values, positionals } = parseCommandLine(INVOKE_COMMAND, argv);
+  const [functionName, ...extra] = positionals;
+  const choose = `choose one of ${PIPELINE_FUNCTION_NAMES.join(", ")}`;
+  if (!functionName) throw new UsageError(`name the function to invoke: ${choose}`);
+  if (extra.length > 0)
+    throw new UsageError(
+      `one function at a time: got ${positionals.join(", ")}; ${helpHint(INVOKE_COMMAND.name)}`,
+    );
   if (!isFunctionName(functionName)) {
     const hint =
       functionName === "llm-validator"
-        ? " The LLM validator is an ECS worker, not a Lambda: run it with its worker entry point."
-        : "";
-    throw new Error(`${JSON.stringify(functionName)} is not a Lambda of the pipeline.${hint}\n${USAGE}`);
+        ? "the LLM validator is an ECS worker, not a Lambda: run it with its worker entry point"
+        : choose;
+    throw new UsageError(`${JSON.stringify(functionName)} is not a Lambda of the pipeline: ${hint}`);
   }
-  if (!eventFile) throw new Error(`--event <file> is required.\n${USAGE}`);
-  return { functionName, eventFile, ...flags };
+  if (!values.event)
+    throw new UsageError(
+      `--event <file> is required: the event to invoke ${functionName} with, such as --event events/${functionName}.*.json`,
+    );
+  return {
+    functionName,
+    eventFile: values.event,
+    ...(values["live-candles"] ? { liveCandles: true } : {}),
+    ...(values["keep-event-time"] ? { keepEventTime: true } : {}),
+  };
 }
 
 /**
@@ -186,14 +202,16 @@ export function readEventFile(file: string): unknown {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new Error(
-      `Cannot read event file ${file} (${(error as NodeJS.ErrnoException).code}): pass a file from events/.`,
+    throw new UsageError(
+      `cannot read the event file ${file} (${(error as NodeJS.ErrnoException).code}): pass a file from events/`,
     );
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`Event file ${file} is not JSON: ${(error as Error).message}`);
+    throw new UsageError(
+      `the event file ${file} is not JSON (${(error as Error).message}): fix it or pass a file from events/`,
+    );
   }
 }
 

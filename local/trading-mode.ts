@@ -39,7 +39,9 @@ export interface TradingFlags {
 }
 
 export async function chooseLocalTrading(flags: TradingFlags, env: NodeJS.ProcessEnv): Promise<LocalTrading> {
-  // without --live the run is paper whatever TRADING_MODE says: a live run is never an accident
+  // without --live the run is paper whatever valid mode TRADING_MODE names: a live run is never an
+  // accident; a value that is no mode at all (TRADING_MODE=bogus) is refused like any wrong setting
+  if (env.TRADING_MODE?.trim() !== "live") configFrom(env);
   if (!flags.live) return { mode: "paper", config: configFrom({ ...env, TRADING_MODE: "paper" }) };
 
   const config = configFrom({ ...env, TRADING_MODE: "live" });

@@ -1,5 +1,10 @@
 import type { OhlcvSeries } from "#features/series.js";
-import { FILE_GRANULARITIES, listCandleFiles, readCandleColumns } from "#market-data/replay.js";
+import {
+  CandleFileError,
+  FILE_GRANULARITIES,
+  listCandleFiles,
+  readCandleColumns,
+} from "#market-data/replay.js";
 
 /**
  * The candle files of a folder for training and evaluation, read with the product's replay reader
@@ -20,17 +25,20 @@ export async function readCandleFolder(
   try {
     files = listCandleFiles(dir).filter((f) => f.granularity === wanted);
   } catch (error) {
-    throw new Error(
+    if (error instanceof CandleFileError) throw error;
+    throw new CandleFileError(
       `cannot list candle folder ${dir} (${(error as NodeJS.ErrnoException).code}); pass --candles <dir> with <BASE>-<QUOTE>_<granularity>.csv files`,
     );
   }
   if (symbols) {
     const missing = symbols.filter((s) => !files.some((f) => f.sourceSymbol === s));
     if (missing.length > 0)
-      throw new Error(`no ${granularity} candle file in ${dir} for ${missing.join(", ")}`);
+      throw new CandleFileError(
+        `no ${granularity} candle file in ${dir} for ${missing.join(", ")}; available: ${files.map((f) => f.sourceSymbol).join(", ")}`,
+      );
     files = files.filter((f) => symbols.includes(f.sourceSymbol));
   }
-  if (files.length === 0) throw new Error(`no *_${granularity}.csv candle files in ${dir}`);
+  if (files.length === 0) throw new CandleFileError(`no *_${granularity}.csv candle files in ${dir}`);
   return files
     .sort((a, b) => a.sourceSymbol.localeCompare(b.sourceSymbol))
     .map((f) => ({ symbol: f.sourceSymbol, series: readCandleColumns(f.path) }));

@@ -12,6 +12,7 @@ import { readCandleFolder } from "./candle-csv.js";
 import { LABEL_DEFINITION_TEXT, TRAINING_CONFIG, toIso, toUnix } from "./config.js";
 import { evaluateOnCandles, FEATURE_ENGINE } from "./evaluate-candles.js";
 import { renderModelCardMarkdown } from "./model-card-markdown.js";
+import { checkTrainingPython } from "./python-check.js";
 import { formatMetrics } from "./report.js";
 
 const SPLIT_TRAIN = 0;
@@ -146,6 +147,8 @@ export async function runTraining(options: TrainingOptions): Promise<ModelCard> 
     downReturn: TRAINING_CONFIG.label.downReturn,
   };
 
+  // a Python that cannot train is found before the feature export, not after it
+  if (!options.reuseTrainedModel) checkTrainingPython(options.python);
   const t0 = Date.now();
   const series = await readCandleFolder(options.candleDir, TRAINING_CONFIG.granularity);
   const rows = buildLabelledRows(series, label, {}, FEATURE_ENGINE);

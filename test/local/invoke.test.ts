@@ -20,7 +20,9 @@ describe("parseInvokeArgs", () => {
   });
 
   it("refuses unknown functions, the ECS validator, and a missing event with a usage line", () => {
-    expect(() => parseInvokeArgs(["nope", "--event", "x.json"])).toThrow(/not a Lambda.*\n.*usage/s);
+    expect(() => parseInvokeArgs(["nope", "--event", "x.json"])).toThrow(
+      /^"nope" is not a Lambda of the pipeline: choose one of .*kill-switch/,
+    );
     expect(() => parseInvokeArgs(["llm-validator", "--event", "x.json"])).toThrow(/ECS worker/);
     expect(() => parseInvokeArgs(["portfolio"])).toThrow(/--event <file> is required/);
   });

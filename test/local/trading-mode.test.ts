@@ -40,6 +40,16 @@ describe("npm start's paper/live switch", () => {
     expect(trading.config.TRADING_MODE).toBe("paper");
   });
 
+  it("refuses a TRADING_MODE that is no mode at all, with or without --live", async () => {
+    for (const flags of [{ live: false, confirmed: false }, LIVE]) {
+      expect(await refusal(chooseLocalTrading(flags, { ...liveEnv, TRADING_MODE: "bogus" }))).toMatch(
+        /^Invalid configuration: TRADING_MODE="bogus": .*"paper".*"live"/,
+      );
+    }
+    const unset = await chooseLocalTrading({ live: false, confirmed: false }, { TRADING_MODE: "" });
+    expect(unset.mode).toBe("paper");
+  });
+
   it("--live with the confirmation, a venue and a key file is live against that venue", async () => {
     const trading = await chooseLocalTrading(LIVE, liveEnv);
     expect(trading).toMatchObject({ mode: "live", baseUrl: FAKE, keyFile: keyPath, warnings: [] });

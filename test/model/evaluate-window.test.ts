@@ -93,13 +93,13 @@ describe("evaluate's window (the model card's split)", () => {
 
   it("refuses a reversed window and an empty one, saying what was given", async () => {
     const reversed = await evaluate("--from", "2024-03-11", "--to", "2024-03-10");
-    expect(reversed.code).toBe(1);
+    expect(reversed.code).toBe(2);
     expect(reversed.stderr).toContain(
-      "evaluate failed: --from 2024-03-11T00:00:00.000Z is not before --to 2024-03-10T00:00:00.000Z: the window [from, to) is reversed.",
+      "npm run evaluate: --from 2024-03-11T00:00:00.000Z is not before --to 2024-03-10T00:00:00.000Z: the window [from, to) is reversed.",
     );
     const empty = await evaluate("--from", "2025-01-01");
-    expect(empty.code).toBe(1);
-    expect(empty.stderr).toContain("evaluate failed: no labelled rows in");
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("npm run evaluate: no labelled rows in");
     expect(empty.stderr).toContain("The window was [2025-01-01T00:00:00.000Z, the end of the data)");
   });
 });

@@ -2,6 +2,14 @@
 
 export type CoinbaseRequestLabel = { method: string; path: string };
 
+/**
+ * Whether the request places an order (POST .../orders): only then can an unknown outcome have
+ * created something, and only then does replaying its client_order_id help.
+ */
+export function placesOrder(request: CoinbaseRequestLabel): boolean {
+  return request.method === "POST" && /\/orders$/.test(request.path.split("?")[0]!);
+}
+
 /** Coinbase answered with a non-2xx status (after retries, for 429 and 5xx). */
 export class CoinbaseApiError extends Error {
   override readonly name = "CoinbaseApiError";
@@ -23,7 +31,7 @@ export class CoinbaseApiError extends Error {
     request: CoinbaseRequestLabel;
     attempts: number;
   }) {
-    const action = actionFor(args.status, args.detail);
+    const action = actionFor(args.status, args.detail, placesOrder(args.request));
     super(
       `Coinbase ${args.request.method} ${args.request.path} answered HTTP ${args.status}` +
         (args.error ? ` ${args.error}` : "") +
@@ -52,8 +60,10 @@ export class CoinbaseNetworkError extends Error {
   constructor(args: { request: CoinbaseRequestLabel; attempts: number; timedOut: boolean; cause: unknown }) {
     super(
       `Coinbase ${args.request.method} ${args.request.path} got no answer after ${args.attempts} attempts ` +
-        `(${args.timedOut ? "timed out" : describeCause(args.cause)}). The outcome is unknown: for an order, ` +
-        "replay the same client_order_id (Coinbase returns the original order) before treating it as failed.",
+        `(${args.timedOut ? "timed out" : describeCause(args.cause)}). ` +
+        (placesOrder(args.request)
+          ? "The outcome is unknown: replay the same client_order_id (Coinbase returns the original order) before treating the order as failed."
+          : "Check the network and COINBASE_API_BASE_URL, then retry."),
       { cause: args.cause },
     );
     this.method = args.request.method;
@@ -79,7 +89,7 @@ export class CoinbaseResponseError extends Error {
   }
 }
 
-function actionFor(status: number, detail: string | undefined): string {
+function actionFor(status: number, detail: string | undefined, order: boolean): string {
   if (status === 401)
     return "Check the API key name and secret, that the server clock is right (JWTs live 120 s), and that the key is not revoked.";
   if (status === 403)
@@ -89,7 +99,9 @@ function actionFor(status: number, detail: string | undefined): string {
   if (status === 404) return "Check the product or order id.";
   if (status === 429) return "Rate limited: lower the request rate or retry later.";
   if (status >= 500)
-    return "Coinbase is failing: retry later; for an order, replay the same client_order_id.";
+    return order
+      ? "Coinbase is failing: retry later, replaying the same client_order_id."
+      : "Coinbase is failing: retry later.";
   return "Fix the request parameters named in the message.";
 }
 

@@ -30,6 +30,11 @@ export const FILE_GRANULARITIES: Readonly<Record<string, Granularity>> = {
   "1d": "ONE_DAY",
 };
 
+/** A candle folder, file or row that cannot be used; the message names it (file:line for a row) and the fix. */
+export class CandleFileError extends Error {
+  override readonly name = "CandleFileError";
+}
+
 export interface CandleFile {
   path: string;
   /** as in the file name, e.g. BTC-USDT */
@@ -60,7 +65,7 @@ export function parseCandleFileName(path: string): CandleFile {
   const match = name.match(FILE_NAME);
   const granularity = match ? FILE_GRANULARITIES[match[3]!] : undefined;
   if (!match || !granularity) {
-    throw new Error(
+    throw new CandleFileError(
       `${name} is not a candle file name: expected <BASE>-<QUOTE>_<granularity>.csv with granularity one of ${Object.keys(FILE_GRANULARITIES).join(", ")}`,
     );
   }
@@ -69,7 +74,17 @@ export function parseCandleFileName(path: string): CandleFile {
 }
 
 export function listCandleFiles(dir: string): CandleFile[] {
-  return readdirSync(dir)
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+    throw new CandleFileError(
+      `candle folder ${dir} ${code === "ENOENT" ? "does not exist" : "is not a folder"}: give a folder of <BASE>-<QUOTE>_<granularity>.csv files (such as data/replay)`,
+    );
+  }
+  return names
     .filter((name) => FILE_NAME.test(name) && FILE_GRANULARITIES[name.match(FILE_NAME)![3]!] !== undefined)
     .sort()
     .map((name) => parseCandleFileName(join(dir, name)));
@@ -133,7 +148,7 @@ export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange
   let pos = bytes.indexOf(10);
   const header = bytes.toString("latin1", 0, pos < 0 ? size : pos).trim();
   if (header !== HEADER) {
-    throw new Error(`${path}: first line must be "${HEADER}", got "${header.slice(0, 80)}"`);
+    throw new CandleFileError(`${path}: first line must be "${HEADER}", got "${header.slice(0, 80)}"`);
   }
   let rows = 0;
   for (let i = pos; i >= 0 && i < size; i = bytes.indexOf(10, i + 1)) rows++;
@@ -152,21 +167,28 @@ export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange
     line++;
     let end = lineEnd;
     if (end > lineStart && bytes[end - 1] === 13) end--;
-    if (end <= lineStart) continue;
+    if (end <= lineStart) {
+      // only the end of the file after its last newline may be empty: a blank line would drop a candle
+      if (lineEnd >= size) continue;
+      throw new CandleFileError(
+        `${path}:${line}: blank line; remove it (each line after the header must be one candle: timestamp,open,high,low,close,volume)`,
+      );
+    }
     let fieldStart = lineStart;
     for (let f = 0; f < 6; f++) {
       let fieldEnd = fieldStart;
       if (f < 5) {
         while (fieldEnd < end && bytes[fieldEnd] !== 44) fieldEnd++;
-        if (fieldEnd >= end) throw new Error(`${path}:${line}: expected 6 comma-separated fields`);
+        if (fieldEnd >= end) throw new CandleFileError(`${path}:${line}: expected 6 comma-separated fields`);
       } else {
         fieldEnd = end;
         for (let k = fieldStart; k < end; k++)
-          if (bytes[k] === 44) throw new Error(`${path}:${line}: expected 6 comma-separated fields`);
+          if (bytes[k] === 44)
+            throw new CandleFileError(`${path}:${line}: expected 6 comma-separated fields`);
       }
       const value = parseNumber(bytes, fieldStart, fieldEnd);
       if (!Number.isFinite(value)) {
-        throw new Error(`${path}:${line}: field ${HEADER.split(",")[f]} is not a number`);
+        throw new CandleFileError(`${path}:${line}: field ${HEADER.split(",")[f]} is not a number`);
       }
       targets[f]![n] = value;
       fieldStart = fieldEnd + 1;
@@ -180,11 +202,12 @@ export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange
     if (!isValidCandleNumbers(start, open, high, low, close, volume)) {
       const problem = candleRowProblem({ start, open, high, low, close, volume });
       const row = bytes.toString("latin1", lineStart, end).slice(0, 120);
-      throw new Error(
+      throw new CandleFileError(
         `${path}:${line}: not a valid candle (${problem}) in row "${row}"; fix or remove the row, no candle of this file is used until then`,
       );
     }
-    if (start <= previous) throw new Error(`${path}:${line}: timestamps must be strictly ascending`);
+    if (start <= previous)
+      throw new CandleFileError(`${path}:${line}: timestamps must be strictly ascending`);
     previous = start;
     if (start >= from && start < to) n++;
     else if (start >= to) break;
@@ -242,7 +265,7 @@ export class ReplayCandleSource implements CandleSource {
   ): Promise<Candle[]> {
     const file = this.files.find((f) => f.productId === productId && f.granularity === granularity);
     if (!file) {
-      throw new Error(
+      throw new CandleFileError(
         `no replay file for ${productId} ${granularity} (${GRANULARITY_SECONDS[granularity]} s); available: ${this.files.map((f) => basename(f.path)).join(", ")}`,
       );
     }

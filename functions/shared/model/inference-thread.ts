@@ -34,6 +34,9 @@ export type InferenceRequest = {
   rowCount: number;
 };
 
+/** Asks the worker to finish the requests it has, release its session and end (see close()). */
+export type InferenceStop = { stop: true };
+
 export type InferenceReply =
   | { type: "ready" }
   | { type: "failed"; message: string }
@@ -59,7 +62,10 @@ export interface InferenceThread {
   predict(rows: Float32Array, rowCount: number): Promise<Scored>;
   /** milliseconds the worker has spent scoring so far */
   readonly busyMs: number;
-  /** Stops the worker; pending predictions fail. */
+  /**
+   * Stops the worker: pending predictions fail at once, and the worker ends after the native call
+   * it is in (opening the session, or a batch), never in the middle of one.
+   */
   close(): Promise<void>;
 }
 
@@ -72,6 +78,9 @@ export interface InferenceThreadOptions {
 export class InferenceThreadError extends Error {
   override readonly name = "InferenceThreadError";
 }
+
+/** how long close() waits for the worker to end by itself before terminating it */
+const CLOSE_TIMEOUT_MS = 30_000;
 
 const WORKER_URL = new URL("./inference-worker.mjs", import.meta.url);
 
@@ -96,6 +105,7 @@ export function startInferenceThread(
   let broken: InferenceThreadError | undefined;
   let closing = false;
   let busyMs = 0;
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
 
   const failAll = (error: InferenceThreadError) => {
     broken ??= error;
@@ -148,9 +158,24 @@ export function startInferenceThread(
       return busyMs;
     },
     async close() {
+      if (closing) return exited;
       closing = true;
       failAll(new InferenceThreadError("the inference thread was closed"));
-      await worker.terminate();
+      // Not worker.terminate(): ending the thread while onnxruntime is still opening the session or
+      // running a batch makes the native callback throw into a dead environment, and the process
+      // aborts (`terminate called after throwing an instance of 'Napi::Error'`, exit 134). That is
+      // what a bad candle file did when its error ended the backtest while the model was loading.
+      // The worker finishes its native call, releases the session and ends by itself; the process
+      // waits for it (ref), so an exiting caller cannot cut it short either.
+      worker.ref();
+      const stop: InferenceStop = { stop: true };
+      worker.postMessage(stop);
+      const slow = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+      try {
+        await exited;
+      } finally {
+        clearTimeout(slow);
+      }
     },
   };
 }

@@ -14,6 +14,7 @@ import { InferenceSession, Tensor } from "onnxruntime-node";
 /** @typedef {import("./inference-thread.js").InferenceWorkerData} InferenceWorkerData */
 /** @typedef {import("./inference-thread.js").InferenceRequest} InferenceRequest */
 /** @typedef {import("./inference-thread.js").InferenceReply} InferenceReply */
+/** @typedef {import("./inference-thread.js").InferenceStop} InferenceStop */
 
 /**
  * @param {InferenceWorkerData} data
@@ -78,7 +79,16 @@ async function serve() {
   send(port, { type: "ready" });
   // one request at a time, in arrival order: session.run yields between batches
   let queue = Promise.resolve();
-  port.on("message", (/** @type {InferenceRequest} */ request) => {
+  port.on("message", (/** @type {InferenceRequest | InferenceStop} */ message) => {
+    if ("stop" in message) {
+      // after the work already asked for: no native call may be in flight when the thread ends
+      queue = queue.then(async () => {
+        await session.release();
+        port.close();
+      });
+      return;
+    }
+    const request = message;
     queue = queue.then(async () => {
       try {
         const t0 = performance.now();
