@@ -247,8 +247,8 @@ const cases: Case[] = [
   ...(["market-data", "signal-generator", "portfolio"] as const).map(
     (fn): Case => [
       "npm run invoke",
-      `${fn} with its sample scheduled event`,
-      [fn, "--event", `events/${fn}.scheduled.json`],
+      `${fn} with its sample scheduled event's own (stale) time`,
+      [fn, "--event", `events/${fn}.scheduled.json`, "--keep-event-time"],
       {},
       /^The event's time .* is \d+ days behind this function's clock .* To run at the current time, invoke with \{"action":"run"\}\.$/,
     ],
