@@ -19,6 +19,7 @@ import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
 import type { CandleSource } from "#market-data/ingest.js";
 import { listCandleFiles, ReplayCandleSource, readCandleColumns } from "#market-data/replay.js";
 import { loadSignalModel } from "#model/index.js";
+import { riskLimitsFromConfig } from "#risk/limits-from-config.js";
 import type { Log } from "#runtime/log.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
 import { sharedDocumentClient } from "#store/dynamo/client.js";
@@ -211,6 +212,7 @@ export async function runFollowCommand(options: {
       settleRestingOrders: venue.settleRestingOrders && (() => venue.settleRestingOrders!(plan.symbols)),
       marks: venue.marks,
       startingCashUsd: config.PAPER_STARTING_CASH_USD,
+      limits: riskLimitsFromConfig(config),
       exits: exitSettingsFrom(config),
       log: quiet,
       handlerLogger: new Logger({ serviceName: "local-runner", logLevel: args.verbose ? "INFO" : "SILENT" }),
