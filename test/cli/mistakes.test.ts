@@ -206,7 +206,7 @@ const cases: Case[] = [
     "an unknown section",
     ["--only", "speed"],
     {},
-    /^--only speed: unknown section\(s\) speed; choose from features,inference,cycle,init,backtest,sweep$/,
+    /^--only speed: unknown section\(s\) speed; choose from features,inference,cycle,init,backtest,sweep,chain$/,
   ],
   [
     "npm run bench",
