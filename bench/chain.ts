@@ -55,6 +55,10 @@ import type { BenchFigure } from "./figures.js";
 import { percentile } from "./stats.js";
 
 export const CHAIN_TARGETS = { wholeP50Ms: 1500, wholeP99Ms: 3000, recommendations: 100 } as const;
+/** the bench's wide settings: every BUY becomes a recommendation, and money never runs out */
+const BENCH_MIN_CONFIDENCE = 0.5;
+const BENCH_MAX_PER_CYCLE = 50;
+const BENCH_CASH_USD = 10_000_000;
 
 export interface ChainBenchOptions {
   replayDir: string;
@@ -89,7 +93,7 @@ export async function benchChain(options: ChainBenchOptions): Promise<BenchFigur
   const granularity = "ONE_HOUR" as const;
   const stores = createStores(createDocumentClient());
   const sqs = new SQSClient({});
-  const config = loadConfig({ TRADING_MODE: "paper", PAPER_STARTING_CASH_USD: "10000000" });
+  const config = loadConfig({ TRADING_MODE: "paper", PAPER_STARTING_CASH_USD: String(BENCH_CASH_USD) });
   const venue = await createVenue(config, {
     db: createDocumentClient(),
     portfolioTable: options.portfolioTable,
@@ -103,7 +107,11 @@ export async function benchChain(options: ChainBenchOptions): Promise<BenchFigur
     maxAssetFraction: 1,
     maxTotalExposure: 1,
   };
-  const bridgeSettings = { ...DEFAULT_BRIDGE_SETTINGS, minConfidence: 0.5, maxPerCycle: 50 };
+  const bridgeSettings = {
+    ...DEFAULT_BRIDGE_SETTINGS,
+    minConfidence: BENCH_MIN_CONFIDENCE,
+    maxPerCycle: BENCH_MAX_PER_CYCLE,
+  };
   const sendToValidation = queueSender(options.queues.validation.url, QUEUES.validation.urlEnvVar, sqs);
   const sendToRisk = queueSender(options.queues.risk.url, QUEUES.risk.urlEnvVar, sqs);
   const sendToExecution = queueSender(options.queues.execution.url, QUEUES.execution.urlEnvVar, sqs);
@@ -149,7 +157,7 @@ export async function benchChain(options: ChainBenchOptions): Promise<BenchFigur
         {
           limits,
           granularity,
-          startingCashUsd: 10_000_000,
+          startingCashUsd: BENCH_CASH_USD,
           maxSnapshotAgeMinutes: 120,
           roundTripCost:
             (2 * (DEFAULT_PAPER_ACCOUNT.takerFeeBps + DEFAULT_PAPER_ACCOUNT.slippageBps)) / 10_000,

@@ -4,12 +4,15 @@
  * (steps/kill-switch-command.ts). Pausing stops new orders at once: the bridge stops queueing, the
  * risk manager refuses, the executor cancels what is approved but not yet placed.
  */
+
+import { publishStored } from "#runtime/event-bus.js";
 import { handlerContext } from "#runtime/handler-context.js";
 import { killSwitchCheck } from "#runtime/health-checks.js";
 import { recordKillSwitch } from "#runtime/pipeline-metrics.js";
+import { killSwitchChangedEvents } from "#steps/chain-events.js";
 import { KillSwitchCommand, runKillSwitchCommand } from "#steps/kill-switch-command.js";
 
-const { config, logger, metrics, stores, handler: lambda } = handlerContext("kill-switch");
+const { config, logger, metrics, stores, events, handler: lambda } = handlerContext("kill-switch");
 const deps = { killSwitch: stores.killSwitch, portfolio: stores.portfolio, log: logger };
 const settings = {
   maxDailyLoss: config.RISK_MAX_DAILY_LOSS,
@@ -22,9 +25,12 @@ export const handler = lambda(
   async (command) => {
     if (command.action === "health")
       throw new Error("unreachable: runtime/middleware.ts answers a health check");
-    const answer = await runKillSwitchCommand(deps, settings, command, new Date());
-    if (command.action !== "status" && !("outcome" in answer))
+    const now = new Date();
+    const answer = await runKillSwitchCommand(deps, settings, command, now);
+    if (command.action !== "status" && !("outcome" in answer)) {
       recordKillSwitch(metrics, answer.current.active);
+      await publishStored(events, killSwitchChangedEvents(answer.current.active, now), logger);
+    }
     return answer;
   },
 );

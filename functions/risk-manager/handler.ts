@@ -1,12 +1,14 @@
 import { RiskRequest } from "#domain/schemas.js";
 import { queueSender } from "#queues/sender.js";
 import { riskLimitsFromConfig } from "#risk/limits-from-config.js";
+import { publishStored } from "#runtime/event-bus.js";
 import { handlerContext } from "#runtime/handler-context.js";
 import { killSwitchCheck } from "#runtime/health-checks.js";
 import { recordRiskOutcome } from "#runtime/pipeline-metrics.js";
 import { assessRecommendation } from "#steps/assess-recommendation.js";
+import { riskDecidedEvents } from "#steps/chain-events.js";
 
-const { config, logger, metrics, stores, consumer } = handlerContext("risk-manager");
+const { config, logger, metrics, stores, events, consumer } = handlerContext("risk-manager");
 const sendToExecution = queueSender(process.env.EXECUTION_QUEUE_URL, "EXECUTION_QUEUE_URL");
 const deps = { ...stores, sendToExecution, log: logger };
 const settings = {
@@ -26,8 +28,10 @@ export const handler = consumer(
     // one at a time: the risk manager must see each approval before it assesses the next
     sequential: true,
     process: async (message) => {
-      const result = await assessRecommendation(deps, settings, message, new Date());
+      const now = new Date();
+      const result = await assessRecommendation(deps, settings, message, now);
       recordRiskOutcome(metrics, result);
+      await publishStored(events, riskDecidedEvents(message.recommendationId, result, now), logger);
       return { outcome: result.outcome };
     },
   },

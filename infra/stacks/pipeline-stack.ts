@@ -300,7 +300,17 @@ export class PipelineStack extends Stack {
       reason:
         "This queue is the dead-letter queue of the trading bus's rule targets (domain events EventBridge could not deliver after retries); it is alarmed, and the schedules run the chain anyway.",
     });
-    for (const publisher of [marketData, signalGenerator, signalBridge]) {
+    // every stage that stores something a subscriber may care about publishes it (domain/events.ts)
+    const publishers = [
+      marketData,
+      signalGenerator,
+      signalBridge,
+      riskManager,
+      tradeExecutor,
+      portfolio,
+      killSwitch,
+    ];
+    for (const publisher of publishers) {
       publisher.fn.addEnvironment("EVENT_BUS_NAME", this.eventBus.eventBusName);
       this.eventBus.grantPutEventsTo(publisher.fn);
     }

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import * as books from "#domain/books.js";
+import * as chainLatency from "#domain/chain-latency.js";
 import * as decisions from "#domain/decisions.js";
+import * as events from "#domain/events.js";
 import * as managedPosition from "#domain/managed-position.js";
 import * as market from "#domain/market.js";
 import * as messages from "#domain/messages.js";
@@ -15,7 +17,9 @@ import * as signal from "#domain/signal.js";
 const DOMAIN_DIR = path.resolve(import.meta.dirname, "../../functions/shared/domain");
 const CONCEPTS: Record<string, Record<string, unknown>> = {
   books,
+  "chain-latency": chainLatency,
   decisions,
+  events,
   "managed-position": managedPosition,
   market,
   messages,

@@ -73,11 +73,20 @@ describe("the trading event bus", () => {
     expect(exported.some((name) => alarms.includes(name))).toBe(true);
   });
 
-  it("market data, signal generation and the bridge publish to this bus (EVENT_BUS_NAME, events:PutEvents on it only)", () => {
+  it("the stages that store something publish to this bus (EVENT_BUS_NAME, events:PutEvents on it only)", () => {
     const fns = pipeline.toJSON().Resources as Record<string, Json>;
     const policies = res(pipeline, "AWS::IAM::Policy").map(([, p]) => p.Properties);
     const bus = idOf(system.pipeline.eventBus);
-    for (const name of ["market-data", "signal-generator", "signal-bridge"] as const) {
+    const publishers = [
+      "market-data",
+      "signal-generator",
+      "signal-bridge",
+      "risk-manager",
+      "trade-executor",
+      "portfolio",
+      "kill-switch",
+    ] as const;
+    for (const name of publishers) {
       const env = fns[fnId(name)].Properties.Environment.Variables;
       expect(env.EVENT_BUS_NAME, name).toEqual({ Ref: bus });
       const role = JSON.stringify(fns[fnId(name)].Properties.Role);
@@ -88,9 +97,7 @@ describe("the trading event bus", () => {
       expect(puts, name).toHaveLength(1);
       expect(puts[0].Resource).toEqual({ "Fn::GetAtt": [bus, "Arn"] });
     }
-    for (const name of ["risk-manager", "trade-executor", "kill-switch"] as const) {
-      expect(fns[fnId(name)].Properties.Environment.Variables.EVENT_BUS_NAME, name).toBeUndefined();
-    }
+    expect(fns[fnId("position-manager")].Properties.Environment.Variables.EVENT_BUS_NAME).toBeUndefined();
   });
 });
 

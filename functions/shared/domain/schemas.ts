@@ -13,9 +13,13 @@
  * - books.ts: positions, equity snapshots, kill switch
  * - managed-position.ts: the trades the exit policy watches, their exits and exit reasons
  * - messages.ts: queue messages and their schema version
+ * - events.ts: the domain events of the trading bus
+ * - chain-latency.ts: the hops from candle close to order accepted
  */
 export * from "./books.js";
+export * from "./chain-latency.js";
 export * from "./decisions.js";
+export * from "./events.js";
 export * from "./managed-position.js";
 export * from "./market.js";
 export * from "./messages.js";

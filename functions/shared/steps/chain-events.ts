@@ -6,7 +6,10 @@
 import type { DomainEvent, EventOf } from "#domain/events.js";
 import { GRANULARITY_SECONDS, type Granularity } from "#domain/market.js";
 import type { SymbolIngestReport } from "#market-data/ingest.js";
+import type { RiskStepOutcome } from "./assess-recommendation.js";
+import type { ExecutionOutcome } from "./execute-trade.js";
 import type { SignalCycleReport } from "./generate-signals.js";
+import type { ReconcileReport } from "./reconcile-portfolio.js";
 import type { BridgeReport } from "./signal-bridge.js";
 
 /** CandlesClosed for the symbols this run stored new closed candles of, or none. */
@@ -43,4 +46,70 @@ export function recommendationQueuedEvents(report: BridgeReport, at: Date): Doma
     occurredAt: at.toISOString(),
     recommendationId,
   }));
+}
+
+/** RecommendationDecided (by the risk manager) once a decision is stored; none for a redelivery. */
+export function riskDecidedEvents(
+  recommendationId: string,
+  result: RiskStepOutcome,
+  at: Date,
+): DomainEvent[] {
+  if (result.outcome !== "approved" && result.outcome !== "refused") return [];
+  return [
+    {
+      type: "RecommendationDecided",
+      occurredAt: at.toISOString(),
+      recommendationId,
+      by: "risk",
+      approved: result.outcome === "approved",
+    },
+  ];
+}
+
+/** OrderPlaced once the venue accepted the order; none for a redelivery that found it done. */
+export function orderPlacedEvents(
+  recommendationId: string,
+  result: ExecutionOutcome,
+  at: Date,
+): DomainEvent[] {
+  if (result.outcome !== "executed" || !result.order.orderId) return [];
+  return [
+    {
+      type: "OrderPlaced",
+      occurredAt: at.toISOString(),
+      recommendationId,
+      clientOrderId: result.order.clientOrderId,
+      orderId: result.order.orderId,
+    },
+  ];
+}
+
+/**
+ * What a portfolio run booked: OrderFilled once per order with new fills, PositionOpened and
+ * PositionClosed for managed positions, KillSwitchChanged when the run tripped or lifted it.
+ */
+export function reconcileEvents(report: ReconcileReport, at: Date): DomainEvent[] {
+  const occurredAt = at.toISOString();
+  const events: DomainEvent[] = [];
+  const filled = new Map(report.newFills.map((f) => [f.orderId, f.clientOrderId]));
+  for (const [orderId, clientOrderId] of filled) {
+    events.push({ type: "OrderFilled", occurredAt, orderId, clientOrderId });
+  }
+  for (const change of report.managedPositions) {
+    if (change.kind === "opened") {
+      const { positionId, symbol } = change.position;
+      events.push({ type: "PositionOpened", occurredAt, positionId, symbol });
+    } else if (change.kind === "exit-booked" && change.position.status === "CLOSED") {
+      const { positionId, symbol } = change.position;
+      events.push({ type: "PositionClosed", occurredAt, positionId, symbol });
+    }
+  }
+  if (report.killSwitchTripped) events.push({ type: "KillSwitchChanged", occurredAt, active: true });
+  else if (report.killSwitchResumed) events.push({ type: "KillSwitchChanged", occurredAt, active: false });
+  return events;
+}
+
+/** KillSwitchChanged after an operator's pause or resume took effect. */
+export function killSwitchChangedEvents(active: boolean, at: Date): DomainEvent[] {
+  return [{ type: "KillSwitchChanged", occurredAt: at.toISOString(), active }];
 }
