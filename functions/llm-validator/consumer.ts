@@ -7,9 +7,11 @@ import { ValidationRequest } from "#domain/schemas.js";
 import { createOllamaVerdictClient } from "#llm/index.js";
 import type { PollOptions, SqsEventHandler } from "#queues/poller.js";
 import { queueSender } from "#queues/sender.js";
+import { eventPublisherFromEnv, publishStored } from "#runtime/event-bus.js";
 import { createLogger, createMetrics } from "#runtime/observability.js";
 import { recordValidation } from "#runtime/pipeline-metrics.js";
 import { sqsHandler } from "#runtime/sqs-handler.js";
+import { llmDecidedEvents } from "#steps/chain-events.js";
 import { validateRecommendation } from "#steps/validate-recommendation.js";
 import { createStores } from "#store/dynamo/index.js";
 
@@ -25,6 +27,7 @@ export function createValidationConsumer(env: NodeJS.ProcessEnv = process.env) {
     seed: config.OLLAMA_SEED,
   });
   const sendToRisk = queueSender(env.RISK_QUEUE_URL, "RISK_QUEUE_URL");
+  const events = eventPublisherFromEnv(logger, env.EVENT_BUS_NAME);
   const handler = sqsHandler({
     queue: "validation",
     schema: ValidationRequest,
@@ -35,6 +38,7 @@ export function createValidationConsumer(env: NodeJS.ProcessEnv = process.env) {
         message,
       );
       recordValidation(metrics, result);
+      await publishStored(events, llmDecidedEvents(message.recommendationId, result, new Date()), logger);
       return result;
     },
   });

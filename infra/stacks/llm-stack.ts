@@ -185,6 +185,8 @@ export class LlmStack extends Stack {
     grantTableAccess(taskRole, data.tables.decisions, TABLES.decisions, "readWrite");
     grantTableAccess(taskRole, data.tables.signals, TABLES.signals, "read");
     grantTableAccess(taskRole, data.tables.candles, TABLES.candles, "read");
+    // RecommendationDecided (by the LLM) on the trading bus
+    pipeline.eventBus.grantPutEventsTo(taskRole);
 
     const common = {
       cluster: this.cluster,
@@ -319,6 +321,7 @@ export class LlmStack extends Stack {
         [QUEUES.validation.urlEnvVar]: pipeline.queues.validation.queue.queueUrl,
         [QUEUES.risk.urlEnvVar]: pipeline.queues.risk.queue.queueUrl,
         VALIDATION_QUEUE_ARN: pipeline.queues.validation.queue.queueArn,
+        EVENT_BUS_NAME: pipeline.eventBus.eventBusName,
         TRADING_MODE: config.tradingMode,
         POWERTOOLS_SERVICE_NAME: "llm-validator",
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -7,6 +7,7 @@ import { DomainEvent } from "#domain/events.js";
 import {
   candlesClosedEvents,
   killSwitchChangedEvents,
+  llmDecidedEvents,
   orderPlacedEvents,
   reconcileEvents,
   riskDecidedEvents,
@@ -75,6 +76,20 @@ describe("chain events", () => {
       approved: true,
     });
     expect(riskDecidedEvents("rec-1", { outcome: "already-done", status: "EXECUTED" }, at)).toEqual([]);
+  });
+
+  it("RecommendationDecided by the LLM for a verdict stored now, none when a stored one was reused", () => {
+    expect(valid(llmDecidedEvents("rec-1", { outcome: "rejected", reusedValidation: false }, at))).toEqual([
+      {
+        type: "RecommendationDecided",
+        occurredAt: at.toISOString(),
+        recommendationId: "rec-1",
+        by: "llm",
+        approved: false,
+      },
+    ]);
+    expect(llmDecidedEvents("rec-1", { outcome: "approved", reusedValidation: true }, at)).toEqual([]);
+    expect(llmDecidedEvents("rec-1", { outcome: "resent" }, at)).toEqual([]);
   });
 
   it("OrderPlaced once the venue accepted, none for a redelivery or a failure", () => {

@@ -99,6 +99,18 @@ describe("the trading event bus", () => {
     }
     expect(fns[fnId("position-manager")].Properties.Environment.Variables.EVENT_BUS_NAME).toBeUndefined();
   });
+
+  it("the LLM validator's task publishes its verdicts to this bus (EVENT_BUS_NAME, events:PutEvents on it)", () => {
+    const llm = Template.fromStack(system.llm);
+    const task = res(llm, "AWS::ECS::TaskDefinition")[0][1].Properties;
+    const validator = task.ContainerDefinitions.find((c: Json) => c.Name === "validator");
+    const env = validator.Environment.find((e: Json) => e.Name === "EVENT_BUS_NAME");
+    expect(JSON.stringify(env.Value)).toContain("TradingEventBus");
+    const statements = res(llm, "AWS::IAM::Policy").flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const puts = statements.filter((s: Json) => s.Action === "events:PutEvents");
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0].Resource)).toContain("TradingEventBus");
+  });
 });
 
 describe("latency", () => {

@@ -11,6 +11,7 @@ import type { ExecutionOutcome } from "./execute-trade.js";
 import type { SignalCycleReport } from "./generate-signals.js";
 import type { ReconcileReport } from "./reconcile-portfolio.js";
 import type { BridgeReport } from "./signal-bridge.js";
+import type { ValidationOutcome } from "./validate-recommendation.js";
 
 /** CandlesClosed for the symbols this run stored new closed candles of, or none. */
 export function candlesClosedEvents(
@@ -46,6 +47,25 @@ export function recommendationQueuedEvents(report: BridgeReport, at: Date): Doma
     occurredAt: at.toISOString(),
     recommendationId,
   }));
+}
+
+/** RecommendationDecided (by the LLM) once its verdict is stored; none for a redelivery that reused it. */
+export function llmDecidedEvents(
+  recommendationId: string,
+  result: ValidationOutcome,
+  at: Date,
+): DomainEvent[] {
+  if (result.outcome !== "approved" && result.outcome !== "rejected") return [];
+  if (result.reusedValidation) return [];
+  return [
+    {
+      type: "RecommendationDecided",
+      occurredAt: at.toISOString(),
+      recommendationId,
+      by: "llm",
+      approved: result.outcome === "approved",
+    },
+  ];
 }
 
 /** RecommendationDecided (by the risk manager) once a decision is stored; none for a redelivery. */
