@@ -34,14 +34,20 @@ import { QUEUES } from "#queues/definitions.js";
 import { drainQueue } from "#queues/poller.js";
 import { queueSender } from "#queues/sender.js";
 import { closesNeededForVolatility, DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
+import { InProcessBus, publishStored } from "#runtime/event-bus.js";
 import type { Log } from "#runtime/log.js";
 import { sqsHandler } from "#runtime/sqs-handler.js";
 import { assessRecommendation } from "#steps/assess-recommendation.js";
+import {
+  candlesClosedEvents,
+  recommendationQueuedEvents,
+  signalsWrittenEvents,
+} from "#steps/chain-events.js";
 import { DEFAULT_EXECUTION_SETTINGS, executeTrade } from "#steps/execute-trade.js";
-import { generateSignals } from "#steps/generate-signals.js";
+import { generateSignals, type SignalCycleReport } from "#steps/generate-signals.js";
 import { DEFAULT_RESEND_AFTER_MS, managePositions } from "#steps/manage-positions.js";
 import { type MarkSource, reconcilePortfolio } from "#steps/reconcile-portfolio.js";
-import { DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "#steps/signal-bridge.js";
+import { type BridgeReport, DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "#steps/signal-bridge.js";
 import { validateRecommendation } from "#steps/validate-recommendation.js";
 import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
 import type { LocalCloud } from "./cloud.js";
@@ -105,6 +111,8 @@ export interface CycleReport {
 
 export interface LocalPipeline {
   stores: Stores;
+  /** the in-process bus the chain's domain events go through, as on the deployed `trading` bus */
+  bus: InProcessBus;
   runCycle(at: Date): Promise<CycleReport>;
   run(): Promise<CycleReport[]>;
 }
@@ -208,6 +216,43 @@ export function createLocalPipeline(
       at,
     );
 
+  // the event-driven chain, as deployed: CandlesClosed runs signal generation, whose SignalsWritten
+  // runs the bridge (functions' rules on the trading bus); what no event ran, the schedule runs
+  const bus = new InProcessBus();
+  let cycle: { at: Date; signals?: SignalCycleReport; bridge?: BridgeReport } = { at: options.from };
+  const signalStage = async (): Promise<SignalCycleReport> => {
+    const { at } = cycle;
+    cycle.signals = await generateSignals(
+      { candles: stores.candles, signals: stores.signals, model: options.model, log: options.log },
+      {
+        symbols: options.symbols,
+        granularity,
+        thresholds: options.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
+        ttlDays: DEFAULT_SIGNAL_TTL_DAYS,
+        dataSource: options.dataSource ?? "replay",
+      },
+      at,
+    );
+    await publishStored(bus, signalsWrittenEvents(cycle.signals, at), options.log);
+    return cycle.signals;
+  };
+  const bridgeStage = async (): Promise<BridgeReport> => {
+    const { at } = cycle;
+    cycle.bridge = await runBridgeCycle(
+      { ...stores, sendToValidation, log: options.log },
+      options.bridge ?? DEFAULT_BRIDGE_SETTINGS,
+      at,
+    );
+    await publishStored(bus, recommendationQueuedEvents(cycle.bridge, at), options.log);
+    return cycle.bridge;
+  };
+  bus.subscribe("CandlesClosed", async () => {
+    await signalStage();
+  });
+  bus.subscribe("SignalsWritten", async () => {
+    await bridgeStage();
+  });
+
   async function runCycle(at: Date): Promise<CycleReport> {
     clock.advanceTo(at);
     const backfill = Math.max(SERVING_WINDOW, closesNeededForVolatility(interval)) + 24;
@@ -226,22 +271,11 @@ export function createLocalPipeline(
       if (!(await stores.portfolio.latestEquitySnapshot())) await reconcile(at);
       snapshotChecked = true;
     }
-    const signals = await generateSignals(
-      { candles: stores.candles, signals: stores.signals, model: options.model, log: options.log },
-      {
-        symbols: options.symbols,
-        granularity,
-        thresholds: options.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
-        ttlDays: DEFAULT_SIGNAL_TTL_DAYS,
-        dataSource: options.dataSource ?? "replay",
-      },
-      at,
-    );
-    const bridge = await runBridgeCycle(
-      { ...stores, sendToValidation, log: options.log },
-      options.bridge ?? DEFAULT_BRIDGE_SETTINGS,
-      at,
-    );
+    cycle = { at };
+    await publishStored(bus, candlesClosedEvents(ingest, granularity, at), options.log);
+    // the schedules' safety net: a stage no event ran this cycle runs now
+    const signals = cycle.signals ?? (await signalStage());
+    const bridge = cycle.bridge ?? (await bridgeStage());
     const validated = validationHandler ? await drain("validation", validationHandler) : { received: 0 };
     const risk = await drain("risk", riskHandler);
     const executed = await drain("execution", executionHandler);
@@ -268,6 +302,7 @@ export function createLocalPipeline(
 
   return {
     stores,
+    bus,
     runCycle,
     async run() {
       const reports: CycleReport[] = [];

@@ -34,6 +34,13 @@ describe("the whole pipeline on the local cloud, paper venue: candles → signal
     const pipeline = await aprilPipeline(cloud, { ollamaHost: ollama.host });
     const cycles = await pipeline.run();
     expect(cycles).toHaveLength(6);
+    // each cycle ran as deployed: CandlesClosed → signals → SignalsWritten → bridge, on the bus
+    const published = pipeline.bus.published.map((e) => e.type);
+    expect(published.filter((t) => t === "CandlesClosed")).toHaveLength(6);
+    expect(published.filter((t) => t === "SignalsWritten")).toHaveLength(6);
+    expect(published.filter((t) => t === "RecommendationQueued")).toHaveLength(
+      cycles.reduce((n, c) => n + c.queued, 0),
+    );
 
     const summary = await summarizeRun(pipeline.stores, APRIL_FROM, APRIL_TO);
     expect(summary.signalsByType.BUY).toBeGreaterThan(0);
