@@ -12,8 +12,9 @@
  * risk decided → order accepted. SQS → Lambda polling is not part of it (a drain starts as soon as
  * the previous stage is done), nor a cold GPU.
  *
- * To reach ≥ 100 recommendations in 24 closes, the bridge takes every BUY (confidence > 0.5, up to
- * 50 a cycle) and the risk limits and the paper cash are wide; every rule still runs.
+ * To reach ≥ 100 recommendations, 72 closes are replayed and the bridge takes every BUY (confidence
+ * > 0.5, up to 5 a cycle where a deployment's default is 3); the risk limits
+ * and the paper cash are wide, so each one becomes an order. Every rule still runs.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -55,10 +56,16 @@ import type { BenchFigure } from "./figures.js";
 import { percentile } from "./stats.js";
 
 export const CHAIN_TARGETS = { wholeP50Ms: 1500, wholeP99Ms: 3000, recommendations: 100 } as const;
-/** the bench's wide settings: every BUY becomes a recommendation, and money never runs out */
+/**
+ * the bench's settings: every BUY becomes a recommendation (the bridge's own cap per cycle stays,
+ * as deployed), and the limits and the money never run out, so every recommendation is an order
+ */
 const BENCH_MIN_CONFIDENCE = 0.5;
-const BENCH_MAX_PER_CYCLE = 50;
+/** BRIDGE_MAX_PER_CYCLE 5 instead of 3: the quiet days of the replay give too few BUYs otherwise */
+const BENCH_MAX_PER_CYCLE = 5;
 const BENCH_CASH_USD = 10_000_000;
+/** hourly closes replayed: enough for >= 100 recommendations at the bridge's cap per cycle */
+const BENCH_CLOSES = 72;
 
 export interface ChainBenchOptions {
   replayDir: string;
@@ -283,7 +290,7 @@ export async function benchChain(options: ChainBenchOptions): Promise<BenchFigur
 /**
  * The section as `npm run bench` runs it: a fresh local cloud and an approving Ollama-protocol
  * server on 127.0.0.1 (stopped afterwards), the shipped model, the last `closes` hourly closes of
- * data/replay (24; 6 with --quick, which then reports fewer than 100 recommendations).
+ * data/replay (72; 6 with --quick, which then reports fewer than 100 recommendations).
  */
 export async function runChainBench(options: { root: string; quick: boolean }): Promise<BenchFigure[]> {
   const { join } = await import("node:path");
@@ -294,7 +301,7 @@ export async function runChainBench(options: { root: string; quick: boolean }): 
   const replayDir = join(options.root, "data/replay");
   const files = listCandleFiles(replayDir).filter((f) => f.granularity === "ONE_HOUR");
   const lastStart = Math.min(...files.map((f) => readCandleColumns(f.path).start.at(-1) ?? 0));
-  const count = options.quick ? 6 : 24;
+  const count = options.quick ? 6 : BENCH_CLOSES;
   const closes = Array.from(
     { length: count },
     (_, i) => new Date((lastStart + 3600 - (count - 1 - i) * 3600 + 60) * 1000),
