@@ -14,15 +14,14 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GRANULARITY_SECONDS } from "#domain/schemas.js";
-import { exitSettingsFrom } from "#exits/exit-config.js";
-import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
+import { checkOllamaHealth } from "#llm/index.js";
 import { COMMON_HELP, isUserMistake, oneLine, parseCommandLine, reportEscapedFailures } from "#local/cli.js";
 import { useOrStartLocalCloud } from "#local/cloud-connection.js";
 import { runFollowCommand } from "#local/follow-command.js";
 import { createLocalPipeline } from "#local/pipeline.js";
+import { pipelineOptionsFromConfig } from "#local/pipeline-from-config.js";
 import { replayClock } from "#local/replay-clock.js";
 import { formatCycle, formatSummary, summarizeRun } from "#local/summary.js";
 import {
@@ -33,7 +32,6 @@ import {
 } from "#local/trading-mode.js";
 import { listCandleFiles, readCandleColumns } from "#market-data/replay.js";
 import { loadSignalModel } from "#model/index.js";
-import { riskLimitsFromConfig } from "#risk/limits-from-config.js";
 import type { Log } from "#runtime/log.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
 import { sharedDocumentClient } from "#store/dynamo/client.js";
@@ -218,22 +216,14 @@ try {
     from,
     to,
     model,
-    verdicts: llmReady
-      ? createOllamaVerdictClient({
-          host: ollamaHost,
-          model: ollamaModel,
-          timeoutMs: config.OLLAMA_TIMEOUT_MS,
-          seed: config.OLLAMA_SEED,
-        })
-      : undefined,
-    exchange: venue.exchange,
-    settleRestingOrders: venue.settleRestingOrders && (() => venue.settleRestingOrders!(symbols)),
-    marks: venue.marks,
-    startingCashUsd: config.PAPER_STARTING_CASH_USD,
-    limits: riskLimitsFromConfig(config),
-    exits: exitSettingsFrom(config),
-    log: quiet,
-    handlerLogger: new Logger({ serviceName: "local-runner", logLevel: args.verbose ? "INFO" : "SILENT" }),
+    ...pipelineOptionsFromConfig({
+      config,
+      venue,
+      symbols,
+      llm: llmReady ? { host: ollamaHost, model: ollamaModel } : undefined,
+      log: quiet,
+      verbose: args.verbose,
+    }),
     clock,
     onCycle: (c) => say(formatCycle(c)),
   });

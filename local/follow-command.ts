@@ -1,25 +1,10 @@
-/**
- * The setup of `npm start -- --follow` (local/follow.ts runs the cycles): where candles come from,
- * which clock, which cloud, the model, the LLM and the venue; then the run, one status line per
- * cycle, and on stop a summary and what is left in the queues.
- *
- * Candles:
- * - default: Coinbase's public candles endpoint at COINBASE_API_BASE_URL, on the wall clock;
- * - `--speed N`: the replay files in --candles, N times faster than real time (60: an hour a
- *   minute), from --from or from the first hour with a full feature window;
- * - `--candles-url URL`: that Coinbase-protocol endpoint (a fake, `npm run local`'s market), on the
- *   wall clock, or from --from at --speed.
- */
-import { Logger } from "@aws-lambda-powertools/logger";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CoinbaseMarketData } from "#coinbase/market-data.js";
 import { GRANULARITY_SECONDS } from "#domain/schemas.js";
-import { exitSettingsFrom } from "#exits/exit-config.js";
-import { checkOllamaHealth, createOllamaVerdictClient } from "#llm/index.js";
+import { checkOllamaHealth } from "#llm/index.js";
 import type { CandleSource } from "#market-data/ingest.js";
 import { listCandleFiles, ReplayCandleSource, readCandleColumns } from "#market-data/replay.js";
 import { loadSignalModel } from "#model/index.js";
-import { riskLimitsFromConfig } from "#risk/limits-from-config.js";
 import type { Log } from "#runtime/log.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
 import { sharedDocumentClient } from "#store/dynamo/client.js";
@@ -28,6 +13,7 @@ import { type UsedLocalCloud, useOrStartLocalCloud } from "./cloud-connection.js
 import { WARMUP_HOURS } from "./cloud-server.js";
 import { type FollowClock, type FollowResult, follow, formatCycleStatus, scaledClock } from "./follow.js";
 import { createLocalPipeline } from "./pipeline.js";
+import { pipelineOptionsFromConfig } from "./pipeline-from-config.js";
 import { formatSummary, summarizeRun } from "./summary.js";
 import { LocalRunRefused, type LocalTrading } from "./trading-mode.js";
 
@@ -200,22 +186,14 @@ export async function runFollowCommand(options: {
       from: cycleAt,
       to: cycleAt,
       model,
-      verdicts: llmReady
-        ? createOllamaVerdictClient({
-            host: ollamaHost,
-            model: ollamaModel,
-            timeoutMs: config.OLLAMA_TIMEOUT_MS,
-            seed: config.OLLAMA_SEED,
-          })
-        : undefined,
-      exchange: venue.exchange,
-      settleRestingOrders: venue.settleRestingOrders && (() => venue.settleRestingOrders!(plan.symbols)),
-      marks: venue.marks,
-      startingCashUsd: config.PAPER_STARTING_CASH_USD,
-      limits: riskLimitsFromConfig(config),
-      exits: exitSettingsFrom(config),
-      log: quiet,
-      handlerLogger: new Logger({ serviceName: "local-runner", logLevel: args.verbose ? "INFO" : "SILENT" }),
+      ...pipelineOptionsFromConfig({
+        config,
+        venue,
+        symbols: plan.symbols,
+        llm: llmReady ? { host: ollamaHost, model: ollamaModel } : undefined,
+        log: quiet,
+        verbose: args.verbose,
+      }),
     });
 
     const mode =
