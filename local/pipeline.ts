@@ -30,9 +30,6 @@ import type { VerdictSource } from "#llm/index.js";
 import { type CandleSource, ingestCandles } from "#market-data/ingest.js";
 import { ReplayCandleSource } from "#market-data/replay.js";
 import type { SignalModel } from "#model/index.js";
-import { QUEUES } from "#queues/definitions.js";
-import { drainQueue } from "#queues/poller.js";
-import { queueSender } from "#queues/sender.js";
 import { closesNeededForVolatility, DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
 import { InProcessBus, publishStored } from "#runtime/event-bus.js";
 import type { Log } from "#runtime/log.js";
@@ -49,12 +46,21 @@ import { DEFAULT_RESEND_AFTER_MS, managePositions } from "#steps/manage-position
 import { type MarkSource, reconcilePortfolio } from "#steps/reconcile-portfolio.js";
 import { type BridgeReport, DEFAULT_BRIDGE_SETTINGS, runBridgeCycle } from "#steps/signal-bridge.js";
 import { validateRecommendation } from "#steps/validate-recommendation.js";
-import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
+import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import type { Stores } from "#store/ports.js";
+import { type ChainQueues, sqsChainQueues } from "./chain-queues.js";
 import type { LocalCloud } from "./cloud.js";
 import { type ReplayClock, replayClock } from "./replay-clock.js";
 
+/** What the pipeline runs on: the stores and the chain's queues. */
+export interface PipelinePorts {
+  stores: Stores;
+  queues: ChainQueues;
+}
+
 export interface LocalPipelineOptions {
-  candlesDir: string;
+  /** the replay files, read when no `source` is given */
+  candlesDir?: string;
   /** where candles come from; default the replay files in candlesDir */
   source?: CandleSource;
   /** what the signals say their candles came from; default "replay" */
@@ -117,19 +123,29 @@ export interface LocalPipeline {
   run(): Promise<CycleReport[]>;
 }
 
+/** The pipeline on the local cloud: its DynamoDB tables and SQS queues. */
 export function createLocalPipeline(
   cloud: Pick<LocalCloud, "queues">,
   options: LocalPipelineOptions,
 ): LocalPipeline {
+  return createPipeline(
+    { stores: createStores(createDocumentClient()), queues: sqsChainQueues(new SQSClient({}), cloud.queues) },
+    options,
+  );
+}
+
+/** The pipeline on any stores and queues: the same steps, stages and order whatever they are. */
+export function createPipeline(ports: PipelinePorts, options: LocalPipelineOptions): LocalPipeline {
   const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   const interval = GRANULARITY_SECONDS[granularity];
-  const stores = createStores(createDocumentClient());
-  const sqs = new SQSClient({});
-  const source = options.source ?? new ReplayCandleSource(options.candlesDir);
+  const { stores, queues } = ports;
+  if (!options.source && !options.candlesDir)
+    throw new Error("the pipeline needs a candle source: pass `source` or the replay files' `candlesDir`");
+  const source = options.source ?? new ReplayCandleSource(options.candlesDir!);
   const limits = options.limits ?? DEFAULT_RISK_LIMITS;
-  const sendToValidation = queueSender(cloud.queues.validation.url, QUEUES.validation.urlEnvVar, sqs);
-  const sendToRisk = queueSender(cloud.queues.risk.url, QUEUES.risk.urlEnvVar, sqs);
-  const sendToExecution = queueSender(cloud.queues.execution.url, QUEUES.execution.urlEnvVar, sqs);
+  const sendToValidation = queues.validation.send;
+  const sendToRisk = queues.risk.send;
+  const sendToExecution = queues.execution.send;
   const maxSnapshotAgeMinutes = options.maxSnapshotAgeMinutes ?? (2 * interval) / 60;
   const exits = options.exits ?? DEFAULT_EXITS;
   const clock = options.clock ?? replayClock(options.from);
@@ -179,17 +195,8 @@ export function createLocalPipeline(
       }),
   });
 
-  const drain = (
-    id: "validation" | "risk" | "execution",
-    handler: Parameters<typeof drainQueue>[1]["handler"],
-  ) =>
-    drainQueue(sqs, {
-      queueUrl: cloud.queues[id].url,
-      queueArn: cloud.queues[id].arn,
-      handler,
-      // locally a failed message comes back at once; after maxReceiveCount it moves to the DLQ
-      retryDelaySeconds: 0,
-    });
+  const drain = (id: keyof ChainQueues, handler: Parameters<ChainQueues[typeof id]["drain"]>[0]) =>
+    queues[id].drain(handler);
 
   const reconcile = (at: Date) =>
     reconcilePortfolio(

@@ -1,0 +1,124 @@
+/**
+ * The fast replay (backtest/engine.ts) against the step-driven replay (backtest/step-replay.ts: the
+ * live pipeline's own steps on in-process queues and the paper venue): the same orders, entries and
+ * exits, each with its id, exit label, time, size, price and fee to 1e-9, and the same equity after
+ * every cycle. The step replay assesses risk in the bridge's order (one LLM answer after the other),
+ * so unlike the live-parity test every order of every cycle compares, limits binding or not.
+ */
+import { describe, expect, it } from "vitest";
+import { type BacktestTrade, runBacktest } from "#backtest/engine.js";
+import { listMarketFiles, predictMarket } from "#backtest/predictions.js";
+import { DEFAULT_FILL_SETTINGS } from "#backtest/run.js";
+import { runStepReplay, type StepOrder } from "#backtest/step-replay.js";
+import { bundledProductRules } from "#coinbase/product-rules.js";
+import { loadConfig } from "#config";
+import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
+import { DEFAULT_DECISION_THRESHOLDS, type DecisionThresholds } from "#model/index.js";
+import { DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
+import { bundledRules, createVenue } from "#runtime/venue.js";
+import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
+import { createDocumentClient, createStores } from "#store/dynamo/index.js";
+import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, shippedModel } from "#test/e2e/support.js";
+import { isolatedCloud } from "#test/support/local-cloud.js";
+
+const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+interface Scenario {
+  limits: RiskLimits;
+  exits?: ExitSettings;
+  thresholds?: DecisionThresholds;
+  to?: Date;
+}
+
+async function frame(scenario: Scenario) {
+  const model = await shippedModel();
+  const symbols = await predictMarket(model, listMarketFiles(APRIL_CANDLES, "ONE_HOUR", APRIL_SYMBOLS));
+  const settings = {
+    granularity: "ONE_HOUR" as const,
+    intervalSeconds: 3600,
+    fromSec: APRIL_FROM.getTime() / 1000,
+    toSec: (scenario.to ?? APRIL_TO).getTime() / 1000,
+    startingCashUsd: 10_000,
+    thresholds: scenario.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
+    bridge: DEFAULT_BRIDGE_SETTINGS,
+    limits: scenario.limits,
+    fill: DEFAULT_FILL_SETTINGS,
+    modelVersion: model.version,
+    rulesFor: bundledProductRules,
+    exits: scenario.exits ?? DEFAULT_EXITS,
+  };
+  return { model, symbols, settings };
+}
+
+/** The step replay on the local cloud's tables (DynamoDB protocol). */
+async function dynamoPorts(now: () => Date) {
+  await isolatedCloud("step-parity");
+  const stores = createStores(createDocumentClient());
+  const venue = await createVenue(loadConfig({ TRADING_MODE: "paper" }), {
+    db: createDocumentClient(),
+    portfolioTable: process.env.PORTFOLIO_TABLE!,
+    candles: stores.candles,
+    granularity: "ONE_HOUR",
+    rules: bundledRules(),
+    now,
+  });
+  return { stores, ...venue };
+}
+
+function expectSameOrders(fast: readonly BacktestTrade[], steps: readonly StepOrder[]) {
+  const key = (o: { time: string; recommendationId: string }) => `${o.time} ${o.recommendationId}`;
+  const a = [...fast].sort((x, y) => key(x).localeCompare(key(y)));
+  const b = [...steps].sort((x, y) => key(x).localeCompare(key(y)));
+  expect(a.map((t) => [t.recommendationId, t.exit, t.symbol, t.side, t.time, t.quoteSize])).toEqual(
+    b.map((o) => [o.recommendationId, o.exit, o.symbol, o.side, o.time, o.quoteSize]),
+  );
+  for (const [i, t] of a.entries()) {
+    const o = b[i];
+    expect(near(t.baseSize, o.baseSize), `${o.recommendationId} base ${t.baseSize} vs ${o.baseSize}`).toBe(
+      true,
+    );
+    expect(near(t.price, o.price), `${o.recommendationId} price ${t.price} vs ${o.price}`).toBe(true);
+    expect(near(t.fee, o.fee), `${o.recommendationId} fee ${t.fee} vs ${o.fee}`).toBe(true);
+  }
+}
+
+async function expectParity(scenario: Scenario) {
+  const { model, symbols, settings } = await frame(scenario);
+  const fast = await runBacktest(symbols, settings);
+  const steps = await runStepReplay({ symbols, settings, model, restingStops: false, ports: dynamoPorts });
+  expect(steps.deadLetters).toEqual([]);
+  expectSameOrders(fast.trades, steps.orders);
+  expect(steps.equity.length).toBe(fast.equity.length);
+  for (const [i, e] of steps.equity.entries())
+    expect(near(fast.equity[i], e), `cycle ${i}: ${fast.equity[i]} vs ${e}`).toBe(true);
+  return { fast, steps };
+}
+
+const EXITING: Scenario = {
+  limits: { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100 },
+  exits: {
+    ...DEFAULT_EXITS,
+    takeProfitLadder: [
+      { atR: 0.05, share: 0.5 },
+      { atR: 0.1, share: 0.5 },
+    ],
+    trailing: undefined,
+    timeLimitCandles: 4,
+  },
+  thresholds: { buy: DEFAULT_DECISION_THRESHOLDS.buy, sell: 0.3 },
+  to: new Date("2024-04-14T18:30:00Z"),
+};
+
+describe("step parity: the fast replay places the orders the live steps place on the paper venue", () => {
+  it("with the default limits, the daily trade limit binding inside a cycle", async () => {
+    const { fast } = await expectParity({ limits: DEFAULT_RISK_LIMITS });
+    expect(fast.counts.refusedByRisk.DAILY_TRADE_LIMIT).toBeGreaterThan(0);
+    expect(fast.trades.length).toBeGreaterThan(5);
+  });
+
+  it("exits: targets, time limit and SELL signal", async () => {
+    const { fast } = await expectParity(EXITING);
+    const labels = new Set(fast.trades.filter((t) => t.exit).map((t) => t.exit));
+    expect(labels).toEqual(new Set(["TAKE_PROFIT_1", "TAKE_PROFIT_2", "TIME_LIMIT", "SIGNAL"]));
+  });
+});
