@@ -15,6 +15,7 @@ import {
   marketFill,
   marketFillNumbers,
   onGridNumbers,
+  quoteOnGrid,
   quoteOnGridNumbers,
   stopLimitOutcome,
   stopLimitOutcomeNumbers,
@@ -344,11 +345,9 @@ describe("stop-limit outcomes", () => {
 
 describe("the quote grid in doubles (the backtester's position manager reads the paper venue's bid)", () => {
   /** paper-exchange.ts getBestBidAsk: the quote's double, as a Decimal, floored (bid) or ceiled (ask) onto the grid */
-  const venueQuote = (price: number, increment: string, up: boolean) => {
-    const inc = new Decimal(increment);
-    const steps = new Decimal(price).div(inc);
-    return Number((up ? steps.ceil() : steps.floor()).mul(inc).toFixed(Math.max(0, inc.decimalPlaces())));
-  };
+  // the paper venue's getBestBidAsk quotes with quoteOnGrid: one rule, in decimals and in doubles
+  const venueQuote = (price: number, increment: string, up: boolean) =>
+    Number(quoteOnGrid(price, increment, up));
   const increments = ["1", "0.1", "0.01", "0.001", "0.00001", "0.00000001"];
 
   it("is the venue's bid and ask exactly, also for a price within float error of a grid line", () => {

@@ -185,6 +185,17 @@ export function onGridNumbers(steps: number, increment: number, up: boolean): nu
 const onGrid = onGridNumbers;
 
 /**
+ * A quoted price onto the product's price grid: the best bid rounded down, the ask up, written with
+ * the increment's decimals ("483.25"). The paper venue quotes with it; quoteOnGridNumbers is the same
+ * rule in doubles for the backtester.
+ */
+export function quoteOnGrid(price: number, priceIncrement: string, up: boolean): string {
+  const inc = new Decimal(priceIncrement);
+  const steps = new Decimal(price).div(inc);
+  return (up ? steps.ceil() : steps.floor()).mul(inc).toFixed(Math.max(0, inc.decimalPlaces()));
+}
+
+/**
  * A quoted price put onto the product's price grid as the paper venue quotes its best bid (down) and
  * ask (up): the floor or ceiling of the double's decimal value, with Decimal's default context. In
  * doubles; decimal arithmetic only decides a price within float error of a grid line, so the

@@ -37,6 +37,7 @@ import {
   limitFill,
   limitFillPrice,
   marketFill,
+  quoteOnGrid,
   stopLimitOutcome,
 } from "#exchange/fill-model.js";
 import {
@@ -123,12 +124,11 @@ export class PaperExchange implements Exchange {
       this.getProductRules(productId),
       this.deps.prices.quote(productId),
     ]);
-    const inc = new Decimal(rules.priceIncrement);
-    const onGrid = (price: number, up: boolean) => {
-      const steps = new Decimal(price).div(inc);
-      return (up ? steps.ceil() : steps.floor()).mul(inc).toFixed(Math.max(0, inc.decimalPlaces()));
+    return {
+      bid: quoteOnGrid(quote.bid, rules.priceIncrement, false),
+      ask: quoteOnGrid(quote.ask, rules.priceIncrement, true),
+      time: quote.time,
     };
-    return { bid: onGrid(quote.bid, false), ask: onGrid(quote.ask, true), time: quote.time };
   }
 
   async placeOrder(request: PlaceOrderRequest): Promise<PlaceOrderResult> {
