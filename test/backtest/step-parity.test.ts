@@ -6,10 +6,11 @@
  * so unlike the live-parity test every order of every cycle compares, limits binding or not.
  */
 import { describe, expect, it } from "vitest";
-import { type BacktestTrade, runBacktest } from "#backtest/engine.js";
+import { runBacktest } from "#backtest/engine.js";
 import { listMarketFiles, predictMarket } from "#backtest/predictions.js";
 import { DEFAULT_FILL_SETTINGS } from "#backtest/run.js";
-import { runStepReplay, type StepOrder } from "#backtest/step-replay.js";
+import { checkAgainstSteps, firstOrderDifference } from "#backtest/step-check.js";
+import { runStepReplay } from "#backtest/step-replay.js";
 import { bundledProductRules } from "#coinbase/product-rules.js";
 import { loadConfig } from "#config";
 import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
@@ -20,8 +21,6 @@ import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
 import { createDocumentClient, createStores } from "#store/dynamo/index.js";
 import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, shippedModel } from "#test/e2e/support.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
-
-const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
 interface Scenario {
   limits: RiskLimits;
@@ -65,32 +64,14 @@ async function dynamoPorts(now: () => Date) {
   return { stores, ...venue };
 }
 
-function expectSameOrders(fast: readonly BacktestTrade[], steps: readonly StepOrder[]) {
-  const key = (o: { time: string; recommendationId: string }) => `${o.time} ${o.recommendationId}`;
-  const a = [...fast].sort((x, y) => key(x).localeCompare(key(y)));
-  const b = [...steps].sort((x, y) => key(x).localeCompare(key(y)));
-  expect(a.map((t) => [t.recommendationId, t.exit, t.symbol, t.side, t.time, t.quoteSize])).toEqual(
-    b.map((o) => [o.recommendationId, o.exit, o.symbol, o.side, o.time, o.quoteSize]),
-  );
-  for (const [i, t] of a.entries()) {
-    const o = b[i];
-    expect(near(t.baseSize, o.baseSize), `${o.recommendationId} base ${t.baseSize} vs ${o.baseSize}`).toBe(
-      true,
-    );
-    expect(near(t.price, o.price), `${o.recommendationId} price ${t.price} vs ${o.price}`).toBe(true);
-    expect(near(t.fee, o.fee), `${o.recommendationId} fee ${t.fee} vs ${o.fee}`).toBe(true);
-  }
-}
-
 async function expectParity(scenario: Scenario) {
   const { model, symbols, settings } = await frame(scenario);
   const fast = await runBacktest(symbols, settings);
   const steps = await runStepReplay({ symbols, settings, model, restingStops: false, ports: dynamoPorts });
-  expect(steps.deadLetters).toEqual([]);
-  expectSameOrders(fast.trades, steps.orders);
-  expect(steps.equity.length).toBe(fast.equity.length);
-  for (const [i, e] of steps.equity.entries())
-    expect(near(fast.equity[i], e), `cycle ${i}: ${fast.equity[i]} vs ${e}`).toBe(true);
+  const check = checkAgainstSteps(fast, steps);
+  expect(check.firstDifference).toBeUndefined();
+  expect(check.orders).toBe(fast.trades.length);
+  expect(check.cycles).toBe(fast.equity.length);
   return { fast, steps };
 }
 
@@ -120,5 +101,20 @@ describe("step parity: the fast replay places the orders the live steps place on
     const { fast } = await expectParity(EXITING);
     const labels = new Set(fast.trades.filter((t) => t.exit).map((t) => t.exit));
     expect(labels).toEqual(new Set(["TAKE_PROFIT_1", "TAKE_PROFIT_2", "TIME_LIMIT", "SIGNAL"]));
+  });
+
+  it("the check sees a difference: one fee, one order more, another exit label", async () => {
+    const { fast, steps } = await expectParity(EXITING);
+    const trades = fast.trades.map((t) => ({ ...t }));
+    trades[3].fee *= 1 + 1e-6;
+    expect(firstOrderDifference(trades, steps.orders)).toMatch(/^order \d+: .* fee /);
+    expect(firstOrderDifference(fast.trades.slice(1), steps.orders)).toMatch(/^order 1:/);
+    const relabelled = fast.trades.map((t) => (t.exit === "TIME_LIMIT" ? { ...t, exit: "SIGNAL" } : t));
+    expect(firstOrderDifference(relabelled, steps.orders)).toMatch(/TIME_LIMIT/);
+    const equity = Float64Array.from(fast.equity);
+    equity[equity.length - 1] += 0.01;
+    expect(checkAgainstSteps({ ...fast, equity }, steps).firstDifference).toMatch(
+      /^equity after the cycle at /,
+    );
   });
 });
