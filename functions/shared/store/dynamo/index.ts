@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Stores } from "#store/ports.js";
 import { tableName } from "#store/tables.js";
 import { DynamoCandleStore } from "./candle-store.js";
 import { sharedDocumentClient } from "./client.js";
@@ -22,7 +23,7 @@ export { DynamoSignalStore, hourBucketOf } from "./signal-store.js";
 export function createStores(
   db: DynamoDBDocumentClient = sharedDocumentClient(),
   env: NodeJS.ProcessEnv = process.env,
-) {
+): Stores {
   return {
     candles: new DynamoCandleStore(db, tableName("candles", env)),
     signals: new DynamoSignalStore(db, tableName("signals", env)),
@@ -34,4 +35,4 @@ export function createStores(
     managedPositions: new DynamoManagedPositionStore(db, tableName("portfolio", env)),
   };
 }
-export type Stores = ReturnType<typeof createStores>;
+export type { Stores } from "#store/ports.js";
