@@ -5,6 +5,7 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { MemoryPaperBooks, type PaperBookStore } from "#exchange/paper/index.js";
+import { PaperBooks } from "#exchange/paper/paper-books.js";
 import { createDocumentClient } from "#store/dynamo/index.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
 
@@ -32,3 +33,8 @@ export const PAPER_BOOKS: readonly PaperBooksBackend[] = [
     fresh: async (_label, startingCashUsd) => ({ books: new MemoryPaperBooks(startingCashUsd) }),
   },
 ];
+
+/** The book store a location holds (PaperBooks on the table, or the memory books themselves). */
+export function booksAt(location: BooksLocation, startingCashUsd: string): PaperBookStore {
+  return "books" in location ? location.books : new PaperBooks(location.db, location.table, startingCashUsd);
+}
