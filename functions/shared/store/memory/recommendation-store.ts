@@ -10,6 +10,18 @@ import { copyOf, SortedKeys } from "./plumbing.js";
 
 type Patch = Parameters<RecommendationStore["transition"]>[5];
 
+/** The fields a transition may patch: the rest of a transition's write is valid by construction. */
+const TransitionPatch = Recommendation.pick({
+  stopLoss: true,
+  takeProfit: true,
+  positionSizePercent: true,
+  amountCrypto: true,
+  approvedAmountUsd: true,
+  orderId: true,
+  clientOrderId: true,
+  reasoning: true,
+}).partial();
+
 /** createdAt then recommendationId: the byStatus index order, ties broken by the table key. */
 const indexKey = (r: Recommendation) => `${r.createdAt}\u0000${r.recommendationId}`;
 const idOfIndexKey = (key: string) => key.slice(key.indexOf("\u0000") + 1);
@@ -69,17 +81,20 @@ export class MemoryRecommendationStore implements RecommendationStore {
       throw new IllegalTransitionError(recommendationId, from, to, current.status);
     }
     const at = now.toISOString();
-    const next: Recommendation = {
+    // the stored record is valid and so is what the transition adds; only the patch is checked,
+    // before anything is written (DynamoDB would write it, then fail to parse what it read back)
+    const fields = patch ? TransitionPatch.parse(patch) : {};
+    const stored: Recommendation = {
       ...current,
       status: to,
       statusReason: reason,
       updatedAt: at,
       history: [...current.history, { from, to, at, reason }],
     };
-    for (const [key, value] of Object.entries(patch ?? {})) {
-      if (value !== undefined) (next as Record<string, unknown>)[key] = value;
+    for (const key in fields) {
+      const value = fields[key as keyof typeof fields];
+      if (value !== undefined) (stored as Record<string, unknown>)[key] = value;
     }
-    const stored = Recommendation.parse(next);
     this.byId.set(recommendationId, stored);
     this.statusIndex(from).delete(indexKey(current));
     this.statusIndex(to).add(indexKey(stored));
