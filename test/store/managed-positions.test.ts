@@ -1,13 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
-import { isolatedCloud } from "#test/support/local-cloud.js";
+import type { Stores } from "#store/ports.js";
 import { managedPosition } from "./fixtures.js";
+import { STORE_IMPLEMENTATIONS } from "./implementations.js";
 
-describe("managed positions on the local cloud (portfolio table)", () => {
+describe.each(STORE_IMPLEMENTATIONS)("managed positions ($name)", (implementation) => {
   let stores: Stores;
   beforeAll(async () => {
-    await isolatedCloud("managed-positions");
-    stores = createStores(createDocumentClient());
+    stores = await implementation.fresh("managed-positions");
   });
 
   it("opens once: a repeat returns the stored position and changes nothing", async () => {

@@ -1,14 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDocumentClient, createStores, type Stores } from "#store/dynamo/index.js";
-import { IllegalTransitionError, RecommendationNotFoundError } from "#store/ports.js";
-import { isolatedCloud } from "#test/support/local-cloud.js";
+import { IllegalTransitionError, RecommendationNotFoundError, type Stores } from "#store/ports.js";
 import { candle, recommendation, signal } from "./fixtures.js";
+import { STORE_IMPLEMENTATIONS } from "./implementations.js";
 
-describe("DynamoDB stores on the local cloud", () => {
+describe.each(STORE_IMPLEMENTATIONS)("stores ($name)", (implementation) => {
   let stores: Stores;
   beforeAll(async () => {
-    await isolatedCloud("stores");
-    stores = createStores(createDocumentClient());
+    stores = await implementation.fresh("stores");
   });
 
   it("candles: idempotent writes, latest N oldest-first, latest start, range", async () => {

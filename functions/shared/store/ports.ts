@@ -186,6 +186,18 @@ export interface ManagedPositionStore {
   allPositions(): Promise<ManagedPosition[]>;
 }
 
+/** Every store the pipeline steps use: what `createStores` (DynamoDB) and `createMemoryStores` both return. */
+export interface Stores {
+  candles: CandleStore;
+  signals: SignalStore;
+  recommendations: RecommendationStore;
+  decisions: DecisionStore;
+  orders: OrderStore;
+  portfolio: PortfolioStore;
+  killSwitch: KillSwitchStore;
+  managedPositions: ManagedPositionStore;
+}
+
 export class IllegalTransitionError extends Error {
   override readonly name = "IllegalTransitionError";
   constructor(

@@ -21,10 +21,22 @@ import {
   PutCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { Decimal } from "decimal.js";
-import { z } from "zod";
-import { Fill, OrderType, Side } from "#domain/schemas.js";
+import { Fill } from "#domain/schemas.js";
 import { isConditionalCheckFailure, queryAllPages, withoutKeys } from "#store/dynamo/client.js";
+import {
+  type BalanceChange,
+  type BalanceOpOutcome,
+  PaperBalance,
+  type PaperBookStore,
+  PaperOrder,
+  type PaperOrderState,
+  PlannedFill,
+  planBalanceChange,
+  startingUsdBalance,
+} from "./paper-book-store.js";
+
+export type { BalanceChange, BalanceOpOutcome } from "./paper-book-store.js";
+export { PaperOrder, PaperOrderState, PlannedFill } from "./paper-book-store.js";
 
 export const PAPER_PK = {
   balance: "PAPER#BALANCE",
@@ -34,91 +46,27 @@ export const PAPER_PK = {
   fill: "PAPER#FILL",
 } as const;
 
-/** Operation ids kept per balance: far more than the steps of orders that can race on one currency. */
-const RECENT_OPS_KEPT = 200;
 const MAX_WRITE_ATTEMPTS = 200;
 
-const Amount = z.string().regex(/^-?\d+(\.\d+)?$/);
-
-const BalanceItem = z.object({
-  currency: z.string(),
-  available: Amount,
-  hold: Amount,
-  version: z.number().int(),
-  recentOps: z.array(z.string()),
-});
-type BalanceItem = z.infer<typeof BalanceItem>;
-
-/** PENDING: being placed; FILLING/CANCELLING: decided, balances being moved (status OPEN outside). */
-export const PaperOrderState = z.enum(["PENDING", "OPEN", "FILLING", "CANCELLING", "FILLED", "CANCELLED"]);
-export type PaperOrderState = z.infer<typeof PaperOrderState>;
-
-export const PlannedFill = z.object({
-  price: Amount,
-  baseSize: Amount,
-  quoteValue: Amount,
-  fee: Amount,
-  totalQuote: Amount,
-  liquidity: z.enum(["MAKER", "TAKER"]),
-  tradeTime: z.string(),
-});
-export type PlannedFill = z.infer<typeof PlannedFill>;
-
-export const PaperOrder = z.object({
-  orderId: z.string(),
-  clientOrderId: z.string(),
-  productId: z.string(),
-  side: Side,
-  type: OrderType,
-  state: PaperOrderState,
-  quoteSize: Amount.optional(),
-  baseSize: Amount.optional(),
-  limitPrice: Amount.optional(),
-  stopPrice: Amount.optional(),
-  /** STOP_LIMIT: when the market reached the stop without filling it (a gap through the limit) */
-  triggeredAt: z.string().optional(),
-  /** funds a resting order reserves */
-  hold: z.object({ currency: z.string(), amount: Amount }).optional(),
-  fill: PlannedFill.optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export type PaperOrder = z.infer<typeof PaperOrder>;
-
-export type BalanceOpOutcome =
-  | { kind: "applied" }
-  | { kind: "already-applied" }
-  | { kind: "insufficient"; available: string };
-
-export interface BalanceChange {
-  currency: string;
-  /** `<orderId>#<step>`: the same id is applied at most once */
-  opId: string;
-  availableDelta: Decimal.Value;
-  holdDelta?: Decimal.Value;
-  /** refuse (without writing) unless available is at least this before the change */
-  requireAvailable?: Decimal.Value;
-}
-
-export class PaperBooks {
+export class PaperBooks implements PaperBookStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    private readonly startingCashUsd: string,
+    readonly startingCashUsd: string,
   ) {}
 
   // ----- balances -----------------------------------------------------------------------------
 
-  async balances(): Promise<BalanceItem[]> {
+  async balances(): Promise<PaperBalance[]> {
     let items = await this.queryAll(PAPER_PK.balance);
     if (!items.some((i) => i.sk === "USD")) {
       await this.seedUsd();
       items = await this.queryAll(PAPER_PK.balance);
     }
-    return items.map((i) => BalanceItem.parse(withoutKeys(i, ["pk", "sk"])));
+    return items.map((i) => PaperBalance.parse(withoutKeys(i, ["pk", "sk"])));
   }
 
-  async balance(currency: string): Promise<BalanceItem | undefined> {
+  async balance(currency: string): Promise<PaperBalance | undefined> {
     const res = await this.db.send(
       new GetCommand({
         TableName: this.table,
@@ -126,7 +74,7 @@ export class PaperBooks {
         ConsistentRead: true,
       }),
     );
-    if (res.Item) return BalanceItem.parse(withoutKeys(res.Item, ["pk", "sk"]));
+    if (res.Item) return PaperBalance.parse(withoutKeys(res.Item, ["pk", "sk"]));
     if (currency !== "USD") return undefined;
     await this.seedUsd();
     return this.balance(currency);
@@ -134,42 +82,15 @@ export class PaperBooks {
 
   /** The paper account opens with its starting cash once; a second seed is a no-op. */
   private async seedUsd(): Promise<void> {
-    const cash = new Decimal(this.startingCashUsd);
-    if (!cash.isFinite() || cash.lt(0))
-      throw new RangeError(`startingCashUsd must be a non-negative amount, got ${this.startingCashUsd}`);
-    const item: BalanceItem = {
-      currency: "USD",
-      available: cash.toFixed(),
-      hold: "0",
-      version: 0,
-      recentOps: [],
-    };
-    await this.putIfAbsent({ pk: PAPER_PK.balance, sk: "USD", ...item });
+    await this.putIfAbsent({ pk: PAPER_PK.balance, sk: "USD", ...startingUsdBalance(this.startingCashUsd) });
   }
 
   async applyBalanceChange(change: BalanceChange): Promise<BalanceOpOutcome> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.balance(change.currency);
-      if (current?.recentOps.includes(change.opId)) return { kind: "already-applied" };
-      const available = new Decimal(current?.available ?? 0);
-      const hold = new Decimal(current?.hold ?? 0);
-      if (change.requireAvailable !== undefined && available.lt(change.requireAvailable))
-        return { kind: "insufficient", available: available.toFixed() };
-      const nextAvailable = available.plus(change.availableDelta);
-      const nextHold = hold.plus(change.holdDelta ?? 0);
-      if (nextAvailable.isNegative()) return { kind: "insufficient", available: available.toFixed() };
-      if (nextHold.isNegative())
-        throw new Error(
-          `paper ${change.currency} hold would go negative (${nextHold.toFixed()}) applying ${change.opId}: ` +
-            "the books are inconsistent; inspect the PAPER#ORDER items holding this currency",
-        );
-      const next: BalanceItem = {
-        currency: change.currency,
-        available: nextAvailable.toFixed(),
-        hold: nextHold.toFixed(),
-        version: (current?.version ?? -1) + 1,
-        recentOps: [...(current?.recentOps ?? []), change.opId].slice(-RECENT_OPS_KEPT),
-      };
+      const step = planBalanceChange(current, change);
+      if (step.kind !== "write") return step;
+      const next = step.next;
       try {
         await this.db.send(
           new PutCommand({

@@ -47,7 +47,8 @@ import {
   stopVersusLastTrade,
 } from "#exchange/order-request.js";
 
-import { PaperBooks, type PaperOrder, type PaperOrderState, type PlannedFill } from "./paper-books.js";
+import type { PaperBookStore, PaperOrder, PaperOrderState, PlannedFill } from "./paper-book-store.js";
+import { PaperBooks } from "./paper-books.js";
 import type { PriceQuote, PriceSource } from "./price-source.js";
 
 export interface PaperSettings {
@@ -60,10 +61,17 @@ export interface PaperSettings {
   makerFeeBps: number;
 }
 
-export interface PaperExchangeDeps {
-  db: DynamoDBDocumentClient;
-  /** the portfolio table */
-  table: string;
+/**
+ * Where the books live: the portfolio table (`db`, `table`), as deployed, or any PaperBookStore
+ * (`books`, e.g. MemoryPaperBooks for the backtester), whose starting cash must match the settings'.
+ */
+export type PaperExchangeDeps = PaperVenueDeps &
+  (
+    | { db: DynamoDBDocumentClient /** the portfolio table */; table: string; books?: undefined }
+    | { books: PaperBookStore; db?: undefined; table?: undefined }
+  );
+
+interface PaperVenueDeps {
   prices: PriceSource;
   rules: ProductRulesSource;
   settings: PaperSettings;
@@ -94,7 +102,7 @@ const STATUS_OF: Record<PaperOrderState, OrderStatus> = {
 
 export class PaperExchange implements Exchange {
   readonly venue = "paper" as const;
-  private readonly books: PaperBooks;
+  private readonly books: PaperBookStore;
 
   constructor(private readonly deps: PaperExchangeDeps) {
     const s = deps.settings;
@@ -106,7 +114,14 @@ export class PaperExchange implements Exchange {
     }))
       if (!Number.isFinite(value) || value < 0)
         throw new RangeError(`paper setting ${name} must be a finite number >= 0, got ${value}`);
-    this.books = new PaperBooks(deps.db, deps.table, new Decimal(s.startingCashUsd).toFixed());
+    const startingCashUsd = new Decimal(s.startingCashUsd).toFixed();
+    if (deps.books === undefined) this.books = new PaperBooks(deps.db, deps.table, startingCashUsd);
+    else if (new Decimal(deps.books.startingCashUsd).eq(startingCashUsd)) this.books = deps.books;
+    else
+      throw new RangeError(
+        `paper books open with ${deps.books.startingCashUsd} USD but the paper settings say ${startingCashUsd}: ` +
+          "build the books with settings.startingCashUsd",
+      );
   }
 
   getProductRules(productId: string): Promise<ProductRules> {
