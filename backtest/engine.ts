@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { Decimal } from "decimal.js";
-import { DEFAULT_KILL_SWITCH_SETTINGS } from "#defaults";
+import { DEFAULT_EXIT_SETTINGS, DEFAULT_KILL_SWITCH_SETTINGS, DEFAULT_PAPER_ACCOUNT } from "#defaults";
 import { exitLabel } from "#domain/managed-position.js";
 import type { EquitySnapshot, Granularity, Side } from "#domain/schemas.js";
 import type { ProductRules, SubmittedSizes } from "#exchange/exchange.js";
@@ -26,9 +26,8 @@ import {
   marketFillNumbers,
   onGridNumbers,
   quoteOnGridNumbers,
-  stopLimitOutcomeNumbers,
 } from "#exchange/fill-model.js";
-import { localRefusal } from "#exchange/order-request.js";
+import { localRefusal, stopVersusLastTrade } from "#exchange/order-request.js";
 import {
   advanceExits,
   type ExitIntent,
@@ -40,6 +39,7 @@ import {
 } from "#exits/exit-policy.js";
 import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import { exitIdFor } from "#exits/position-ledger.js";
+import { MAX_RESTING_STOP_FAILURES, stopLagsTrail } from "#exits/resting-stop.js";
 import type { DecisionThresholds } from "#model/index.js";
 import { assessRisk, closesNeededForVolatility, type PortfolioState, type RiskLimits } from "#risk/index.js";
 import { killSwitchFlattens, killSwitchTrip } from "#risk/kill-switch-rules.js";
@@ -56,6 +56,7 @@ import {
   selectForValidation,
 } from "#steps/signal-bridge.js";
 import type { Reservation } from "#store/ports.js";
+import { type ReplayedRestingStop, restingStopAt, settleRestingStop } from "./resting-stop.js";
 import { type ActionableSignals, actionableSignals, SIDE_BUY } from "./signals.js";
 
 export interface BacktestSymbol {
@@ -81,6 +82,8 @@ export interface FillSettings {
   impactCoefficient: number;
   maxImpactBps?: number;
   takerFeeBps: number;
+  /** a resting stop that gapped under its limit fills there as maker; default the paper venue's (PAPER_MAKER_FEE_BPS) */
+  makerFeeBps?: number;
 }
 
 export interface BacktestSettings {
@@ -104,6 +107,12 @@ export interface BacktestSettings {
   killSwitchResumeAfterHours?: number;
   /** how positions leave (EXIT_*, KILL_SWITCH_FLATTEN); default: the live defaults */
   exits?: ExitSettings;
+  /**
+   * a protective stop-limit rests on the venue for each position, as the position manager places it
+   * (EXIT_RESTING_STOP); off: stops and trails are seen on the cycle's bid only and sold at market.
+   * Default: the live default (on)
+   */
+  restingStops?: boolean;
   /** a daily-loss trip lifts itself at the next UTC midnight, as live (KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY) */
   dailyLossResumesNextDay?: boolean;
   onProgress?(cyclesDone: number, cyclesTotal: number): void;
@@ -219,6 +228,12 @@ interface Lot {
   heldBase: number;
   /** exits issued so far (filled or refused) by label: the next one of a label is its next attempt */
   attempts: Record<string, number>;
+  /** the stop-limit resting on the venue for the position (EXIT_RESTING_STOP), if any */
+  resting: ReplayedRestingStop | undefined;
+  /** resting stops placed so far (filled, cancelled or refused): the next one's placement number */
+  placements: number;
+  /** resting stops the venue refused: after MAX_RESTING_STOP_FAILURES none is placed again */
+  restingFailures: number;
   /** set once the position closed */
   closedAt?: string;
 }
@@ -353,7 +368,7 @@ export async function runBacktest(
   /** the open positions, in the order they opened */
   let lots: Lot[] = [];
   /** exits the policy called for this cycle, executed in order */
-  const exitQueue: { lot: Lot; intent: ExitIntent; stopLevel: number; row: number }[] = [];
+  const exitQueue: { lot: Lot; intent: ExitIntent; stopLevel: number }[] = [];
   const closedPositions: ClosedPosition[] = [];
   let largestStopGapUsd = 0;
   /** the largest fall of equity from one cycle to the next */
@@ -372,44 +387,172 @@ export async function runBacktest(
     return k < sig.count && sig.row[k] === row && sig.side[k] !== SIDE_BUY;
   };
 
-  /**
-   * Step 2 of a cycle, the position manager: every open position against each candle closed
-   * since its last evaluation (the exit policy, as live); what it calls for goes to `exitQueue`.
-   */
+  const restingStops = settings.restingStops ?? DEFAULT_EXIT_SETTINGS.restingStop;
+  const makerFeeBps = settings.fill.makerFeeBps ?? DEFAULT_PAPER_ACCOUNT.makerFeeBps;
+  /** per symbol: base the positions' resting stops hold on the venue, which no other sell can take */
+  const restingHold = new Float64Array(n);
+  /** what cycle's stop exits lost beyond the stop in force, USD (largestStopGapUsd) */
+  let cycleGapUsd = 0;
+
   /** one market view, refilled per evaluation: the replay allocates nothing for a quiet position */
-  const market: MarketView = { open: 0, high: 0, low: 0, close: 0, atMs: 0 };
+  const market: MarketView = { high: 0, low: 0, close: 0, atMs: 0 };
+  const candle = { open: 0, high: 0, low: 0 };
   const context = { sellSignal: false, flatten: false };
   const intents: ExitIntent[] = [];
-  const evaluateLots = (nowSec: number): number => {
+  /**
+   * The portfolio step's settlement of the resting stops, then the position manager, as live: each
+   * open position with a candle closed since its last evaluation. The paper venue fills its resting
+   * stop on that candle (backtest/resting-stop.ts); a position it did not close is evaluated by the
+   * exit policy on the cycle's bid, as the manager reads it from the venue; what the policy calls
+   * for goes to `exitQueue`, its resting stop cancelled first; with nothing to sell, the resting
+   * stop is placed, or replaced once the trail rose REPLACE_AFTER_R above it.
+   */
+  const manageLots = (nowSec: number): number => {
     context.flatten =
       killSwitch !== undefined &&
       killSwitchFlattens({ active: true, kind: killSwitch.kind }, exitSettings.flattenOnKillSwitch);
+    let closed = false;
     for (let l = 0; l < lots.length; l++) {
       const lot = lots[l];
       const s = lot.symbol;
       const sym = symbols[s];
       const last = next[s] - 1;
+      if (lot.evaluatedRow >= last) continue;
+      const resting = lot.resting;
+      if (
+        resting !== undefined &&
+        last >= resting.fromRow &&
+        (resting.triggered || sym.low[last] <= resting.stopPrice)
+      ) {
+        candle.open = sym.open[last];
+        candle.high = sym.high[last];
+        candle.low = sym.low[last];
+        // the venue's quote: the newest close less half the spread (off the grid)
+        const fill = settleRestingStop(
+          resting,
+          candle,
+          sym.close[last] * (1 - halfSpread),
+          priceIncrement[s],
+        );
+        if (fill !== undefined) {
+          lot.evaluatedRow = last;
+          bookRestingFill(lot, fill.price, fill.maker, nowSec);
+          closed ||= lot.state.quantity === 0;
+          continue;
+        }
+      }
+      const queued = exitQueue.length;
       while (lot.evaluatedRow < last && lot.state.quantity > 0) {
         const r = ++lot.evaluatedRow;
         // as live: the position manager reads the venue's bid (the close less half the spread, on
-        // the price grid); the protective stop rests on the venue, so the candle's low reaches it
+        // the price grid); a stop the candle's low crossed is the resting stop's, settled above
         const bid = quoteOnGridNumbers(sym.close[r] * (1 - halfSpread), priceIncrement[s], false);
-        market.open = sym.open[r];
         market.high = bid;
-        market.low = sym.low[r] < bid ? sym.low[r] : bid;
+        market.low = bid;
         market.close = bid;
         // the candle just closed is looked at now (the cycle); one caught up on, when it closed
         market.atMs = r === last ? nowSec * 1000 : (sym.start[r] + interval) * 1000;
         context.sellSignal = r === last && sellSignalAt(s, r);
         const stopLevel = stopInForce(lot.state);
         if (advanceExits(lot.state, market, context, exitSettings, intents) > 0) {
-          for (let i = 0; i < intents.length; i++)
-            exitQueue.push({ lot, intent: intents[i], stopLevel, row: r });
+          for (let i = 0; i < intents.length; i++) exitQueue.push({ lot, intent: intents[i], stopLevel });
           intents.length = 0;
         }
       }
+      // as live: the resting stop leaves the venue before any other sell of the position
+      if (exitQueue.length > queued) {
+        if (lot.resting !== undefined) cancelResting(lot);
+      } else if (restingStops) keepRestingStop(lot, last, nowSec);
     }
+    if (closed) lots = lots.filter((lot) => lot.state.quantity > 0);
     return exitQueue.length;
+  };
+
+  /** What the venue lets a new sell of the symbol take: what is held less the resting stops' holds. */
+  const availableBase = (s: number): number => {
+    if (restingHold[s] === 0) return quantity[s];
+    const left = onBaseGrid(quantity[s] - restingHold[s], baseIncrement[s]);
+    return left < baseIncrement[s] / 2 ? 0 : left;
+  };
+
+  /** The resting stop off the venue: its base is available again. */
+  const cancelResting = (lot: Lot) => {
+    const s = lot.symbol;
+    const left = onBaseGrid(restingHold[s] - lot.resting!.baseSize, baseIncrement[s]);
+    restingHold[s] = left < baseIncrement[s] / 2 ? 0 : left;
+    lot.resting = undefined;
+  };
+
+  /**
+   * As the position manager with EXIT_RESTING_STOP: a position with nothing to sell this run gets a
+   * STOP_LIMIT SELL of all it holds at the stop in force, unless one rests there already that the
+   * trail did not leave REPLACE_AFTER_R behind (then it is cancelled and placed anew, higher). The
+   * executor caps it at the available base; the venue refuses a stop not under the last price.
+   */
+  const keepRestingStop = (lot: Lot, last: number, nowSec: number) => {
+    const level = stopInForce(lot.state);
+    if (lot.resting !== undefined) {
+      if (!stopLagsTrail(lot.resting.stopPrice, level, lot.state.riskPerUnit)) return;
+      cancelResting(lot);
+    }
+    const s = lot.symbol;
+    if (lot.restingFailures >= MAX_RESTING_STOP_FAILURES || !(lot.heldBase >= baseMinSize[s])) return;
+    lot.placements++;
+    const stop = restingStopAt(
+      { positionId: lot.positionId, initialStop: lot.state.stopLoss },
+      lot.placements,
+      level,
+      { priceIncrement: rules[s].priceIncrement, stopLimitOffset: exitSettings.stopLimitOffset },
+      lot.heldBase,
+      last + 1,
+    );
+    const productId = symbols[s].productId;
+    const request = orderRequestFor(
+      {
+        symbol: productId,
+        side: "SELL",
+        baseSize: new Decimal(lot.heldBase).toFixed(),
+        stopPrice: stop.terms.stopPrice,
+        limitPrice: stop.terms.limitPrice,
+      },
+      rules[s],
+      new Decimal(availableBase(s)).toFixed(),
+      clientOrderIdFor(stop.exitId),
+    );
+    const checked = localRefusal(request, rules[s]);
+    const refusal =
+      "refusal" in checked
+        ? checked.refusal
+        : stopVersusLastTrade(request, stop.terms.stopPrice, symbols[s].close[last]);
+    if (refusal !== undefined || "refusal" in checked) {
+      // as live: the refused placement counts; the next run places the stop again
+      lot.restingFailures++;
+      refusedOrders.push({
+        recommendationId: stop.exitId,
+        time: new Date(nowSec * 1000).toISOString(),
+        reason: refusal ? `${refusal.reason}: ${refusal.message}` : "REFUSED",
+      });
+      return;
+    }
+    stop.baseSize = Number(checked.submitted.baseSize);
+    restingHold[s] = onBaseGrid(restingHold[s] + stop.baseSize, baseIncrement[s]);
+    lot.resting = stop;
+  };
+
+  /** The paper venue filled the position's resting stop: booked as its exit, at the stop's price. */
+  const bookRestingFill = (lot: Lot, price: number, maker: boolean, nowSec: number) => {
+    const resting = lot.resting!;
+    const s = lot.symbol;
+    const stopLevel = stopInForce(lot.state);
+    cancelResting(lot);
+    const fill = stopFill(resting.baseSize, price, maker ? makerFeeBps : settings.fill.takerFeeBps);
+    applySell(s, fill);
+    const nowIso = new Date(nowSec * 1000).toISOString();
+    recordExitFill(lot, resting.exitId, exitLabel(resting.reason, 0), fill, resting.level, nowIso);
+    cycleGapUsd += fill.baseSize * Math.max(0, stopLevel - fill.averagePrice) + fill.fee;
+    // the whole position was on the stop: what is left is what its base grid kept back
+    lot.state.quantity = 0;
+    closeIfEmpty(lot, nowIso);
   };
 
   /**
@@ -422,58 +565,59 @@ export async function runBacktest(
     order: ApprovedOrder,
     referencePrice: number,
     recommendationId: string,
-    /** a resting stop's fill: at this price, taker fee, no slippage (the paper venue's stop rule) */
-    fixedPrice?: number,
   ): { refusal: string } | { fill: MarketFillNumbers; submitted: SubmittedSizes } => {
     const sym = symbols[s];
     const last = next[s] - 1;
+    // as live: a SELL is capped at the available base (the venue holds the resting stops' base)
+    const available = availableBase(s);
     const orderRequest = orderRequestFor(
       order,
       rules[s],
-      new Decimal(quantity[s]).toFixed(),
+      new Decimal(available).toFixed(),
       clientOrderIdFor(recommendationId),
     );
     const checked = localRefusal(orderRequest, rules[s]);
     if ("refusal" in checked) return { refusal: `${checked.refusal.reason}: ${checked.refusal.message}` };
     const { submitted } = checked;
-    const fill =
-      fixedPrice !== undefined
-        ? stopFill(Number(submitted.baseSize), fixedPrice, settings.fill.takerFeeBps)
-        : marketFillNumbers({
-            side: order.side,
-            ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
-            ...(submitted.baseSize !== undefined ? { baseSize: submitted.baseSize } : {}),
-            referencePrice,
-            candleVolumeBase: sym.volume[last],
-            slippageBps: settings.fill.slippageBps,
-            impactCoefficient: settings.fill.impactCoefficient,
-            ...(settings.fill.maxImpactBps !== undefined ? { maxImpactBps: settings.fill.maxImpactBps } : {}),
-            takerFeeBps: settings.fill.takerFeeBps,
-            rules: rules[s],
-          });
+    const fill = marketFillNumbers({
+      side: order.side,
+      ...(submitted.quoteSize !== undefined ? { quoteSize: submitted.quoteSize } : {}),
+      ...(submitted.baseSize !== undefined ? { baseSize: submitted.baseSize } : {}),
+      referencePrice,
+      candleVolumeBase: sym.volume[last],
+      slippageBps: settings.fill.slippageBps,
+      impactCoefficient: settings.fill.impactCoefficient,
+      ...(settings.fill.maxImpactBps !== undefined ? { maxImpactBps: settings.fill.maxImpactBps } : {}),
+      takerFeeBps: settings.fill.takerFeeBps,
+      rules: rules[s],
+    });
     // as live (paper venue): nothing bought, or not enough to pay, is refused before money moves
     if (!(fill.baseSize > 0)) return { refusal: "SIZE_NOT_POSITIVE" };
     if (order.side === "BUY" && cash < Math.max(Number(submitted.quoteSize ?? 0), fill.totalQuote))
       return { refusal: "INSUFFICIENT_FUND" };
     // the live venue holds decimals; here a sale of all that is held may differ from it in the last bit
-    if (order.side === "SELL" && fill.baseSize - quantity[s] > fill.baseSize * 1e-12)
+    if (order.side === "SELL" && fill.baseSize - available > fill.baseSize * 1e-12)
       return { refusal: "INSUFFICIENT_FUND" };
     if (order.side === "BUY") {
       cash -= fill.totalQuote;
       quantity[s] = onBaseGrid(quantity[s] + fill.baseSize, baseIncrement[s]);
       if (!held.includes(s)) held.push(s);
-    } else {
-      cash += fill.totalQuote;
-      // the venue counts in decimals: what floats leave below half an increment is nothing
-      const left = onBaseGrid(quantity[s] - fill.baseSize, baseIncrement[s]);
-      quantity[s] = left < baseIncrement[s] / 2 ? 0 : left;
-    }
+    } else applySell(s, fill);
     return { fill, submitted };
+  };
+
+  /** A SELL's fill booked into cash and the symbol's quantity. */
+  const applySell = (s: number, fill: MarketFillNumbers) => {
+    cash += fill.totalQuote;
+    // the venue counts in decimals: what floats leave below half an increment is nothing
+    const left = onBaseGrid(quantity[s] - fill.baseSize, baseIncrement[s]);
+    quantity[s] = left < baseIncrement[s] / 2 ? 0 : left;
   };
 
   /**
    * A kill switch that closes every position, at the cycle's bid: the exit policy on a quote
-   * (high = low = close = the bid) with flattening on. Returns the positions value after the sales.
+   * (high = low = close = the bid) with flattening on, each resting stop cancelled first. Returns
+   * the positions value after the sales.
    */
   const flattenAt = (nowSec: number): number => {
     for (const lot of lots) {
@@ -487,7 +631,8 @@ export async function runBacktest(
         exitSettings,
       );
       lot.state = state;
-      for (const intent of intents) exitQueue.push({ lot, intent, stopLevel, row: next[lot.symbol] - 1 });
+      if (intents.length > 0 && lot.resting !== undefined) cancelResting(lot);
+      for (const intent of intents) exitQueue.push({ lot, intent, stopLevel });
     }
     executeExits(new Date(nowSec * 1000).toISOString());
     let value = 0;
@@ -495,10 +640,75 @@ export async function runBacktest(
     return value;
   };
 
-  /** Step 3 of a cycle: the exits, market SELLs of what the positions hold, before any new entry. */
+  /**
+   * An exit's fill booked on its position and in the trade list: the proceeds, the leg's P&L against
+   * its share of the entry's cost (fees in), the label.
+   */
+  const recordExitFill = (
+    lot: Lot,
+    id: string,
+    label: string,
+    fill: MarketFillNumbers,
+    triggerPrice: number,
+    nowIso: string,
+  ) => {
+    const s = lot.symbol;
+    const sym = symbols[s];
+    const close = sym.close[next[s] - 1];
+    const pnl = fill.totalQuote - (lot.entryCostUsd * fill.baseSize) / lot.state.entryQuantity;
+    lot.proceedsUsd += fill.totalQuote;
+    lot.exits.push(label);
+    counts.exits[label] = (counts.exits[label] ?? 0) + 1;
+    lot.heldBase = onBaseGrid(lot.heldBase - fill.baseSize, baseIncrement[s]);
+    trades.push({
+      recommendationId: id,
+      symbol: sym.productId,
+      side: "SELL",
+      time: nowIso,
+      baseSize: fill.baseSize,
+      price: fill.averagePrice,
+      referenceClose: close,
+      quoteValue: fill.quoteValue,
+      fee: fill.fee,
+      slippageUsd: Math.abs(fill.averagePrice - close) * fill.baseSize,
+      confidence: 1,
+      exit: label,
+      triggerPrice,
+      positionId: lot.positionId,
+      entryTime: lot.openedAt,
+      entryPrice: lot.state.entryPrice,
+      pnlUsd: pnl,
+    });
+  };
+
+  /**
+   * A position its exits emptied closes, once. As live: a whole exit the base grid floored leaves
+   * what it could not sell with the position, which the next evaluation sells, unless it is dust
+   * under the product's minimum size.
+   */
+  const closeIfEmpty = (lot: Lot, nowIso: string) => {
+    if (lot.state.quantity > 0 || lot.closedAt !== undefined) return;
+    const rest = Math.min(lot.heldBase, quantity[lot.symbol]);
+    if (rest >= baseMinSize[lot.symbol]) {
+      lot.state.quantity = rest;
+      return;
+    }
+    lot.closedAt = nowIso;
+    closedPositions.push({
+      positionId: lot.positionId,
+      symbol: symbols[lot.symbol].productId,
+      openedAt: lot.openedAt,
+      closedAt: nowIso,
+      entryPrice: lot.state.entryPrice,
+      quantity: lot.state.entryQuantity,
+      pnlUsd: lot.proceedsUsd - lot.entryCostUsd,
+      exits: lot.exits,
+    });
+  };
+
+  /** The position manager's exits: market SELLs at the cycle's bid of what the positions hold. */
   const executeExits = (nowIso: string) => {
-    let gapUsd = 0;
-    for (const { lot, intent, stopLevel, row } of exitQueue) {
+    for (const { lot, intent, stopLevel } of exitQueue) {
       const s = lot.symbol;
       const sym = symbols[s];
       const close = sym.close[next[s] - 1];
@@ -507,37 +717,15 @@ export async function runBacktest(
       const attempt = (lot.attempts[label] ?? 0) + 1;
       lot.attempts[label] = attempt;
       const id = exitIdFor(lot.positionId, intent.reason, intent.leg, attempt);
-      const stop = intent.reason === "STOP_LOSS" || intent.reason === "TRAILING_STOP";
-      // a stop the low crossed is the resting stop-limit's fill (the paper venue's rule: at the stop
-      // on its grid, or the open through a gap, down to its limit); a gap under the limit, a trail
-      // the close fell through and every other exit: a market SELL at the cycle's bid
-      let stopPrice: number | undefined;
-      if (stop && sym.low[row] <= stopLevel) {
-        const inc = priceIncrement[s];
-        const onGrid = Math.ceil(stopLevel / inc - 1e-9) * inc;
-        const limit = Math.ceil((onGrid * (1 - exitSettings.stopLimitOffset)) / inc - 1e-9) * inc;
-        const price = stopLimitOutcomeNumbers(
-          "SELL",
-          onGrid,
-          limit,
-          sym.open[row],
-          sym.high[row],
-          sym.low[row],
-          inc,
-        );
-        if (price !== undefined && !Number.isNaN(price)) stopPrice = price;
-      }
-      const reference = close * (1 - halfSpread);
       // the venue holds decimals: a size within float error of the base grid is on it
-      const want = onBaseGrid(Math.min(intent.quantity, quantity[s]), baseIncrement[s]);
+      const want = onBaseGrid(Math.min(intent.quantity, availableBase(s)), baseIncrement[s]);
       const result =
         want >= baseMinSize[s]
           ? fillMarketOrder(
               s,
               { symbol: sym.productId, side: "SELL", baseSize: new Decimal(want).toFixed() },
-              reference,
+              close * (1 - halfSpread),
               id,
-              stopPrice,
             )
           : {
               refusal: `DUST: ${want} ${sym.productId} is below the product's ${rules[s].baseMinSize} minimum`,
@@ -553,61 +741,17 @@ export async function runBacktest(
         }
       } else {
         const { fill } = result;
-        const entryQuantity = lot.state.entryQuantity;
-        const pnl = fill.totalQuote - (lot.entryCostUsd * fill.baseSize) / entryQuantity;
-        lot.proceedsUsd += fill.totalQuote;
-        lot.exits.push(label);
-        counts.exits[label] = (counts.exits[label] ?? 0) + 1;
+        recordExitFill(lot, id, label, fill, intent.price, nowIso);
         // what flooring left unsold stays with a position that goes on; a whole exit leaves it as dust
         if (lot.state.quantity > 0) lot.state.quantity += intent.quantity - fill.baseSize;
-        lot.heldBase = onBaseGrid(lot.heldBase - fill.baseSize, baseIncrement[s]);
-        if (stop) gapUsd += fill.baseSize * Math.max(0, stopLevel - fill.averagePrice) + fill.fee;
-        trades.push({
-          recommendationId: id,
-          symbol: sym.productId,
-          side: "SELL",
-          time: nowIso,
-          baseSize: fill.baseSize,
-          price: fill.averagePrice,
-          referenceClose: close,
-          quoteValue: fill.quoteValue,
-          fee: fill.fee,
-          slippageUsd: Math.abs(fill.averagePrice - close) * fill.baseSize,
-          confidence: 1,
-          exit: label,
-          triggerPrice: intent.price,
-          positionId: lot.positionId,
-          entryTime: lot.openedAt,
-          entryPrice: lot.state.entryPrice,
-          pnlUsd: pnl,
-        });
+        if (intent.reason === "STOP_LOSS" || intent.reason === "TRAILING_STOP")
+          cycleGapUsd += fill.baseSize * Math.max(0, stopLevel - fill.averagePrice) + fill.fee;
       }
     }
     // each position the exits emptied closes once, after all of its legs of this cycle
-    for (const { lot } of exitQueue) {
-      if (lot.state.quantity > 0 || lot.closedAt !== undefined) continue;
-      // as live: a whole exit the base grid floored leaves what it could not sell with the position,
-      // which the next evaluation sells, unless it is dust under the product's minimum size
-      const rest = Math.min(lot.heldBase, quantity[lot.symbol]);
-      if (rest >= baseMinSize[lot.symbol]) {
-        lot.state.quantity = rest;
-        continue;
-      }
-      lot.closedAt = nowIso;
-      closedPositions.push({
-        positionId: lot.positionId,
-        symbol: symbols[lot.symbol].productId,
-        openedAt: lot.openedAt,
-        closedAt: nowIso,
-        entryPrice: lot.state.entryPrice,
-        quantity: lot.state.entryQuantity,
-        pnlUsd: lot.proceedsUsd - lot.entryCostUsd,
-        exits: lot.exits,
-      });
-    }
+    for (const { lot } of exitQueue) closeIfEmpty(lot, nowIso);
     exitQueue.length = 0;
     lots = lots.filter((lot) => lot.state.quantity > 0);
-    if (gapUsd > largestStopGapUsd) largestStopGapUsd = gapUsd;
   };
 
   /** Step 6 of a cycle: mark to market at the last close, snapshot, kill switch. */
@@ -673,6 +817,8 @@ export async function runBacktest(
     }
     if (c > 0 && equityCurve[c - 1] - equity > largestBarLossUsd)
       largestBarLossUsd = equityCurve[c - 1] - equity;
+    if (cycleGapUsd > largestStopGapUsd) largestStopGapUsd = cycleGapUsd;
+    cycleGapUsd = 0;
     equityCurve[c] = equity;
     exposureCurve[c] = positionsValue;
     if (settings.onProgress && c % progressEvery === 0) settings.onProgress(c, cycleCount);
@@ -691,12 +837,13 @@ export async function runBacktest(
       if (nowSec > scoredBeforeSec) return c;
       const freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
       counts.candleSteps += stepsTaken;
-      const exitCount = lots.length > 0 ? evaluateLots(nowSec) : 0;
-      if (freshCount > 0 || exitCount > 0) {
+      if (freshCount > 0) {
         freshAhead = freshCount;
         advancedAhead = true;
         return c;
       }
+      // no entry: the portfolio step's settlement and the position manager, then the exits
+      if (lots.length > 0 && manageLots(nowSec) > 0) executeExits(new Date(nowSec * 1000).toISOString());
       closeCycle(c, nowSec);
     }
     return cycleCount;
@@ -716,7 +863,6 @@ export async function runBacktest(
     let nowIso: string | undefined;
 
     // 1. signals: the candle that closed at `close`, when stored; its signal if actionable
-    // 2. the position manager: every open position against the candles closed since
     let freshCount = freshAhead;
     if (advancedAhead) {
       advancedAhead = false;
@@ -724,13 +870,6 @@ export async function runBacktest(
     } else {
       freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
       counts.candleSteps += stepsTaken;
-      if (lots.length > 0) evaluateLots(nowSec);
-    }
-    // 3. exits go to execution at once: no LLM, no risk limit, no kill switch holds them
-    if (exitQueue.length > 0) {
-      now ??= new Date(nowSec * 1000);
-      nowIso ??= now.toISOString();
-      executeExits(nowIso);
     }
     for (let f = 0; f < freshCount; f++) {
       const s = fresh[f];
@@ -902,10 +1041,15 @@ export async function runBacktest(
             entryCostUsd: fill.totalQuote,
             proceedsUsd: 0,
             state,
-            evaluatedRow: last,
+            // as live: the position manager's run after the portfolio step opened it looks at this
+            // cycle's bid, and places its resting stop
+            evaluatedRow: last - 1,
             exits: [],
             heldBase: fill.baseSize,
             attempts: {},
+            resting: undefined,
+            placements: 0,
+            restingFailures: 0,
           });
           trade.stopLoss = state.stopLoss;
           trade.takeProfits = state.takeProfits.map((t) => t.price);
@@ -914,7 +1058,14 @@ export async function runBacktest(
       }
     }
 
-    // 6. portfolio: mark to market at the last close, snapshot, kill switch
+    // 6. portfolio: the paper venue settles the resting stops; 7. the position manager on the bid;
+    // its exits go to execution at once: no LLM, no risk limit, no kill switch holds them
+    if (lots.length > 0 && manageLots(nowSec) > 0) {
+      now ??= new Date(nowSec * 1000);
+      nowIso ??= now.toISOString();
+      executeExits(nowIso);
+    }
+    // 8. portfolio: mark to market at the last close, snapshot, kill switch
     closeCycle(c, nowSec);
     // then every cycle with no signal and nothing pending, in a small loop of its own
     if (pending.length === 0) c = replayQuietCycles(c + 1) - 1;

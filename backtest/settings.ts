@@ -46,9 +46,6 @@ export const NO_EFFECT_IN_REPLAY: Readonly<Record<string, string>> = {
     "the replay's bridge runs in the cycle that wrote the signal, so no signal is ever older than the lookback",
   RISK_MAX_SNAPSHOT_AGE_MINUTES:
     "the replay's portfolio step writes a snapshot every cycle, as the every-minute schedule does live, so it is never stale",
-  PAPER_MAKER_FEE_BPS: "every fill of the replay takes liquidity and pays the taker fee",
-  EXIT_RESTING_STOP:
-    "the replay's stop always rests on the paper venue (filled at the stop, or the open after a gap, down to its limit); live, EXIT_RESTING_STOP=false leaves the position manager's every-minute stop alone",
   EXIT_MAX_ATTEMPTS:
     "a replay has no operator to hand a refused exit to: a refused exit (a sell the paper venue cannot fill) is tried again at the next bar",
 };
@@ -66,6 +63,8 @@ export interface TradingSettings {
   startingCashUsd: number;
   fill: FillSettings;
   exits: ExitSettings;
+  /** the position manager rests each position's stop on the venue (EXIT_RESTING_STOP) */
+  restingStops: boolean;
   dailyLossResumesNextDay: boolean;
 }
 
@@ -75,6 +74,7 @@ export const DEFAULT_FILL_SETTINGS: FillSettings = {
   slippageBps: PAPER.slippageBps,
   impactCoefficient: PAPER.impactCoefficient,
   takerFeeBps: PAPER.takerFeeBps,
+  makerFeeBps: PAPER.makerFeeBps,
 };
 
 /** The configuration → the replay's settings, each group as its live function reads it. */
@@ -90,10 +90,13 @@ export function tradingSettingsFrom(config: Config): TradingSettings {
       slippageBps: paper.slippageBps,
       impactCoefficient: paper.impactCoefficient,
       takerFeeBps: paper.takerFeeBps,
+      makerFeeBps: paper.makerFeeBps,
     },
     // the portfolio function's kill switch (functions/portfolio/handler.ts)
     dailyLossResumesNextDay: config.KILL_SWITCH_DAILY_LOSS_RESUMES_NEXT_DAY,
     exits: exitSettingsFrom(config),
+    // the position manager's (functions/position-manager/handler.ts)
+    restingStops: config.EXIT_RESTING_STOP,
   };
 }
 

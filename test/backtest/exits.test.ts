@@ -68,6 +68,8 @@ describe("backtest exits: every reason by hand (label, fill price, P&L)", () => 
     expect(near(run.trades[0].price, buy.price) && near(run.trades[0].baseSize, buy.base)).toBe(true);
     expectWholeExit(run.trades[1], { exit: "STOP_LOSS", time: cycleOf(601), sell }, buy.spent);
     expect(run.trades[1].triggerPrice).toBeCloseTo(stop, 9);
+    // the position manager placed it when the entry filled: the position's first resting stop
+    expect(run.trades[1].recommendationId).toBe(`exit-${run.trades[0].recommendationId}-RESTING_STOP-1`);
     // about 1% and both fees: -2.2 on 100
     expect(run.trades[1].pnlUsd!).toBeCloseTo(-2.2, 1);
     expect(run.closedPositions).toEqual([
@@ -208,19 +210,40 @@ describe("backtest exits: each reason on hand-checked candles (the exit policy o
         i === 601 ? { open: price } : undefined,
       );
     // the stop 1R = 1% under the fill, its limit 5% (EXIT_STOP_LIMIT_OFFSET) under the stop
+    const stop = buy.price - r;
     const inside = await runBacktest([gapTo(97)], settings());
-    expect(inside.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: 97 });
-    expect(near(inside.trades[1].price, handStop(buy.price - r, buy.base, 97).price)).toBe(true);
+    expect(inside.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: expect.closeTo(stop, 9) });
+    expect(inside.trades[1].recommendationId).toMatch(/-RESTING_STOP-1$/);
+    expect(near(inside.trades[1].price, handStop(stop, buy.base, 97).price)).toBe(true);
     expect(inside.trades[1].price).toBe(97);
-    // a tighter limit (EXIT_STOP_LIMIT_OFFSET 1%) leaves the same gap unfilled: sold at market
+    // a tighter limit (EXIT_STOP_LIMIT_OFFSET 1%) leaves the same gap unfilled: the position manager
+    // cancels the triggered stop and sells at market, on the bid, under its own exit id
     const tight = await runBacktest(
       [gapTo(97)],
       settings({ exits: { ...DEFAULT_EXITS, stopLimitOffset: 0.01 } }),
     );
+    expect(tight.trades[1].recommendationId).toMatch(/-STOP_LOSS$/);
     expect(near(tight.trades[1].price, handSell(97, buy.base, Number.POSITIVE_INFINITY).price)).toBe(true);
     const below = await runBacktest([gapTo(90)], settings());
-    expect(below.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: 90 });
+    expect(below.trades[1]).toMatchObject({ exit: "STOP_LOSS", triggerPrice: expect.closeTo(stop, 9) });
     expect(near(below.trades[1].price, handSell(90, buy.base, Number.POSITIVE_INFINITY).price)).toBe(true);
+  });
+
+  it("a gap under the limit that closes back above it fills the triggered stop at its limit, as maker (PAPER_MAKER_FEE_BPS)", async () => {
+    // opens at 97 under the limit (98.08: 1% under the stop 99.07), closes at 98.5: the bid reaches the limit
+    const m = market(after600({ 601: 98.5 }), { 600: "BUY" }, 1e12, (i) =>
+      i === 601 ? { open: 97 } : undefined,
+    );
+    const tight = { ...DEFAULT_EXITS, stopLimitOffset: 0.01 };
+    const fill = (makerFeeBps: number) =>
+      runBacktest([m], settings({ exits: tight, fill: { ...settings().fill, makerFeeBps } })).then(
+        (run) => run.trades[1],
+      );
+    const [maker40, maker10] = [await fill(40), await fill(10)];
+    expect(maker40).toMatchObject({ exit: "STOP_LOSS", price: 98.08, time: cycleOf(601) });
+    expect(maker40.recommendationId).toMatch(/-RESTING_STOP-1$/);
+    expect(near(maker40.fee, buy.base * 98.08 * 0.004)).toBe(true);
+    expect(near(maker10.fee, buy.base * 98.08 * 0.001)).toBe(true);
   });
 
   it("a candle touching both the stop and a target is taken as a stop", async () => {
@@ -238,6 +261,68 @@ describe("backtest exits: each reason on hand-checked candles (the exit policy o
       settings({ exits: { ...DEFAULT_EXITS, timeLimitCandles: 0 } }),
     );
     expect(run.trades.map((t) => t.exit)).toEqual([undefined, "TAKE_PROFIT_1", "TAKE_PROFIT_2"]);
+  });
+});
+
+describe("backtest exits: the resting stop as the position manager keeps it (EXIT_RESTING_STOP)", () => {
+  const buy = handBuy(100);
+  const r = buy.price * 0.01;
+  const noTargets = { ...DEFAULT_EXITS, takeProfitLadder: [] };
+  // the trail activates at 1R (101.6), rises a little (101.9), a low touches the trail but not the
+  // resting stop (603), then a low crosses the resting stop and the close the trail (604)
+  const lagging = () =>
+    market(after600({ 601: 101.6, 602: 101.9, 603: 101, 604: 100.6 }), { 600: "BUY" }, 1e12, (i) =>
+      i === 603 ? { low: 100.7 } : i === 604 ? { low: 100.5 } : undefined,
+    );
+  const replaced = bidOf(101.6) - r; // 100.5793: the trail the stop was raised to at 601
+  const trail = bidOf(101.9) - r; // 100.8793: the trail from 602, less than 0.5R above the stop
+
+  it("on: replaced only once the trail rose 0.5R above it, so it lags the trail and fills at its own level", async () => {
+    expect(trail - Math.ceil(replaced * 100) / 100).toBeLessThan(0.5 * r);
+    const run = await runBacktest([lagging()], settings({ exits: noTargets, restingStops: true }));
+    const [entry, exit] = run.trades;
+    expect(run.trades).toHaveLength(2);
+    // the low of 603 (100.70) is under the trail but above the resting stop: nothing sells
+    expect([exit.exit, exit.time, exit.recommendationId]).toEqual([
+      "TRAILING_STOP",
+      cycleOf(604),
+      `exit-${entry.recommendationId}-RESTING_STOP-2`,
+    ]);
+    expect(exit.triggerPrice).toBeCloseTo(replaced, 9);
+    const sell = handStop(replaced, buy.base);
+    expect(sell.price).toBeCloseTo(100.58, 9);
+    expectWholeExit(exit, { exit: "TRAILING_STOP", time: cycleOf(604), sell }, buy.spent);
+  });
+
+  it("off: stops and trails are decided on the cycle's bid alone and sold at market under the exit's id", async () => {
+    const run = await runBacktest([lagging()], settings({ exits: noTargets, restingStops: false }));
+    const [entry, exit] = run.trades;
+    expect(run.trades).toHaveLength(2);
+    expect([exit.exit, exit.time, exit.recommendationId]).toEqual([
+      "TRAILING_STOP",
+      cycleOf(604),
+      `exit-${entry.recommendationId}-TRAILING_STOP`,
+    ]);
+    expect(exit.triggerPrice).toBeCloseTo(trail, 9);
+    expectWholeExit(
+      exit,
+      {
+        exit: "TRAILING_STOP",
+        time: cycleOf(604),
+        sell: handSell(100.6, buy.base, Number.POSITIVE_INFINITY),
+      },
+      buy.spent,
+    );
+  });
+
+  it("off: a wick under the stop sells nothing while the bid stays above it", async () => {
+    const m = market(after600({ 601: 99.5 }), { 600: "BUY" }, 1e12, (i) =>
+      i === 601 ? { low: 98.5 } : undefined,
+    );
+    const on = await runBacktest([m], settings());
+    const off = await runBacktest([m], settings({ restingStops: false }));
+    expect(on.trades[1]).toMatchObject({ exit: "STOP_LOSS", time: cycleOf(601) });
+    expect(off.trades[1]).toMatchObject({ exit: "TIME_LIMIT", time: cycleOf(612) });
   });
 });
 

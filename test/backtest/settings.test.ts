@@ -80,6 +80,7 @@ describe("the backtest's settings come from the live config schema", () => {
       startingCashUsd: DEFAULT_PAPER_ACCOUNT.startingCashUsd,
       fill: DEFAULT_FILL_SETTINGS,
       exits: DEFAULT_EXITS,
+      restingStops: true,
       dailyLossResumesNextDay: true,
     });
     expect(variables.map((v) => v.name)).toEqual([...BACKTEST_VARIABLES]);
@@ -258,11 +259,13 @@ describe("another setting gives another trade list (synthetic market)", () => {
     { name: "EXIT_TRAILING_DISTANCE_R", value: "0.1", context: NO_TARGETS },
     { name: "EXIT_TIME_LIMIT_CANDLES", value: "2" },
     { name: "EXIT_ON_SELL_SIGNAL", value: "false" },
+    // off, the trail's exits are market sells at the bid under their own ids, not the resting stop's
+    { name: "EXIT_RESTING_STOP", value: "false", context: NO_TARGETS },
     { name: "KILL_SWITCH_FLATTEN", value: "true", context: { RISK_MAX_DAILY_LOSS: "0.001" } },
   ];
-  // binds only on a gap through a stop, which this smooth market never makes: exits.test.ts
-  // ("a gap through the stop ...") shows it changing a fill
-  const ONLY_ON_GAPS = ["EXIT_STOP_LIMIT_OFFSET"];
+  // bind only on a gap through a stop, which this smooth market never makes: exits.test.ts
+  // ("a gap through the stop ...", "a gap under the limit ...") shows each changing a fill
+  const ONLY_ON_GAPS = ["EXIT_STOP_LIMIT_OFFSET", "PAPER_MAKER_FEE_BPS"];
 
   it("every variable that can change a replay has a case here (add one with a new EXIT_* variable)", () => {
     expect(cases.map((c) => c.name).sort()).toEqual(
@@ -283,7 +286,6 @@ describe("another setting gives another trade list (synthetic market)", () => {
         BRIDGE_LOOKBACK_MINUTES: "1",
         RISK_MAX_SNAPSHOT_AGE_MINUTES: "1",
         EXIT_MAX_ATTEMPTS: "1",
-        EXIT_RESTING_STOP: "false",
       }[name];
       const before = await tradeList(symbols, {});
       expect(await tradeList(symbols, { [name]: value ?? "0" })).toBe(before);

@@ -8,8 +8,9 @@
  * whole position. Before any other sell of the position it is cancelled (never two sells live for
  * the same base); it is replaced, higher, once the trail rose 0.5R above it.
  *
- * Prices as the backtest models the same stop (backtest/engine.ts): the stop rounded up onto the
- * price grid, the limit EXIT_STOP_LIMIT_OFFSET under it, rounded up too.
+ * The backtest (backtest/resting-stop.ts) replays the same stop with these functions: its terms
+ * (restingTerms), its id (restingExitIdFor), its reason (restingReason) and when it is replaced
+ * (stopLagsTrail).
  */
 import { createHash } from "node:crypto";
 import { Decimal } from "decimal.js";
@@ -67,14 +68,18 @@ export function newRestingExit(
   const placement = position.exits.filter((e) => e.resting !== undefined).length + 1;
   return {
     exitId: restingExitIdFor(position.positionId, placement),
-    // as the policy names the stop in force: the trail once it is above the initial stop
-    reason: stopLevel > position.stopLoss ? "TRAILING_STOP" : "STOP_LOSS",
+    reason: restingReason(stopLevel, position.stopLoss),
     leg: 0,
     baseSize,
     triggerPrice: stopLevel,
     at,
     resting: terms,
   };
+}
+
+/** As the policy names the stop in force: the trail once it is above the initial stop. */
+export function restingReason(stopLevel: number, initialStop: number): "STOP_LOSS" | "TRAILING_STOP" {
+  return stopLevel > initialStop ? "TRAILING_STOP" : "STOP_LOSS";
 }
 
 /** The placement number of a resting stop (1, 2, ...). */
@@ -87,5 +92,10 @@ export function placementOf(position: ManagedPosition, exitId: string): number {
 /** Whether the stop in force rose enough above the resting stop to replace it (REPLACE_AFTER_R). */
 export function restingStopLagging(live: PositionExit, stopLevel: number, riskPerUnit: number): boolean {
   if (!live.resting) return false;
-  return stopLevel - Number(live.resting.stopPrice) >= REPLACE_AFTER_R * riskPerUnit - 1e-12;
+  return stopLagsTrail(Number(live.resting.stopPrice), stopLevel, riskPerUnit);
+}
+
+/** Whether a resting stop at `restingStopPrice` lags the stop in force by REPLACE_AFTER_R or more. */
+export function stopLagsTrail(restingStopPrice: number, stopLevel: number, riskPerUnit: number): boolean {
+  return stopLevel - restingStopPrice >= REPLACE_AFTER_R * riskPerUnit - 1e-12;
 }
