@@ -47,6 +47,7 @@ import { riskToStopUsd } from "#risk/portfolio.js";
 import { approvedOrder } from "#steps/assess-recommendation.js";
 import { type ApprovedOrder, clientOrderIdFor, orderRequestFor } from "#steps/execute-trade.js";
 import { signalIdFor } from "#steps/generate-signals.js";
+import { SELL_SIGNALS_READ } from "#steps/manage-positions.js";
 import { portfolioStateFromMarks } from "#steps/portfolio-state.js";
 import { equityFigures } from "#steps/reconcile-portfolio.js";
 import {
@@ -223,6 +224,8 @@ interface Lot {
   state: ExitState;
   /** candles up to this row were evaluated */
   evaluatedRow: number;
+  /** the row of the candle whose signal opened it: SELL signals after it are reasons to exit */
+  openRow: number;
   exits: string[];
   /** base the position still holds: the entry's fill less its exits' fills */
   heldBase: number;
@@ -380,11 +383,19 @@ export async function runBacktest(
   let freshAhead = 0;
   let advancedAhead = false;
 
-  /** A SELL signal on the candle of `row` (the one just closed) of symbol `s`. */
-  const sellSignalAt = (s: number, row: number): boolean => {
+  /**
+   * As the position manager reads it: a SELL among the symbol's latest SELL_SIGNALS_READ signals
+   * (one per closed candle, the one of `row` included) that came after the position opened (its
+   * candle `openRow`). A SELL stays a reason to exit until the position is out, so an exit the base
+   * grid left a rest of is issued again at the next evaluation.
+   */
+  const sellSignalSince = (s: number, openRow: number, row: number): boolean => {
     const sig = signals[s];
-    const k = nextSignal[s];
-    return k < sig.count && sig.row[k] === row && sig.side[k] !== SIDE_BUY;
+    const after = Math.max(openRow, row - SELL_SIGNALS_READ);
+    let k = nextSignal[s];
+    if (k >= sig.count || sig.row[k] > row) k--;
+    for (; k >= 0 && sig.row[k] > after; k--) if (sig.row[k] <= row && sig.side[k] !== SIDE_BUY) return true;
+    return false;
   };
 
   const restingStops = settings.restingStops ?? DEFAULT_EXIT_SETTINGS.restingStop;
@@ -452,7 +463,7 @@ export async function runBacktest(
         market.close = bid;
         // the candle just closed is looked at now (the cycle); one caught up on, when it closed
         market.atMs = r === last ? nowSec * 1000 : (sym.start[r] + interval) * 1000;
-        context.sellSignal = r === last && sellSignalAt(s, r);
+        context.sellSignal = r === last && sellSignalSince(s, lot.openRow, r);
         const stopLevel = stopInForce(lot.state);
         if (advanceExits(lot.state, market, context, exitSettings, intents) > 0) {
           for (let i = 0; i < intents.length; i++) exitQueue.push({ lot, intent: intents[i], stopLevel });
@@ -1041,6 +1052,7 @@ export async function runBacktest(
             entryCostUsd: fill.totalQuote,
             proceedsUsd: 0,
             state,
+            openRow: last,
             // as live: the position manager's run after the portfolio step opened it looks at this
             // cycle's bid, and places its resting stop
             evaluatedRow: last - 1,

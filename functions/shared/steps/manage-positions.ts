@@ -150,7 +150,7 @@ function emptyReport(evaluated: number): PositionManagerReport {
 }
 
 /** Signals of a symbol read to find a SELL since the position opened (hourly signals: half a day). */
-const SIGNALS_READ = 12;
+export const SELL_SIGNALS_READ = 12;
 const MAX_EVALUATION_ATTEMPTS = 5;
 
 export async function managePositions(
@@ -576,6 +576,6 @@ async function bidView(
 
 /** When the symbol's latest SELL signals were created (newest first). */
 async function sellSignalsOf(deps: Pick<PositionManagerDeps, "signals">, symbol: string): Promise<string[]> {
-  const signals = await deps.signals.latestSignalsOfSymbol(symbol, SIGNALS_READ);
+  const signals = await deps.signals.latestSignalsOfSymbol(symbol, SELL_SIGNALS_READ);
   return signals.filter((s) => s.signalType === "SELL").map((s) => s.createdAt);
 }
