@@ -7,6 +7,7 @@ import { configDefaults, defineConfig } from "vitest/config";
  */
 export const SHARED_DATA_TESTS = [
   "test/backtest/inference-thread.test.ts",
+  "test/backtest/step-parity-shared.test.ts",
   "test/features/chunk-boundaries.test.ts",
   "test/features/finite.test.ts",
   "test/features/live-equals-training.test.ts",

@@ -4,6 +4,7 @@ import { type ExitSettings, formatLadder } from "#exits/exit-settings.js";
 import type { PerformanceMetrics } from "./metrics.js";
 import type { BacktestResult } from "./run.js";
 import { formatValue, type SettingReport } from "./settings.js";
+import type { StepCheck } from "./step-check.js";
 import { inSampleBanner } from "./windows.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -74,8 +75,17 @@ export function formatSummary(r: BacktestResult): string {
     `max drawdown ${pct(r.strategy.maxDrawdown)} against the ${pct(r.drawdownBound.maxDrawdownLimit)} limit; largest one-cycle fall of equity ${usd(r.drawdownBound.largestBarLossUsd)} (what a drawdown may pass its limit by), largest loss beyond the stops ${usd(r.drawdownBound.largestStopGapUsd)}`,
     `open at the end: ${r.openPositions.length} holdings worth ${usd(r.openPositions.reduce((s, p) => s + p.valueUsd, 0))}`,
     `trade list sha256 ${r.tradesSha256}`,
+    ...(r.stepCheck ? [stepCheckLine(r.stepCheck)] : []),
     `time: model ${ms(r.timing.modelMs)}, candles ${ms(r.timing.loadMs)}, features ${ms(r.timing.featuresMs)}, inference ${ms(r.timing.inferenceMs)}${r.timing.inferenceThread && r.timing.rowsInferred > 0 ? " on a worker thread" : ""} (${r.timing.rowsInferred} rows, ${r.timing.cacheHits} cached series; these three took ${ms(r.timing.predictMs)}), replay ${ms(r.timing.replayMs)} (${r.counts.candleSteps} candle-steps, ${Math.round(r.counts.candleSteps / (r.timing.replayMs / 1000)).toLocaleString("en-US")}/s), total ${ms(r.timing.totalMs)} (CPU ${ms(r.timing.cpuMs)}, peak RSS ${Math.round(r.timing.peakRssMb)} MB)`,
   ].join("\n");
+}
+
+/** --check-steps' verdict in one line. */
+export function stepCheckLine(c: StepCheck): string {
+  const what = `the live pipeline's steps on the paper venue (${ms(c.stepMs)})`;
+  return c.firstDifference
+    ? `CHECK FAILED against ${what}: ${c.firstDifference}. The fast replay is wrong here; please report it with this line.`
+    : `check: ${what} placed the same ${c.orders} orders and had the same equity after each of ${c.cycles} cycles (to 1e-9)`;
 }
 
 function windowLine(r: BacktestResult): string {

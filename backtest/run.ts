@@ -56,6 +56,8 @@ import {
   type SettingReport,
 } from "./settings.js";
 import { firstScorableRow } from "./signals.js";
+import { checkAgainstSteps, type StepCheck } from "./step-check.js";
+import { memoryReplayPorts, runStepReplay } from "./step-replay.js";
 import {
   type BacktestWindow,
   backtestWindow,
@@ -94,6 +96,11 @@ export interface BacktestOptions {
   onProgress?(phase: "predict" | "replay", done: number, total: number): void;
   /** an already loaded model (benchmarks, tests) */
   model?: SignalModel;
+  /**
+   * Run the window a second time through the live pipeline's own steps (step-replay.ts, on in-memory
+   * stores and the paper venue) and compare every order and every cycle's equity (step-check.ts).
+   */
+  checkSteps?: boolean;
   /**
    * Score on a worker thread while this thread reads files and computes features (default true).
    * false: one thread does everything in turn (for a machine with a single core).
@@ -163,6 +170,8 @@ export interface BacktestResult {
   trades: BacktestTrade[];
   tradesSha256: string;
   timing: BacktestTiming;
+  /** --check-steps: the same window through the live pipeline's steps, compared order by order */
+  stepCheck?: StepCheck;
   /** for the report */
   curves: { cycleTimes: Float64Array; equity: Float64Array; buyAndHold: Float64Array };
   market: BacktestSymbol[];
@@ -187,6 +196,10 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
   const interval = GRANULARITY_SECONDS[granularity];
   // a reversed window is refused before any file is read
   checkOrder(options.fromSec, options.toSec);
+  if (options.checkSteps && options.killSwitchResumeAfterHours !== undefined)
+    throw new RangeError(
+      "--check-steps replays the live pipeline, which has no operator to resume its kill switch: drop --resume-kill-switch-after to check against the live steps",
+    );
   const resolved = options.settings ?? defaultSettings();
   const files = listMarketFiles(options.candlesDir, granularity, options.symbols);
   const modelSha = options.model?.sha256 ?? (await signalModelSha256(options.modelPath));
@@ -317,7 +330,18 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
       ...(seen ? { firstUnseen: isoOf(seen.seen.toSec) } : {}),
       ...(window.inSample ? { inSample: window.inSample } : {}),
     };
-    return resultOf(options, model, symbols, settings, resolved, windowReport, run, hold, timing);
+    const result = resultOf(options, model, symbols, settings, resolved, windowReport, run, hold, timing);
+    if (options.checkSteps) {
+      const steps = await runStepReplay({
+        symbols,
+        settings,
+        model,
+        restingStops: resolved.trading.restingStops,
+        ports: (now) => memoryReplayPorts(settings, now),
+      });
+      result.stepCheck = checkAgainstSteps(run, steps);
+    }
+    return result;
   } finally {
     await thread?.close();
   }

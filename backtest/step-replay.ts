@@ -12,8 +12,11 @@
  * replay is held to (test/backtest/step-parity.test.ts) and `npm run backtest -- --engine steps`.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Decimal } from "decimal.js";
+import { DEFAULT_PAPER_ACCOUNT } from "#defaults";
 import type { Candle, Granularity } from "#domain/schemas.js";
 import type { Exchange } from "#exchange/exchange.js";
+import { candlePriceSource, MemoryPaperBooks, PaperExchange } from "#exchange/paper/index.js";
 import type { ValidationPrompt, VerdictAnswer, VerdictSource } from "#llm/index.js";
 import { type DeadLetter, inProcessChainQueues } from "#local/chain-queues.js";
 import { createPipeline } from "#local/pipeline.js";
@@ -24,7 +27,9 @@ import type { CandleSource } from "#market-data/ingest.js";
 import type { SignalModel } from "#model/index.js";
 import type { Log } from "#runtime/log.js";
 import { silentLog } from "#runtime/log.js";
+import { candleMarks } from "#runtime/venue.js";
 import type { MarkSource } from "#steps/reconcile-portfolio.js";
+import { createMemoryStores } from "#store/memory/index.js";
 import type { Stores } from "#store/ports.js";
 import type { BacktestSettings, BacktestSymbol } from "./engine.js";
 
@@ -55,10 +60,10 @@ export interface StepOrder {
   exit?: string;
   symbol: string;
   side: "BUY" | "SELL";
-  /** when the order was placed (the cycle) */
+  /** when it filled: the cycle of a market order; a resting stop's settlement (the fast replay's trade time) */
   time: string;
-  /** when it filled (a resting stop fills at a later settlement) */
-  filledAt: string;
+  /** when the order was placed (a resting stop: the cycle after its entry filled) */
+  placedAt: string;
   quoteSize?: string;
   baseSize: number;
   price: number;
@@ -75,6 +80,41 @@ export interface StepReplayRun {
   /** messages the chain's queues gave up on (should be none) */
   deadLetters: readonly DeadLetter[];
   elapsedMs: number;
+}
+
+/**
+ * Fresh in-memory stores and a paper venue on in-memory books with the replay's costs: the spread,
+ * slippage, impact and fees of its fill settings, its starting cash and product rules. Order ids are
+ * numbered, so two replays of the same window name the same orders.
+ */
+export function memoryReplayPorts(settings: BacktestSettings, now: () => Date): StepReplayPorts {
+  const stores = createMemoryStores();
+  const startingCashUsd = new Decimal(settings.startingCashUsd).toFixed();
+  const { fill } = settings;
+  let orders = 0;
+  const exchange = new PaperExchange({
+    books: new MemoryPaperBooks(startingCashUsd),
+    prices: candlePriceSource(stores.candles, settings.granularity, fill.spreadBps),
+    rules: { rulesFor: async (productId) => settings.rulesFor(productId) },
+    settings: {
+      startingCashUsd,
+      slippageBps: fill.slippageBps,
+      impactCoefficient: fill.impactCoefficient,
+      ...(fill.maxImpactBps !== undefined ? { maxImpactBps: fill.maxImpactBps } : {}),
+      takerFeeBps: fill.takerFeeBps,
+      makerFeeBps: fill.makerFeeBps ?? DEFAULT_PAPER_ACCOUNT.makerFeeBps,
+    },
+    now,
+    newId: () => `replay-order-${++orders}`,
+  });
+  return {
+    stores,
+    exchange,
+    marks: candleMarks(stores.candles, settings.granularity, exchange),
+    settleRestingOrders: async (productIds) => {
+      for (const id of productIds) await exchange.settleRestingOrders(id);
+    },
+  };
 }
 
 /** An LLM that approves every recommendation at once: the replay applies no LLM veto. */
@@ -182,17 +222,15 @@ export async function runStepReplay(input: StepReplayInput): Promise<StepReplayR
       ...(exit !== undefined ? { exit } : {}),
       symbol: o.symbol,
       side: o.side,
-      time: o.createdAt,
-      filledAt: fills[fills.length - 1].tradeTime,
+      time: fills[fills.length - 1].tradeTime,
+      placedAt: o.createdAt,
       ...(o.quoteSize !== undefined ? { quoteSize: o.quoteSize } : {}),
       baseSize: base,
       price: base > 0 ? quote / base : Number.NaN,
       fee: fills.reduce((n, f) => n + Number(f.commission), 0),
     });
   }
-  orders.sort(
-    (a, b) => a.filledAt.localeCompare(b.filledAt) || a.recommendationId.localeCompare(b.recommendationId),
-  );
+  orders.sort((a, b) => a.time.localeCompare(b.time) || a.recommendationId.localeCompare(b.recommendationId));
   return {
     cycleTimes: Float64Array.from(reports, (r) => Date.parse(r.at) / 1000),
     equity: Float64Array.from(reports, (r) => r.equityUsd),

@@ -25,13 +25,14 @@ export { benchBacktest };
 
 const ROOT = resolve(import.meta.dirname, "..");
 const usage = [
-  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--config settings.json] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread] [--resume-kill-switch-after HOURS]",
+  "usage: npm run backtest -- --candles <dir> [--symbols BTC-USDT,ETH-USDT] [--from ISO] [--to ISO] [--config settings.json] [--model <file.onnx>] [--fee-bps N] [--slippage-bps N] [--equity 10000] [--json out.json] [--report out.html] [--no-cache | --cache-dir DIR] [--single-thread] [--resume-kill-switch-after HOURS] [--check-steps]",
   "       npm run backtest -- --sweep grid.json [...] (walk-forward tuning; --sweep grid.json --help)",
   "",
   "Window: cycles for candle closes in [--from, --to). Without --from the replay starts at the first candle the model's card says it has not seen; a window that overlaps its training or selection period is marked IN-SAMPLE.",
   "Settings: the live functions' variables, read and checked by the same config schema, from the environment, then --config (a JSON object of these names and values), then --equity (PAPER_STARTING_CASH_USD), --fee-bps (PAPER_TAKER_FEE_BPS), --slippage-bps (PAPER_SLIPPAGE_BPS):",
   `  ${BACKTEST_VARIABLES.join(", ")}`,
   COMMON_HELP,
+  "--check-steps: replay the window a second time through the live pipeline's own steps (in-memory stores, the paper venue) and compare every order and every cycle's equity; exit 1 if they differ.",
   "See docs/BACKTEST.md and the configuration table in README.md.",
 ].join("\n");
 
@@ -72,6 +73,7 @@ const OPTIONS = {
   "cache-dir": { type: "string" },
   "single-thread": { type: "boolean" },
   "resume-kill-switch-after": { type: "string" },
+  "check-steps": { type: "boolean" },
 } as const;
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -97,6 +99,10 @@ async function backtest(values: OptionValues<typeof OPTIONS>): Promise<void> {
     "resume-kill-switch-after",
     values["resume-kill-switch-after"],
   );
+  if (values["check-steps"] && killSwitchResumeAfterHours !== undefined)
+    throw new UsageError(
+      "--check-steps replays the live pipeline, which has no operator to resume its kill switch: drop --resume-kill-switch-after",
+    );
   const started = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   let barPhase = "";
@@ -129,9 +135,11 @@ async function backtest(values: OptionValues<typeof OPTIONS>): Promise<void> {
       : resolve(values["cache-dir"] ?? resolve(ROOT, ".cache/predictions")),
     inferenceThread: !values["single-thread"],
     killSwitchResumeAfterHours,
+    checkSteps: values["check-steps"] ?? false,
     onProgress: progress,
   }).finally(() => bar?.stop());
   console.log(formatSummary(result));
+  if (result.stepCheck?.firstDifference) process.exitCode = 1;
   if (values.json) {
     await writeFile(values.json, `${JSON.stringify(resultJson(result), null, 2)}\n`);
     console.log(`wrote ${values.json}`);

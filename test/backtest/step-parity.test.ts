@@ -4,6 +4,8 @@
  * exits, each with its id, exit label, time, size, price and fee to 1e-9, and the same equity after
  * every cycle. The step replay assesses risk in the bridge's order (one LLM answer after the other),
  * so unlike the live-parity test every order of every cycle compares, limits binding or not.
+ * Here the steps run on the local cloud's DynamoDB tables; `--check-steps` and
+ * step-parity-shared.test.ts (weeks of the shared candles) run them on the in-memory stores.
  */
 import { describe, expect, it } from "vitest";
 import { runBacktest } from "#backtest/engine.js";

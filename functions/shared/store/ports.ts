@@ -223,15 +223,3 @@ export class RecommendationNotFoundError extends Error {
     );
   }
 }
-
-/** Every store port together: what the chain's steps are wired with (DynamoDB deployed, in memory in a backtest). */
-export interface Stores {
-  candles: CandleStore;
-  signals: SignalStore;
-  recommendations: RecommendationStore;
-  decisions: DecisionStore;
-  orders: OrderStore;
-  portfolio: PortfolioStore;
-  killSwitch: KillSwitchStore;
-  managedPositions: ManagedPositionStore;
-}
