@@ -113,6 +113,13 @@ const cases: Case[] = [
   ],
   [
     "npm run backtest",
+    "a replayed operator with --check-steps",
+    ["--candles", "data/replay", "--check-steps", "--resume-kill-switch-after", "24"],
+    {},
+    /^--check-steps replays the live pipeline, which has no operator to resume its kill switch: drop --resume-kill-switch-after$/,
+  ],
+  [
+    "npm run backtest",
     "an unknown sweep flag",
     ["--sweep", "grid.json", "--bogus"],
     {},
