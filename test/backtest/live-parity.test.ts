@@ -16,7 +16,7 @@
  * a 4-candle time limit and a 0.3 SELL threshold: TAKE_PROFIT_1/2, TIME_LIMIT, SIGNAL and, with a
  * 0.08% daily-loss limit, KILL_SWITCH.
  *
- * Stops and trails (STOPPING: R at the 1% floor with RISK_STOP_VOL_MULTIPLE 0.1, a trail from 0.3R),
+ * Stops and trails (STOPPING: RISK_STOP_VOL_MULTIPLE 0.3, a trail from 0.2R at 0.5R),
  * both with EXIT_RESTING_STOP on and off, the same setting on each side:
  * - on, the position manager rests a STOP_LIMIT SELL when the entry fills, replaces it once the
  *   trail rose 0.5R above it, and cancels it before any other sell; the paper venue fills it on the
@@ -203,16 +203,17 @@ const EXITING: Scenario = {
 };
 
 /**
- * Stops and trails on the April fixture: R at the risk manager's 1% floor (RISK_STOP_VOL_MULTIPLE
- * 0.1), the trail from 0.3R at 0.5R under the high, one far target and a 6-candle time limit, to the
- * fixture's last candle.
+ * Stops and trails on the April fixture: R at 0.3 of the volatility stop (RISK_STOP_VOL_MULTIPLE
+ * 0.3, ~2% of the price), the trail from 0.2R at 0.5R under the high, one far target and a 6-candle
+ * time limit, to the fixture's last candle. The trail moves in steps smaller than 0.5R here, so the
+ * resting stop lags it: a backtest that raised the stop at every step of the trail fails this test.
  */
 const STOPPING: Scenario = {
-  limits: { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100, stopVolMultiple: 0.1 },
+  limits: { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100, stopVolMultiple: 0.3 },
   exits: {
     ...DEFAULT_EXITS,
     takeProfitLadder: [{ atR: 5, share: 1 }],
-    trailing: { activationR: 0.3, distanceR: 0.5 },
+    trailing: { activationR: 0.2, distanceR: 0.5 },
     timeLimitCandles: 6,
   },
   to: new Date("2024-04-14T18:30:00Z"),
