@@ -1,15 +1,21 @@
 /**
- * The replay loop: the live chain of one hourly cycle (signals → exits → bridge → [LLM veto: NOT
- * applied] → risk → execution → portfolio), cycle after cycle, on precomputed model probabilities.
+ * The replay loop: the live chain of one hourly cycle (signals → bridge → [LLM veto: NOT applied]
+ * → risk → execution → portfolio → position manager → its exits executed → portfolio), cycle after
+ * cycle, on precomputed model probabilities, in live's order (local/pipeline.ts `runCycle`): a
+ * cycle's entries are sized and filled before its exits, so the risk manager's drawdown budget
+ * counts the positions that leave in the same cycle, with their stops as the last run left them.
  *
- * Every decision is the live code's: decideSignal / becomesRecommendation (signals.ts), the exit
- * policy (evaluateExits / openExitState / exitIdFor, the position manager's, on the bid it reads
- * from the paper venue and the candle low its resting stop sees), the bridge's expiredPending /
- * selectForValidation, portfolioStateFrom + assessRisk, approvedOrder, orderRequestFor +
- * localRefusal + marketFillNumbers (the paper venue's fill model), applyFill, killSwitchTrip.
+ * Every decision is the live code's: decideSignal / becomesRecommendation (signals.ts), the bridge's
+ * expiredPending / selectForValidation, portfolioStateFrom + assessRisk, approvedOrder,
+ * orderRequestFor + localRefusal + marketFillNumbers (the paper venue's fill model), the exit
+ * policy (openExitState / advanceExits / exitIdFor: the position manager's, on the bid it reads from
+ * the paper venue), the resting stop (exits/resting-stop.ts through ./resting-stop.ts, with
+ * EXIT_RESTING_STOP: placed when the entry fills, replaced once the trail is REPLACE_AFTER_R above
+ * it, cancelled before any other sell, settled by the paper venue's stopLimitOutcome on the newest
+ * candle before the manager looks at the bid), equityFigures, killSwitchTrip.
  * What the loop re-states, because live keeps it inside DynamoDB-bound code, is marked "as live"
  * and pinned by the parity test against local/pipeline.ts: the paper venue's bid/ask grid,
- * balance checks, and the portfolio snapshot (day start, peak, kill switch trip).
+ * balance checks and holds, and the portfolio snapshot (day start, peak, kill switch trip).
  *
  * Per cycle with nothing to do the loop only advances one index per symbol and marks the held
  * positions; it allocates only when a signal, an order or a risk check happens.

@@ -70,8 +70,14 @@ export { DEFAULT_FILL_SETTINGS };
 
 export const LLM_VETO_NOTE =
   "The LLM veto (Ollama validation) is NOT applied: every recommendation the bridge queues is treated as approved by the LLM. Live results can only have fewer trades.";
-export const STOP_NOTE =
-  "Positions leave by the live exit policy (stop first, take-profit ladder, trailing stop, time limit, SELL signal, kill switch), evaluated on each candle's high, low and close; a candle that touches both the stop and a target counts as a stop. Stops fill at their level (or the open through a gap), other exits at the cycle's bid.";
+/** How positions leave in this replay, with or without the resting stop (EXIT_RESTING_STOP). */
+export function stopNote(restingStops: boolean): string {
+  const policy =
+    "Positions leave by the live exit policy (stop first, take-profit ladder, trailing stop, time limit, SELL signal, kill switch), evaluated once a cycle on the bid the position manager reads from the paper venue; exits sell at that bid.";
+  return restingStops
+    ? `${policy} The stop also rests on the venue as the manager keeps it (EXIT_RESTING_STOP): placed when the entry fills, raised once the trail is 0.5R above it, cancelled before any other sell; the candle's low fills it at its level, or at the open through a gap, down to its limit.`
+    : `${policy} EXIT_RESTING_STOP=false: no stop rests on the venue, so a wick under the stop that the bid does not reach sells nothing.`;
+}
 
 export interface BacktestOptions {
   candlesDir: string;
@@ -393,7 +399,7 @@ function resultOf(
             "The model has no card: nothing says which candles it was fitted on, so this window cannot be checked for IN-SAMPLE overlap, and it starts at the first scorable candle.",
           ]),
       LLM_VETO_NOTE,
-      STOP_NOTE,
+      stopNote(resolved.trading.restingStops),
       ...killSwitchNotes(run, options.killSwitchResumeAfterHours),
     ],
     strategy: performanceOf(run.cycleTimes, run.equity, run.exposure, startingCashUsd, interval, run.trades),

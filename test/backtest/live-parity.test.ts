@@ -14,13 +14,23 @@
  * Exits: the default settings exit nothing in the six April cycles (R is ~14% there, the time limit
  * 12 candles), so the exit tests run to the fixture's last candle (cycle 18:01) with a short ladder,
  * a 4-candle time limit and a 0.3 SELL threshold: TAKE_PROFIT_1/2, TIME_LIMIT, SIGNAL and, with a
- * 0.08% daily-loss limit, KILL_SWITCH. Not compared: STOP_LOSS and TRAILING_STOP. The backtest fills
- * the stop in force as the resting stop-limit the venue will hold (on the candle's low, at the stop,
- * or the open through a gap); the position manager today sees only the cycle's bid and sells at
- * market. With R at the 1% floor (RISK_STOP_VOL_MULTIPLE 0.1) only 22 of live's 38 orders on this
- * window are identical; every difference is a stop or follows from one: the same stop filled at its
- * level here and at the bid live (BCH 481.24 vs 479.21), stops the candle's low reached a cycle or
- * more before the bid did, and the later exits of positions one side had already closed.
+ * 0.08% daily-loss limit, KILL_SWITCH.
+ *
+ * Stops and trails (STOPPING: RISK_STOP_VOL_MULTIPLE 0.3, a trail from 0.2R at 0.5R),
+ * both with EXIT_RESTING_STOP on and off, the same setting on each side:
+ * - on, the position manager rests a STOP_LIMIT SELL when the entry fills, replaces it once the
+ *   trail rose 0.5R above it, and cancels it before any other sell; the paper venue fills it on the
+ *   newest candle's low before the manager looks at the bid. Every stop of this window fills that
+ *   way (exit-<position>-RESTING_STOP-<n>), some after a replacement.
+ * - off, the manager sees the cycle's bid only and sells at market under the exit's own id.
+ * Live orders are compared by the time they filled (a resting stop fills cycles after it was
+ * placed); cancelled resting stops, which sold nothing, are counted, not compared. The paper venue
+ * runs on the replay's clock, as under npm start, so a stop placed in a cycle sees the candles
+ * that close after it.
+ *
+ * Known and not pinned by these windows: live, the portfolio step also snapshots (and may trip the
+ * kill switch) before the position manager's exits of a cycle; the backtester snapshots once, after
+ * them. They differ only when a trip falls between the two, or in the peak by that cycle's exit costs.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,6 +42,7 @@ import { loadConfig } from "#config";
 import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import { createOllamaVerdictClient } from "#llm/index.js";
 import { createLocalPipeline } from "#local/pipeline.js";
+import { replayClock } from "#local/replay-clock.js";
 import { summarizeRun } from "#local/summary.js";
 import { DEFAULT_DECISION_THRESHOLDS, type DecisionThresholds } from "#model/index.js";
 import { DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
@@ -64,6 +75,8 @@ interface Scenario {
   exits?: ExitSettings;
   thresholds?: DecisionThresholds;
   to?: Date;
+  /** EXIT_RESTING_STOP on both sides; default off (the local pipeline's default) */
+  restingStops?: boolean;
 }
 
 async function liveRun(ollamaHost: string, scenario: Scenario) {
@@ -71,12 +84,16 @@ async function liveRun(ollamaHost: string, scenario: Scenario) {
   const to = scenario.to ?? APRIL_TO;
   const cloud = await isolatedCloud("backtest-parity");
   const stores = createStores(createDocumentClient());
+  // as npm start: the paper venue stamps orders and fills with the replay's time, so a resting stop
+  // placed in a cycle sees the candles that close after it
+  const clock = replayClock(APRIL_FROM);
   const venue = await createVenue(loadConfig({ TRADING_MODE: "paper" }), {
     db: createDocumentClient(),
     portfolioTable: cloud.tables.portfolio,
     candles: stores.candles,
     granularity: "ONE_HOUR",
     rules: bundledRules(),
+    now: clock.now,
   });
   const pipeline = createLocalPipeline(cloud, {
     candlesDir: APRIL_CANDLES,
@@ -92,28 +109,36 @@ async function liveRun(ollamaHost: string, scenario: Scenario) {
     limits,
     ...(scenario.exits ? { exits: scenario.exits } : {}),
     ...(scenario.thresholds ? { thresholds: scenario.thresholds } : {}),
+    restingStops: scenario.restingStops ?? false,
+    clock,
     log: silentLog,
     handlerLogger: new Logger({ serviceName: "parity", logLevel: "SILENT" }),
   });
   const cycles = await pipeline.run();
   const summary = await summarizeRun(pipeline.stores, APRIL_FROM, to);
   const exitLabels = new Map(summary.exits.map((e) => [e.exitId, e.reason]));
-  const orders: ComparableOrder[] = summary.orders.map((o) => {
-    const fill = summary.fills.find((f) => f.clientOrderId === o.clientOrderId);
+  // the orders that traded: a resting stop cancelled before another sell, or refused, sold nothing
+  const traded = summary.orders.filter((o) => summary.fills.some((f) => f.clientOrderId === o.clientOrderId));
+  const orders: ComparableOrder[] = traded.map((o) => {
+    const fill = summary.fills.find((f) => f.clientOrderId === o.clientOrderId)!;
     const exit = exitLabels.get(o.recommendationId);
     return {
       recommendationId: o.recommendationId,
       ...(exit !== undefined ? { exit } : {}),
       symbol: o.symbol,
       side: o.side,
-      time: o.createdAt,
+      // when it filled: a resting stop is placed cycles before the candle that fills it
+      time: o.side === "SELL" ? fill.tradeTime : o.createdAt,
       ...(o.quoteSize !== undefined ? { quoteSize: o.quoteSize } : {}),
-      baseSize: Number(fill?.size),
-      price: Number(fill?.price),
-      fee: Number(fill?.commission),
+      baseSize: Number(fill.size),
+      price: Number(fill.price),
+      fee: Number(fill.commission),
     };
   });
-  return { orders: sorted(orders), equity: cycles.map((c) => c.equityUsd), summary };
+  const cancelledRestingStops = summary.orders.filter(
+    (o) => o.status === "CANCELLED" && /-RESTING_STOP-\d+$/.test(o.recommendationId),
+  ).length;
+  return { orders: sorted(orders), equity: cycles.map((c) => c.equityUsd), summary, cancelledRestingStops };
 }
 
 async function backtestRun(scenario: Scenario) {
@@ -132,6 +157,7 @@ async function backtestRun(scenario: Scenario) {
     modelVersion: model.version,
     rulesFor: bundledProductRules,
     ...(scenario.exits ? { exits: scenario.exits } : {}),
+    restingStops: scenario.restingStops ?? false,
   });
   return { run, orders: sorted(run.trades.map((t) => ({ ...t }))) };
 }
@@ -173,6 +199,23 @@ const EXITING: Scenario = {
     timeLimitCandles: 4,
   },
   thresholds: { buy: DEFAULT_DECISION_THRESHOLDS.buy, sell: 0.3 },
+  to: new Date("2024-04-14T18:30:00Z"),
+};
+
+/**
+ * Stops and trails on the April fixture: R at 0.3 of the volatility stop (RISK_STOP_VOL_MULTIPLE
+ * 0.3, ~2% of the price), the trail from 0.2R at 0.5R under the high, one far target and a 6-candle
+ * time limit, to the fixture's last candle. The trail moves in steps smaller than 0.5R here, so the
+ * resting stop lags it: a backtest that raised the stop at every step of the trail fails this test.
+ */
+const STOPPING: Scenario = {
+  limits: { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100, stopVolMultiple: 0.3 },
+  exits: {
+    ...DEFAULT_EXITS,
+    takeProfitLadder: [{ atR: 5, share: 1 }],
+    trailing: { activationR: 0.2, distanceR: 0.5 },
+    timeLimitCandles: 6,
+  },
   to: new Date("2024-04-14T18:30:00Z"),
 };
 
@@ -242,6 +285,30 @@ describe("live parity: the backtester places the orders the local pipeline place
     // the pause blocks no exit: the positions leave by their own rules after the trip
     expect(kept.orders.filter((o) => o.exit && o.time > at).length).toBeGreaterThan(3);
   });
+
+  it.each([true, false])(
+    "stops and trails, every order and every cycle's equity, with the resting stop %s",
+    async (restingStops) => {
+      const { live, run, orders } = await expectParity({ ...STOPPING, restingStops });
+      const stops = orders.filter((o) => o.exit === "STOP_LOSS");
+      const trails = orders.filter((o) => o.exit === "TRAILING_STOP");
+      expect(stops.length).toBeGreaterThan(0);
+      expect(trails.length).toBeGreaterThan(0);
+      const resting = orders.filter((o) => /-RESTING_STOP-\d+$/.test(o.recommendationId));
+      if (restingStops) {
+        // every stop here filled on the venue, some after the trail had the stop replaced (placement 2, 3)
+        expect(resting.length).toBe(stops.length + trails.length);
+        expect(resting.some((o) => !o.recommendationId.endsWith("-RESTING_STOP-1"))).toBe(true);
+        expect(live.cancelledRestingStops).toBeGreaterThan(0);
+      } else expect(resting).toEqual([]);
+      expect(run.closedPositions.length).toBeGreaterThan(0);
+      for (const p of live.summary.managedPositions.filter((m) => m.status === "CLOSED")) {
+        const closed = run.closedPositions.find((c) => c.positionId === p.positionId);
+        expect(closed, p.positionId).toBeDefined();
+        expect(near(closed!.pnlUsd, p.realizedPnlUsd), `${p.positionId} P&L`).toBe(true);
+      }
+    },
+  );
 
   it("with the default limits: the same orders up to the cycle where the 10-trades-a-day limit binds, then as many", async () => {
     const live = await liveRun(ollama.host, { limits: DEFAULT_RISK_LIMITS });

@@ -3,8 +3,8 @@
  * make and why. Pure and synchronous: the live position manager (every minute, on the venue's bid),
  * the portfolio step and the backtest call this same function, so an exit rule exists once. The
  * backtest evaluates each candle as the manager sees it on the paper venue, whose bid moves once a
- * candle: high = close = the bid after that candle, low = the lower of the candle's low and the bid
- * (the protective stop rests on the venue, so the low reaches it), open = the candle's open.
+ * candle: high = low = close = the bid after that candle. A stop the candle's low crossed is the
+ * resting stop's (EXIT_RESTING_STOP), which the venue fills, not this policy.
  *
  * Semantics, a triple barrier (stop, target, time) as Hummingbot's PositionExecutor, plus a
  * trailing stop, a SELL signal and the kill switch:
