@@ -38,7 +38,6 @@ import {
   advanceExits,
   type ExitIntent,
   type ExitState,
-  evaluateExits,
   type MarketView,
   openExitState,
   stopInForce,
@@ -417,17 +416,14 @@ export async function runBacktest(
   const context = { sellSignal: false, flatten: false };
   const intents: ExitIntent[] = [];
   /**
-   * The portfolio step's settlement of the resting stops, then the position manager, as live: each
-   * open position with a candle closed since its last evaluation. The paper venue fills its resting
-   * stop on that candle (backtest/resting-stop.ts); a position it did not close is evaluated by the
-   * exit policy on the cycle's bid, as the manager reads it from the venue; what the policy calls
-   * for goes to `exitQueue`, its resting stop cancelled first; with nothing to sell, the resting
-   * stop is placed, or replaced once the trail rose REPLACE_AFTER_R above it.
+   * The portfolio step's settlement of the resting stops, as live: the paper venue fills the resting
+   * stop of each open position with a candle closed since its last evaluation on that candle
+   * (backtest/resting-stop.ts). The position manager (manageLots) then evaluates the positions it
+   * did not close on the cycle's bid, as it reads it from the venue; what the policy calls for goes
+   * to `exitQueue`, its resting stop cancelled first; with nothing to sell, the resting stop is
+   * placed, or replaced once the trail rose REPLACE_AFTER_R above it.
    */
-  const manageLots = (nowSec: number): number => {
-    context.flatten =
-      killSwitch !== undefined &&
-      killSwitchFlattens({ active: true, kind: killSwitch.kind }, exitSettings.flattenOnKillSwitch);
+  const settleRestingStops = (nowSec: number): void => {
     let closed = false;
     for (let l = 0; l < lots.length; l++) {
       const lot = lots[l];
@@ -455,9 +451,28 @@ export async function runBacktest(
           lot.evaluatedRow = last;
           bookRestingFill(lot, fill.price, fill.maker, nowSec);
           closed ||= lot.state.quantity === 0;
-          continue;
         }
       }
+    }
+    if (closed) lots = lots.filter((lot) => lot.state.quantity > 0);
+  };
+
+  /**
+   * The position manager, after the portfolio step: each open position with a candle closed since
+   * its last evaluation, on the cycle's bid; every position at once when the kill switch flattens.
+   */
+  const manageLots = (nowSec: number): number => {
+    context.flatten =
+      killSwitch !== undefined &&
+      killSwitchFlattens({ active: true, kind: killSwitch.kind }, exitSettings.flattenOnKillSwitch);
+    for (let l = 0; l < lots.length; l++) {
+      const lot = lots[l];
+      const s = lot.symbol;
+      const sym = symbols[s];
+      const last = next[s] - 1;
+      // the manager evaluates every position each run; without a new candle only a flatten can change it
+      if (lot.evaluatedRow >= last && context.flatten && lot.state.quantity > 0) lot.evaluatedRow = last - 1;
+      if (lot.evaluatedRow >= last) continue;
       const queued = exitQueue.length;
       while (lot.evaluatedRow < last && lot.state.quantity > 0) {
         const r = ++lot.evaluatedRow;
@@ -481,7 +496,6 @@ export async function runBacktest(
         if (lot.resting !== undefined) cancelResting(lot);
       } else if (restingStops) keepRestingStop(lot, last, nowSec);
     }
-    if (closed) lots = lots.filter((lot) => lot.state.quantity > 0);
     return exitQueue.length;
   };
 
@@ -632,32 +646,6 @@ export async function runBacktest(
   };
 
   /**
-   * A kill switch that closes every position, at the cycle's bid: the exit policy on a quote
-   * (high = low = close = the bid) with flattening on, each resting stop cancelled first. Returns
-   * the positions value after the sales.
-   */
-  const flattenAt = (nowSec: number): number => {
-    for (const lot of lots) {
-      const close = symbols[lot.symbol].close[next[lot.symbol] - 1];
-      const bid = quoteOnGridNumbers(close * (1 - halfSpread), priceIncrement[lot.symbol], false);
-      const stopLevel = stopInForce(lot.state);
-      const { intents, state } = evaluateExits(
-        lot.state,
-        { high: bid, low: bid, close: bid, atMs: nowSec * 1000 },
-        { sellSignal: false, flatten: true },
-        exitSettings,
-      );
-      lot.state = state;
-      if (intents.length > 0 && lot.resting !== undefined) cancelResting(lot);
-      for (const intent of intents) exitQueue.push({ lot, intent, stopLevel });
-    }
-    executeExits(new Date(nowSec * 1000).toISOString());
-    let value = 0;
-    for (const s of held) value += quantity[s] * markedPrice[s];
-    return value;
-  };
-
-  /**
    * An exit's fill booked on its position and in the trade list: the proceeds, the leg's P&L against
    * its share of the entry's cost (fees in), the label.
    */
@@ -771,8 +759,12 @@ export async function runBacktest(
     lots = lots.filter((lot) => lot.state.quantity > 0);
   };
 
-  /** Step 6 of a cycle: mark to market at the last close, snapshot, kill switch. */
-  const closeCycle = (c: number, nowSec: number) => {
+  /**
+   * The portfolio step, as live runs it twice a cycle (before the position manager and after its
+   * exits): mark to market at the last close, snapshot, kill switch (trip, or lift at the new day).
+   * A trip flattens nothing here: the position manager's next run does (killSwitchFlattens).
+   */
+  const takeSnapshot = (nowSec: number) => {
     let positionsValue = 0;
     if (held.length > 0) {
       let anyEmpty = false;
@@ -786,7 +778,7 @@ export async function runBacktest(
       }
       if (anyEmpty) held = held.filter((s) => quantity[s] > 0);
     }
-    let equity = cash + positionsValue;
+    const equity = cash + positionsValue;
     const nowMs = nowSec * 1000;
     // the same day-start / peak / breach rules as the portfolio function
     // one reused record of the last snapshot: equityFigures only reads it
@@ -812,17 +804,6 @@ export async function runBacktest(
         killSwitchAtMs = nowMs;
         killSwitchResumeAtMs = trip.resumeAtMs ?? Number.NaN;
         killSwitchTrips.push({ ...killSwitch });
-        // as live, where the position manager flattens within the minute: at this close
-        if (
-          lots.length > 0 &&
-          killSwitchFlattens({ active: true, kind: trip.kind }, exitSettings.flattenOnKillSwitch)
-        ) {
-          positionsValue = flattenAt(nowSec);
-          equity = cash + positionsValue;
-          snapshotEquity = equity;
-          snapshotCash = cash;
-          snapshotPositionsValue = positionsValue;
-        }
       }
     } else if (
       (!trip && nowMs >= killSwitchResumeAtMs) ||
@@ -832,12 +813,28 @@ export async function runBacktest(
       killSwitch = undefined;
       killSwitchResumeAtMs = Number.NaN;
     }
+  };
+
+  /**
+   * The rest of a cycle once its entries are in: the portfolio step (settlement, snapshot, kill
+   * switch), the position manager and its exits, and, when they sold anything, the portfolio step
+   * again. Its equity and exposure are the cycle's.
+   */
+  const finishCycle = (c: number, nowSec: number) => {
+    if (lots.length > 0) settleRestingStops(nowSec);
+    takeSnapshot(nowSec);
+    // with nothing sold in between, the second snapshot would equal the first
+    if (lots.length > 0 && manageLots(nowSec) > 0) {
+      executeExits(new Date(nowSec * 1000).toISOString());
+      takeSnapshot(nowSec);
+    }
+    const equity = snapshotEquity;
     if (c > 0 && equityCurve[c - 1] - equity > largestBarLossUsd)
       largestBarLossUsd = equityCurve[c - 1] - equity;
     if (cycleGapUsd > largestStopGapUsd) largestStopGapUsd = cycleGapUsd;
     cycleGapUsd = 0;
     equityCurve[c] = equity;
-    exposureCurve[c] = positionsValue;
+    exposureCurve[c] = snapshotPositionsValue;
     if (settings.onProgress && c % progressEvery === 0) settings.onProgress(c, cycleCount);
   };
 
@@ -859,9 +856,7 @@ export async function runBacktest(
         advancedAhead = true;
         return c;
       }
-      // no entry: the portfolio step's settlement and the position manager, then the exits
-      if (lots.length > 0 && manageLots(nowSec) > 0) executeExits(new Date(nowSec * 1000).toISOString());
-      closeCycle(c, nowSec);
+      finishCycle(c, nowSec);
     }
     return cycleCount;
   };
@@ -1076,15 +1071,10 @@ export async function runBacktest(
       }
     }
 
-    // 6. portfolio: the paper venue settles the resting stops; 7. the position manager on the bid;
-    // its exits go to execution at once: no LLM, no risk limit, no kill switch holds them
-    if (lots.length > 0 && manageLots(nowSec) > 0) {
-      now ??= new Date(nowSec * 1000);
-      nowIso ??= now.toISOString();
-      executeExits(nowIso);
-    }
-    // 8. portfolio: mark to market at the last close, snapshot, kill switch
-    closeCycle(c, nowSec);
+    // 6. portfolio: the paper venue settles the resting stops, snapshot, kill switch; 7. the
+    // position manager on the bid, whose exits go to execution at once (no LLM, no risk limit, no
+    // kill switch holds them); 8. portfolio again when they sold anything
+    finishCycle(c, nowSec);
     // then every cycle with no signal and nothing pending, in a small loop of its own
     if (pending.length === 0) c = replayQuietCycles(c + 1) - 1;
   }

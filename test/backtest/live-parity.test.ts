@@ -28,9 +28,9 @@
  * runs on the replay's clock, as under npm start, so a stop placed in a cycle sees the candles
  * that close after it.
  *
- * Known and not pinned by these windows: live, the portfolio step also snapshots (and may trip the
- * kill switch) before the position manager's exits of a cycle; the backtester snapshots once, after
- * them. They differ only when a trip falls between the two, or in the peak by that cycle's exit costs.
+ * The portfolio step snapshots (and may trip the kill switch) before the position manager's run and
+ * after its exits, in both; `--check-steps` (step-parity-shared.test.ts) holds a flattening kill
+ * switch to the live steps over weeks of the shared candles.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -2,7 +2,8 @@
  * `npm run backtest -- --check-steps` on the shared candles (19 hourly products, out of sample):
  * the fast replay and the live pipeline's own steps (in-memory stores, in-process queues, the paper
  * venue) place the same orders and hold the same equity after every cycle, with the default
- * settings and with settings under which every exit reason happens, the resting stop on and off.
+ * settings, with settings under which every exit reason happens (the resting stop on and off), and
+ * with a daily-loss kill switch that flattens.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -60,4 +61,10 @@ describe("--check-steps on the shared candles, March 2024 (out of sample)", () =
       for (const reason of ["STOP_LOSS", "TAKE_PROFIT_1", "TRAILING_STOP", "TIME_LIMIT", "SIGNAL"])
         expect(labels, reason).toContain(reason);
     });
+
+  it("a daily-loss kill switch that flattens, trips and lifts: the same orders and equity", async () => {
+    const r = await checked({ ...BUSY_EXITS, RISK_MAX_DAILY_LOSS: "0.005", KILL_SWITCH_FLATTEN: "true" });
+    expect(r.killSwitchTrips.length).toBeGreaterThan(1);
+    expect(r.trades.filter((t) => t.exit === "KILL_SWITCH").length).toBeGreaterThan(10);
+  });
 });
