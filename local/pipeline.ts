@@ -6,6 +6,9 @@
  * retries and dead-letter queues behave as in AWS. Time is the replay's: each cycle runs one minute
  * after a candle closed. The risk manager sizes entries only against a current equity snapshot, so
  * the first cycle takes one (after its ingest) when the store has none yet.
+ *
+ * `createPipeline` is the same cycle on any stores and queues: the step-driven backtest
+ * (backtest/step-replay.ts) runs it on in-memory stores and in-process queues (chain-queues.ts).
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import {
