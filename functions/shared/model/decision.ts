@@ -30,11 +30,10 @@ export interface SignalDecision {
  * because the model has no preferred direction.
  */
 export function decideSignal(p: ClassProbabilities, thresholds: DecisionThresholds): SignalDecision {
-  for (const [name, value] of Object.entries(p)) {
-    if (!Number.isFinite(value) || value < 0 || value > 1) {
-      throw new RangeError(`decideSignal: P(${name}) must be a probability in [0, 1], got ${value}`);
-    }
-  }
+  // three named checks, not a loop over Object.entries: the backtest decides every candidate row
+  checkProbability("down", p.down);
+  checkProbability("hold", p.hold);
+  checkProbability("up", p.up);
   const buys = p.up > thresholds.buy;
   const sells = p.down > thresholds.sell;
   if (buys && (!sells || p.up > p.down)) {
@@ -44,4 +43,9 @@ export function decideSignal(p: ClassProbabilities, thresholds: DecisionThreshol
     return { signalType: "SELL", confidence: p.down, threshold: thresholds.sell };
   }
   return { signalType: "HOLD", confidence: p.hold, threshold: 0 };
+}
+
+function checkProbability(name: keyof ClassProbabilities, value: number): void {
+  if (!(value >= 0 && value <= 1))
+    throw new RangeError(`decideSignal: P(${name}) must be a probability in [0, 1], got ${value}`);
 }
