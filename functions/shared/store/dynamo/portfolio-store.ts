@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { EquitySnapshot, KillSwitch, Position } from "#domain/schemas.js";
+import { killSwitchState } from "#store/kill-switch-state.js";
 import type { KillSwitchStore, PortfolioStore, Reservation } from "#store/ports.js";
 import { putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
@@ -129,15 +130,7 @@ export class DynamoKillSwitchStore implements KillSwitchStore {
     trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
     options: { peakResetAt?: Date } = {},
   ): Promise<KillSwitch> {
-    const state = KillSwitch.parse({
-      active,
-      changedBy,
-      reason,
-      changedAt: now.toISOString(),
-      ...(active && trip ? { kind: trip.kind } : {}),
-      ...(active && trip?.resumeAt ? { resumeAt: trip.resumeAt.toISOString() } : {}),
-      ...(options.peakResetAt ? { peakResetAt: options.peakResetAt.toISOString() } : {}),
-    });
+    const state = killSwitchState(active, changedBy, reason, now, trip, options);
     // audit entry first: a crash in between leaves a trail entry, never a silent change
     await this.db.send(
       new PutCommand({

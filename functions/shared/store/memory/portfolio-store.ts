@@ -1,4 +1,5 @@
-import { EquitySnapshot, KillSwitch, Position } from "#domain/schemas.js";
+import { EquitySnapshot, type KillSwitch, Position } from "#domain/schemas.js";
+import { killSwitchState } from "#store/kill-switch-state.js";
 import type { KillSwitchStore, PortfolioStore, Reservation } from "#store/ports.js";
 import { compareKeys, copyOf, SortedKeys } from "./plumbing.js";
 
@@ -83,15 +84,7 @@ export class MemoryKillSwitchStore implements KillSwitchStore {
     trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
     options: { peakResetAt?: Date } = {},
   ): Promise<KillSwitch> {
-    const state = KillSwitch.parse({
-      active,
-      changedBy,
-      reason,
-      changedAt: now.toISOString(),
-      ...(active && trip ? { kind: trip.kind } : {}),
-      ...(active && trip?.resumeAt ? { resumeAt: trip.resumeAt.toISOString() } : {}),
-      ...(options.peakResetAt ? { peakResetAt: options.peakResetAt.toISOString() } : {}),
-    });
+    const state = killSwitchState(active, changedBy, reason, now, trip, options);
     // the same audit key as the DynamoDB adapter: a second change by the same author at the same instant replaces the first
     const key = `${state.changedAt}#${changedBy}`;
     this.audit.set(key, state);
