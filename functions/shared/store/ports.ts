@@ -85,7 +85,7 @@ export interface RecommendationStore {
   reserveValidationSlot(cycle: string, max: number): Promise<boolean>;
   /** Gives back a slot whose recommendation another actor moved first. */
   releaseValidationSlot(cycle: string): Promise<void>;
-  /** Recommendations in `status` created in [from, to), newest first. */
+  /** Recommendations in `status` created in [from, to], both ends included (DynamoDB BETWEEN), newest first. */
   byStatusCreatedBetween(status: RecommendationStatus, from: Date, to: Date): Promise<Recommendation[]>;
   /** Recommendations in `status` created before `before`, oldest first. */
   byStatusCreatedBefore(
