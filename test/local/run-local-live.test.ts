@@ -3,10 +3,9 @@
  * client against the fake Coinbase (JWT-verifying, 127.0.0.1) with the key from COINBASE_KEY_FILE,
  * the fake Ollama approving, the replayed April 2024 candles driving the signals.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Order } from "#domain/schemas.js";
 import { readCandleColumns } from "#market-data/replay.js";
@@ -14,8 +13,8 @@ import { es256TestKey, escapedNewlines } from "#test/coinbase/test-keys.js";
 import { APRIL_CANDLES, APRIL_SYMBOLS, fakeProductAt } from "#test/e2e/support.js";
 import { type FakeCoinbase, startFakeCoinbase } from "#test/fakes/fake-coinbase.js";
 import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
+import { type RunLocalResult, runLocalChild } from "#test/support/run-local-child.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 /** the fixture's last candle opens at 2024-04-14T17:00Z; 7 cycles run at 11:01 .. 17:01 */
 const HOURS = "7";
 const CONFIRM = "--yes-i-understand-real-orders";
@@ -37,38 +36,7 @@ function replayPricedProducts() {
   });
 }
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** runs `npm start -- <args>` as npm would (tsx), with only the environment given here */
-function runLocal(args: string[], env: Record<string, string>): Promise<RunResult> {
-  // never the developer's `npm run local`: each run starts its own cloud
-  const base: Record<string, string> = { LOCAL_CLOUD_STATE_FILE: join(dir, "no-local-cloud.json") };
-  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SystemRoot"])
-    if (process.env[name]) base[name] = process.env[name]!;
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bin/run-local.ts", ...args], {
-      cwd: ROOT,
-      env: { ...base, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
-
-function expectNoKeyMaterial(result: RunResult): void {
+function expectNoKeyMaterial(result: RunLocalResult): void {
   for (const line of keyMaterial) {
     expect(result.stdout).not.toContain(line);
     expect(result.stderr).not.toContain(line);
@@ -97,7 +65,7 @@ describe("npm start -- --live against the fake Coinbase", () => {
 
   it("places the approved orders at the venue with valid JWTs and books the venue's fills", async () => {
     const out = join(dir, "summary.json");
-    const result = await runLocal(
+    const result = await runLocalChild(
       ["--live", CONFIRM, "--candles", APRIL_CANDLES, "--hours", HOURS, "--json", out, "--verbose"],
       env,
     );
@@ -144,7 +112,7 @@ describe("npm start -- --live against the fake Coinbase", () => {
 
   it("--live without the confirmation flag refuses in one line and sends nothing", async () => {
     const before = fake.requests.length;
-    const result = await runLocal(["--live", "--candles", APRIL_CANDLES], env);
+    const result = await runLocalChild(["--live", "--candles", APRIL_CANDLES], env);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
@@ -157,7 +125,10 @@ describe("npm start -- --live against the fake Coinbase", () => {
     const malformed = join(dir, "malformed.json");
     // the PEM pasted without JSON around it
     writeFileSync(malformed, key.sec1Pem, { mode: 0o600 });
-    const result = await runLocal(["--live", CONFIRM, "--verbose"], { ...env, COINBASE_KEY_FILE: malformed });
+    const result = await runLocalChild(["--live", CONFIRM, "--verbose"], {
+      ...env,
+      COINBASE_KEY_FILE: malformed,
+    });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -170,7 +141,7 @@ describe("npm start -- --live against the fake Coinbase", () => {
 
   it("a missing key file refuses in one line naming the path", async () => {
     const missing = join(dir, "missing.json");
-    const result = await runLocal(["--live", CONFIRM], { ...env, COINBASE_KEY_FILE: missing });
+    const result = await runLocalChild(["--live", CONFIRM], { ...env, COINBASE_KEY_FILE: missing });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(
