@@ -4,8 +4,8 @@
  * quote size, base size, price and fee, and the same equity after every cycle, to 1e-9 relative.
  * `npm run backtest -- --check-steps` prints the verdict; the parity tests assert it.
  */
-import type { BacktestRun, BacktestTrade } from "./engine.js";
-import type { StepOrder, StepReplayRun } from "./step-replay.js";
+import type { BacktestRun } from "./engine.js";
+import type { StepReplayRun } from "./step-replay.js";
 
 /** Relative tolerance of a price, size, fee or equity: float error, never a cent. */
 export const STEP_TOLERANCE = 1e-9;
@@ -21,10 +21,13 @@ export interface StepCheck {
   stepMs: number;
 }
 
-const near = (a: number, b: number) =>
+/** Two prices, sizes, fees or equities equal to STEP_TOLERANCE relative (absolute under 1). */
+export const withinTolerance = (a: number, b: number) =>
   Math.abs(a - b) <= STEP_TOLERANCE * Math.max(1, Math.abs(a), Math.abs(b));
+const near = withinTolerance;
 
-interface Comparable {
+/** What two replays' orders are compared on (a BacktestTrade, a StepOrder, a live order read back). */
+export interface ComparableOrder {
   recommendationId: string;
   exit?: string;
   symbol: string;
@@ -36,22 +39,22 @@ interface Comparable {
   fee: number;
 }
 
-const byTimeThenId = (a: Comparable, b: Comparable) =>
+const byTimeThenId = (a: ComparableOrder, b: ComparableOrder) =>
   a.time.localeCompare(b.time) || a.recommendationId.localeCompare(b.recommendationId);
 
-function describe(o: Comparable | undefined): string {
+function describe(o: ComparableOrder | undefined): string {
   if (!o) return "nothing";
   const label = o.exit ? ` ${o.exit}` : "";
   return `${o.side}${label} ${o.symbol} ${o.recommendationId} at ${o.time} (base ${o.baseSize}, price ${o.price}, fee ${o.fee}${o.quoteSize ? `, quote size ${o.quoteSize}` : ""})`;
 }
 
-/** The first difference between two order lists, or undefined. */
+/** The first difference between two order lists (the fast replay's first), or undefined. */
 export function firstOrderDifference(
-  fast: readonly BacktestTrade[],
-  steps: readonly StepOrder[],
+  fast: readonly ComparableOrder[],
+  steps: readonly ComparableOrder[],
 ): string | undefined {
-  const a: Comparable[] = [...fast].sort(byTimeThenId);
-  const b: Comparable[] = [...steps].sort(byTimeThenId);
+  const a = [...fast].sort(byTimeThenId);
+  const b = [...steps].sort(byTimeThenId);
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const x = a[i];
     const y = b[i];

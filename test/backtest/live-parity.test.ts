@@ -37,6 +37,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBacktest } from "#backtest/engine.js";
 import { listMarketFiles, predictMarket } from "#backtest/predictions.js";
 import { DEFAULT_FILL_SETTINGS } from "#backtest/run.js";
+import { type ComparableOrder, firstOrderDifference, withinTolerance } from "#backtest/step-check.js";
 import { bundledProductRules } from "#coinbase/product-rules.js";
 import { loadConfig } from "#config";
 import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
@@ -54,20 +55,7 @@ import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, shippedModel } from
 import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
 
-const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-
-interface ComparableOrder {
-  recommendationId: string;
-  /** the exit's label (TAKE_PROFIT_1, TIME_LIMIT, ...); undefined for an entry */
-  exit?: string;
-  symbol: string;
-  side: string;
-  time: string;
-  quoteSize?: string;
-  baseSize: number;
-  price: number;
-  fee: number;
-}
+const near = withinTolerance;
 
 /** What both sides run with: the limits, and for the exit tests their exit settings, thresholds and window. */
 interface Scenario {
@@ -169,17 +157,7 @@ function sorted<T extends { time: string; recommendationId: string }>(orders: T[
 }
 
 function expectSameOrders(backtest: readonly ComparableOrder[], live: readonly ComparableOrder[]): void {
-  expect(backtest.map((t) => [t.recommendationId, t.exit, t.symbol, t.side, t.time, t.quoteSize])).toEqual(
-    live.map((o) => [o.recommendationId, o.exit, o.symbol, o.side, o.time, o.quoteSize]),
-  );
-  for (const [i, t] of backtest.entries()) {
-    const o = live[i];
-    expect(near(t.baseSize, o.baseSize), `${o.recommendationId} base ${t.baseSize} vs ${o.baseSize}`).toBe(
-      true,
-    );
-    expect(near(t.price, o.price), `${o.recommendationId} price ${t.price} vs ${o.price}`).toBe(true);
-    expect(near(t.fee, o.fee), `${o.recommendationId} fee ${t.fee} vs ${o.fee}`).toBe(true);
-  }
+  expect(firstOrderDifference(backtest, live)).toBeUndefined();
 }
 
 /**
