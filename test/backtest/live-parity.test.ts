@@ -35,37 +35,23 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBacktest } from "#backtest/engine.js";
-import { listMarketFiles, predictMarket } from "#backtest/predictions.js";
-import { DEFAULT_FILL_SETTINGS } from "#backtest/run.js";
 import { type ComparableOrder, firstOrderDifference, withinTolerance } from "#backtest/step-check.js";
-import { bundledProductRules } from "#coinbase/product-rules.js";
 import { loadConfig } from "#config";
-import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
+import { DEFAULT_EXITS } from "#exits/exit-settings.js";
 import { createOllamaVerdictClient } from "#llm/index.js";
 import { createLocalPipeline } from "#local/pipeline.js";
 import { replayClock } from "#local/replay-clock.js";
 import { summarizeRun } from "#local/summary.js";
-import { DEFAULT_DECISION_THRESHOLDS, type DecisionThresholds } from "#model/index.js";
-import { DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
+import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
 import { silentLog } from "#runtime/log.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
-import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
 import { createDocumentClient, createStores } from "#store/dynamo/index.js";
 import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, shippedModel } from "#test/e2e/support.js";
 import { type FakeOllama, startFakeOllama } from "#test/fakes/fake-ollama.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
+import { aprilFrame, EXITING, type Scenario } from "./april-parity.js";
 
 const near = withinTolerance;
-
-/** What both sides run with: the limits, and for the exit tests their exit settings, thresholds and window. */
-interface Scenario {
-  limits: RiskLimits;
-  exits?: ExitSettings;
-  thresholds?: DecisionThresholds;
-  to?: Date;
-  /** EXIT_RESTING_STOP on both sides; default off (the local pipeline's default) */
-  restingStops?: boolean;
-}
 
 async function liveRun(ollamaHost: string, scenario: Scenario) {
   const { limits } = scenario;
@@ -130,23 +116,8 @@ async function liveRun(ollamaHost: string, scenario: Scenario) {
 }
 
 async function backtestRun(scenario: Scenario) {
-  const model = await shippedModel();
-  const symbols = await predictMarket(model, listMarketFiles(APRIL_CANDLES, "ONE_HOUR", APRIL_SYMBOLS));
-  const run = await runBacktest(symbols, {
-    granularity: "ONE_HOUR",
-    intervalSeconds: 3600,
-    fromSec: APRIL_FROM.getTime() / 1000,
-    toSec: (scenario.to ?? APRIL_TO).getTime() / 1000,
-    startingCashUsd: 10_000,
-    thresholds: scenario.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
-    bridge: DEFAULT_BRIDGE_SETTINGS,
-    limits: scenario.limits,
-    fill: DEFAULT_FILL_SETTINGS,
-    modelVersion: model.version,
-    rulesFor: bundledProductRules,
-    ...(scenario.exits ? { exits: scenario.exits } : {}),
-    restingStops: scenario.restingStops ?? false,
-  });
+  const { symbols, settings } = await aprilFrame(scenario);
+  const run = await runBacktest(symbols, settings);
   return { run, orders: sorted(run.trades.map((t) => ({ ...t }))) };
 }
 
@@ -159,26 +130,6 @@ function sorted<T extends { time: string; recommendationId: string }>(orders: T[
 function expectSameOrders(backtest: readonly ComparableOrder[], live: readonly ComparableOrder[]): void {
   expect(firstOrderDifference(backtest, live)).toBeUndefined();
 }
-
-/**
- * Exits at the bid on the April fixture: targets at 0.05R and 0.1R (R is ~14% of the price there),
- * a 4-candle time limit, no trailing stop (it fills as a resting stop, see above), SELL signals from
- * P(down) > 0.3, up to the fixture's last candle (closing 18:00, its cycle 18:01).
- */
-const EXITING: Scenario = {
-  limits: { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100 },
-  exits: {
-    ...DEFAULT_EXITS,
-    takeProfitLadder: [
-      { atR: 0.05, share: 0.5 },
-      { atR: 0.1, share: 0.5 },
-    ],
-    trailing: undefined,
-    timeLimitCandles: 4,
-  },
-  thresholds: { buy: DEFAULT_DECISION_THRESHOLDS.buy, sell: 0.3 },
-  to: new Date("2024-04-14T18:30:00Z"),
-};
 
 /**
  * Stops and trails on the April fixture: R at 0.3 of the volatility stop (RISK_STOP_VOL_MULTIPLE

@@ -9,47 +9,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { runBacktest } from "#backtest/engine.js";
-import { listMarketFiles, predictMarket } from "#backtest/predictions.js";
-import { DEFAULT_FILL_SETTINGS } from "#backtest/run.js";
 import { checkAgainstSteps, firstOrderDifference } from "#backtest/step-check.js";
 import { runStepReplay } from "#backtest/step-replay.js";
-import { bundledProductRules } from "#coinbase/product-rules.js";
 import { loadConfig } from "#config";
-import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
-import { DEFAULT_DECISION_THRESHOLDS, type DecisionThresholds } from "#model/index.js";
-import { DEFAULT_RISK_LIMITS, type RiskLimits } from "#risk/index.js";
+import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
 import { bundledRules, createVenue } from "#runtime/venue.js";
-import { DEFAULT_BRIDGE_SETTINGS } from "#steps/signal-bridge.js";
 import { createDocumentClient, createStores } from "#store/dynamo/index.js";
-import { APRIL_CANDLES, APRIL_FROM, APRIL_SYMBOLS, APRIL_TO, shippedModel } from "#test/e2e/support.js";
 import { isolatedCloud } from "#test/support/local-cloud.js";
-
-interface Scenario {
-  limits: RiskLimits;
-  exits?: ExitSettings;
-  thresholds?: DecisionThresholds;
-  to?: Date;
-}
-
-async function frame(scenario: Scenario) {
-  const model = await shippedModel();
-  const symbols = await predictMarket(model, listMarketFiles(APRIL_CANDLES, "ONE_HOUR", APRIL_SYMBOLS));
-  const settings = {
-    granularity: "ONE_HOUR" as const,
-    intervalSeconds: 3600,
-    fromSec: APRIL_FROM.getTime() / 1000,
-    toSec: (scenario.to ?? APRIL_TO).getTime() / 1000,
-    startingCashUsd: 10_000,
-    thresholds: scenario.thresholds ?? DEFAULT_DECISION_THRESHOLDS,
-    bridge: DEFAULT_BRIDGE_SETTINGS,
-    limits: scenario.limits,
-    fill: DEFAULT_FILL_SETTINGS,
-    modelVersion: model.version,
-    rulesFor: bundledProductRules,
-    exits: scenario.exits ?? DEFAULT_EXITS,
-  };
-  return { model, symbols, settings };
-}
+import { aprilFrame, EXITING, type Scenario } from "./april-parity.js";
 
 /** The step replay on the local cloud's tables (DynamoDB protocol). */
 async function dynamoPorts(now: () => Date) {
@@ -67,30 +34,21 @@ async function dynamoPorts(now: () => Date) {
 }
 
 async function expectParity(scenario: Scenario) {
-  const { model, symbols, settings } = await frame(scenario);
+  const { model, symbols, settings } = await aprilFrame(scenario);
   const fast = await runBacktest(symbols, settings);
-  const steps = await runStepReplay({ symbols, settings, model, restingStops: false, ports: dynamoPorts });
+  const steps = await runStepReplay({
+    symbols,
+    settings,
+    model,
+    restingStops: settings.restingStops ?? false,
+    ports: dynamoPorts,
+  });
   const check = checkAgainstSteps(fast, steps);
   expect(check.firstDifference).toBeUndefined();
   expect(check.orders).toBe(fast.trades.length);
   expect(check.cycles).toBe(fast.equity.length);
   return { fast, steps };
 }
-
-const EXITING: Scenario = {
-  limits: { ...DEFAULT_RISK_LIMITS, maxTradesPerDay: 100 },
-  exits: {
-    ...DEFAULT_EXITS,
-    takeProfitLadder: [
-      { atR: 0.05, share: 0.5 },
-      { atR: 0.1, share: 0.5 },
-    ],
-    trailing: undefined,
-    timeLimitCandles: 4,
-  },
-  thresholds: { buy: DEFAULT_DECISION_THRESHOLDS.buy, sell: 0.3 },
-  to: new Date("2024-04-14T18:30:00Z"),
-};
 
 describe("step parity: the fast replay places the orders the live steps place on the paper venue", () => {
   it("with the default limits, the daily trade limit binding inside a cycle", async () => {
