@@ -14,7 +14,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Decimal } from "decimal.js";
 import { DEFAULT_PAPER_ACCOUNT } from "#defaults";
-import type { Candle, Granularity } from "#domain/schemas.js";
+import type { Granularity } from "#domain/schemas.js";
 import type { Exchange } from "#exchange/exchange.js";
 import { candlePriceSource, MemoryPaperBooks, PaperExchange } from "#exchange/paper/index.js";
 import type { ValidationPrompt, VerdictAnswer, VerdictSource } from "#llm/index.js";
@@ -24,6 +24,7 @@ import { replayClock } from "#local/replay-clock.js";
 import type { RunSummary } from "#local/run-summary.js";
 import { summarizeRun } from "#local/summary.js";
 import type { CandleSource } from "#market-data/ingest.js";
+import { columnCandlesBetween } from "#market-data/replay.js";
 import type { SignalModel } from "#model/index.js";
 import type { Log } from "#runtime/log.js";
 import { silentLog } from "#runtime/log.js";
@@ -130,42 +131,16 @@ export const APPROVE_EVERYTHING: VerdictSource = {
   },
 };
 
-/** The replay's candles as the market-data step's source: candles of [startSec, endSec), ascending. */
+/** The replay's candles as the market-data step's source, as ReplayCandleSource serves files. */
 export function arrayCandleSource(symbols: readonly BacktestSymbol[]): CandleSource {
   const byProduct = new Map(symbols.map((s) => [s.productId, s]));
   return {
     async getCandles(productId: string, granularity: Granularity, startSec: number, endSec: number) {
       const s = byProduct.get(productId);
       if (!s) throw new Error(`the replay has no candles of ${productId}`);
-      const out: Candle[] = [];
-      // as ReplayCandleSource: candles from files are "replay" data
-      for (let i = firstAtOrAfter(s.start, s.length, startSec); i < s.length && s.start[i] < endSec; i++) {
-        out.push({
-          symbol: productId,
-          granularity,
-          start: s.start[i],
-          open: s.open[i],
-          high: s.high[i],
-          low: s.low[i],
-          close: s.close[i],
-          volume: s.volume[i],
-          source: "replay",
-        });
-      }
-      return out;
+      return columnCandlesBetween(s, productId, granularity, startSec, endSec);
     },
   };
-}
-
-function firstAtOrAfter(starts: Float64Array, length: number, sec: number): number {
-  let lo = 0;
-  let hi = length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (starts[mid] < sec) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Runs the live pipeline over every cycle of the settings' window; returns its orders and equity. */

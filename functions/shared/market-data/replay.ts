@@ -274,19 +274,30 @@ export class ReplayCandleSource implements CandleSource {
       cols = readCandleColumns(file.path);
       this.cache.set(file.path, cols);
     }
-    const lo = lowerBound(cols.start, cols.length, startSec);
-    const hi = lowerBound(cols.start, cols.length, endSec);
-    const slice: CandleColumns = {
-      start: cols.start.subarray(lo, hi),
-      open: cols.open.subarray(lo, hi),
-      high: cols.high.subarray(lo, hi),
-      low: cols.low.subarray(lo, hi),
-      close: cols.close.subarray(lo, hi),
-      volume: cols.volume.subarray(lo, hi),
-      length: Math.max(0, hi - lo),
-    };
-    return columnsToCandles(slice, productId, granularity);
+    return columnCandlesBetween(cols, productId, granularity, startSec, endSec);
   }
+}
+
+/** The candles of `cols` (ascending starts) that open in [startSec, endSec), as domain Candles. */
+export function columnCandlesBetween(
+  cols: CandleColumns,
+  symbol: string,
+  granularity: Granularity,
+  startSec: number,
+  endSec: number,
+): Candle[] {
+  const lo = lowerBound(cols.start, cols.length, startSec);
+  const hi = lowerBound(cols.start, cols.length, endSec);
+  const slice: CandleColumns = {
+    start: cols.start.subarray(lo, hi),
+    open: cols.open.subarray(lo, hi),
+    high: cols.high.subarray(lo, hi),
+    low: cols.low.subarray(lo, hi),
+    close: cols.close.subarray(lo, hi),
+    volume: cols.volume.subarray(lo, hi),
+    length: Math.max(0, hi - lo),
+  };
+  return columnsToCandles(slice, symbol, granularity);
 }
 
 function lowerBound(values: Float64Array, length: number, target: number): number {
