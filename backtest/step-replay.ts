@@ -143,6 +143,37 @@ export function arrayCandleSource(symbols: readonly BacktestSymbol[]): CandleSou
   };
 }
 
+/**
+ * The orders a run filled, read back from its summary: each with its exit label, its fills summed
+ * (size, fee; the price size-weighted) and the time of its last fill, by that time then id.
+ */
+export function filledOrdersOf(summary: Pick<RunSummary, "orders" | "fills" | "exits">): StepOrder[] {
+  const exitLabels = new Map(summary.exits.map((e) => [e.exitId, e.reason]));
+  const orders: StepOrder[] = [];
+  for (const o of summary.orders) {
+    const fills = summary.fills.filter((f) => f.clientOrderId === o.clientOrderId);
+    if (fills.length === 0) continue;
+    const base = fills.reduce((n, f) => n + Number(f.size), 0);
+    const quote = fills.reduce((n, f) => n + Number(f.size) * Number(f.price), 0);
+    const exit = exitLabels.get(o.recommendationId);
+    orders.push({
+      recommendationId: o.recommendationId,
+      ...(exit !== undefined ? { exit } : {}),
+      symbol: o.symbol,
+      side: o.side,
+      time: fills[fills.length - 1].tradeTime,
+      placedAt: o.createdAt,
+      ...(o.quoteSize !== undefined ? { quoteSize: o.quoteSize } : {}),
+      baseSize: base,
+      price: base > 0 ? quote / base : Number.NaN,
+      fee: fills.reduce((n, f) => n + Number(f.commission), 0),
+    });
+  }
+  return orders.sort(
+    (a, b) => a.time.localeCompare(b.time) || a.recommendationId.localeCompare(b.recommendationId),
+  );
+}
+
 /** Runs the live pipeline over every cycle of the settings' window; returns its orders and equity. */
 export async function runStepReplay(input: StepReplayInput): Promise<StepReplayRun> {
   const started = performance.now();
@@ -184,28 +215,7 @@ export async function runStepReplay(input: StepReplayInput): Promise<StepReplayR
   );
   const reports = await pipeline.run();
   const summary = await summarizeRun(pipeline.stores, from, to);
-  const exitLabels = new Map(summary.exits.map((e) => [e.exitId, e.reason]));
-  const orders: StepOrder[] = [];
-  for (const o of summary.orders) {
-    const fills = summary.fills.filter((f) => f.clientOrderId === o.clientOrderId);
-    if (fills.length === 0) continue;
-    const base = fills.reduce((n, f) => n + Number(f.size), 0);
-    const quote = fills.reduce((n, f) => n + Number(f.size) * Number(f.price), 0);
-    const exit = exitLabels.get(o.recommendationId);
-    orders.push({
-      recommendationId: o.recommendationId,
-      ...(exit !== undefined ? { exit } : {}),
-      symbol: o.symbol,
-      side: o.side,
-      time: fills[fills.length - 1].tradeTime,
-      placedAt: o.createdAt,
-      ...(o.quoteSize !== undefined ? { quoteSize: o.quoteSize } : {}),
-      baseSize: base,
-      price: base > 0 ? quote / base : Number.NaN,
-      fee: fills.reduce((n, f) => n + Number(f.commission), 0),
-    });
-  }
-  orders.sort((a, b) => a.time.localeCompare(b.time) || a.recommendationId.localeCompare(b.recommendationId));
+  const orders = filledOrdersOf(summary);
   return {
     cycleTimes: Float64Array.from(reports, (r) => Date.parse(r.at) / 1000),
     equity: Float64Array.from(reports, (r) => r.equityUsd),

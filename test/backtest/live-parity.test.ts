@@ -36,6 +36,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBacktest } from "#backtest/engine.js";
 import { type ComparableOrder, firstOrderDifference, withinTolerance } from "#backtest/step-check.js";
+import { filledOrdersOf } from "#backtest/step-replay.js";
 import { loadConfig } from "#config";
 import { DEFAULT_EXITS } from "#exits/exit-settings.js";
 import { createOllamaVerdictClient } from "#llm/index.js";
@@ -90,29 +91,13 @@ async function liveRun(ollamaHost: string, scenario: Scenario) {
   });
   const cycles = await pipeline.run();
   const summary = await summarizeRun(pipeline.stores, APRIL_FROM, to);
-  const exitLabels = new Map(summary.exits.map((e) => [e.exitId, e.reason]));
-  // the orders that traded: a resting stop cancelled before another sell, or refused, sold nothing
-  const traded = summary.orders.filter((o) => summary.fills.some((f) => f.clientOrderId === o.clientOrderId));
-  const orders: ComparableOrder[] = traded.map((o) => {
-    const fill = summary.fills.find((f) => f.clientOrderId === o.clientOrderId)!;
-    const exit = exitLabels.get(o.recommendationId);
-    return {
-      recommendationId: o.recommendationId,
-      ...(exit !== undefined ? { exit } : {}),
-      symbol: o.symbol,
-      side: o.side,
-      // when it filled: a resting stop is placed cycles before the candle that fills it
-      time: o.side === "SELL" ? fill.tradeTime : o.createdAt,
-      ...(o.quoteSize !== undefined ? { quoteSize: o.quoteSize } : {}),
-      baseSize: Number(fill.size),
-      price: Number(fill.price),
-      fee: Number(fill.commission),
-    };
-  });
+  // the orders that traded (a resting stop cancelled before another sell, or refused, sold nothing),
+  // by fill time: a resting stop is placed cycles before the candle that fills it
+  const orders = filledOrdersOf(summary);
   const cancelledRestingStops = summary.orders.filter(
     (o) => o.status === "CANCELLED" && /-RESTING_STOP-\d+$/.test(o.recommendationId),
   ).length;
-  return { orders: sorted(orders), equity: cycles.map((c) => c.equityUsd), summary, cancelledRestingStops };
+  return { orders, equity: cycles.map((c) => c.equityUsd), summary, cancelledRestingStops };
 }
 
 async function backtestRun(scenario: Scenario) {
