@@ -54,6 +54,7 @@ import {
   defaultSettings,
   type ResolvedSettings,
   type SettingReport,
+  SettingsError,
 } from "./settings.js";
 import { firstScorableRow } from "./signals.js";
 import { checkAgainstSteps, type StepCheck } from "./step-check.js";
@@ -203,8 +204,8 @@ export async function backtestCandles(options: BacktestOptions): Promise<Backtes
   // a reversed window is refused before any file is read
   checkOrder(options.fromSec, options.toSec);
   if (options.checkSteps && options.killSwitchResumeAfterHours !== undefined)
-    throw new RangeError(
-      "--check-steps replays the live pipeline, which has no operator to resume its kill switch: drop --resume-kill-switch-after to check against the live steps",
+    throw new SettingsError(
+      "--check-steps replays the live pipeline, which has no operator to resume its kill switch: drop --resume-kill-switch-after",
     );
   const resolved = options.settings ?? defaultSettings();
   const files = listMarketFiles(options.candlesDir, granularity, options.symbols);

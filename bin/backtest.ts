@@ -99,10 +99,6 @@ async function backtest(values: OptionValues<typeof OPTIONS>): Promise<void> {
     "resume-kill-switch-after",
     values["resume-kill-switch-after"],
   );
-  if (values["check-steps"] && killSwitchResumeAfterHours !== undefined)
-    throw new UsageError(
-      "--check-steps replays the live pipeline, which has no operator to resume its kill switch: drop --resume-kill-switch-after",
-    );
   const started = performance.now();
   let bar: cliProgress.SingleBar | undefined;
   let barPhase = "";
