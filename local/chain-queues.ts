@@ -60,6 +60,8 @@ const MAX_ROUNDS = 1_000;
 
 interface Queued {
   messageId: string;
+  /** the correlation id, sent as a message attribute as queueSender sends it */
+  recommendationId: string;
   body: string;
   receiveCount: number;
   sentAtMs: number;
@@ -102,6 +104,7 @@ export class InProcessQueue implements ChainQueue {
     }
     this.queued.push({
       messageId: `${this.id}-${++this.sent}`,
+      recommendationId: body.recommendationId,
       body: JSON.stringify(body),
       receiveCount: 0,
       sentAtMs: nowMs,
@@ -151,7 +154,7 @@ export class InProcessQueue implements ChainQueue {
       },
       messageAttributes: {
         correlationId: {
-          stringValue: (JSON.parse(m.body) as { recommendationId: string }).recommendationId,
+          stringValue: m.recommendationId,
           dataType: "String",
           stringListValues: [],
           binaryListValues: [],
