@@ -18,6 +18,7 @@ export const SHARED_DATA_TESTS = [
   "test/llm/validator-worker.test.ts",
   "test/market-data/ingest.test.ts",
   "test/market-data/replay.test.ts",
+  "test/model/evaluate-shared.test.ts",
   "test/steps/validate-recommendation.test.ts",
 ];
 

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeFeatureMatrix, FEATURE_COUNT, WARMUP_CANDLES } from "#features/index.js";
 import { toModelInput } from "#model/evaluation.js";
 import { loadSignalModel, type SignalModel } from "#model/runtime.js";
-import { SHARED_CANDLES } from "#test/support/paths.js";
 import { readCandleFolder } from "#training/candle-csv.js";
 import { evaluateOnCandles } from "#training/evaluate-candles.js";
 
@@ -104,24 +102,4 @@ describe("evaluate on a candle folder", () => {
     });
     expect(written.metrics).toEqual(direct.metrics);
   });
-
-  it.skipIf(!existsSync(SHARED_CANDLES))(
-    "reproduces the model card's validation metrics on the shared data from 2024-01-01",
-    async () => {
-      const card = model.card!;
-      const { metrics } = await evaluateOnCandles({
-        model,
-        candleDir: SHARED_CANDLES,
-        granularity: card.data.granularity,
-        label: card.label,
-        window: { from: Date.parse("2024-01-01T00:00:00Z") / 1000 },
-        thresholds: card.decisionThresholds,
-      });
-      expect(metrics.rows).toBe(card.validation.rows);
-      expect(metrics.confusion).toEqual(card.validation.confusion);
-      expect(metrics.accuracy).toBe(card.validation.accuracy);
-      expect(metrics.logLoss).toBeCloseTo(card.validation.logLoss, 9);
-    },
-    60_000,
-  );
 });
