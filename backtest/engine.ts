@@ -21,7 +21,6 @@
  * positions; it allocates only when a signal, an order or a risk check happens.
  */
 import { createHash } from "node:crypto";
-import { Decimal } from "decimal.js";
 import { DEFAULT_EXIT_SETTINGS, DEFAULT_KILL_SWITCH_SETTINGS, DEFAULT_PAPER_ACCOUNT } from "#defaults";
 import { exitLabel } from "#domain/managed-position.js";
 import type { EquitySnapshot, Granularity, Side } from "#domain/schemas.js";
@@ -33,6 +32,7 @@ import {
   onGridNumbers,
   quoteOnGridNumbers,
 } from "#exchange/fill-model.js";
+import { decimalTextOf } from "#exchange/order-math.js";
 import { localRefusal, stopVersusLastTrade } from "#exchange/order-request.js";
 import {
   advanceExits,
@@ -45,6 +45,7 @@ import {
 import { DEFAULT_EXITS, type ExitSettings } from "#exits/exit-settings.js";
 import { exitIdFor } from "#exits/position-ledger.js";
 import { MAX_RESTING_STOP_FAILURES, stopLagsTrail } from "#exits/resting-stop.js";
+import { lowerBound } from "#market-data/replay.js";
 import type { DecisionThresholds } from "#model/index.js";
 import { assessRisk, closesNeededForVolatility, type PortfolioState, type RiskLimits } from "#risk/index.js";
 import { killSwitchFlattens, killSwitchTrip } from "#risk/kill-switch-rules.js";
@@ -296,8 +297,8 @@ export async function runBacktest(
   const scanSignals = (beforeSec: number) => {
     for (let s = 0; s < n; s++) {
       const sym = symbols[s];
-      let end = signalRowsScanned[s];
-      while (end < sym.length && sym.start[end] < beforeSec) end++;
+      // the rows that opened before beforeSec (start is ascending)
+      const end = Math.max(signalRowsScanned[s], lowerBound(sym.start, sym.length, beforeSec));
       signals[s] = appendSignals(
         signals[s],
         actionableSignals(
@@ -542,12 +543,12 @@ export async function runBacktest(
       {
         symbol: productId,
         side: "SELL",
-        baseSize: new Decimal(lot.heldBase).toFixed(),
+        baseSize: decimalTextOf(lot.heldBase),
         stopPrice: stop.terms.stopPrice,
         limitPrice: stop.terms.limitPrice,
       },
       rules[s],
-      new Decimal(availableBase(s)).toFixed(),
+      decimalTextOf(availableBase(s)),
       clientOrderIdFor(stop.exitId),
     );
     const checked = localRefusal(request, rules[s]);
@@ -604,7 +605,7 @@ export async function runBacktest(
     const orderRequest = orderRequestFor(
       order,
       rules[s],
-      new Decimal(available).toFixed(),
+      decimalTextOf(available),
       clientOrderIdFor(recommendationId),
     );
     const checked = localRefusal(orderRequest, rules[s]);
@@ -728,7 +729,7 @@ export async function runBacktest(
         want >= baseMinSize[s]
           ? fillMarketOrder(
               s,
-              { symbol: sym.productId, side: "SELL", baseSize: new Decimal(want).toFixed() },
+              { symbol: sym.productId, side: "SELL", baseSize: decimalTextOf(want) },
               close * (1 - halfSpread),
               id,
             )

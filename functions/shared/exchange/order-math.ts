@@ -4,6 +4,18 @@
  */
 import { Decimal } from "decimal.js";
 import type { ProductRules } from "./exchange.js";
+import {
+  ceilPlain,
+  comparePlain,
+  compareUnits,
+  floorPlain,
+  isZeroPlain,
+  multiplyPlain,
+  PLAIN,
+  plainTextOf,
+  type Units,
+  unitsOf,
+} from "./plain-decimal.js";
 
 function decimalOf(value: string, what: string): Decimal {
   let parsed: Decimal;
@@ -41,16 +53,13 @@ function format(value: Decimal, increment: Decimal): string {
   return value.toFixed(Math.max(0, increment.decimalPlaces()));
 }
 
-/** Plain non-negative decimal text: digits, optionally a point and more digits (no sign, no exponent). */
-const PLAIN = /^\d+(?:\.\d+)?$/;
-
 /**
  * The decimals of an increment that is a power of ten (0.01 → 2, 1 → 0), or -1 for any other.
  * Nearly every product's increments are; on them flooring and the multiple check are exact cuts of
  * the digits, with no division (the backtest checks thousands of orders).
  */
 const tenthPlaces = new Map<string, number>();
-function powerOfTenPlaces(increment: string): number {
+export function powerOfTenPlaces(increment: string): number {
   let places = tenthPlaces.get(increment);
   if (places === undefined) {
     const inc = positiveIncrement(increment);
@@ -64,14 +73,8 @@ function powerOfTenPlaces(increment: string): number {
 /** Largest multiple of `increment` that is <= value (for value >= 0). */
 export function floorToIncrement(value: string, increment: string): string {
   const places = powerOfTenPlaces(increment);
-  if (places >= 0 && PLAIN.test(value)) {
-    // floor of a non-negative number to `places` decimals: keep those digits, drop the rest
-    const dot = value.indexOf(".");
-    const whole = (dot < 0 ? value : value.slice(0, dot)).replace(/^0+(?=\d)/, "");
-    if (places === 0) return whole;
-    const fraction = dot < 0 ? "" : value.slice(dot + 1, dot + 1 + places);
-    return `${whole}.${fraction.padEnd(places, "0")}`;
-  }
+  // floor of a non-negative number to `places` decimals: keep those digits, drop the rest
+  if (places >= 0 && PLAIN.test(value)) return floorPlain(value, places);
   const inc = positiveIncrement(increment);
   const v = decimalOf(value, "size");
   return format(v.div(inc).floor().mul(inc), inc);
@@ -87,6 +90,9 @@ export function roundPriceToIncrement(
   side: "BUY" | "SELL",
   what = "limit price",
 ): string {
+  const places = powerOfTenPlaces(increment);
+  if (places >= 0 && PLAIN.test(price))
+    return side === "BUY" ? floorPlain(price, places) : ceilPlain(price, places);
   const inc = positiveIncrement(increment);
   const p = decimalOf(price, what);
   const steps = p.div(inc);
@@ -119,14 +125,53 @@ export interface SizeCheck {
   message?: string;
 }
 
+type SizedOrder = { baseSize?: string; quoteSize?: string; limitPrice?: string; stopPrice?: string };
+
 /**
  * Checks an already-floored order against the product's limits. `notional` is the quote value
  * for limit orders (base x price); market orders by quote pass quoteSize.
  */
-export function checkOrderSize(
-  rules: ProductRules,
-  order: { baseSize?: string; quoteSize?: string; limitPrice?: string; stopPrice?: string },
-): SizeCheck {
+export function checkOrderSize(rules: ProductRules, order: SizedOrder): SizeCheck {
+  // nearly every order is plain text inside every limit: that is decided on the digits; anything
+  // else (a limit broken, or text that is not plain) gets the decimal checks and their messages
+  if (passesOnPlainText(rules, order)) return { ok: true };
+  return checkOrderSizeExactly(rules, order);
+}
+
+/** The size checks on plain text: true only when every check passes (false: not decided here). */
+function passesOnPlainText(rules: ProductRules, order: SizedOrder): boolean {
+  const { baseSize, quoteSize, limitPrice, stopPrice } = order;
+  if (baseSize !== undefined) {
+    if (!PLAIN.test(baseSize) || isZeroPlain(baseSize) || !isMultipleOf(baseSize, rules.baseIncrement))
+      return false;
+    if (!PLAIN.test(rules.baseMinSize) || !PLAIN.test(rules.baseMaxSize)) return false;
+    if (comparePlain(baseSize, rules.baseMinSize) < 0 || comparePlain(baseSize, rules.baseMaxSize) > 0)
+      return false;
+  }
+  if (limitPrice !== undefined && !(PLAIN.test(limitPrice) && isMultipleOf(limitPrice, rules.priceIncrement)))
+    return false;
+  if (
+    stopPrice !== undefined &&
+    !(PLAIN.test(stopPrice) && !isZeroPlain(stopPrice) && isMultipleOf(stopPrice, rules.priceIncrement))
+  )
+    return false;
+  let notional: Units | undefined;
+  if (quoteSize !== undefined) {
+    if (!PLAIN.test(quoteSize) || !isMultipleOf(quoteSize, rules.quoteIncrement)) return false;
+    notional = unitsOf(quoteSize);
+  } else if (baseSize !== undefined && limitPrice !== undefined)
+    notional = multiplyPlain(baseSize, limitPrice);
+  if (notional === undefined) return true;
+  if (notional.units === 0n || !PLAIN.test(rules.quoteMinSize) || !PLAIN.test(rules.quoteMaxSize))
+    return false;
+  return (
+    compareUnits(notional, unitsOf(rules.quoteMinSize)) >= 0 &&
+    compareUnits(notional, unitsOf(rules.quoteMaxSize)) <= 0
+  );
+}
+
+/** checkOrderSize in decimal.js, check by check: the definition, with the message of the first limit broken. */
+export function checkOrderSizeExactly(rules: ProductRules, order: SizedOrder): SizeCheck {
   const fail = (violation: SizeViolation, message: string): SizeCheck => ({ ok: false, violation, message });
   if (order.baseSize !== undefined) {
     const base = decimalOf(order.baseSize, "base size");
@@ -187,6 +232,22 @@ export function checkOrderSize(
       );
   }
   return { ok: true };
+}
+
+/**
+ * -1, 0 or 1 as two decimals compare, exactly: plain text (and a number whose text is plain) by
+ * its digits, anything else by decimal.js (which throws on text that is no number).
+ */
+export function compareDecimals(a: string | number, b: string | number): number {
+  const x = typeof a === "number" ? plainTextOf(a) : PLAIN.test(a) ? a : undefined;
+  const y = typeof b === "number" ? plainTextOf(b) : PLAIN.test(b) ? b : undefined;
+  if (x !== undefined && y !== undefined) return comparePlain(x, y);
+  return new Decimal(a).cmp(b);
+}
+
+/** A number as decimal text, as `new Decimal(n).toFixed()` writes it (no exponent). */
+export function decimalTextOf(n: number): string {
+  return plainTextOf(n) ?? new Decimal(n).toFixed();
 }
 
 /** Does `available` of a currency cover `required`? */

@@ -6,7 +6,7 @@
 
 import { Decimal } from "decimal.js";
 import type { PlaceOrderRequest, ProductRules, StopDirection, SubmittedSizes } from "./exchange.js";
-import { checkOrderSize, floorToIncrement, roundPriceToIncrement } from "./order-math.js";
+import { checkOrderSize, compareDecimals, floorToIncrement, roundPriceToIncrement } from "./order-math.js";
 
 export type Refusal = { accepted: false; reason: string; message: string };
 
@@ -65,9 +65,8 @@ export function floorToRules(r: PlaceOrderRequest, rules: ProductRules): Submitt
  */
 function stopLimitProblem(r: PlaceOrderRequest): Refusal | undefined {
   if (r.type !== "STOP_LIMIT" || r.stopPrice === undefined || r.limitPrice === undefined) return undefined;
-  const stop = new Decimal(r.stopPrice);
-  const limit = new Decimal(r.limitPrice);
-  if (r.side === "SELL" && limit.gt(stop))
+  const limitVersusStop = compareDecimals(r.limitPrice, r.stopPrice);
+  if (r.side === "SELL" && limitVersusStop > 0)
     return {
       accepted: false,
       reason: "STOP_PRICE_BELOW_LIMIT_PRICE",
@@ -76,7 +75,7 @@ function stopLimitProblem(r: PlaceOrderRequest): Refusal | undefined {
         `${r.stopPrice}; once the stop triggers the price is at or below ${r.stopPrice}, so it would never fill ` +
         "as a protective stop. Set limitPrice at or below stopPrice.",
     };
-  if (r.side === "BUY" && limit.lt(stop))
+  if (r.side === "BUY" && limitVersusStop < 0)
     return {
       accepted: false,
       reason: "STOP_PRICE_ABOVE_LIMIT_PRICE",
@@ -98,6 +97,9 @@ export function stopVersusLastTrade(
   stopPrice: string,
   lastTradePrice: string | number,
 ): Refusal | undefined {
+  // decided on the digits; only a refusal needs the decimal text of its message
+  const stopVersusLast = compareDecimals(stopPrice, lastTradePrice);
+  if (r.side === "SELL" ? stopVersusLast < 0 : stopVersusLast > 0) return undefined;
   const stop = new Decimal(stopPrice);
   const last = new Decimal(lastTradePrice);
   if (r.side === "SELL" && stop.gte(last))

@@ -5,7 +5,7 @@
  * position manager call these; quantities are decimals (they become order sizes), the policy's
  * levels are numbers.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { Decimal } from "decimal.js";
 import {
   type ExitReason,
@@ -29,7 +29,7 @@ export function exitIdFor(positionId: string, reason: ExitReason, leg: number, a
   const suffix = `${exitLabel(reason, leg)}${attempt > 1 ? `-${attempt}` : ""}`;
   const id = `exit-${positionId}-${suffix}`;
   if (id.length <= MAX_EXIT_ID_LENGTH) return id;
-  const digest = createHash("sha256").update(positionId).digest("hex").slice(0, 32);
+  const digest = hash("sha256", positionId).slice(0, 32);
   return `exit-${digest}-${suffix}`;
 }
 

@@ -12,9 +12,11 @@
  * (restingTerms), its id (restingExitIdFor), its reason (restingReason) and when it is replaced
  * (stopLagsTrail).
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { Decimal } from "decimal.js";
 import type { ManagedPosition, PositionExit, RestingTerms } from "#domain/managed-position.js";
+import { powerOfTenPlaces } from "#exchange/order-math.js";
+import { ceilToGridWithin, plainTextOf, textOfUnits, unitsOf } from "#exchange/plain-decimal.js";
 
 /** Refused placements (since the last operator clear) after which no resting stop is placed again. */
 export const MAX_RESTING_STOP_FAILURES = 3;
@@ -25,12 +27,14 @@ export const REPLACE_AFTER_R = 0.5;
 const MAX_ID_LENGTH = 200;
 /** float noise of a level computed in doubles: a stop within this many grid steps of a line is on it */
 const GRID_TOLERANCE = 1e-9;
+/** GRID_TOLERANCE as 10^-GRID_TOLERANCE_PLACES */
+const GRID_TOLERANCE_PLACES = 9;
 
 /** The resting stop's recommendation id: the position and the placement (1, 2, ...), so a repeat names the same order. */
 export function restingExitIdFor(positionId: string, placement: number): string {
   const id = `exit-${positionId}-RESTING_STOP-${placement}`;
   if (id.length <= MAX_ID_LENGTH) return id;
-  const digest = createHash("sha256").update(positionId).digest("hex").slice(0, 32);
+  const digest = hash("sha256", positionId).slice(0, 32);
   return `exit-${digest}-RESTING_STOP-${placement}`;
 }
 
@@ -49,6 +53,20 @@ export function restingFailures(position: ManagedPosition): number {
 
 /** The stop-limit for a stop level: the stop up onto the grid, the limit `offset` under it, up onto the grid. */
 export function restingTerms(stopLevel: number, priceIncrement: string, offset: number): RestingTerms {
+  const gridPlaces = powerOfTenPlaces(priceIncrement);
+  const level = plainTextOf(stopLevel);
+  const factor = plainTextOf(1 - offset);
+  if (gridPlaces >= 0 && level !== undefined && factor !== undefined) {
+    // the same steps, exact, on a power-of-ten grid: a grid step is one unit of 10^-places
+    const stop = ceilToGridWithin(unitsOf(level), gridPlaces, GRID_TOLERANCE_PLACES);
+    const under = unitsOf(factor);
+    const limit = ceilToGridWithin(
+      { units: stop * under.units, scale: gridPlaces + under.scale },
+      gridPlaces,
+      GRID_TOLERANCE_PLACES,
+    );
+    return { stopPrice: textOfUnits(stop, gridPlaces), limitPrice: textOfUnits(limit, gridPlaces) };
+  }
   const inc = new Decimal(priceIncrement);
   const up = (price: Decimal) => price.div(inc).minus(GRID_TOLERANCE).ceil().mul(inc);
   const stop = up(new Decimal(stopLevel));

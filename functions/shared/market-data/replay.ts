@@ -300,7 +300,8 @@ export function columnCandlesBetween(
   return columnsToCandles(slice, symbol, granularity);
 }
 
-function lowerBound(values: Float64Array, length: number, target: number): number {
+/** The first index of sorted `values` (its first `length`) not under `target`: `length` when none. */
+export function lowerBound(values: Float64Array, length: number, target: number): number {
   let lo = 0;
   let hi = length;
   while (lo < hi) {

@@ -13,7 +13,7 @@
  * event source (see docs/ARCHITECTURE.md).
  */
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { validatorCapacity } from "./validator-capacity.js";
 
 export type QueueId = "validation" | "risk" | "execution";
@@ -113,7 +113,5 @@ export function fifoMessageFields(
 
 /** SQS takes 1-128 printable ASCII characters; any other id is replaced by its SHA-256 (still one per id). */
 export function deduplicationId(recommendationId: string): string {
-  return /^[\x21-\x7e]{1,128}$/.test(recommendationId)
-    ? recommendationId
-    : createHash("sha256").update(recommendationId).digest("hex");
+  return /^[\x21-\x7e]{1,128}$/.test(recommendationId) ? recommendationId : hash("sha256", recommendationId);
 }

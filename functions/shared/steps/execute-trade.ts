@@ -23,7 +23,7 @@
  * bid leaves the band); both are logged. Their SELL is sized like any other: the approved base, capped
  * at what the venue holds now, floored to the base increment.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { Decimal } from "decimal.js";
 import { DEFAULT_GRANULARITY, DEFAULT_PRICE_BAND } from "#defaults";
 import { enteredAt, isTerminal } from "#domain/recommendation-lifecycle.js";
@@ -37,6 +37,7 @@ import type {
 } from "#domain/schemas.js";
 import type { Exchange, ExchangeOrder, PlaceOrderRequest, ProductRules } from "#exchange/exchange.js";
 import { floorToIncrement } from "#exchange/order-math.js";
+import { comparePlain, PLAIN } from "#exchange/plain-decimal.js";
 import { priceSanityRefusal } from "#exchange/price-sanity.js";
 import type { Log } from "#runtime/log.js";
 import {
@@ -89,7 +90,7 @@ export type ApprovedOrder = NonNullable<RiskDecision["order"]>;
 
 /** Deterministic, ≤ 128 chars of [A-Za-z0-9_-], as Coinbase accepts. */
 export function clientOrderIdFor(recommendationId: string): string {
-  return `tp-${createHash("sha256").update(recommendationId).digest("hex").slice(0, 40)}`;
+  return `tp-${hash("sha256", recommendationId).slice(0, 40)}`;
 }
 
 /**
@@ -107,8 +108,15 @@ export function orderRequestFor(
     const quoteSize = floorToIncrement(approved.quoteSize ?? "0", rules.quoteIncrement);
     return { clientOrderId, productId: approved.symbol, side: "BUY", type: "MARKET", quoteSize };
   }
-  const wanted = Decimal.min(new Decimal(approved.baseSize ?? "0"), new Decimal(heldBase ?? "0"));
-  const baseSize = floorToIncrement(Decimal.max(wanted, 0).toFixed(), rules.baseIncrement);
+  const wanted = approved.baseSize ?? "0";
+  const held = heldBase ?? "0";
+  const smaller =
+    PLAIN.test(wanted) && PLAIN.test(held)
+      ? comparePlain(wanted, held) <= 0
+        ? wanted
+        : held
+      : Decimal.max(Decimal.min(new Decimal(wanted), new Decimal(held)), 0).toFixed();
+  const baseSize = floorToIncrement(smaller, rules.baseIncrement);
   if (approved.stopPrice !== undefined && approved.limitPrice !== undefined)
     return {
       clientOrderId,
