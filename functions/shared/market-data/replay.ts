@@ -142,6 +142,17 @@ export function readCandleColumns(path: string, range: TimeRange = {}): CandleCo
   return parseCandleColumns(readFileSync(path), path, range);
 }
 
+/**
+ * The newlines from `pos` on (the lines after the header): a loop of its own, so V8 optimises it
+ * once for every file instead of throwing the optimised code away at the loop's end each call.
+ */
+function linesAfter(bytes: Buffer, pos: number): number {
+  const size = bytes.length;
+  let rows = 0;
+  for (let i = pos; i >= 0 && i < size; i = bytes.indexOf(10, i + 1)) rows++;
+  return rows;
+}
+
 /** The columns of a candle file's bytes; `path` only names the file in errors. */
 export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange = {}): CandleColumns {
   const size = bytes.length;
@@ -150,8 +161,7 @@ export function parseCandleColumns(bytes: Buffer, path: string, range: TimeRange
   if (header !== HEADER) {
     throw new CandleFileError(`${path}: first line must be "${HEADER}", got "${header.slice(0, 80)}"`);
   }
-  let rows = 0;
-  for (let i = pos; i >= 0 && i < size; i = bytes.indexOf(10, i + 1)) rows++;
+  const rows = linesAfter(bytes, pos);
   const cols: CandleColumns = emptySeries(rows);
   const targets = [cols.start, cols.open, cols.high, cols.low, cols.close, cols.volume];
   const from = range.from ?? Number.NEGATIVE_INFINITY;
