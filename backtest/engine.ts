@@ -385,6 +385,9 @@ export async function runBacktest(
   /** when the daily-loss pause lifts itself (NaN: no such pause) */
   let killSwitchResumeAtMs = Number.NaN;
 
+  /** whether the last portfolio step's figures broke a kill-switch limit (tripped, or would have) */
+  let lastSnapshotTripped = false;
+
   /** set when replayQuietCycles stopped at a cycle it had already advanced: that cycle's signals */
   let freshAhead = 0;
   let advancedAhead = false;
@@ -799,6 +802,7 @@ export async function runBacktest(
     // as live (reconcile-portfolio.ts): trip when off; a daily-loss pause lifts itself at the new
     // UTC day once no limit is breached; the replayed operator resumes any trip after a while
     const trip = killSwitchTrip(figures, settings.limits, nowMs, dailyLossResumes);
+    lastSnapshotTripped = trip !== undefined;
     if (!killSwitch) {
       if (trip) {
         killSwitch = { at: new Date(nowMs).toISOString(), reason: trip.reason, kind: trip.kind };
@@ -840,6 +844,55 @@ export async function runBacktest(
   };
 
   /**
+   * With nothing held, no kill switch and nothing pending, a cycle without a new signal changes
+   * nothing but the clock: the first cycle from `from` on that may have one (its candle's signal
+   * closes then) or whose rows are not scored yet; `from` itself when there is no snapshot yet.
+   */
+  const flatUntil = (from: number): number => {
+    if (Number.isNaN(snapshotAtMs)) return from;
+    // a signal of row r is new at the cycle r's candle closed at: start[r] + interval + 60 s
+    let firstSignalSec = Number.POSITIVE_INFINITY;
+    for (let s = 0; s < n; s++) {
+      const sig = signals[s];
+      let k = nextSignal[s];
+      while (k < sig.count && sig.row[k] < next[s]) k++;
+      if (k < sig.count)
+        firstSignalSec = Math.min(firstSignalSec, symbols[s].start[sig.row[k]] + interval + 60);
+    }
+    const until = Math.min(firstSignalSec, scoredBeforeSec + 1);
+    let end = from;
+    while (end < cycleCount && cycleTimes[end] < until) end++;
+    return end;
+  };
+
+  /**
+   * Cycles [from, end) while flat (flatUntil): each as the full cycle would close it. The candles
+   * close, the equity stays the cash, and the portfolio step's figures stay those of the last one
+   * (its day start moving to the same equity at a new UTC day), so no limit breaks that did not.
+   */
+  const closeFlatCycles = (from: number, end: number) => {
+    const lastSec = cycleTimes[end - 1];
+    let steps = 0;
+    for (let s = 0; s < n; s++) {
+      const starts = symbols[s].start;
+      const length = symbols[s].length;
+      const was = next[s];
+      let i = was;
+      while (i < length && starts[i] + interval <= lastSec) i++;
+      next[s] = i;
+      steps += i - was;
+    }
+    counts.candleSteps += steps;
+    if (Math.floor(snapshotAtMs / 86_400_000) !== Math.floor(lastSec / 86_400))
+      snapshotDayStart = snapshotEquity;
+    snapshotAtMs = lastSec * 1000;
+    equityCurve.fill(snapshotEquity, from, end);
+    exposureCurve.fill(0, from, end);
+    if (settings.onProgress && Math.floor((end - 1) / progressEvery) > Math.floor((from - 1) / progressEvery))
+      settings.onProgress(end - 1, cycleCount);
+  };
+
+  /**
    * Cycles from `from` on while nothing happens in them (no new signal; the caller checked that
    * nothing is pending): advance and close each. Most cycles are like this, and a small function
    * of its own is optimised by V8 long before the whole replay loop is. Returns the first cycle it
@@ -850,6 +903,14 @@ export async function runBacktest(
     for (let c = from; c < cycleCount; c++) {
       const nowSec = cycleTimes[c];
       if (nowSec > scoredBeforeSec) return c;
+      if (lots.length === 0 && held.length === 0 && killSwitch === undefined && !lastSnapshotTripped) {
+        const end = flatUntil(c);
+        if (end > c) {
+          closeFlatCycles(c, end);
+          c = end - 1;
+          continue;
+        }
+      }
       const freshCount = advanceToCycle(symbols, signals, next, nextSignal, nowSec, interval, fresh);
       counts.candleSteps += stepsTaken;
       if (freshCount > 0) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson, runBacktest, tradesFingerprint } from "#backtest/engine.js";
+import { DEFAULT_RISK_LIMITS } from "#risk/index.js";
 import { cycleOf, handBuy, handSell, handStop, market, settings } from "./scenarios.js";
 
 const near = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
@@ -79,6 +80,29 @@ describe("backtest regressions on injected predictions (hand-checked)", () => {
     expect(near(fees, 3 * (buy.fee + sell.fee))).toBe(true);
     expect(near(run.equity[run.equity.length - 1], 10_000 + 3 * roundTrip)).toBe(true);
     expect(run.equity[run.equity.length - 1]).toBeLessThan(10_000 - 3 * 1.2);
+  });
+
+  it("a new UTC day while flat starts the daily loss afresh: two losing days, each under the limit, trip nothing", async () => {
+    // row 600 is 2024-01-26 00:00: a loss that day, flat over midnight (row 624), a loss the next day
+    const closeAt = (i: number) => (i === 601 || i === 641 ? 150 : 160);
+    const symbol = market(closeAt, { 600: "BUY", 640: "BUY" });
+    const free = await runBacktest([symbol], settings());
+    const losses = free.trades.filter((t) => t.side === "SELL").map((t) => -t.pnlUsd!);
+    expect(free.trades.map((t) => [t.side, t.time.slice(0, 13), t.exit])).toEqual([
+      ["BUY", cycleOf(600).slice(0, 13), undefined],
+      ["SELL", cycleOf(601).slice(0, 13), "STOP_LOSS"],
+      ["BUY", cycleOf(640).slice(0, 13), undefined],
+      ["SELL", cycleOf(641).slice(0, 13), "STOP_LOSS"],
+    ]);
+    expect(cycleOf(601).slice(0, 10)).not.toBe(cycleOf(641).slice(0, 10));
+    const [first, second] = losses;
+    // under the limit against each day's start, over it against the first day's
+    const maxDailyLoss = (second + first / 2) / 10_000;
+    expect(second / (10_000 - first)).toBeLessThan(maxDailyLoss);
+    expect((first + second) / 10_000).toBeGreaterThan(maxDailyLoss);
+    const run = await runBacktest([symbol], settings({ limits: { ...DEFAULT_RISK_LIMITS, maxDailyLoss } }));
+    expect(run.killSwitchTrips).toEqual([]);
+    expect(tradesFingerprint(run.trades)).toBe(tradesFingerprint(free.trades));
   });
 
   it("a SELL signal with nothing held does nothing: it is an exit rule, never a recommendation", async () => {
