@@ -145,6 +145,38 @@ describe("checkOrderSize on plain text", () => {
     );
   });
 
+  it("agrees with the decimal checks when base x limit is at a limit, or a last digit off it", () => {
+    const rules = (quoteMinSize: string, quoteMaxSize: string): ProductRules => ({
+      productId: "ABC-USD",
+      baseIncrement: "0.00000001",
+      quoteIncrement: "0.01",
+      priceIncrement: "0.01",
+      baseMinSize: "0",
+      baseMaxSize: "1000000000",
+      quoteMinSize,
+      quoteMaxSize,
+      tradable: true,
+      limitOnly: false,
+      postOnly: false,
+    });
+    const base = fc
+      .bigInt({ min: 1n, max: 10n ** 12n })
+      .map((u) => new Exact(u.toString()).div(1e8).toFixed());
+    const price = fc
+      .bigInt({ min: 1n, max: 10n ** 9n })
+      .map((u) => new Exact(u.toString()).div(100).toFixed());
+    fc.assert(
+      fc.property(base, price, fc.integer({ min: -1, max: 1 }), fc.boolean(), (b, l, nudge, atMin) => {
+        const exact = new Exact(b).mul(l);
+        const edge = exact.plus(new Exact(nudge).div(new Exact(10).pow(exact.decimalPlaces() + 1))).toFixed();
+        const r = atMin ? rules(edge, "1000000000000") : rules("0", edge);
+        const order = { baseSize: b, limitPrice: l };
+        expect(checkOrderSize(r, order)).toEqual(checkOrderSizeExactly(r, order));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("passes a typical order on the fast path and refuses one under the minimum with the decimal message", () => {
     const rules: ProductRules = {
       productId: "ETH-USD",

@@ -13,7 +13,6 @@ import {
   multiplyPlain,
   PLAIN,
   plainTextOf,
-  type Units,
   unitsOf,
 } from "./plain-decimal.js";
 
@@ -47,6 +46,12 @@ function positiveIncrement(increment: string): Decimal {
   if (inc.lte(0)) throw new RangeError(`increment must be positive, got ${increment}`);
   return inc;
 }
+
+/**
+ * decimal.js rounds a product to 20 significant digits by default: base x limit has more as soon
+ * as both carry many digits, and a value exactly at a limit would read as over it.
+ */
+const ExactProduct = Decimal.clone({ precision: 200 });
 
 /** Fixed-point string with exactly the increment's number of decimals. */
 function format(value: Decimal, increment: Decimal): string {
@@ -155,18 +160,25 @@ function passesOnPlainText(rules: ProductRules, order: SizedOrder): boolean {
     !(PLAIN.test(stopPrice) && !isZeroPlain(stopPrice) && isMultipleOf(stopPrice, rules.priceIncrement))
   )
     return false;
-  let notional: Units | undefined;
+  const quoteMin = rules.quoteMinSize;
+  const quoteMax = rules.quoteMaxSize;
   if (quoteSize !== undefined) {
-    if (!PLAIN.test(quoteSize) || !isMultipleOf(quoteSize, rules.quoteIncrement)) return false;
-    notional = unitsOf(quoteSize);
-  } else if (baseSize !== undefined && limitPrice !== undefined)
-    notional = multiplyPlain(baseSize, limitPrice);
-  if (notional === undefined) return true;
-  if (notional.units === 0n || !PLAIN.test(rules.quoteMinSize) || !PLAIN.test(rules.quoteMaxSize))
-    return false;
+    if (!PLAIN.test(quoteSize) || isZeroPlain(quoteSize) || !isMultipleOf(quoteSize, rules.quoteIncrement))
+      return false;
+    if (!PLAIN.test(quoteMin) || !PLAIN.test(quoteMax)) return false;
+    return comparePlain(quoteSize, quoteMin) >= 0 && comparePlain(quoteSize, quoteMax) <= 0;
+  }
+  if (baseSize === undefined || limitPrice === undefined) return true;
+  if (!PLAIN.test(quoteMin) || !PLAIN.test(quoteMax)) return false;
+  // the value base x limit: in doubles when it is clearly inside the limits (their error is below
+  // 1e-15 of the value, the margin 1e-9), else exactly
+  const approximate = Number(baseSize) * Number(limitPrice);
+  if (approximate > Number(quoteMin) * (1 + 1e-9) && approximate < Number(quoteMax) * (1 - 1e-9)) return true;
+  const notional = multiplyPlain(baseSize, limitPrice);
   return (
-    compareUnits(notional, unitsOf(rules.quoteMinSize)) >= 0 &&
-    compareUnits(notional, unitsOf(rules.quoteMaxSize)) <= 0
+    notional.units !== 0n &&
+    compareUnits(notional, unitsOf(quoteMin)) >= 0 &&
+    compareUnits(notional, unitsOf(quoteMax)) <= 0
   );
 }
 
@@ -210,7 +222,7 @@ export function checkOrderSizeExactly(rules: ProductRules, order: SizedOrder): S
     order.quoteSize !== undefined
       ? decimalOf(order.quoteSize, "quote size")
       : order.baseSize !== undefined && order.limitPrice !== undefined
-        ? new Decimal(order.baseSize).mul(order.limitPrice)
+        ? new ExactProduct(order.baseSize).mul(order.limitPrice)
         : undefined;
   if (notional !== undefined) {
     if (notional.lte(0))
