@@ -859,9 +859,8 @@ export async function runBacktest(
       if (k < sig.count)
         firstSignalSec = Math.min(firstSignalSec, symbols[s].start[sig.row[k]] + interval + 60);
     }
-    const until = Math.min(firstSignalSec, scoredBeforeSec + 1);
     let end = from;
-    while (end < cycleCount && cycleTimes[end] < until) end++;
+    while (end < cycleCount && cycleTimes[end] < firstSignalSec && cycleTimes[end] <= scoredBeforeSec) end++;
     return end;
   };
 

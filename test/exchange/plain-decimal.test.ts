@@ -6,6 +6,7 @@
 import { Decimal } from "decimal.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { bundledProductRules } from "#coinbase/product-rules.js";
 import type { ProductRules } from "#exchange/exchange.js";
 import {
   checkOrderSize,
@@ -19,6 +20,12 @@ import { restingTerms } from "#exits/resting-stop.js";
 import { orderRequestFor } from "#steps/execute-trade.js";
 
 const Exact = Decimal.clone({ precision: 200, toExpNeg: -200, toExpPos: 200 });
+
+/** ETH-USD's rules as bundled (Coinbase's), with some of them replaced */
+const rulesWith = (overrides: Partial<ProductRules>): ProductRules => ({
+  ...bundledProductRules("ETH-USD"),
+  ...overrides,
+});
 
 /** Plain text, with leading and trailing zeros now and then. */
 const plainText = fc
@@ -109,15 +116,7 @@ describe("checkOrderSize on plain text", () => {
       quoteMinSize: plainText,
       quoteMaxSize: fc.oneof(plainText, fc.constant("1000000000")),
     })
-    .map(
-      (r): ProductRules => ({
-        productId: "ABC-USD",
-        ...r,
-        tradable: true,
-        limitOnly: false,
-        postOnly: false,
-      }),
-    );
+    .map(rulesWith);
   /** sizes on the grid more often than chance would put them there */
   const gridded = (inc: string) => plainText.map((t) => new Exact(t).div(inc).floor().mul(inc).toFixed());
   const odd = fc.constantFrom("-1", "1e-3", "0", "0.000");
@@ -146,19 +145,8 @@ describe("checkOrderSize on plain text", () => {
   });
 
   it("agrees with the decimal checks when base x limit is at a limit, or a last digit off it", () => {
-    const rules = (quoteMinSize: string, quoteMaxSize: string): ProductRules => ({
-      productId: "ABC-USD",
-      baseIncrement: "0.00000001",
-      quoteIncrement: "0.01",
-      priceIncrement: "0.01",
-      baseMinSize: "0",
-      baseMaxSize: "1000000000",
-      quoteMinSize,
-      quoteMaxSize,
-      tradable: true,
-      limitOnly: false,
-      postOnly: false,
-    });
+    const rules = (quoteMinSize: string, quoteMaxSize: string) =>
+      rulesWith({ baseMinSize: "0", baseMaxSize: "1000000000", quoteMinSize, quoteMaxSize });
     const base = fc
       .bigInt({ min: 1n, max: 10n ** 12n })
       .map((u) => new Exact(u.toString()).div(1e8).toFixed());
@@ -178,19 +166,7 @@ describe("checkOrderSize on plain text", () => {
   });
 
   it("passes a typical order on the fast path and refuses one under the minimum with the decimal message", () => {
-    const rules: ProductRules = {
-      productId: "ETH-USD",
-      baseIncrement: "0.00000001",
-      quoteIncrement: "0.01",
-      priceIncrement: "0.01",
-      baseMinSize: "0.00000001",
-      baseMaxSize: "1000",
-      quoteMinSize: "1",
-      quoteMaxSize: "1000000",
-      tradable: true,
-      limitOnly: false,
-      postOnly: false,
-    };
+    const rules = rulesWith({});
     expect(
       checkOrderSize(rules, { baseSize: "0.0312", limitPrice: "2940.01", stopPrice: "2950.00" }),
     ).toEqual({
@@ -237,19 +213,14 @@ describe("restingTerms on a power-of-ten grid", () => {
 
 describe("orderRequestFor's SELL size", () => {
   it("is the smaller of the approved and the held base, floored onto the base grid", () => {
-    const rules = (baseIncrement: string): ProductRules => ({
-      productId: "ABC-USD",
-      baseIncrement,
-      quoteIncrement: "0.01",
-      priceIncrement: "0.01",
-      baseMinSize: "0",
-      baseMaxSize: "1000000000",
-      quoteMinSize: "0",
-      quoteMaxSize: "1000000000",
-      tradable: true,
-      limitOnly: false,
-      postOnly: false,
-    });
+    const rules = (baseIncrement: string) =>
+      rulesWith({
+        baseIncrement,
+        baseMinSize: "0",
+        baseMaxSize: "1000000000",
+        quoteMinSize: "0",
+        quoteMaxSize: "1000000000",
+      });
     const size = fc.oneof(plainText, fc.constantFrom("-1", "1e-3"));
     fc.assert(
       fc.property(size, fc.option(size, { nil: undefined }), increment, (wanted, held, inc) => {
@@ -260,7 +231,7 @@ describe("orderRequestFor's SELL size", () => {
           .mul(inc)
           .toFixed(Math.max(0, new Exact(inc).decimalPlaces()));
         const request = orderRequestFor(
-          { symbol: "ABC-USD", side: "SELL", baseSize: wanted },
+          { symbol: "ETH-USD", side: "SELL", baseSize: wanted },
           rules(inc),
           held,
           "id-1",
