@@ -72,6 +72,13 @@ const stopSell = (overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest
   ...overrides,
 });
 
+/** The BTC-USD candle closing at `hour`:00 on 2024-07-01, seen 30 s later (the clock moves there). */
+function candleClosesAt(hour: number, prices: { open: number; high: number; low: number; close: number }) {
+  const at = `2024-07-01T${String(hour).padStart(2, "0")}:00`;
+  now = new Date(`${at}:30.000Z`);
+  tape.candle("BTC-USD", { ...prices, closesAt: `${at}:00.000Z` });
+}
+
 async function balances(paper: PaperExchange) {
   const b = await paper.getBalances();
   return (currency: string) => b[currency] ?? { available: "0", hold: "0" };
@@ -92,15 +99,8 @@ async function holdSomeBtc(paper: PaperExchange): Promise<string> {
 
 beforeEach(async () => {
   tape = new CandleTape();
-  now = new Date("2024-07-01T00:00:30.000Z");
   // the candle before the stop is placed dipped to 48000: that low predates the stop
-  tape.candle("BTC-USD", {
-    open: 49500,
-    high: 50200,
-    low: 48000,
-    close: 50000,
-    closesAt: "2024-07-01T00:00:00.000Z",
-  });
+  candleClosesAt(0, { open: 49500, high: 50200, low: 48000, close: 50000 });
 });
 
 describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
@@ -184,27 +184,13 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
         stillOpen: [placed.orderId],
       });
 
-      now = new Date("2024-07-01T01:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 50000,
-        high: 50100,
-        low: 49000.01,
-        close: 49500,
-        closesAt: "2024-07-01T01:00:00.000Z",
-      });
+      candleClosesAt(1, { open: 50000, high: 50100, low: 49000.01, close: 49500 });
       expect(await paper.settleRestingOrders("BTC-USD")).toMatchObject({
         filled: [],
         stillOpen: [placed.orderId],
       });
 
-      now = new Date("2024-07-01T02:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 49500,
-        high: 49600,
-        low: 48900,
-        close: 49200,
-        closesAt: "2024-07-01T02:00:00.000Z",
-      });
+      candleClosesAt(2, { open: 49500, high: 49600, low: 48900, close: 49200 });
       expect(await paper.settleRestingOrders("BTC-USD")).toMatchObject({
         filled: [placed.orderId],
         stillOpen: [],
@@ -245,14 +231,7 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
       await holdSomeBtc(paper);
       const placed = await paper.placeOrder(stopSell());
       if (!placed.accepted) throw new Error(placed.message);
-      now = new Date("2024-07-01T01:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 48700.567,
-        high: 48800,
-        low: 48600,
-        close: 48650,
-        closesAt: "2024-07-01T01:00:00.000Z",
-      });
+      candleClosesAt(1, { open: 48700.567, high: 48800, low: 48600, close: 48650 });
       await paper.settleRestingOrders("BTC-USD");
       expect(await paper.getOrder(placed.orderId)).toMatchObject({
         status: "FILLED",
@@ -266,14 +245,7 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
       await holdSomeBtc(paper);
       const placed = await paper.placeOrder(stopSell());
       if (!placed.accepted) throw new Error(placed.message);
-      now = new Date("2024-07-01T01:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 47000,
-        high: 48000,
-        low: 46000,
-        close: 47500,
-        closesAt: "2024-07-01T01:00:00.000Z",
-      });
+      candleClosesAt(1, { open: 47000, high: 48000, low: 46000, close: 47500 });
       expect(await paper.settleRestingOrders("BTC-USD")).toMatchObject({
         filled: [],
         stillOpen: [placed.orderId],
@@ -286,23 +258,9 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
       expect((await balances(paper))("BTC").hold).toBe("0.01");
 
       // triggered, it is a limit order at 48500: a later low under the stop no longer matters, the bid does
-      now = new Date("2024-07-01T02:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 47500,
-        high: 48499,
-        low: 47000,
-        close: 48400,
-        closesAt: "2024-07-01T02:00:00.000Z",
-      });
+      candleClosesAt(2, { open: 47500, high: 48499, low: 47000, close: 48400 });
       expect((await paper.settleRestingOrders("BTC-USD")).filled).toEqual([]);
-      now = new Date("2024-07-01T03:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 48400,
-        high: 48700,
-        low: 48300,
-        close: 48600,
-        closesAt: "2024-07-01T03:00:00.000Z",
-      });
+      candleClosesAt(3, { open: 48400, high: 48700, low: 48300, close: 48600 });
       expect((await paper.settleRestingOrders("BTC-USD")).filled).toEqual([placed.orderId]);
       expect(await paper.getOrder(placed.orderId)).toMatchObject({
         status: "FILLED",
@@ -322,14 +280,7 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
       await holdSomeBtc(paper);
       const placed = await paper.placeOrder(stopSell());
       if (!placed.accepted) throw new Error(placed.message);
-      now = new Date("2024-07-01T01:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 48000,
-        high: 48900,
-        low: 47900,
-        close: 48800,
-        closesAt: "2024-07-01T01:00:00.000Z",
-      });
+      candleClosesAt(1, { open: 48000, high: 48900, low: 47900, close: 48800 });
       expect((await paper.settleRestingOrders("BTC-USD")).filled).toEqual([placed.orderId]);
       expect(await paper.getOrder(placed.orderId)).toMatchObject({
         status: "FILLED",
@@ -364,14 +315,7 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
       if (!placed.accepted) throw new Error(placed.message);
       // hold: 0.01 x 51500 x 1.006
       expect((await balances(paper))("USD")).toEqual({ available: "9481.91", hold: "518.09" });
-      now = new Date("2024-07-01T01:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 50000,
-        high: 51200,
-        low: 49900,
-        close: 51100,
-        closesAt: "2024-07-01T01:00:00.000Z",
-      });
+      candleClosesAt(1, { open: 50000, high: 51200, low: 49900, close: 51100 });
       expect((await paper.settleRestingOrders("BTC-USD")).filled).toEqual([placed.orderId]);
       // 0.01 x 51000 = 510 + 3.06 fee
       expect((await balances(paper))("USD")).toEqual({ available: "9486.94", hold: "0" });
@@ -392,14 +336,7 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
       });
       expect((await balances(paper))("BTC")).toEqual({ available: btc, hold: "0" });
       // a crash through the old stop does nothing now
-      now = new Date("2024-07-01T01:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 45000,
-        high: 45000,
-        low: 40000,
-        close: 41000,
-        closesAt: "2024-07-01T01:00:00.000Z",
-      });
+      candleClosesAt(1, { open: 45000, high: 45000, low: 40000, close: 41000 });
       expect((await paper.settleRestingOrders("BTC-USD")).filled).toEqual([]);
       const exit = await paper.placeOrder({
         clientOrderId: "pos-1-TAKE_PROFIT_1",
@@ -416,14 +353,7 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
       await holdSomeBtc(paper);
       const placed = await paper.placeOrder(stopSell());
       if (!placed.accepted) throw new Error(placed.message);
-      now = new Date("2024-07-01T01:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 49500,
-        high: 49600,
-        low: 48900,
-        close: 49200,
-        closesAt: "2024-07-01T01:00:00.000Z",
-      });
+      candleClosesAt(1, { open: 49500, high: 49600, low: 48900, close: 49200 });
       await paper.settleRestingOrders("BTC-USD");
       expect(await paper.cancelOrder(placed.orderId)).toMatchObject({
         cancelled: false,
@@ -457,14 +387,7 @@ describe.each(PAPER_BOOKS)("paper stops on $name books", (backend) => {
       const [orderId] = [...ids];
       expect((await balances(paper))("BTC").hold).toBe("0.01");
 
-      now = new Date("2024-07-01T01:00:30.000Z");
-      tape.candle("BTC-USD", {
-        open: 49500,
-        high: 49600,
-        low: 48000,
-        close: 48200,
-        closesAt: "2024-07-01T01:00:00.000Z",
-      });
+      candleClosesAt(1, { open: 49500, high: 49600, low: 48000, close: 48200 });
       const reports = await Promise.all(
         Array.from({ length: 3 }, () => newPaper().settleRestingOrders("BTC-USD")),
       );
