@@ -1,12 +1,13 @@
 /** The kill switch record a store writes for KillSwitchStore.set: one rule for every adapter. */
 import { KillSwitch } from "#domain/schemas.js";
+import type { KillSwitchTripRecord } from "./ports.js";
 
 export function killSwitchState(
   active: boolean,
   changedBy: string,
   reason: string,
   now: Date,
-  trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
+  trip?: KillSwitchTripRecord,
   options: { peakResetAt?: Date } = {},
 ): KillSwitch {
   return KillSwitch.parse({

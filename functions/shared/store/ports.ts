@@ -2,6 +2,7 @@
  * The store's ports: what the domain needs from persistence, with no DynamoDB in sight.
  * `dynamo/*.ts` implements them on DynamoDB; tests and the backtester can implement them in memory.
  */
+import { canTransition } from "#domain/recommendation-lifecycle.js";
 import type {
   Candle,
   EquitySnapshot,
@@ -147,6 +148,12 @@ export interface PortfolioStore {
   approvalsOn(day: string): Promise<number>;
 }
 
+/** An automatic trip as KillSwitchStore.set records it: the limit broken and when it lifts itself. */
+export interface KillSwitchTripRecord {
+  kind: "DAILY_LOSS" | "DRAWDOWN";
+  resumeAt: Date | undefined;
+}
+
 export interface KillSwitchStore {
   get(): Promise<KillSwitch>;
   /**
@@ -159,7 +166,7 @@ export interface KillSwitchStore {
     changedBy: string,
     reason: string,
     now: Date,
-    trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
+    trip?: KillSwitchTripRecord,
     options?: { peakResetAt?: Date },
   ): Promise<KillSwitch>;
   auditTrail(limit: number): Promise<KillSwitch[]>;
@@ -212,6 +219,20 @@ export class IllegalTransitionError extends Error {
         ". Check docs/ARCHITECTURE.md for the state machine; a repeated message for a finished recommendation needs no action.",
     );
   }
+}
+
+/**
+ * What every RecommendationStore checks before a transition reads or writes anything: the move is
+ * one of the lifecycle, and it has a reason.
+ */
+export function checkTransitionRequest(
+  recommendationId: string,
+  from: RecommendationStatus,
+  to: RecommendationStatus,
+  reason: string,
+): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(recommendationId, from, to, undefined);
+  if (!reason.trim()) throw new Error(`A transition of ${recommendationId} to ${to} needs a reason.`);
 }
 
 export class RecommendationNotFoundError extends Error {

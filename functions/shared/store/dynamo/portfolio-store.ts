@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { EquitySnapshot, KillSwitch, Position } from "#domain/schemas.js";
 import { killSwitchState } from "#store/kill-switch-state.js";
-import type { KillSwitchStore, PortfolioStore, Reservation } from "#store/ports.js";
+import type { KillSwitchStore, KillSwitchTripRecord, PortfolioStore, Reservation } from "#store/ports.js";
 import { putIfAbsent, queryAllPages, withoutKeys } from "./client.js";
 
 const KEYS = ["pk", "sk"] as const;
@@ -127,7 +127,7 @@ export class DynamoKillSwitchStore implements KillSwitchStore {
     changedBy: string,
     reason: string,
     now: Date,
-    trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
+    trip?: KillSwitchTripRecord,
     options: { peakResetAt?: Date } = {},
   ): Promise<KillSwitch> {
     const state = killSwitchState(active, changedBy, reason, now, trip, options);

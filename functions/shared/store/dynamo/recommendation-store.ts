@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { canTransition } from "#domain/recommendation-lifecycle.js";
 import { Recommendation, type RecommendationStatus } from "#domain/schemas.js";
 import {
+  checkTransitionRequest,
   IllegalTransitionError,
   RecommendationNotFoundError,
   type RecommendationStore,
@@ -75,8 +75,7 @@ export class DynamoRecommendationStore implements RecommendationStore {
     now: Date,
     patch: Patch = {},
   ): Promise<TransitionResult> {
-    if (!canTransition(from, to)) throw new IllegalTransitionError(recommendationId, from, to, undefined);
-    if (!reason.trim()) throw new Error(`A transition of ${recommendationId} to ${to} needs a reason.`);
+    checkTransitionRequest(recommendationId, from, to, reason);
     const at = now.toISOString();
     const names: Record<string, string> = {
       "#status": "status",

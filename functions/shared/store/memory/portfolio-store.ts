@@ -1,6 +1,6 @@
 import { EquitySnapshot, type KillSwitch, Position } from "#domain/schemas.js";
 import { killSwitchState } from "#store/kill-switch-state.js";
-import type { KillSwitchStore, PortfolioStore, Reservation } from "#store/ports.js";
+import type { KillSwitchStore, KillSwitchTripRecord, PortfolioStore, Reservation } from "#store/ports.js";
 import { compareKeys, copyOf, SortedKeys } from "./plumbing.js";
 
 /** Positions by symbol, equity snapshots by time, reservations and the daily approval counters. */
@@ -81,7 +81,7 @@ export class MemoryKillSwitchStore implements KillSwitchStore {
     changedBy: string,
     reason: string,
     now: Date,
-    trip?: { kind: "DAILY_LOSS" | "DRAWDOWN"; resumeAt: Date | undefined },
+    trip?: KillSwitchTripRecord,
     options: { peakResetAt?: Date } = {},
   ): Promise<KillSwitch> {
     const state = killSwitchState(active, changedBy, reason, now, trip, options);

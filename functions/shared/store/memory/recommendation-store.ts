@@ -1,6 +1,6 @@
-import { canTransition } from "#domain/recommendation-lifecycle.js";
 import { Recommendation, type RecommendationStatus } from "#domain/schemas.js";
 import {
+  checkTransitionRequest,
   IllegalTransitionError,
   RecommendationNotFoundError,
   type RecommendationStore,
@@ -72,8 +72,7 @@ export class MemoryRecommendationStore implements RecommendationStore {
     now: Date,
     patch: Patch = {},
   ): Promise<TransitionResult> {
-    if (!canTransition(from, to)) throw new IllegalTransitionError(recommendationId, from, to, undefined);
-    if (!reason.trim()) throw new Error(`A transition of ${recommendationId} to ${to} needs a reason.`);
+    checkTransitionRequest(recommendationId, from, to, reason);
     const current = this.byId.get(recommendationId);
     if (!current) throw new RecommendationNotFoundError(recommendationId);
     if (current.status !== from) {
