@@ -1,3 +1,15 @@
+/**
+ * The setup of `npm start -- --follow` (local/follow.ts runs the cycles): where candles come from,
+ * which clock, which cloud, the model, the LLM and the venue; then the run, one status line per
+ * cycle, and on stop a summary and what is left in the queues.
+ *
+ * Candles:
+ * - default: Coinbase's public candles endpoint at COINBASE_API_BASE_URL, on the wall clock;
+ * - `--speed N`: the replay files in --candles, N times faster than real time (60: an hour a
+ *   minute), from --from or from the first hour with a full feature window;
+ * - `--candles-url URL`: that Coinbase-protocol endpoint (a fake, `npm run local`'s market), on the
+ *   wall clock, or from --from at --speed.
+ */
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CoinbaseMarketData } from "#coinbase/market-data.js";
 import { GRANULARITY_SECONDS } from "#domain/schemas.js";
