@@ -9,13 +9,13 @@
  *
  * What it does not have that live has: an LLM. Every queued recommendation is approved at once, as
  * the fast replay (engine.ts) counts it ("LLM veto: not applied"). It is the reference the fast
- * replay is held to (test/backtest/step-parity.test.ts) and `npm run backtest -- --engine steps`.
+ * replay is held to (test/backtest/step-parity.test.ts and `npm run backtest -- --check-steps`).
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Decimal } from "decimal.js";
 import { DEFAULT_PAPER_ACCOUNT } from "#defaults";
 import type { Granularity } from "#domain/schemas.js";
 import type { Exchange } from "#exchange/exchange.js";
+import { decimalTextOf } from "#exchange/order-math.js";
 import { candlePriceSource, MemoryPaperBooks, PaperExchange } from "#exchange/paper/index.js";
 import type { ValidationPrompt, VerdictAnswer, VerdictSource } from "#llm/index.js";
 import { type DeadLetter, inProcessChainQueues } from "#local/chain-queues.js";
@@ -90,7 +90,7 @@ export interface StepReplayRun {
  */
 export function memoryReplayPorts(settings: BacktestSettings, now: () => Date): StepReplayPorts {
   const stores = createMemoryStores();
-  const startingCashUsd = new Decimal(settings.startingCashUsd).toFixed();
+  const startingCashUsd = decimalTextOf(settings.startingCashUsd);
   const { fill } = settings;
   let orders = 0;
   const exchange = new PaperExchange({
@@ -149,10 +149,16 @@ export function arrayCandleSource(symbols: readonly BacktestSymbol[]): CandleSou
  */
 export function filledOrdersOf(summary: Pick<RunSummary, "orders" | "fills" | "exits">): StepOrder[] {
   const exitLabels = new Map(summary.exits.map((e) => [e.exitId, e.reason]));
+  const fillsOf = new Map<string, RunSummary["fills"]>();
+  for (const f of summary.fills) {
+    const of = fillsOf.get(f.clientOrderId);
+    if (of) of.push(f);
+    else fillsOf.set(f.clientOrderId, [f]);
+  }
   const orders: StepOrder[] = [];
   for (const o of summary.orders) {
-    const fills = summary.fills.filter((f) => f.clientOrderId === o.clientOrderId);
-    if (fills.length === 0) continue;
+    const fills = fillsOf.get(o.clientOrderId);
+    if (fills === undefined) continue;
     const base = fills.reduce((n, f) => n + Number(f.size), 0);
     const quote = fills.reduce((n, f) => n + Number(f.size) * Number(f.price), 0);
     const exit = exitLabels.get(o.recommendationId);
