@@ -5,7 +5,7 @@
  * - `sqsChainQueues`: the local cloud's real SQS (local-aws-sqs), polled as a Lambda event source
  *   would (queues/poller.ts): what `npm start` and `npm run local` use.
  * - `inProcessChainQueues`: arrays in this process, for the step-driven backtest, where one replay
- *   pushes millions of messages. Each keeps what the pipeline relies on from SQS: a message is
+ *   pushes thousands of messages. Each keeps what the pipeline relies on from SQS: a message is
  *   validated against its schema when sent; a FIFO queue (risk) drops a second message with the same
  *   recommendation id within its 5-minute deduplication window and hands its consumer one message at
  *   a time, in send order; a failed record comes back with its receive count raised, and after the

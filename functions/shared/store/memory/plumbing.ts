@@ -35,10 +35,6 @@ export function compareKeys(a: string | number, b: string | number): number {
 export class SortedKeys<K extends string | number> {
   private readonly keys: K[] = [];
 
-  get size(): number {
-    return this.keys.length;
-  }
-
   /** Adds `key` unless present; returns whether it was added. */
   add(key: K): boolean {
     const n = this.keys.length;
